@@ -1,0 +1,229 @@
+import { EncodeError } from './errors.js';
+import { MAX_STRING_LENGTH } from './reader.js';
+
+/** Bytes an unsigned varint takes. */
+export function uvarintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  return 5;
+}
+
+/** Bytes a zigzag varint (32-bit) takes. */
+export function varintSize(value: number): number {
+  return uvarintSize(((value << 1) ^ (value >> 31)) >>> 0);
+}
+
+/** Bytes a zigzag varlong takes (the value must be a safe integer). */
+export function varlongSize(value: number): number {
+  let u = value < 0 ? -2 * value - 1 : 2 * value;
+  let n = 1;
+  while (u >= 128) {
+    u = Math.floor(u / 128);
+    n++;
+  }
+  return n;
+}
+
+/** UTF-8 byte length; short ASCII strings are counted without leaving JS. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  if (n < 32) {
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+    return n;
+  }
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function checkStringLength(len: number): number {
+  if (len > MAX_STRING_LENGTH) throw new EncodeError(`string of ${len} bytes exceeds ${MAX_STRING_LENGTH}`);
+  return len;
+}
+
+/** Encoded size of a classic string (int16 length prefix). */
+export function stringSize(s: string | null): number {
+  return s === null ? 2 : 2 + checkStringLength(utf8Length(s));
+}
+
+/** Encoded size of a compact string (unsigned varint length + 1). */
+export function compactStringSize(s: string | null): number {
+  if (s === null) return 1;
+  const len = checkStringLength(utf8Length(s));
+  return uvarintSize(len + 1) + len;
+}
+
+export function bytesSize(b: Uint8Array | null): number {
+  return b === null ? 4 : 4 + b.length;
+}
+
+export function compactBytesSize(b: Uint8Array | null): number {
+  return b === null ? 1 : uvarintSize(b.length + 1) + b.length;
+}
+
+/**
+ * Writes into a buffer whose size was computed beforehand by the matching size function, so no write
+ * checks capacity. `Writer.alloc(n)` takes a fresh buffer; `new Writer(buf, offset)` writes into an
+ * existing one (a frame with its header, say).
+ */
+export class Writer {
+  readonly buf: Buffer;
+  offset: number;
+
+  constructor(buf: Buffer, offset = 0) {
+    this.buf = buf;
+    this.offset = offset;
+  }
+
+  static alloc(size: number): Writer {
+    return new Writer(Buffer.allocUnsafe(size), 0);
+  }
+
+  int8(v: number): void {
+    this.buf[this.offset++] = v;
+  }
+
+  bool(v: boolean): void {
+    this.buf[this.offset++] = v ? 1 : 0;
+  }
+
+  int16(v: number): void {
+    const b = this.buf;
+    const o = this.offset;
+    b[o] = v >> 8;
+    b[o + 1] = v;
+    this.offset = o + 2;
+  }
+
+  uint16(v: number): void {
+    this.int16(v);
+  }
+
+  int32(v: number): void {
+    const b = this.buf;
+    const o = this.offset;
+    b[o] = v >> 24;
+    b[o + 1] = v >> 16;
+    b[o + 2] = v >> 8;
+    b[o + 3] = v;
+    this.offset = o + 4;
+  }
+
+  uint32(v: number): void {
+    this.int32(v);
+  }
+
+  int64(v: bigint): void {
+    this.offset = this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
+  }
+
+  float64(v: number): void {
+    this.offset = this.buf.writeDoubleBE(v, this.offset);
+  }
+
+  uuid(v: Uint8Array): void {
+    if (v.length !== 16) throw new EncodeError(`uuid must be 16 bytes, got ${v.length}`);
+    this.buf.set(v, this.offset);
+    this.offset += 16;
+  }
+
+  uvarint(v: number): void {
+    const b = this.buf;
+    let o = this.offset;
+    v >>>= 0;
+    while (v >= 0x80) {
+      b[o++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[o++] = v;
+    this.offset = o;
+  }
+
+  varint(v: number): void {
+    this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
+  }
+
+  varlong(v: number): void {
+    let u = v < 0 ? -2 * v - 1 : 2 * v;
+    const b = this.buf;
+    let o = this.offset;
+    while (u >= 128) {
+      b[o++] = (u % 128) | 0x80;
+      u = Math.floor(u / 128);
+    }
+    b[o++] = u;
+    this.offset = o;
+  }
+
+  /** Writes the UTF-8 of `s` at `o`, returning the byte count. */
+  private utf8At(s: string, o: number): number {
+    const n = s.length;
+    if (n < 32) {
+      const b = this.buf;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[o + i] = c;
+      }
+      if (i === n) return n;
+    }
+    return this.buf.write(s, o, 'utf8');
+  }
+
+  string(s: string): void {
+    const len = this.utf8At(s, this.offset + 2);
+    this.int16(len);
+    this.offset += len;
+  }
+
+  nullableString(s: string | null): void {
+    if (s === null) this.int16(-1);
+    else this.string(s);
+  }
+
+  compactString(s: string): void {
+    // A string of under 42 UTF-16 units is under 127 UTF-8 bytes: its length prefix is one byte.
+    if (s.length < 42) {
+      const len = this.utf8At(s, this.offset + 1);
+      this.buf[this.offset] = len + 1;
+      this.offset += 1 + len;
+      return;
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.uvarint(len + 1);
+    this.offset += this.buf.write(s, this.offset, 'utf8');
+  }
+
+  compactNullableString(s: string | null): void {
+    if (s === null) this.buf[this.offset++] = 0;
+    else this.compactString(s);
+  }
+
+  bytes(v: Uint8Array): void {
+    this.int32(v.length);
+    this.buf.set(v, this.offset);
+    this.offset += v.length;
+  }
+
+  nullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.int32(-1);
+    else this.bytes(v);
+  }
+
+  compactBytes(v: Uint8Array): void {
+    this.uvarint(v.length + 1);
+    this.buf.set(v, this.offset);
+    this.offset += v.length;
+  }
+
+  compactNullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.buf[this.offset++] = 0;
+    else this.compactBytes(v);
+  }
+
+  raw(v: Uint8Array): void {
+    this.buf.set(v, this.offset);
+    this.offset += v.length;
+  }
+}
