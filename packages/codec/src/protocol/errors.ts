@@ -20,7 +20,12 @@ export class DecodeError extends Error {
 
   /** Prefixes a field (or an array index when `segment` starts with `[`) to the path. */
   within(segment: string): this {
-    this.path = this.path === '' ? segment : this.path.startsWith('[') ? segment + this.path : `${segment}.${this.path}`;
+    this.path =
+      this.path === ''
+        ? segment
+        : this.path.startsWith('[')
+          ? segment + this.path
+          : `${segment}.${this.path}`;
     this.message = formatMessage(this.reason, this.offset, this.path);
     return this;
   }
@@ -41,7 +46,9 @@ function formatMessage(reason: string, offset: number, path: string): string {
  */
 export function decodeErrorAt(error: unknown, field: string, index: number, offset: number): DecodeError {
   const e =
-    error instanceof DecodeError ? error : new DecodeError(error instanceof Error ? error.message : String(error), offset);
+    error instanceof DecodeError
+      ? error
+      : new DecodeError(error instanceof Error ? error.message : String(error), offset);
   if (index >= 0) e.within(`[${index}]`);
   if (field !== '') e.within(field);
   return e;

@@ -90,7 +90,8 @@ export class Reader {
       if (o >= end) throw new DecodeError('varint runs past the end of the buffer', this.offset);
       const byte = b[o++]!;
       if (shift === 28) {
-        if (byte > 0x0f) throw new DecodeError('varint is longer than 5 bytes or exceeds 32 bits', this.offset);
+        if (byte > 0x0f)
+          throw new DecodeError('varint is longer than 5 bytes or exceeds 32 bits', this.offset);
         value += byte * 2 ** 28;
         break;
       }
@@ -134,7 +135,8 @@ export class Reader {
   }
 
   private utf8(len: number, what: string): string {
-    if (len > MAX_STRING_LENGTH) throw new DecodeError(`${what} length ${len} exceeds ${MAX_STRING_LENGTH}`, this.offset);
+    if (len > MAX_STRING_LENGTH)
+      throw new DecodeError(`${what} length ${len} exceeds ${MAX_STRING_LENGTH}`, this.offset);
     const o = this.need(len, what);
     const b = this.buf;
     if (len < 24) {
