@@ -1,10 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { sourceConditions } from './vitest.shared.js';
 
-// Every package runs its tests from source: the "@tributary/source" export condition points
-// workspace imports at src/ so no build step is needed before testing.
 export default defineConfig({
-  resolve: { conditions: ['@tributary/source'] },
-  ssr: { resolve: { conditions: ['@tributary/source'] } },
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
   test: {
     projects: ['packages/*', 'apps/*'],
   },

@@ -1,6 +1,11 @@
 import { defineProject } from 'vitest/config';
+import { sourceConditions } from '../../vitest.shared.js';
 
 export default defineProject({
-  resolve: { conditions: ['@tributary/source'] },
-  test: { name: '@tributary/codec', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
+  test: {
+    name: '@tributary/codec',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+  },
 });
