@@ -46,7 +46,8 @@ function decompressXerial(data: Buffer, maxSize: number, decodeBlock: BlockDecod
   for (p = XERIAL_HEADER_SIZE; p < data.length; ) {
     const len = data.readInt32BE(p);
     const part = decodeBlock(data.subarray(p + 4, p + 4 + len), maxSize);
-    if (o + part.length > total) throw new DecodeError('xerial snappy block decodes past its declared size', p);
+    if (o + part.length > total)
+      throw new DecodeError('xerial snappy block decodes past its declared size', p);
     out.set(part, o);
     o += part.length;
     p += 4 + len;

@@ -4,7 +4,7 @@
  * Every decoding failure in this package is a DecodeError: never a RangeError, a hang or a huge allocation.
  */
 export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
+  override name: string = 'DecodeError';
   /** Field path from the message root, empty when the failure is outside any field. */
   path: string;
   readonly offset: number;
@@ -33,7 +33,7 @@ export class DecodeError extends Error {
 
 /** A value cannot be encoded at the requested version (Kafka's UnsupportedVersionException). */
 export class EncodeError extends Error {
-  override readonly name = 'EncodeError';
+  override name: string = 'EncodeError';
 }
 
 function formatMessage(reason: string, offset: number, path: string): string {

@@ -1,0 +1,178 @@
+import { API_TABLE, ApiKey, ErrorCode } from '@tributary/codec';
+import {
+  type Clock,
+  type Logger,
+  type Metrics,
+  noopMetrics,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from '../services.js';
+import type { StorageAdapter } from '../storage/index.js';
+import { type BrokerConfig, defaultBrokerConfig } from './config.js';
+import { apiVersionsResponse } from './handlers/api-versions.js';
+import { handleFetch } from './handlers/fetch.js';
+import { handleListOffsets } from './handlers/list-offsets.js';
+import { handleMetadata } from './handlers/metadata.js';
+import { handleProduce } from './handlers/produce.js';
+import { handleCreateTopics, handleDeleteTopics } from './handlers/topics-admin.js';
+import type { RequestContext, RequestDispatcher, ServedApi } from './request-context.js';
+import type { BrokerServices } from './services.js';
+import { TopicRegistry } from './topics.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: each handler narrows the request to its API's type
+type Handler = (s: BrokerServices, ctx: RequestContext, request: any) => unknown;
+
+interface HandlerEntry {
+  readonly apiKey: number;
+  readonly handle: Handler;
+  /** Versions served; the spec's whole range unless narrowed. */
+  readonly minVersion?: number;
+  readonly maxVersion?: number;
+}
+
+const HANDLERS: readonly HandlerEntry[] = [
+  { apiKey: ApiKey.ApiVersions, handle: () => undefined },
+  { apiKey: ApiKey.Metadata, handle: handleMetadata },
+  { apiKey: ApiKey.Produce, handle: handleProduce },
+  { apiKey: ApiKey.Fetch, handle: handleFetch },
+  { apiKey: ApiKey.ListOffsets, handle: handleListOffsets },
+  { apiKey: ApiKey.CreateTopics, handle: handleCreateTopics },
+  { apiKey: ApiKey.DeleteTopics, handle: handleDeleteTopics },
+];
+
+export interface BrokerOptions {
+  storage: StorageAdapter;
+  config?: Partial<BrokerConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** How often retention runs (Kafka's log.retention.check.interval.ms). */
+  retentionCheckIntervalMs?: number;
+}
+
+/**
+ * The broker's request handling: a RequestDispatcher over injected storage, clock, logger and
+ * metrics. The server frames and decodes; this class answers.
+ */
+export class Broker implements RequestDispatcher {
+  private config: BrokerConfig;
+  private readonly storage: StorageAdapter;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  readonly topics: TopicRegistry;
+  private readonly handlers = new Map<number, Handler>();
+  private readonly served: ServedApi[];
+  private readonly retentionIntervalMs: number;
+  private retentionTimer: TimerHandle | null = null;
+  private closed = false;
+
+  constructor(options: BrokerOptions) {
+    this.config = defaultBrokerConfig(options.config);
+    this.storage = options.storage;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? noopMetrics;
+    this.retentionIntervalMs = options.retentionCheckIntervalMs ?? 300_000;
+    this.topics = new TopicRegistry(this.storage, this.config);
+    this.served = [];
+    for (const h of HANDLERS) {
+      const api = API_TABLE[h.apiKey]!;
+      // The top version of an unstable API is still changing in Kafka: never advertise it.
+      const specMax = api.latestVersionUnstable ? api.maxVersion - 1 : api.maxVersion;
+      this.served.push({
+        apiKey: h.apiKey,
+        minVersion: Math.max(api.minVersion, h.minVersion ?? api.minVersion),
+        maxVersion: Math.min(specMax, h.maxVersion ?? specMax),
+      });
+      this.handlers.set(h.apiKey, h.handle);
+    }
+    this.served.sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  private get services(): BrokerServices {
+    return {
+      config: this.config,
+      storage: this.storage,
+      topics: this.topics,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+    };
+  }
+
+  /** Loads topics from storage and starts retention. The storage must be open. */
+  async start(): Promise<void> {
+    await this.topics.load();
+    this.scheduleRetention();
+    this.logger.info({ topics: this.topics.all().length, nodeId: this.config.nodeId }, 'broker core started');
+  }
+
+  /** Sets the address advertised in Metadata (the server knows its port only once bound). */
+  setAdvertisedListener(host: string, port: number): void {
+    this.config = { ...this.config, advertisedHost: host, advertisedPort: port };
+    this.svc = null;
+  }
+
+  get brokerConfig(): BrokerConfig {
+    return this.config;
+  }
+
+  private svc: BrokerServices | null = null;
+
+  servedApis(): readonly ServedApi[] {
+    return this.served;
+  }
+
+  dispatch(ctx: RequestContext, request: unknown): unknown {
+    if (ctx.apiKey === ApiKey.ApiVersions) return apiVersionsResponse(this.served);
+    const handler = this.handlers.get(ctx.apiKey);
+    if (handler === undefined) throw new Error(`no handler for API ${ctx.apiKey}`);
+    this.svc ??= this.services;
+    return handler(this.svc, ctx, request);
+  }
+
+  unsupported(ctx: RequestContext): { body: unknown; responseVersion: number } {
+    if (ctx.apiKey === ApiKey.ApiVersions)
+      return { body: apiVersionsResponse(this.served, ErrorCode.UNSUPPORTED_VERSION), responseVersion: 0 };
+    const api = API_TABLE[ctx.apiKey]!;
+    const body = api.response.create() as Record<string, unknown>;
+    if ('errorCode' in body) body.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+    const responseVersion = Math.min(Math.max(ctx.apiVersion, api.minVersion), api.maxVersion);
+    return { body, responseVersion };
+  }
+
+  private scheduleRetention(): void {
+    if (this.closed) return;
+    this.retentionTimer = this.clock.schedule(this.retentionIntervalMs, () => {
+      this.applyRetention().then(
+        () => this.scheduleRetention(),
+        (e: unknown) => {
+          this.logger.error({ err: e }, 'retention failed');
+          this.scheduleRetention();
+        },
+      );
+    });
+  }
+
+  /** Applies retention.ms and retention.bytes to every partition now. */
+  async applyRetention(): Promise<void> {
+    const now = this.clock.now();
+    for (const topic of this.topics.all()) {
+      const policy = this.topics.configValue(topic, 'cleanup.policy');
+      if (!policy.split(',').includes('delete')) continue;
+      const retentionMs = Number(this.topics.configValue(topic, 'retention.ms'));
+      const retentionBytes = Number(this.topics.configValue(topic, 'retention.bytes'));
+      if (retentionMs < 0 && retentionBytes < 0) continue;
+      for (let p = 0; p < topic.partitionCount; p++)
+        await this.storage.applyRetention(topic.id, p, { retentionMs, retentionBytes, now });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.retentionTimer?.cancel();
+    this.retentionTimer = null;
+  }
+}

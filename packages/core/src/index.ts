@@ -1,0 +1,7 @@
+// @tributary/core: the broker's request handlers over an injected storage port.
+export { Broker, type BrokerOptions } from './broker/broker.js';
+export { type BrokerConfig, defaultBrokerConfig } from './broker/config.js';
+export * from './broker/request-context.js';
+export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
+export { topicNameProblem } from './broker/topics.js';
+export * from './services.js';

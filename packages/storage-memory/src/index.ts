@@ -1,0 +1,210 @@
+import {
+  type AppendInput,
+  type AppendResult,
+  type BatchLocation,
+  OffsetOutOfRangeError,
+  type PartitionOffsets,
+  type ReadInput,
+  type ReadResult,
+  type RetentionPolicy,
+  type StorageAdapter,
+  type StoredTopic,
+  UnknownPartitionError,
+  writeBatchBaseOffset,
+} from '@tributary/core/storage';
+
+/**
+ * One partition's log: parallel arrays per batch, with `head` marking the first live batch so that
+ * dropping old batches does not shift the arrays on every call.
+ */
+class MemoryLog {
+  batches: Buffer[] = [];
+  baseOffsets: number[] = [];
+  lastOffsets: number[] = [];
+  maxTimestamps: number[] = [];
+  head = 0;
+  logStartOffset = 0;
+  nextOffset = 0;
+  bytes = 0;
+
+  offsets(): PartitionOffsets {
+    return { logStartOffset: this.logStartOffset, highWatermark: this.nextOffset };
+  }
+
+  /** Index of the first live batch whose last offset is at or after `offset`. */
+  indexOf(offset: number): number {
+    let lo = this.head;
+    let hi = this.batches.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lastOffsets[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  dropBefore(index: number): void {
+    for (let i = this.head; i < index; i++) {
+      this.bytes -= this.batches[i]!.length;
+      this.batches[i] = EMPTY;
+    }
+    this.head = index;
+    if (this.head > 1024 && this.head * 2 > this.batches.length) {
+      this.batches = this.batches.slice(this.head);
+      this.baseOffsets = this.baseOffsets.slice(this.head);
+      this.lastOffsets = this.lastOffsets.slice(this.head);
+      this.maxTimestamps = this.maxTimestamps.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Storage that lives in the process: the broker's `--memory` mode and the default for tests.
+ * Batches are copied once on append (so a stored batch never pins a network buffer) and served
+ * as they are.
+ */
+export class MemoryStorage implements StorageAdapter {
+  private readonly topics = new Map<string, StoredTopic>();
+  private readonly logs = new Map<string, MemoryLog[]>();
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.topics.clear();
+    this.logs.clear();
+  }
+
+  async listTopics(): Promise<StoredTopic[]> {
+    return [...this.topics.values()];
+  }
+
+  async createTopic(topic: StoredTopic): Promise<boolean> {
+    for (const t of this.topics.values()) if (t.name === topic.name) return false;
+    const id = topic.topicId.toString('base64url');
+    this.topics.set(id, { ...topic, topicId: Buffer.from(topic.topicId), configs: { ...topic.configs } });
+    this.logs.set(
+      id,
+      Array.from({ length: topic.partitionCount }, () => new MemoryLog()),
+    );
+    return true;
+  }
+
+  async deleteTopic(topicId: string): Promise<boolean> {
+    this.logs.delete(topicId);
+    return this.topics.delete(topicId);
+  }
+
+  async setTopicConfigs(topicId: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    const t = this.topic(topicId);
+    this.topics.set(topicId, { ...t, configs: { ...configs } });
+  }
+
+  async addPartitions(topicId: string, partitionCount: number): Promise<void> {
+    const t = this.topic(topicId);
+    const logs = this.logs.get(topicId)!;
+    while (logs.length < partitionCount) logs.push(new MemoryLog());
+    if (partitionCount > t.partitionCount) this.topics.set(topicId, { ...t, partitionCount });
+  }
+
+  private topic(topicId: string): StoredTopic {
+    const t = this.topics.get(topicId);
+    if (t === undefined) throw new UnknownPartitionError(`no topic with id ${topicId}`);
+    return t;
+  }
+
+  private log(topicId: string, partition: number): MemoryLog {
+    const log = this.logs.get(topicId)?.[partition];
+    if (log === undefined) throw new UnknownPartitionError(`no partition ${partition} of topic ${topicId}`);
+    return log;
+  }
+
+  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
+    const log = this.log(topicId, partition);
+    const baseOffset = log.nextOffset;
+    const batch = Buffer.from(input.batch);
+    writeBatchBaseOffset(batch, baseOffset);
+    log.batches.push(batch);
+    log.baseOffsets.push(baseOffset);
+    log.lastOffsets.push(baseOffset + input.lastOffsetDelta);
+    log.maxTimestamps.push(input.maxTimestamp);
+    log.nextOffset = baseOffset + input.lastOffsetDelta + 1;
+    log.bytes += batch.length;
+    return { baseOffset, logStartOffset: log.logStartOffset };
+  }
+
+  async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
+    const log = this.log(topicId, partition);
+    if (input.offset < log.logStartOffset || input.offset > log.nextOffset)
+      throw new OffsetOutOfRangeError(input.offset, log.offsets());
+    const batches: Buffer[] = [];
+    let bytes = 0;
+    for (let i = log.indexOf(input.offset); i < log.batches.length; i++) {
+      const b = log.batches[i]!;
+      if (bytes + b.length > input.maxBytes && !(batches.length === 0 && input.minOneBatch)) break;
+      batches.push(b);
+      bytes += b.length;
+      if (bytes >= input.maxBytes) break;
+    }
+    return { batches, logStartOffset: log.logStartOffset, highWatermark: log.nextOffset };
+  }
+
+  async offsets(topicId: string, partition: number): Promise<PartitionOffsets> {
+    return this.log(topicId, partition).offsets();
+  }
+
+  async findBatchByTimestamp(
+    topicId: string,
+    partition: number,
+    timestamp: number,
+  ): Promise<BatchLocation | null> {
+    const log = this.log(topicId, partition);
+    for (let i = log.head; i < log.batches.length; i++)
+      if (log.maxTimestamps[i]! >= timestamp)
+        return { batch: log.batches[i]!, baseOffset: log.baseOffsets[i]! };
+    return null;
+  }
+
+  async findMaxTimestampBatch(topicId: string, partition: number): Promise<BatchLocation | null> {
+    const log = this.log(topicId, partition);
+    let best = -1;
+    for (let i = log.head; i < log.batches.length; i++)
+      if (best < 0 || log.maxTimestamps[i]! > log.maxTimestamps[best]!) best = i;
+    return best < 0 ? null : { batch: log.batches[best]!, baseOffset: log.baseOffsets[best]! };
+  }
+
+  async deleteRecordsBefore(topicId: string, partition: number, offset: number): Promise<number> {
+    const log = this.log(topicId, partition);
+    const target = Math.min(offset, log.nextOffset);
+    if (target > log.logStartOffset) {
+      log.logStartOffset = target;
+      log.dropBefore(log.indexOf(target));
+    }
+    return log.logStartOffset;
+  }
+
+  async applyRetention(topicId: string, partition: number, policy: RetentionPolicy): Promise<number> {
+    const log = this.log(topicId, partition);
+    let i = log.head;
+    if (policy.retentionMs >= 0) {
+      const cutoff = policy.now - policy.retentionMs;
+      while (i < log.batches.length && log.maxTimestamps[i]! < cutoff) i++;
+    }
+    if (policy.retentionBytes >= 0) {
+      let bytes = log.bytes;
+      for (let j = log.head; j < i; j++) bytes -= log.batches[j]!.length;
+      while (i < log.batches.length && bytes > policy.retentionBytes) bytes -= log.batches[i++]!.length;
+    }
+    if (i > log.head) {
+      log.logStartOffset = i < log.batches.length ? log.baseOffsets[i]! : log.nextOffset;
+      log.dropBefore(i);
+    }
+    return log.logStartOffset;
+  }
+
+  async sizeInBytes(topicId: string, partition: number): Promise<number> {
+    return this.log(topicId, partition).bytes;
+  }
+}
