@@ -1,0 +1,150 @@
+import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import type { Clock, Logger, Metrics, RequestDispatcher } from '@tributary/core';
+import { Connection } from './connection.js';
+import { ServedVersions } from './served-versions.js';
+import {
+  type KafkaServerOptions,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+} from './server-options.js';
+
+/** How long `close()` waits for in-flight requests by default before closing their sockets. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface CloseOptions {
+  /** How long in-flight requests get to finish and their responses to be written. Default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+// RequestContext promises connection ids unique within the process, and a process may run several
+// servers (one per listener), so the counter is shared by all of them.
+let nextConnectionId = 1;
+
+/**
+ * A Kafka protocol listener: accepts connections and serves each through the dispatcher. It owns
+ * sockets, framing and ordering; what a request means is the dispatcher's business.
+ */
+export class KafkaServer {
+  private readonly options: ResolvedServerOptions;
+  private readonly dispatcher: RequestDispatcher;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly clock: Clock;
+  private readonly open = new Set<Connection>();
+  private server: Server | undefined;
+  private served: ServedVersions | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: KafkaServerOptions) {
+    this.options = resolveServerOptions(options);
+    this.dispatcher = this.options.dispatcher;
+    this.logger = this.options.logger;
+    this.metrics = this.options.metrics;
+    this.clock = this.options.clock;
+  }
+
+  /** The bound address once listening, else undefined. */
+  get address(): ServerAddress | undefined {
+    const bound = this.server?.address();
+    if (bound === null || bound === undefined || typeof bound === 'string') return undefined;
+    return { host: bound.address, port: bound.port };
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.open.size;
+  }
+
+  /** Binds and starts accepting; resolves to the bound address (the real port when `port` was 0). */
+  async listen(): Promise<ServerAddress> {
+    if (this.server !== undefined || this.closing !== undefined)
+      throw new Error('the server was already started; create a new one to listen again');
+    // The served versions are read once: ApiVersions advertises them, so they must not shift under
+    // a client between its ApiVersions request and the requests that follow.
+    this.served = new ServedVersions(this.dispatcher.servedApis());
+    const server = createServer({ noDelay: true, keepAlive: true });
+    this.server = server;
+    server.on('connection', (socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
+    const address = this.address!;
+    this.logger.info({ host: address.host, port: address.port }, 'listening');
+    return address;
+  }
+
+  /**
+   * Stops accepting, lets requests already dispatched finish and their responses be written, then
+   * closes each connection. Connections still busy at the deadline are closed regardless.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.drainAndClose(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    return this.closing;
+  }
+
+  private async drainAndClose(drainTimeoutMs: number): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    // Resolves once the listener is closed and every connection has ended.
+    const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const connections = [...this.open];
+    for (const connection of connections) connection.drain();
+    const deadline = this.clock.schedule(drainTimeoutMs, () => {
+      if (this.open.size > 0)
+        this.logger.warn({ connections: this.open.size }, 'drain deadline passed: closing busy connections');
+      for (const connection of this.open) connection.destroy();
+    });
+    try {
+      await Promise.all(connections.map((c) => c.closed));
+      await listenerClosed;
+    } finally {
+      deadline.cancel();
+    }
+    this.logger.info('closed');
+  }
+
+  private accept(socket: Socket): void {
+    const { remoteAddress, remotePort } = socket;
+    if (this.closing !== undefined || this.served === undefined || remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
+    const connectionId = nextConnectionId++;
+    const clientAddress = isIPv6(remoteAddress)
+      ? `[${remoteAddress}]:${remotePort}`
+      : `${remoteAddress}:${remotePort}`;
+    const connection = new Connection({
+      socket,
+      connectionId,
+      clientAddress,
+      dispatcher: this.dispatcher,
+      served: this.served,
+      maxRequestSize: this.options.maxRequestSize,
+      maxInFlight: this.options.maxInFlightPerConnection,
+      maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
+      logger: this.logger.child({ connectionId, clientAddress }),
+      metrics: this.metrics,
+      clock: this.clock,
+    });
+    this.open.add(connection);
+    this.metrics.set('tributary_connections', this.open.size);
+    socket.once('close', () => {
+      this.open.delete(connection);
+      this.metrics.set('tributary_connections', this.open.size);
+    });
+  }
+}
+
+export function createKafkaServer(options: KafkaServerOptions): KafkaServer {
+  return new KafkaServer(options);
+}
