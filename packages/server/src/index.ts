@@ -1,6 +1,8 @@
 // @tributary/server: the broker's network layer. It accepts Kafka protocol connections, frames and
 // decodes requests, hands them to a RequestDispatcher from @tributary/core, and writes responses
 // back in request order.
+
+export { type BrokerHandle, type CreateBrokerOptions, createBroker } from './create-broker.js';
 export {
   type CloseOptions,
   createKafkaServer,

@@ -97,7 +97,13 @@ export async function handleListOffsets(
           if (p.currentLeaderEpoch > 0) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
           try {
             const found = await lookup(s, topic, p.partitionIndex, num(p.timestamp));
-            return { ...out, offset: big(found.offset), timestamp: big(found.timestamp), leaderEpoch: 0 };
+            // leaderEpoch exists from v4 (and is not ignorable): older versions keep its default.
+            return {
+              ...out,
+              offset: big(found.offset),
+              timestamp: big(found.timestamp),
+              leaderEpoch: ctx.apiVersion >= 4 ? 0 : -1,
+            };
           } catch (e) {
             if (e instanceof UnknownPartitionError)
               return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

@@ -1,0 +1,84 @@
+import { Broker, type BrokerConfig, type Clock, type Logger, type Metrics } from '@tributary/core';
+import type { StorageAdapter } from '@tributary/core/storage';
+import { type CloseOptions, createKafkaServer, type KafkaServer } from './kafka-server.js';
+import type { KafkaServerOptions } from './server-options.js';
+
+export interface CreateBrokerOptions extends Omit<KafkaServerOptions, 'dispatcher'> {
+  /** The storage adapter; createBroker opens it and closes it on close(). */
+  storage: StorageAdapter;
+  /** Broker settings; the advertised address defaults to the bound one. */
+  config?: Partial<BrokerConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  retentionCheckIntervalMs?: number;
+}
+
+export interface BrokerHandle {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, ready for a client's bootstrap servers. */
+  readonly bootstrap: string;
+  readonly broker: Broker;
+  readonly server: KafkaServer;
+  /** Stops accepting, drains in-flight requests, then closes the core and the storage. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * Opens the storage, starts the broker core and listens: a whole broker in one call, for tests
+ * and embedding. Closing goes in reverse order.
+ */
+export async function createBroker(options: CreateBrokerOptions): Promise<BrokerHandle> {
+  const { storage, config, clock, logger, metrics, retentionCheckIntervalMs, ...serverOptions } = options;
+  await storage.open();
+  const broker = new Broker({
+    storage,
+    ...(config !== undefined && { config }),
+    ...(clock !== undefined && { clock }),
+    ...(logger !== undefined && { logger }),
+    ...(metrics !== undefined && { metrics }),
+    ...(retentionCheckIntervalMs !== undefined && { retentionCheckIntervalMs }),
+  });
+  try {
+    await broker.start();
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  const server = createKafkaServer({
+    ...serverOptions,
+    dispatcher: broker,
+    ...(clock !== undefined && { clock }),
+    ...(logger !== undefined && { logger }),
+    ...(metrics !== undefined && { metrics }),
+  });
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen();
+  } catch (e) {
+    await broker.close();
+    await storage.close();
+    throw e;
+  }
+  broker.setAdvertisedListener(
+    config?.advertisedHost ?? address.host,
+    config?.advertisedPort ?? address.port,
+  );
+  let closing: Promise<void> | null = null;
+  return {
+    host: address.host,
+    port: address.port,
+    bootstrap: `${address.host}:${address.port}`,
+    broker,
+    server,
+    close(closeOptions) {
+      closing ??= (async () => {
+        await server.close(closeOptions);
+        await broker.close();
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
