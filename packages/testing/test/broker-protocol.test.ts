@@ -141,6 +141,35 @@ describe('ApiVersions', () => {
     expect(bytes.readInt32BE(10)).toBeGreaterThan(3); // an int32 array count: the v0 shape
     c.close();
   });
+
+  it('advertises Produce from v0 as Kafka 4 does (KAFKA-18659), yet closes a connection sending v0-v2', async () => {
+    const res = await client.send(ApiKey.ApiVersions, 3, createApiVersionsRequest());
+    const produceRange = res.apiKeys.find((a: { apiKey: number }) => a.apiKey === ApiKey.Produce);
+    const served = broker.broker.servedApis().find((a) => a.apiKey === ApiKey.Produce)!;
+    expect(served.minVersion).toBe(3);
+    expect(produceRange).toEqual({ apiKey: ApiKey.Produce, minVersion: 0, maxVersion: served.maxVersion });
+    for (const version of [0, 2]) {
+      const c = await WireClient.connect(broker.port);
+      // Header v1 (client id null), then a v0-v2 body: acks, timeout, no topics.
+      const frame = Buffer.alloc(4 + 10 + 10);
+      frame.writeInt32BE(frame.length - 4, 0);
+      frame.writeInt16BE(ApiKey.Produce, 4);
+      frame.writeInt16BE(version, 6);
+      frame.writeInt32BE(5, 8);
+      frame.writeInt16BE(-1, 12);
+      frame.writeInt16BE(-1, 14);
+      frame.writeInt32BE(1000, 16);
+      frame.writeInt32BE(0, 20);
+      const outcome = new Promise<string>((resolve) => {
+        c.socket.once('data', () => resolve('answered'));
+        c.socket.once('close', () => resolve('closed'));
+        setTimeout(() => resolve('still open'), 5000).unref();
+      });
+      c.socket.write(frame);
+      expect(await outcome, `Produce v${version}`).toBe('closed');
+      c.close();
+    }
+  });
 });
 
 describe('Metadata', () => {
@@ -216,7 +245,7 @@ describe('Produce and Fetch', () => {
 
   it('refuses a corrupt CRC, a second batch, an unknown partition and an oversized batch', async () => {
     const corrupt = batch(['z']);
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt[corrupt.length - 1] = corrupt.at(-1)! ^ 0xff;
     expect((await produce('data', 1, corrupt)).responses[0]!.partitionResponses[0]!.errorCode).toBe(
       ErrorCode.CORRUPT_MESSAGE,
     );

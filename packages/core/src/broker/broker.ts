@@ -11,9 +11,20 @@ import {
 import type { StorageAdapter } from '../storage/index.js';
 import { type BrokerConfig, defaultBrokerConfig } from './config.js';
 import { apiVersionsResponse } from './handlers/api-versions.js';
+import {
+  handleAlterConfigs,
+  handleDescribeConfigs,
+  handleIncrementalAlterConfigs,
+} from './handlers/configs.js';
+import { handleCreatePartitions } from './handlers/create-partitions.js';
+import { handleDeleteRecords } from './handlers/delete-records.js';
+import { handleDescribeCluster } from './handlers/describe-cluster.js';
+import { handleDescribeLogDirs } from './handlers/describe-log-dirs.js';
+import { handleDescribeTopicPartitions } from './handlers/describe-topic-partitions.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
+import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.js';
 import { handleProduce } from './handlers/produce.js';
 import { handleCreateTopics, handleDeleteTopics } from './handlers/topics-admin.js';
 import type { RequestContext, RequestDispatcher, ServedApi } from './request-context.js';
@@ -39,6 +50,15 @@ const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.ListOffsets, handle: handleListOffsets },
   { apiKey: ApiKey.CreateTopics, handle: handleCreateTopics },
   { apiKey: ApiKey.DeleteTopics, handle: handleDeleteTopics },
+  { apiKey: ApiKey.CreatePartitions, handle: handleCreatePartitions },
+  { apiKey: ApiKey.DeleteRecords, handle: handleDeleteRecords },
+  { apiKey: ApiKey.DescribeConfigs, handle: handleDescribeConfigs },
+  { apiKey: ApiKey.AlterConfigs, handle: handleAlterConfigs },
+  { apiKey: ApiKey.IncrementalAlterConfigs, handle: handleIncrementalAlterConfigs },
+  { apiKey: ApiKey.DescribeCluster, handle: handleDescribeCluster },
+  { apiKey: ApiKey.DescribeTopicPartitions, handle: handleDescribeTopicPartitions },
+  { apiKey: ApiKey.OffsetForLeaderEpoch, handle: handleOffsetForLeaderEpoch },
+  { apiKey: ApiKey.DescribeLogDirs, handle: handleDescribeLogDirs },
 ];
 
 export interface BrokerOptions {
@@ -136,11 +156,12 @@ export class Broker implements RequestDispatcher {
   unsupported(ctx: RequestContext): { body: unknown; responseVersion: number } {
     if (ctx.apiKey === ApiKey.ApiVersions)
       return { body: apiVersionsResponse(this.served, ErrorCode.UNSUPPORTED_VERSION), responseVersion: 0 };
-    const api = API_TABLE[ctx.apiKey]!;
-    const body = api.response.create() as Record<string, unknown>;
+    const body = API_TABLE[ctx.apiKey]!.response.create() as Record<string, unknown>;
     if ('errorCode' in body) body.errorCode = ErrorCode.UNSUPPORTED_VERSION;
-    const responseVersion = Math.min(Math.max(ctx.apiVersion, api.minVersion), api.maxVersion);
-    return { body, responseVersion };
+    // Answered at the version asked, as the client will read it. A version the specs lack (Produce
+    // v0-v2, advertised but removed in Kafka 4) has no such answer: the server closes the
+    // connection, as Kafka does for a version it does not enable.
+    return { body, responseVersion: ctx.apiVersion };
   }
 
   private scheduleRetention(): void {

@@ -22,7 +22,10 @@ export interface ServedApi {
  * frames, decodes and encodes; the dispatcher sees decoded requests and returns response bodies.
  */
 export interface RequestDispatcher {
-  /** The APIs served, each within its spec's versions; ApiVersions advertises exactly these. */
+  /**
+   * The APIs served, each within its spec's versions. ApiVersions advertises these, except that
+   * Produce is advertised from v0 as Kafka does (see `PRODUCE_ADVERTISED_MIN_VERSION`).
+   */
   servedApis(): readonly ServedApi[];
   /**
    * Handles a decoded request of a served API and version. Resolves to the response body, or to

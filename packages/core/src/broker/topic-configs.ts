@@ -30,8 +30,8 @@ export const ConfigSource = {
 export interface TopicConfigDef {
   readonly name: string;
   readonly type: (typeof ConfigType)[keyof typeof ConfigType];
-  /** The broker setting that supplies the default. */
-  readonly brokerName: string;
+  /** The broker setting that supplies the default, or null when only the topic has it. */
+  readonly brokerName: string | null;
   readonly documentation: string;
   /** The default, from the broker config when it has one. */
   defaultValue(config: BrokerConfig): string;
@@ -58,7 +58,7 @@ const ratio = (v: string): string | null =>
 function def(
   name: string,
   type: TopicConfigDef['type'],
-  brokerName: string,
+  brokerName: string | null,
   defaultValue: (c: BrokerConfig) => string,
   validate: (v: string) => string | null,
   enforced: boolean,
@@ -318,7 +318,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   def(
     'follower.replication.throttled.replicas',
     ConfigType.LIST,
-    'follower.replication.throttled.replicas',
+    null,
     () => '',
     anything,
     false,
@@ -327,7 +327,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   def(
     'leader.replication.throttled.replicas',
     ConfigType.LIST,
-    'leader.replication.throttled.replicas',
+    null,
     () => '',
     anything,
     false,

@@ -70,6 +70,16 @@ export interface RetentionPolicy {
   readonly now: number;
 }
 
+/** Where an adapter keeps its data, as DescribeLogDirs reports it. */
+export interface LogDirDescription {
+  /** An absolute directory, or a name for storage that has none ("memory", a database URL without secrets). */
+  readonly path: string;
+  /** Size of the volume holding it in bytes, or -1 when unknown. */
+  readonly totalBytes: number;
+  /** Bytes still free on that volume, or -1 when unknown. */
+  readonly usableBytes: number;
+}
+
 /** The error an adapter throws for a topic id or partition it does not hold. */
 export class UnknownPartitionError extends Error {
   override readonly name = 'UnknownPartitionError';
@@ -122,6 +132,11 @@ export interface StorageAdapter {
   applyRetention(topicId: string, partition: number, policy: RetentionPolicy): Promise<number>;
   /** Bytes stored for the partition (for DescribeLogDirs and metrics). */
   sizeInBytes(topicId: string, partition: number): Promise<number>;
+  /**
+   * Optional: where the data lives (DescribeLogDirs). Without it the broker reports one log
+   * directory named "memory" with unknown volume sizes, which suits in-memory adapters.
+   */
+  describeLogDir?(): Promise<LogDirDescription>;
 }
 
 /** Writes a v2 batch's base offset in place (bytes 0-7, outside the CRC). For adapters. */

@@ -16,9 +16,9 @@ import { type Topic, topicNameProblem } from '../topics.js';
 // granted: there are no ACLs yet.
 const bits = (...ops: number[]): number => ops.reduce((a, op) => a | (1 << op), 0);
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS
-const ALL_TOPIC_OPERATIONS = bits(3, 4, 5, 6, 7, 8, 10, 11);
+export const ALL_TOPIC_OPERATIONS = bits(3, 4, 5, 6, 7, 8, 10, 11);
 // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS
-const ALL_CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12, 13, 14);
+export const ALL_CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12, 13, 14);
 
 export function describeTopic(s: BrokerServices, topic: Topic, includeOps: boolean): MetadataResponseTopic {
   const node = s.config.nodeId;

@@ -1,0 +1,114 @@
+import { type BrokerConfig, defaultBrokerConfig } from './config.js';
+import { ConfigSource, ConfigType, TOPIC_CONFIGS } from './topic-configs.js';
+
+type ConfigTypeId = (typeof ConfigType)[keyof typeof ConfigType];
+
+/** A broker setting as DescribeConfigs reports it, under Kafka's name for it. */
+export interface BrokerConfigDef {
+  readonly name: string;
+  readonly type: ConfigTypeId;
+  readonly documentation: string;
+  /** The value this broker runs with (null: unset). */
+  value(config: BrokerConfig): string | null;
+  /** Tributary's built-in value, or null when the setting has none (set by the operator or at bind). */
+  readonly defaultValue: string | null;
+}
+
+/** One entry of a config's synonym chain, highest precedence first. */
+export interface ConfigSynonym {
+  readonly name: string;
+  readonly value: string | null;
+  readonly source: number;
+}
+
+const BUILT_IN = defaultBrokerConfig({ clusterId: '' });
+
+function setting(
+  name: string,
+  type: ConfigTypeId,
+  value: (c: BrokerConfig) => string | null,
+  documentation: string,
+  hasDefault = true,
+): BrokerConfigDef {
+  return { name, type, value, documentation, defaultValue: hasDefault ? value(BUILT_IN) : null };
+}
+
+const OWN_SETTINGS: readonly BrokerConfigDef[] = [
+  setting('node.id', ConfigType.INT, (c) => String(c.nodeId), 'The id of this broker.'),
+  setting(
+    'advertised.listeners',
+    ConfigType.STRING,
+    (c) => `PLAINTEXT://${c.advertisedHost}:${c.advertisedPort}`,
+    'The address clients are told to connect to.',
+    false,
+  ),
+  setting('broker.rack', ConfigType.STRING, (c) => c.rack, 'The rack of this broker.'),
+  setting(
+    'num.partitions',
+    ConfigType.INT,
+    (c) => String(c.numPartitions),
+    'Partitions of an auto-created topic, and of a created topic that names none.',
+  ),
+  setting(
+    'auto.create.topics.enable',
+    ConfigType.BOOLEAN,
+    (c) => String(c.autoCreateTopics),
+    'Whether a Metadata request for an unknown topic creates it.',
+  ),
+  setting(
+    'message.max.bytes',
+    ConfigType.INT,
+    (c) => String(c.messageMaxBytes),
+    'Largest record batch accepted (a topic may override it with max.message.bytes).',
+  ),
+  setting(
+    'log.retention.ms',
+    ConfigType.LONG,
+    (c) => String(c.logRetentionMs),
+    'How long data is kept before deletion; -1 keeps it forever.',
+  ),
+  setting(
+    'log.retention.bytes',
+    ConfigType.LONG,
+    (c) => String(c.logRetentionBytes),
+    'Largest a partition grows before old data is deleted; -1 for no limit.',
+  ),
+  setting('log.segment.bytes', ConfigType.INT, (c) => String(c.logSegmentBytes), 'Log segment size.'),
+  setting(
+    'log.message.timestamp.type',
+    ConfigType.STRING,
+    (c) => c.logMessageTimestampType,
+    "Whether record timestamps are the producer's (CreateTime) or the broker's (LogAppendTime).",
+  ),
+];
+
+/**
+ * Every broker setting Tributary reports: its own, then the broker-level names of the topic
+ * configs' defaults (fixed in Tributary, so always at their defaults).
+ */
+export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
+  ...OWN_SETTINGS,
+  ...TOPIC_CONFIGS.flatMap((d): BrokerConfigDef[] => {
+    if (d.brokerName === null || OWN_SETTINGS.some((o) => o.name === d.brokerName)) return [];
+    return [setting(d.brokerName, d.type, (c) => d.defaultValue(c), d.documentation)];
+  }),
+];
+
+export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, BrokerConfigDef> = new Map(
+  BROKER_CONFIGS.map((c) => [c.name, c]),
+);
+
+/**
+ * The synonym chain of a broker setting, as Kafka builds it for a static broker: the value the
+ * broker was started with (when it differs from the built-in one), then the built-in default.
+ * Tributary has no dynamic broker configs, so no DYNAMIC_* entries appear.
+ */
+export function brokerConfigSynonyms(def: BrokerConfigDef, config: BrokerConfig): ConfigSynonym[] {
+  const value = def.value(config);
+  const chain: ConfigSynonym[] = [];
+  if (value !== def.defaultValue)
+    chain.push({ name: def.name, value, source: ConfigSource.STATIC_BROKER_CONFIG });
+  if (def.defaultValue !== null)
+    chain.push({ name: def.name, value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+  return chain;
+}
