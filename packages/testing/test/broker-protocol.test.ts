@@ -3,7 +3,6 @@ import {
   createApiVersionsRequest,
   createCreateTopicsRequest,
   createDeleteTopicsRequest,
-  createFetchRequest,
   createListOffsetsRequest,
   createMetadataRequest,
   createProduceRequest,
@@ -15,6 +14,7 @@ import {
 import { buildRecordBatch, iterateRecordBatches } from '@tributary/codec/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/index.js';
+import { fetchRequest } from './consume.js';
 import { WireClient } from './wire.js';
 
 let broker: TestBroker;
@@ -67,35 +67,7 @@ async function fetch(
   offset: bigint,
   extra: Partial<{ maxWaitMs: number; minBytes: number }> = {},
 ) {
-  return client.send<FetchResponse>(
-    ApiKey.Fetch,
-    12,
-    createFetchRequest({
-      replicaId: -1,
-      maxWaitMs: extra.maxWaitMs ?? 0,
-      minBytes: extra.minBytes ?? 0,
-      maxBytes: 1 << 20,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          topicId: Buffer.alloc(16),
-          partitions: [
-            {
-              partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 1 << 20,
-              replicaDirectoryId: Buffer.alloc(16),
-              highWatermark: -1n,
-            },
-          ],
-        },
-      ],
-    }),
-  );
+  return client.send<FetchResponse>(ApiKey.Fetch, 12, fetchRequest(topic, partition, offset, extra));
 }
 
 describe('ApiVersions', () => {

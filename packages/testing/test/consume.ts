@@ -1,6 +1,6 @@
 // Reads a partition back through the codec, for interop tests whose client cannot consume
 // without a consumer group (the group coordinator arrives with consumer groups).
-import { ApiKey, createFetchRequest, type FetchResponse } from '@tributary/codec';
+import { ApiKey, createFetchRequest, type FetchRequest, type FetchResponse } from '@tributary/codec';
 import { iterateRecordBatches } from '@tributary/codec/records';
 import type { WireClient } from './wire.js';
 
@@ -14,6 +14,40 @@ export interface ConsumedRecord {
   compression: number;
 }
 
+/** A sessionless Fetch of one partition by name, as a consumer sends it. */
+export function fetchRequest(
+  topic: string,
+  partition: number,
+  offset: bigint,
+  wait: { maxWaitMs?: number; minBytes?: number } = {},
+): FetchRequest {
+  return createFetchRequest({
+    replicaId: -1,
+    maxWaitMs: wait.maxWaitMs ?? 0,
+    minBytes: wait.minBytes ?? 0,
+    maxBytes: 1 << 20,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        topicId: Buffer.alloc(16),
+        partitions: [
+          {
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset: offset,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1n,
+            partitionMaxBytes: 1 << 20,
+            replicaDirectoryId: Buffer.alloc(16),
+            highWatermark: -1n,
+          },
+        ],
+      },
+    ],
+  });
+}
+
 export async function readPartition(
   client: WireClient,
   topic: string,
@@ -22,35 +56,7 @@ export async function readPartition(
   const out: ConsumedRecord[] = [];
   let offset = 0n;
   for (let round = 0; round < 10_000; round++) {
-    const res = await client.send<FetchResponse>(
-      ApiKey.Fetch,
-      12,
-      createFetchRequest({
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            topicId: Buffer.alloc(16),
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: 1 << 20,
-                replicaDirectoryId: Buffer.alloc(16),
-                highWatermark: -1n,
-              },
-            ],
-          },
-        ],
-      }),
-    );
+    const res = await client.send<FetchResponse>(ApiKey.Fetch, 12, fetchRequest(topic, partition, offset));
     const p = res.responses[0]!.partitions[0]!;
     if (p.errorCode !== 0) throw new Error(`fetch error ${p.errorCode}`);
     let progressed = false;
