@@ -66,7 +66,16 @@ export class Reader {
 
   int64(): bigint {
     const o = this.need(8, 'int64');
-    return this.buf.readBigInt64BE(o);
+    const b = this.buf;
+    const hi = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+    const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+    // 0 and -1 (Kafka's "none" for offsets, producer ids and timestamps) come back as constants,
+    // allocating nothing. Other offsets, timestamps and producer ids sit far inside 2^53, where a
+    // double holds them exactly: one BigInt conversion instead of readBigInt64BE's three.
+    if (hi === 0 && lo === 0) return 0n;
+    if (hi === -1 && lo === 0xffffffff) return -1n;
+    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   float64(): number {
@@ -139,8 +148,9 @@ export class Reader {
       throw new DecodeError(`${what} length ${len} exceeds ${MAX_STRING_LENGTH}`, this.offset);
     const o = this.need(len, what);
     const b = this.buf;
-    if (len < 24) {
-      // Short ASCII strings (topic names, client ids) are cheaper to build in JS than through toString.
+    if (len < 12) {
+      // Short ASCII strings are cheaper to build in JS than through toString; past about a dozen
+      // characters toString wins, and V8 would leave the concatenation as a rope to flatten later.
       let s = '';
       for (let i = o; i < o + len; i++) {
         const c = b[i]!;

@@ -1,6 +1,9 @@
 import { EncodeError } from './errors.js';
 import { MAX_STRING_LENGTH } from './reader.js';
 
+/** 2^53: integers of at most this magnitude are exact in a double. */
+const MAX_EXACT = 9007199254740992n;
+
 /** Bytes an unsigned varint takes. */
 export function uvarintSize(value: number): number {
   if (value < 0x80) return 1;
@@ -114,6 +117,25 @@ export class Writer {
   }
 
   int64(v: bigint): void {
+    // Offsets, timestamps and producer ids sit far inside 2^53: written through a double they need
+    // no BigInt arithmetic, where Buffer#writeBigInt64BE masks and shifts BigInts.
+    if (v >= -MAX_EXACT && v <= MAX_EXACT) {
+      const n = Number(v);
+      const hi = Math.floor(n / 4294967296);
+      const lo = n - hi * 4294967296;
+      const b = this.buf;
+      const o = this.offset;
+      b[o] = hi >> 24;
+      b[o + 1] = hi >> 16;
+      b[o + 2] = hi >> 8;
+      b[o + 3] = hi;
+      b[o + 4] = lo >>> 24;
+      b[o + 5] = lo >>> 16;
+      b[o + 6] = lo >>> 8;
+      b[o + 7] = lo;
+      this.offset = o + 8;
+      return;
+    }
     this.offset = this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
   }
 
