@@ -435,10 +435,10 @@ function emitReadField(
     ctx.runtime.add('nullArray');
     code.open('else {');
     const elType = el.kind === 'primitive' ? tsPrimitive(el.name) : el.struct.typeName;
-    code.line(`const a: ${elType}[] = [];`);
+    code.line(`const a: ${elType}[] = new Array(n);`);
     const elRead =
       el.kind === 'primitive' ? readPrimitive(el.name, flex, 'false') : `read${el.struct.typeName}(r, v)`;
-    code.line(`for (index = 0; index < n; index++) a.push(${elRead});`);
+    code.line(`for (index = 0; index < n; index++) a[index] = ${elRead};`);
     code.line('index = -1;');
     code.line(`${target} = a;`);
     code.close();
@@ -467,7 +467,12 @@ function emitRead(code: Code, s: StructSpec, ctx: Ctx): void {
   code.line('let index = -1;');
   ctx.runtime.add('decodeErrorAt');
   code.open('try {');
-  for (const f of s.fields) code.line(`let $${f.prop}: ${tsType(f)} = ${defaultExpr(f, ctx)};`);
+  // A field read in every reachable version needs no default: the read assigns it, so no
+  // placeholder (an empty array, a default struct) is allocated only to be replaced.
+  for (const f of s.fields) {
+    const alwaysRead = versionCond(fixedVersions(f), vctx) === 'true';
+    code.line(alwaysRead ? `let $${f.prop}: ${tsType(f)};` : `let $${f.prop}: ${tsType(f)} = ${defaultExpr(f, ctx)};`);
+  }
   code.line('let unknownTaggedFields: TaggedField[] | undefined;');
   for (const f of s.fields) {
     const c = versionCond(fixedVersions(f), vctx);

@@ -56,10 +56,10 @@ export function readAddOffsetsToTxnRequest(r: Reader, v: number): AddOffsetsToTx
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $groupId: string = "";
+    let $transactionalId: string;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $groupId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = ((v >= 3) ? r.compactString() : r.string());

@@ -136,8 +136,8 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: number[] = [];
+    let $name: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 3) ? r.compactString() : r.string());
@@ -146,8 +146,8 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: numb
       const n = ((v >= 3) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -208,11 +208,11 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $verifyOnly: boolean = false;
-    let $topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+    let $transactionalId: string;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $verifyOnly: boolean;
+    let $topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = r.compactString();
@@ -227,8 +227,8 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v));
+        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -312,8 +312,8 @@ export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitio
         const n = r.compactArrayLength(14);
         if (n < 0) nullArray(r);
         else {
-          const a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
-          for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, v));
+          const a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, v);
           index = -1;
           $transactions = a;
         }
@@ -337,8 +337,8 @@ export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitio
         const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) nullArray(r);
         else {
-          const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
-          for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v));
+          const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
           index = -1;
           $v3AndBelowTopics = a;
         }

@@ -135,8 +135,8 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Read
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $partitionErrorCode: number = 0;
+    let $partitionIndex: number;
+    let $partitionErrorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -192,8 +192,8 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
+    let $name: string;
+    let $resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 3) ? r.compactString() : r.string());
@@ -202,8 +202,8 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, 
       const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v));
+        const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v);
         index = -1;
         $resultsByPartition = a;
       }
@@ -264,8 +264,8 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: nu
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+    let $transactionalId: string;
+    let $topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = r.compactString();
@@ -274,8 +274,8 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: nu
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v));
+        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
         index = -1;
         $topicResults = a;
       }
@@ -338,7 +338,7 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
+    let $throttleTimeMs: number;
     let $errorCode: number = 0;
     let $resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
     let $resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
@@ -355,8 +355,8 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
         const n = r.compactArrayLength(3);
         if (n < 0) nullArray(r);
         else {
-          const a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
-          for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v));
+          const a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v);
           index = -1;
           $resultsByTransaction = a;
         }
@@ -368,8 +368,8 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
         const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) nullArray(r);
         else {
-          const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
-          for (index = 0; index < n; index++) a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v));
+          const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
           index = -1;
           $resultsByTopicV3AndBelow = a;
         }

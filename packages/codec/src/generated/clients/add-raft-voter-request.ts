@@ -102,9 +102,9 @@ function readAddRaftVoterRequestListener(r: Reader, v: number): AddRaftVoterRequ
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -167,11 +167,11 @@ export function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterReque
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = "";
-    let $timeoutMs: number = 0;
-    let $voterId: number = 0;
-    let $voterDirectoryId: Buffer = ZERO_UUID;
-    let $listeners: AddRaftVoterRequestListener[] = [];
+    let $clusterId: string | null;
+    let $timeoutMs: number;
+    let $voterId: number;
+    let $voterDirectoryId: Buffer;
+    let $listeners: AddRaftVoterRequestListener[];
     let $ackWhenCommitted: boolean = true;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
@@ -187,8 +187,8 @@ export function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterReque
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: AddRaftVoterRequestListener[] = [];
-        for (index = 0; index < n; index++) a.push(readAddRaftVoterRequestListener(r, v));
+        const a: AddRaftVoterRequestListener[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAddRaftVoterRequestListener(r, v);
         index = -1;
         $listeners = a;
       }

@@ -42,8 +42,8 @@ export function readAllocateProducerIdsRequest(r: Reader, v: number): AllocatePr
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();

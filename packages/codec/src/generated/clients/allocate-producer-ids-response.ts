@@ -56,10 +56,10 @@ export function readAllocateProducerIdsResponse(r: Reader, v: number): AllocateP
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $producerIdStart: bigint = 0n;
-    let $producerIdLen: number = 0;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $producerIdStart: bigint;
+    let $producerIdLen: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

@@ -128,9 +128,9 @@ function readAlterClientQuotasRequestOpData(r: Reader, v: number): AlterClientQu
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: number = 0;
-    let $remove: boolean = false;
+    let $key: string;
+    let $value: number;
+    let $remove: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = ((v >= 1) ? r.compactString() : r.string());
@@ -191,8 +191,8 @@ function readAlterClientQuotasRequestEntityData(r: Reader, v: number): AlterClie
   let field = '';
   let index = -1;
   try {
-    let $entityType: string = "";
-    let $entityName: string | null = "";
+    let $entityType: string;
+    let $entityName: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entityType';
     $entityType = ((v >= 1) ? r.compactString() : r.string());
@@ -248,16 +248,16 @@ function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClien
   let field = '';
   let index = -1;
   try {
-    let $entity: AlterClientQuotasRequestEntityData[] = [];
-    let $ops: AlterClientQuotasRequestOpData[] = [];
+    let $entity: AlterClientQuotasRequestEntityData[];
+    let $ops: AlterClientQuotasRequestOpData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entity';
     {
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterClientQuotasRequestEntityData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterClientQuotasRequestEntityData(r, v));
+        const a: AlterClientQuotasRequestEntityData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -267,8 +267,8 @@ function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClien
       const n = ((v >= 1) ? r.compactArrayLength(11) : r.arrayLength(11));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterClientQuotasRequestOpData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterClientQuotasRequestOpData(r, v));
+        const a: AlterClientQuotasRequestOpData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestOpData(r, v);
         index = -1;
         $ops = a;
       }
@@ -337,16 +337,16 @@ export function readAlterClientQuotasRequest(r: Reader, v: number): AlterClientQ
   let field = '';
   let index = -1;
   try {
-    let $entries: AlterClientQuotasRequestEntryData[] = [];
-    let $validateOnly: boolean = false;
+    let $entries: AlterClientQuotasRequestEntryData[];
+    let $validateOnly: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entries';
     {
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterClientQuotasRequestEntryData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterClientQuotasRequestEntryData(r, v));
+        const a: AlterClientQuotasRequestEntryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestEntryData(r, v);
         index = -1;
         $entries = a;
       }

@@ -101,8 +101,8 @@ function readAlterClientQuotasResponseEntityData(r: Reader, v: number): AlterCli
   let field = '';
   let index = -1;
   try {
-    let $entityType: string = "";
-    let $entityName: string | null = "";
+    let $entityType: string;
+    let $entityName: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entityType';
     $entityType = ((v >= 1) ? r.compactString() : r.string());
@@ -158,9 +158,9 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $entity: AlterClientQuotasResponseEntityData[] = [];
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $entity: AlterClientQuotasResponseEntityData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -171,8 +171,8 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterClientQuotasResponseEntityData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterClientQuotasResponseEntityData(r, v));
+        const a: AlterClientQuotasResponseEntityData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasResponseEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -238,8 +238,8 @@ export function readAlterClientQuotasResponse(r: Reader, v: number): AlterClient
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $entries: AlterClientQuotasResponseEntryData[] = [];
+    let $throttleTimeMs: number;
+    let $entries: AlterClientQuotasResponseEntryData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -248,8 +248,8 @@ export function readAlterClientQuotasResponse(r: Reader, v: number): AlterClient
       const n = ((v >= 1) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterClientQuotasResponseEntryData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterClientQuotasResponseEntryData(r, v));
+        const a: AlterClientQuotasResponseEntryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasResponseEntryData(r, v);
         index = -1;
         $entries = a;
       }

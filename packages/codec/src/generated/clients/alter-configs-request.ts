@@ -101,8 +101,8 @@ function readAlterConfigsRequestAlterableConfig(r: Reader, v: number): AlterConf
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $value: string | null = "";
+    let $name: string;
+    let $value: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -158,9 +158,9 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $configs: AlterConfigsRequestAlterableConfig[] = [];
+    let $resourceType: number;
+    let $resourceName: string;
+    let $configs: AlterConfigsRequestAlterableConfig[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();
@@ -171,8 +171,8 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterConfigsRequestAlterableConfig[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterConfigsRequestAlterableConfig(r, v));
+        const a: AlterConfigsRequestAlterableConfig[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterConfigsRequestAlterableConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -238,16 +238,16 @@ export function readAlterConfigsRequest(r: Reader, v: number): AlterConfigsReque
   let field = '';
   let index = -1;
   try {
-    let $resources: AlterConfigsRequestAlterConfigsResource[] = [];
-    let $validateOnly: boolean = false;
+    let $resources: AlterConfigsRequestAlterConfigsResource[];
+    let $validateOnly: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resources';
     {
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterConfigsRequestAlterConfigsResource[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterConfigsRequestAlterConfigsResource(r, v));
+        const a: AlterConfigsRequestAlterConfigsResource[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterConfigsRequestAlterConfigsResource(r, v);
         index = -1;
         $resources = a;
       }

@@ -81,10 +81,10 @@ function readAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $resourceType: number;
+    let $resourceName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -152,8 +152,8 @@ export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $responses: AlterConfigsResponseAlterConfigsResourceResponse[] = [];
+    let $throttleTimeMs: number;
+    let $responses: AlterConfigsResponseAlterConfigsResourceResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -162,8 +162,8 @@ export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResp
       const n = ((v >= 2) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterConfigsResponseAlterConfigsResourceResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterConfigsResponseAlterConfigsResourceResponse(r, v));
+        const a: AlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterConfigsResponseAlterConfigsResourceResponse(r, v);
         index = -1;
         $responses = a;
       }

@@ -101,8 +101,8 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $replicas: number[] | null = null;
+    let $partitionIndex: number;
+    let $replicas: number[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -111,8 +111,8 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
       const n = r.compactArrayLength(4);
       if (n < 0) $replicas = null;
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $replicas = a;
       }
@@ -174,8 +174,8 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: AlterPartitionReassignmentsRequestReassignablePartition[] = [];
+    let $name: string;
+    let $partitions: AlterPartitionReassignmentsRequestReassignablePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -184,8 +184,8 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: n
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionReassignmentsRequestReassignablePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, v));
+        const a: AlterPartitionReassignmentsRequestReassignablePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsRequestReassignablePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -248,9 +248,9 @@ export function readAlterPartitionReassignmentsRequest(r: Reader, v: number): Al
   let field = '';
   let index = -1;
   try {
-    let $timeoutMs: number = 60000;
+    let $timeoutMs: number;
     let $allowReplicationFactorChange: boolean = true;
-    let $topics: AlterPartitionReassignmentsRequestReassignableTopic[] = [];
+    let $topics: AlterPartitionReassignmentsRequestReassignableTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'timeoutMs';
     $timeoutMs = r.int32();
@@ -263,8 +263,8 @@ export function readAlterPartitionReassignmentsRequest(r: Reader, v: number): Al
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionReassignmentsRequestReassignableTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionReassignmentsRequestReassignableTopic(r, v));
+        const a: AlterPartitionReassignmentsRequestReassignableTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsRequestReassignableTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -122,9 +122,9 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r:
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -185,8 +185,8 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Rea
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = [];
+    let $name: string;
+    let $partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -195,8 +195,8 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Rea
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v));
+        const a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -259,11 +259,11 @@ export function readAlterPartitionReassignmentsResponse(r: Reader, v: number): A
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
+    let $throttleTimeMs: number;
     let $allowReplicationFactorChange: boolean = true;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = [];
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -280,8 +280,8 @@ export function readAlterPartitionReassignmentsResponse(r: Reader, v: number): A
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v));
+        const a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }

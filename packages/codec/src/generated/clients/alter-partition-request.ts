@@ -156,8 +156,8 @@ function readAlterPartitionRequestBrokerState(r: Reader, v: number): AlterPartit
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();
@@ -213,12 +213,12 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partitionIndex: number;
+    let $leaderEpoch: number;
     let $newIsr: number[] = [];
     let $newIsrWithEpochs: AlterPartitionRequestBrokerState[] = [];
-    let $leaderRecoveryState: number = 0;
-    let $partitionEpoch: number = 0;
+    let $leaderRecoveryState: number;
+    let $partitionEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -230,8 +230,8 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
         const n = r.compactArrayLength(4);
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = [];
-          for (index = 0; index < n; index++) a.push(r.int32());
+          const a: number[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.int32();
           index = -1;
           $newIsr = a;
         }
@@ -243,8 +243,8 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
         const n = r.compactArrayLength(13);
         if (n < 0) nullArray(r);
         else {
-          const a: AlterPartitionRequestBrokerState[] = [];
-          for (index = 0; index < n; index++) a.push(readAlterPartitionRequestBrokerState(r, v));
+          const a: AlterPartitionRequestBrokerState[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestBrokerState(r, v);
           index = -1;
           $newIsrWithEpochs = a;
         }
@@ -334,8 +334,8 @@ function readAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitio
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: AlterPartitionRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: AlterPartitionRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -344,8 +344,8 @@ function readAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitio
       const n = r.compactArrayLength(15);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionRequestPartitionData(r, v));
+        const a: AlterPartitionRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -408,9 +408,9 @@ export function readAlterPartitionRequest(r: Reader, v: number): AlterPartitionR
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
-    let $topics: AlterPartitionRequestTopicData[] = [];
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
+    let $topics: AlterPartitionRequestTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();
@@ -421,8 +421,8 @@ export function readAlterPartitionRequest(r: Reader, v: number): AlterPartitionR
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionRequestTopicData(r, v));
+        const a: AlterPartitionRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }

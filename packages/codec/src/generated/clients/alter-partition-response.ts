@@ -136,13 +136,13 @@ function readAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPar
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
-    let $isr: number[] = [];
-    let $leaderRecoveryState: number = 0;
-    let $partitionEpoch: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
+    let $isr: number[];
+    let $leaderRecoveryState: number;
+    let $partitionEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -157,8 +157,8 @@ function readAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPar
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $isr = a;
       }
@@ -238,8 +238,8 @@ function readAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartiti
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: AlterPartitionResponsePartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: AlterPartitionResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -248,8 +248,8 @@ function readAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartiti
       const n = r.compactArrayLength(21);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionResponsePartitionData(r, v));
+        const a: AlterPartitionResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -312,9 +312,9 @@ export function readAlterPartitionResponse(r: Reader, v: number): AlterPartition
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $topics: AlterPartitionResponseTopicData[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $topics: AlterPartitionResponseTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -325,8 +325,8 @@ export function readAlterPartitionResponse(r: Reader, v: number): AlterPartition
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterPartitionResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterPartitionResponseTopicData(r, v));
+        const a: AlterPartitionResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterPartitionResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }

@@ -87,8 +87,8 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: number[] = [];
+    let $name: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -97,8 +97,8 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: num
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -159,8 +159,8 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $path: string = "";
-    let $topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = [];
+    let $path: string;
+    let $topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'path';
     $path = ((v >= 2) ? r.compactString() : r.string());
@@ -169,8 +169,8 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number):
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v));
+        const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -233,15 +233,15 @@ export function readAlterReplicaLogDirsRequest(r: Reader, v: number): AlterRepli
   let field = '';
   let index = -1;
   try {
-    let $dirs: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = [];
+    let $dirs: AlterReplicaLogDirsRequestAlterReplicaLogDir[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'dirs';
     {
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v));
+        const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v);
         index = -1;
         $dirs = a;
       }

@@ -94,8 +94,8 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: Rea
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -151,8 +151,8 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader,
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
+    let $topicName: string;
+    let $partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = ((v >= 2) ? r.compactString() : r.string());
@@ -161,8 +161,8 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader,
       const n = ((v >= 2) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v));
+        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,8 +225,8 @@ export function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterRepl
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -235,8 +235,8 @@ export function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterRepl
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v));
+        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v);
         index = -1;
         $results = a;
       }

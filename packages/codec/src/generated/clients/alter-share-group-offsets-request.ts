@@ -94,8 +94,8 @@ function readAlterShareGroupOffsetsRequestPartition(r: Reader, v: number): Alter
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $startOffset: bigint = 0n;
+    let $partitionIndex: number;
+    let $startOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -151,8 +151,8 @@ function readAlterShareGroupOffsetsRequestTopic(r: Reader, v: number): AlterShar
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: AlterShareGroupOffsetsRequestPartition[] = [];
+    let $topicName: string;
+    let $partitions: AlterShareGroupOffsetsRequestPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -161,8 +161,8 @@ function readAlterShareGroupOffsetsRequestTopic(r: Reader, v: number): AlterShar
       const n = r.compactArrayLength(13);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterShareGroupOffsetsRequestPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterShareGroupOffsetsRequestPartition(r, v));
+        const a: AlterShareGroupOffsetsRequestPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,8 +225,8 @@ export function readAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterSh
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: AlterShareGroupOffsetsRequestTopic[] = [];
+    let $groupId: string;
+    let $topics: AlterShareGroupOffsetsRequestTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -235,8 +235,8 @@ export function readAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterSh
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterShareGroupOffsetsRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterShareGroupOffsetsRequestTopic(r, v));
+        const a: AlterShareGroupOffsetsRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

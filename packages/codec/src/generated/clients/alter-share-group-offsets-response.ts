@@ -122,9 +122,9 @@ function readAlterShareGroupOffsetsResponsePartition(r: Reader, v: number): Alte
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -185,9 +185,9 @@ function readAlterShareGroupOffsetsResponseTopic(r: Reader, v: number): AlterSha
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: AlterShareGroupOffsetsResponsePartition[] = [];
+    let $topicName: string;
+    let $topicId: Buffer;
+    let $partitions: AlterShareGroupOffsetsResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -198,8 +198,8 @@ function readAlterShareGroupOffsetsResponseTopic(r: Reader, v: number): AlterSha
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterShareGroupOffsetsResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterShareGroupOffsetsResponsePartition(r, v));
+        const a: AlterShareGroupOffsetsResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -265,10 +265,10 @@ export function readAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterS
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $responses: AlterShareGroupOffsetsResponseTopic[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $responses: AlterShareGroupOffsetsResponseTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -281,8 +281,8 @@ export function readAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterS
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterShareGroupOffsetsResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterShareGroupOffsetsResponseTopic(r, v));
+        const a: AlterShareGroupOffsetsResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $responses = a;
       }

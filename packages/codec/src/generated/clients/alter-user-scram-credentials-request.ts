@@ -115,11 +115,11 @@ function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reader,
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $mechanism: number = 0;
-    let $iterations: number = 0;
-    let $salt: Buffer = EMPTY_BYTES;
-    let $saltedPassword: Buffer = EMPTY_BYTES;
+    let $name: string;
+    let $mechanism: number;
+    let $iterations: number;
+    let $salt: Buffer;
+    let $saltedPassword: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -190,8 +190,8 @@ function readAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $mechanism: number = 0;
+    let $name: string;
+    let $mechanism: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -249,16 +249,16 @@ export function readAlterUserScramCredentialsRequest(r: Reader, v: number): Alte
   let field = '';
   let index = -1;
   try {
-    let $deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[] = [];
-    let $upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = [];
+    let $deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[];
+    let $upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'deletions';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterUserScramCredentialsRequestScramCredentialDeletion(r, v));
+        const a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsRequestScramCredentialDeletion(r, v);
         index = -1;
         $deletions = a;
       }
@@ -268,8 +268,8 @@ export function readAlterUserScramCredentialsRequest(r: Reader, v: number): Alte
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v));
+        const a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v);
         index = -1;
         $upsertions = a;
       }

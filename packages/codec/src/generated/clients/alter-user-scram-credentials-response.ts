@@ -74,9 +74,9 @@ function readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r:
   let field = '';
   let index = -1;
   try {
-    let $user: string = "";
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $user: string;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'user';
     $user = r.compactString();
@@ -139,8 +139,8 @@ export function readAlterUserScramCredentialsResponse(r: Reader, v: number): Alt
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -149,8 +149,8 @@ export function readAlterUserScramCredentialsResponse(r: Reader, v: number): Alt
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = [];
-        for (index = 0; index < n; index++) a.push(readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v));
+        const a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v);
         index = -1;
         $results = a;
       }

@@ -177,9 +177,9 @@ function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVe
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $maxVersionLevel: number = 0;
-    let $minVersionLevel: number = 0;
+    let $name: string;
+    let $maxVersionLevel: number;
+    let $minVersionLevel: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -240,9 +240,9 @@ function readApiVersionsResponseSupportedFeatureKey(r: Reader, v: number): ApiVe
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $minVersion: number = 0;
-    let $maxVersion: number = 0;
+    let $name: string;
+    let $minVersion: number;
+    let $maxVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -303,9 +303,9 @@ function readApiVersionsResponseApiVersion(r: Reader, v: number): ApiVersionsRes
   let field = '';
   let index = -1;
   try {
-    let $apiKey: number = 0;
-    let $minVersion: number = 0;
-    let $maxVersion: number = 0;
+    let $apiKey: number;
+    let $minVersion: number;
+    let $maxVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'apiKey';
     $apiKey = r.int16();
@@ -368,8 +368,8 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $apiKeys: ApiVersionsResponseApiVersion[] = [];
+    let $errorCode: number;
+    let $apiKeys: ApiVersionsResponseApiVersion[];
     let $throttleTimeMs: number = 0;
     let $supportedFeatures: ApiVersionsResponseSupportedFeatureKey[] = [];
     let $finalizedFeaturesEpoch: bigint = -1n;
@@ -383,8 +383,8 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
       const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: ApiVersionsResponseApiVersion[] = [];
-        for (index = 0; index < n; index++) a.push(readApiVersionsResponseApiVersion(r, v));
+        const a: ApiVersionsResponseApiVersion[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readApiVersionsResponseApiVersion(r, v);
         index = -1;
         $apiKeys = a;
       }
@@ -408,8 +408,8 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
                 const n = r.compactArrayLength(6);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: ApiVersionsResponseSupportedFeatureKey[] = [];
-                  for (index = 0; index < n; index++) a.push(readApiVersionsResponseSupportedFeatureKey(r, v));
+                  const a: ApiVersionsResponseSupportedFeatureKey[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readApiVersionsResponseSupportedFeatureKey(r, v);
                   index = -1;
                   $supportedFeatures = a;
                 }
@@ -437,8 +437,8 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
                 const n = r.compactArrayLength(6);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: ApiVersionsResponseFinalizedFeatureKey[] = [];
-                  for (index = 0; index < n; index++) a.push(readApiVersionsResponseFinalizedFeatureKey(r, v));
+                  const a: ApiVersionsResponseFinalizedFeatureKey[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readApiVersionsResponseFinalizedFeatureKey(r, v);
                   index = -1;
                   $finalizedFeatures = a;
                 }

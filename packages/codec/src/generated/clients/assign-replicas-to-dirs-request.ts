@@ -121,7 +121,7 @@ function readAssignReplicasToDirsRequestPartitionData(r: Reader, v: number): Ass
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -172,8 +172,8 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignR
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: AssignReplicasToDirsRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: AssignReplicasToDirsRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -182,8 +182,8 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignR
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsRequestPartitionData(r, v));
+        const a: AssignReplicasToDirsRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -244,8 +244,8 @@ function readAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): Ass
   let field = '';
   let index = -1;
   try {
-    let $id: Buffer = ZERO_UUID;
-    let $topics: AssignReplicasToDirsRequestTopicData[] = [];
+    let $id: Buffer;
+    let $topics: AssignReplicasToDirsRequestTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'id';
     $id = r.uuid();
@@ -254,8 +254,8 @@ function readAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): Ass
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsRequestTopicData(r, v));
+        const a: AssignReplicasToDirsRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -318,9 +318,9 @@ export function readAssignReplicasToDirsRequest(r: Reader, v: number): AssignRep
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
-    let $directories: AssignReplicasToDirsRequestDirectoryData[] = [];
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
+    let $directories: AssignReplicasToDirsRequestDirectoryData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();
@@ -331,8 +331,8 @@ export function readAssignReplicasToDirsRequest(r: Reader, v: number): AssignRep
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsRequestDirectoryData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsRequestDirectoryData(r, v));
+        const a: AssignReplicasToDirsRequestDirectoryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestDirectoryData(r, v);
         index = -1;
         $directories = a;
       }

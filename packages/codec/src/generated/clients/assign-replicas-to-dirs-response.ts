@@ -128,8 +128,8 @@ function readAssignReplicasToDirsResponsePartitionData(r: Reader, v: number): As
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -185,8 +185,8 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, v: number): Assign
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: AssignReplicasToDirsResponsePartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: AssignReplicasToDirsResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -195,8 +195,8 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, v: number): Assign
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsResponsePartitionData(r, v));
+        const a: AssignReplicasToDirsResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -257,8 +257,8 @@ function readAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): As
   let field = '';
   let index = -1;
   try {
-    let $id: Buffer = ZERO_UUID;
-    let $topics: AssignReplicasToDirsResponseTopicData[] = [];
+    let $id: Buffer;
+    let $topics: AssignReplicasToDirsResponseTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'id';
     $id = r.uuid();
@@ -267,8 +267,8 @@ function readAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): As
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsResponseTopicData(r, v));
+        const a: AssignReplicasToDirsResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -331,9 +331,9 @@ export function readAssignReplicasToDirsResponse(r: Reader, v: number): AssignRe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $directories: AssignReplicasToDirsResponseDirectoryData[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $directories: AssignReplicasToDirsResponseDirectoryData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -344,8 +344,8 @@ export function readAssignReplicasToDirsResponse(r: Reader, v: number): AssignRe
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: AssignReplicasToDirsResponseDirectoryData[] = [];
-        for (index = 0; index < n; index++) a.push(readAssignReplicasToDirsResponseDirectoryData(r, v));
+        const a: AssignReplicasToDirsResponseDirectoryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponseDirectoryData(r, v);
         index = -1;
         $directories = a;
       }

@@ -156,9 +156,9 @@ function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): BeginQ
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -219,10 +219,10 @@ function readBeginQuorumEpochRequestPartitionData(r: Reader, v: number): BeginQu
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let $voterDirectoryId: Buffer = ZERO_UUID;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -292,8 +292,8 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorum
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: BeginQuorumEpochRequestPartitionData[] = [];
+    let $topicName: string;
+    let $partitions: BeginQuorumEpochRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = ((v >= 1) ? r.compactString() : r.string());
@@ -302,8 +302,8 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorum
       const n = ((v >= 1) ? r.compactArrayLength(12) : r.arrayLength(12));
       if (n < 0) nullArray(r);
       else {
-        const a: BeginQuorumEpochRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readBeginQuorumEpochRequestPartitionData(r, v));
+        const a: BeginQuorumEpochRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -366,9 +366,9 @@ export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEp
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = null;
+    let $clusterId: string | null;
     let $voterId: number = -1;
-    let $topics: BeginQuorumEpochRequestTopicData[] = [];
+    let $topics: BeginQuorumEpochRequestTopicData[];
     let $leaderEndpoints: BeginQuorumEpochRequestLeaderEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
@@ -382,8 +382,8 @@ export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEp
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: BeginQuorumEpochRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readBeginQuorumEpochRequestTopicData(r, v));
+        const a: BeginQuorumEpochRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -394,8 +394,8 @@ export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEp
         const n = r.compactArrayLength(5);
         if (n < 0) nullArray(r);
         else {
-          const a: BeginQuorumEpochRequestLeaderEndpoint[] = [];
-          for (index = 0; index < n; index++) a.push(readBeginQuorumEpochRequestLeaderEndpoint(r, v));
+          const a: BeginQuorumEpochRequestLeaderEndpoint[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestLeaderEndpoint(r, v);
           index = -1;
           $leaderEndpoints = a;
         }

@@ -149,9 +149,9 @@ function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, v: number): BeginQu
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -212,10 +212,10 @@ function readBeginQuorumEpochResponsePartitionData(r: Reader, v: number): BeginQ
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -281,8 +281,8 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuoru
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: BeginQuorumEpochResponsePartitionData[] = [];
+    let $topicName: string;
+    let $partitions: BeginQuorumEpochResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = ((v >= 1) ? r.compactString() : r.string());
@@ -291,8 +291,8 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuoru
       const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: BeginQuorumEpochResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readBeginQuorumEpochResponsePartitionData(r, v));
+        const a: BeginQuorumEpochResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -355,8 +355,8 @@ export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumE
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $topics: BeginQuorumEpochResponseTopicData[] = [];
+    let $errorCode: number;
+    let $topics: BeginQuorumEpochResponseTopicData[];
     let $nodeEndpoints: BeginQuorumEpochResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -366,8 +366,8 @@ export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumE
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: BeginQuorumEpochResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readBeginQuorumEpochResponseTopicData(r, v));
+        const a: BeginQuorumEpochResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -387,8 +387,8 @@ export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumE
                 const n = r.compactArrayLength(8);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: BeginQuorumEpochResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readBeginQuorumEpochResponseNodeEndpoint(r, v));
+                  const a: BeginQuorumEpochResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

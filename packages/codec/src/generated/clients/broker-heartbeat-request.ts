@@ -77,11 +77,11 @@ export function readBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbea
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
-    let $currentMetadataOffset: bigint = 0n;
-    let $wantFence: boolean = false;
-    let $wantShutDown: boolean = false;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
+    let $currentMetadataOffset: bigint;
+    let $wantFence: boolean;
+    let $wantShutDown: boolean;
     let $offlineLogDirs: Buffer[] = [];
     let $cordonedLogDirs: Buffer[] | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -110,8 +110,8 @@ export function readBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbea
                 const n = r.compactArrayLength(16);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $offlineLogDirs = a;
                 }
@@ -129,8 +129,8 @@ export function readBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbea
                 const n = r.compactArrayLength(16);
                 if (n < 0) $cordonedLogDirs = null;
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $cordonedLogDirs = a;
                 }

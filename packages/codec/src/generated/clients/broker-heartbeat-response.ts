@@ -63,11 +63,11 @@ export function readBrokerHeartbeatResponse(r: Reader, v: number): BrokerHeartbe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $isCaughtUp: boolean = false;
-    let $isFenced: boolean = true;
-    let $shouldShutDown: boolean = false;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $isCaughtUp: boolean;
+    let $isFenced: boolean;
+    let $shouldShutDown: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

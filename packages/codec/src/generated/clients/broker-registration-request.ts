@@ -164,9 +164,9 @@ function readBrokerRegistrationRequestFeature(r: Reader, v: number): BrokerRegis
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $name: string;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -227,10 +227,10 @@ function readBrokerRegistrationRequestListener(r: Reader, v: number): BrokerRegi
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
-    let $securityProtocol: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
+    let $securityProtocol: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -298,12 +298,12 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $clusterId: string = "";
-    let $incarnationId: Buffer = ZERO_UUID;
-    let $listeners: BrokerRegistrationRequestListener[] = [];
-    let $features: BrokerRegistrationRequestFeature[] = [];
-    let $rack: string | null = "";
+    let $brokerId: number;
+    let $clusterId: string;
+    let $incarnationId: Buffer;
+    let $listeners: BrokerRegistrationRequestListener[];
+    let $features: BrokerRegistrationRequestFeature[];
+    let $rack: string | null;
     let $isMigratingZkBroker: boolean = false;
     let $logDirs: Buffer[] = [];
     let $previousBrokerEpoch: bigint = -1n;
@@ -319,8 +319,8 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: BrokerRegistrationRequestListener[] = [];
-        for (index = 0; index < n; index++) a.push(readBrokerRegistrationRequestListener(r, v));
+        const a: BrokerRegistrationRequestListener[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBrokerRegistrationRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -330,8 +330,8 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: BrokerRegistrationRequestFeature[] = [];
-        for (index = 0; index < n; index++) a.push(readBrokerRegistrationRequestFeature(r, v));
+        const a: BrokerRegistrationRequestFeature[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readBrokerRegistrationRequestFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -348,8 +348,8 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
         const n = r.compactArrayLength(16);
         if (n < 0) nullArray(r);
         else {
-          const a: Buffer[] = [];
-          for (index = 0; index < n; index++) a.push(r.uuid());
+          const a: Buffer[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.uuid();
           index = -1;
           $logDirs = a;
         }

@@ -49,9 +49,9 @@ export function readBrokerRegistrationResponse(r: Reader, v: number): BrokerRegi
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $brokerEpoch: bigint = -1n;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $brokerEpoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

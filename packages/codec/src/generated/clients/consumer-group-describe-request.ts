@@ -42,16 +42,16 @@ export function readConsumerGroupDescribeRequest(r: Reader, v: number): Consumer
   let field = '';
   let index = -1;
   try {
-    let $groupIds: string[] = [];
-    let $includeAuthorizedOperations: boolean = false;
+    let $groupIds: string[];
+    let $includeAuthorizedOperations: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupIds';
     {
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $groupIds = a;
       }

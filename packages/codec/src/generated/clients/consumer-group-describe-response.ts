@@ -260,9 +260,9 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $topicName: string = "";
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $topicName: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -273,8 +273,8 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -338,15 +338,15 @@ function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): Cons
   let field = '';
   let index = -1;
   try {
-    let $topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[] = [];
+    let $topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicPartitions';
     {
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupDescribeResponseTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupDescribeResponseTopicPartitions(r, v));
+        const a: ConsumerGroupDescribeResponseTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -404,16 +404,16 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $instanceId: string | null = null;
-    let $rackId: string | null = null;
-    let $memberEpoch: number = 0;
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $subscribedTopicNames: string[] = [];
-    let $subscribedTopicRegex: string | null = null;
-    let $assignment: ConsumerGroupDescribeResponseAssignment = createConsumerGroupDescribeResponseAssignment();
-    let $targetAssignment: ConsumerGroupDescribeResponseAssignment = createConsumerGroupDescribeResponseAssignment();
+    let $memberId: string;
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $memberEpoch: number;
+    let $clientId: string;
+    let $clientHost: string;
+    let $subscribedTopicNames: string[];
+    let $subscribedTopicRegex: string | null;
+    let $assignment: ConsumerGroupDescribeResponseAssignment;
+    let $targetAssignment: ConsumerGroupDescribeResponseAssignment;
     let $memberType: number = -1;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
@@ -433,8 +433,8 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }
@@ -534,15 +534,15 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $groupId: string = "";
-    let $groupState: string = "";
-    let $groupEpoch: number = 0;
-    let $assignmentEpoch: number = 0;
-    let $assignorName: string = "";
-    let $members: ConsumerGroupDescribeResponseMember[] = [];
-    let $authorizedOperations: number = -2147483648;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $groupId: string;
+    let $groupState: string;
+    let $groupEpoch: number;
+    let $assignmentEpoch: number;
+    let $assignorName: string;
+    let $members: ConsumerGroupDescribeResponseMember[];
+    let $authorizedOperations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -563,8 +563,8 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
       const n = r.compactArrayLength(16);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupDescribeResponseMember[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupDescribeResponseMember(r, v));
+        const a: ConsumerGroupDescribeResponseMember[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -650,8 +650,8 @@ export function readConsumerGroupDescribeResponse(r: Reader, v: number): Consume
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $groups: ConsumerGroupDescribeResponseDescribedGroup[] = [];
+    let $throttleTimeMs: number;
+    let $groups: ConsumerGroupDescribeResponseDescribedGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -660,8 +660,8 @@ export function readConsumerGroupDescribeResponse(r: Reader, v: number): Consume
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupDescribeResponseDescribedGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupDescribeResponseDescribedGroup(r, v));
+        const a: ConsumerGroupDescribeResponseDescribedGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }

@@ -123,8 +123,8 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -133,8 +133,8 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -197,16 +197,16 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, v: number): Consume
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $memberId: string = "";
-    let $memberEpoch: number = 0;
-    let $instanceId: string | null = null;
-    let $rackId: string | null = null;
-    let $rebalanceTimeoutMs: number = -1;
-    let $subscribedTopicNames: string[] | null = null;
+    let $groupId: string;
+    let $memberId: string;
+    let $memberEpoch: number;
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $rebalanceTimeoutMs: number;
+    let $subscribedTopicNames: string[] | null;
     let $subscribedTopicRegex: string | null = null;
-    let $serverAssignor: string | null = null;
-    let $topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null = null;
+    let $serverAssignor: string | null;
+    let $topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -225,8 +225,8 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, v: number): Consume
       const n = r.compactArrayLength(1);
       if (n < 0) $subscribedTopicNames = null;
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }
@@ -242,8 +242,8 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, v: number): Consume
       const n = r.compactArrayLength(18);
       if (n < 0) $topicPartitions = null;
       else {
-        const a: ConsumerGroupHeartbeatRequestTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupHeartbeatRequestTopicPartitions(r, v));
+        const a: ConsumerGroupHeartbeatRequestTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupHeartbeatRequestTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }

@@ -122,8 +122,8 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -132,8 +132,8 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number)
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -194,15 +194,15 @@ function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): Con
   let field = '';
   let index = -1;
   try {
-    let $topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[] = [];
+    let $topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicPartitions';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupHeartbeatResponseTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, v));
+        const a: ConsumerGroupHeartbeatResponseTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupHeartbeatResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -262,13 +262,13 @@ export function readConsumerGroupHeartbeatResponse(r: Reader, v: number): Consum
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $memberId: string | null = null;
-    let $memberEpoch: number = 0;
-    let $heartbeatIntervalMs: number = 0;
-    let $assignment: ConsumerGroupHeartbeatResponseAssignment | null = null;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $memberId: string | null;
+    let $memberEpoch: number;
+    let $heartbeatIntervalMs: number;
+    let $assignment: ConsumerGroupHeartbeatResponseAssignment | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

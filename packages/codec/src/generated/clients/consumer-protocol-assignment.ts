@@ -67,8 +67,8 @@ function readConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): Con
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = r.string();
@@ -77,8 +77,8 @@ function readConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): Con
       const n = r.arrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -118,16 +118,16 @@ export function readConsumerProtocolAssignment(r: Reader, v: number): ConsumerPr
   let field = '';
   let index = -1;
   try {
-    let $assignedPartitions: ConsumerProtocolAssignmentTopicPartition[] = [];
-    let $userData: Buffer | null = null;
+    let $assignedPartitions: ConsumerProtocolAssignmentTopicPartition[];
+    let $userData: Buffer | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'assignedPartitions';
     {
       const n = r.arrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerProtocolAssignmentTopicPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerProtocolAssignmentTopicPartition(r, v));
+        const a: ConsumerProtocolAssignmentTopicPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerProtocolAssignmentTopicPartition(r, v);
         index = -1;
         $assignedPartitions = a;
       }

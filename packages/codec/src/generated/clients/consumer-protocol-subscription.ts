@@ -88,8 +88,8 @@ function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): C
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = r.string();
@@ -98,8 +98,8 @@ function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): C
       const n = r.arrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -139,8 +139,8 @@ export function readConsumerProtocolSubscription(r: Reader, v: number): Consumer
   let field = '';
   let index = -1;
   try {
-    let $topics: string[] = [];
-    let $userData: Buffer | null = null;
+    let $topics: string[];
+    let $userData: Buffer | null;
     let $ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[] = [];
     let $generationId: number = -1;
     let $rackId: string | null = null;
@@ -150,8 +150,8 @@ export function readConsumerProtocolSubscription(r: Reader, v: number): Consumer
       const n = r.arrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.string());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.string();
         index = -1;
         $topics = a;
       }
@@ -164,8 +164,8 @@ export function readConsumerProtocolSubscription(r: Reader, v: number): Consumer
         const n = r.arrayLength(6);
         if (n < 0) nullArray(r);
         else {
-          const a: ConsumerProtocolSubscriptionTopicPartition[] = [];
-          for (index = 0; index < n; index++) a.push(readConsumerProtocolSubscriptionTopicPartition(r, v));
+          const a: ConsumerProtocolSubscriptionTopicPartition[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readConsumerProtocolSubscriptionTopicPartition(r, v);
           index = -1;
           $ownedPartitions = a;
         }

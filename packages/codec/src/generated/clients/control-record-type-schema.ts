@@ -35,7 +35,7 @@ export function readControlRecordTypeSchema(r: Reader, v: number): ControlRecord
   let field = '';
   let index = -1;
   try {
-    let $type: number = 0;
+    let $type: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'type';
     $type = r.int16();

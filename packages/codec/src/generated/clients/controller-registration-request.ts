@@ -136,9 +136,9 @@ function readControllerRegistrationRequestFeature(r: Reader, v: number): Control
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $name: string;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -199,10 +199,10 @@ function readControllerRegistrationRequestListener(r: Reader, v: number): Contro
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
-    let $securityProtocol: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
+    let $securityProtocol: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -270,11 +270,11 @@ export function readControllerRegistrationRequest(r: Reader, v: number): Control
   let field = '';
   let index = -1;
   try {
-    let $controllerId: number = 0;
-    let $incarnationId: Buffer = ZERO_UUID;
-    let $zkMigrationReady: boolean = false;
-    let $listeners: ControllerRegistrationRequestListener[] = [];
-    let $features: ControllerRegistrationRequestFeature[] = [];
+    let $controllerId: number;
+    let $incarnationId: Buffer;
+    let $zkMigrationReady: boolean;
+    let $listeners: ControllerRegistrationRequestListener[];
+    let $features: ControllerRegistrationRequestFeature[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'controllerId';
     $controllerId = r.int32();
@@ -287,8 +287,8 @@ export function readControllerRegistrationRequest(r: Reader, v: number): Control
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: ControllerRegistrationRequestListener[] = [];
-        for (index = 0; index < n; index++) a.push(readControllerRegistrationRequestListener(r, v));
+        const a: ControllerRegistrationRequestListener[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readControllerRegistrationRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -298,8 +298,8 @@ export function readControllerRegistrationRequest(r: Reader, v: number): Control
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: ControllerRegistrationRequestFeature[] = [];
-        for (index = 0; index < n; index++) a.push(readControllerRegistrationRequestFeature(r, v));
+        const a: ControllerRegistrationRequestFeature[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readControllerRegistrationRequestFeature(r, v);
         index = -1;
         $features = a;
       }

@@ -95,13 +95,13 @@ function readCreateAclsRequestAclCreation(r: Reader, v: number): CreateAclsReque
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $resourcePatternType: number = 3;
-    let $principal: string = "";
-    let $host: string = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $resourceType: number;
+    let $resourceName: string;
+    let $resourcePatternType: number;
+    let $principal: string;
+    let $host: string;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();
@@ -184,15 +184,15 @@ export function readCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
   let field = '';
   let index = -1;
   try {
-    let $creations: CreateAclsRequestAclCreation[] = [];
+    let $creations: CreateAclsRequestAclCreation[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'creations';
     {
       const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateAclsRequestAclCreation[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateAclsRequestAclCreation(r, v));
+        const a: CreateAclsRequestAclCreation[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateAclsRequestAclCreation(r, v);
         index = -1;
         $creations = a;
       }

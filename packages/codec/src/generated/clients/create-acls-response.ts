@@ -67,8 +67,8 @@ function readCreateAclsResponseAclCreationResult(r: Reader, v: number): CreateAc
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -126,8 +126,8 @@ export function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: CreateAclsResponseAclCreationResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: CreateAclsResponseAclCreationResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -136,8 +136,8 @@ export function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateAclsResponseAclCreationResult[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateAclsResponseAclCreationResult(r, v));
+        const a: CreateAclsResponseAclCreationResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateAclsResponseAclCreationResult(r, v);
         index = -1;
         $results = a;
       }

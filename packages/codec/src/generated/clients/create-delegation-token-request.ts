@@ -81,8 +81,8 @@ function readCreateDelegationTokenRequestCreatableRenewers(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $principalType: string = "";
-    let $principalName: string = "";
+    let $principalType: string;
+    let $principalName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'principalType';
     $principalType = ((v >= 2) ? r.compactString() : r.string());
@@ -142,8 +142,8 @@ export function readCreateDelegationTokenRequest(r: Reader, v: number): CreateDe
   try {
     let $ownerPrincipalType: string | null = "";
     let $ownerPrincipalName: string | null = "";
-    let $renewers: CreateDelegationTokenRequestCreatableRenewers[] = [];
-    let $maxLifetimeMs: bigint = 0n;
+    let $renewers: CreateDelegationTokenRequestCreatableRenewers[];
+    let $maxLifetimeMs: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 3) {
       field = 'ownerPrincipalType';
@@ -158,8 +158,8 @@ export function readCreateDelegationTokenRequest(r: Reader, v: number): CreateDe
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateDelegationTokenRequestCreatableRenewers[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateDelegationTokenRequestCreatableRenewers(r, v));
+        const a: CreateDelegationTokenRequestCreatableRenewers[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateDelegationTokenRequestCreatableRenewers(r, v);
         index = -1;
         $renewers = a;
       }

@@ -105,17 +105,17 @@ export function readCreateDelegationTokenResponse(r: Reader, v: number): CreateD
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $principalType: string = "";
-    let $principalName: string = "";
+    let $errorCode: number;
+    let $principalType: string;
+    let $principalName: string;
     let $tokenRequesterPrincipalType: string = "";
     let $tokenRequesterPrincipalName: string = "";
-    let $issueTimestampMs: bigint = 0n;
-    let $expiryTimestampMs: bigint = 0n;
-    let $maxTimestampMs: bigint = 0n;
-    let $tokenId: string = "";
-    let $hmac: Buffer = EMPTY_BYTES;
-    let $throttleTimeMs: number = 0;
+    let $issueTimestampMs: bigint;
+    let $expiryTimestampMs: bigint;
+    let $maxTimestampMs: bigint;
+    let $tokenId: string;
+    let $hmac: Buffer;
+    let $throttleTimeMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();

@@ -101,15 +101,15 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $brokerIds: number[] = [];
+    let $brokerIds: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerIds';
     {
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $brokerIds = a;
       }
@@ -167,9 +167,9 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $count: number = 0;
-    let $assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null = [];
+    let $name: string;
+    let $count: number;
+    let $assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -180,8 +180,8 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
       const n = ((v >= 2) ? r.compactArrayLength(2) : r.arrayLength(2));
       if (n < 0) $assignments = null;
       else {
-        const a: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
-        for (index = 0; index < n; index++) a.push(readCreatePartitionsRequestCreatePartitionsAssignment(r, v));
+        const a: CreatePartitionsRequestCreatePartitionsAssignment[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreatePartitionsRequestCreatePartitionsAssignment(r, v);
         index = -1;
         $assignments = a;
       }
@@ -248,17 +248,17 @@ export function readCreatePartitionsRequest(r: Reader, v: number): CreatePartiti
   let field = '';
   let index = -1;
   try {
-    let $topics: CreatePartitionsRequestCreatePartitionsTopic[] = [];
-    let $timeoutMs: number = 0;
-    let $validateOnly: boolean = false;
+    let $topics: CreatePartitionsRequestCreatePartitionsTopic[];
+    let $timeoutMs: number;
+    let $validateOnly: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = ((v >= 2) ? r.compactArrayLength(7) : r.arrayLength(7));
       if (n < 0) nullArray(r);
       else {
-        const a: CreatePartitionsRequestCreatePartitionsTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readCreatePartitionsRequestCreatePartitionsTopic(r, v));
+        const a: CreatePartitionsRequestCreatePartitionsTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreatePartitionsRequestCreatePartitionsTopic(r, v);
         index = -1;
         $topics = a;
       }

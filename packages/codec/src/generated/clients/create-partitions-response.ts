@@ -74,9 +74,9 @@ function readCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $name: string;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -139,8 +139,8 @@ export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartit
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: CreatePartitionsResponseCreatePartitionsTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -149,8 +149,8 @@ export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartit
       const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readCreatePartitionsResponseCreatePartitionsTopicResult(r, v));
+        const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, v);
         index = -1;
         $results = a;
       }

@@ -149,8 +149,8 @@ function readCreateTopicsRequestCreatableTopicConfig(r: Reader, v: number): Crea
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $value: string | null = "";
+    let $name: string;
+    let $value: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 5) ? r.compactString() : r.string());
@@ -206,8 +206,8 @@ function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $brokerIds: number[] = [];
+    let $partitionIndex: number;
+    let $brokerIds: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -216,8 +216,8 @@ function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number)
       const n = ((v >= 5) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $brokerIds = a;
       }
@@ -278,11 +278,11 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $numPartitions: number = 0;
-    let $replicationFactor: number = 0;
-    let $assignments: CreateTopicsRequestCreatableReplicaAssignment[] = [];
-    let $configs: CreateTopicsRequestCreatableTopicConfig[] = [];
+    let $name: string;
+    let $numPartitions: number;
+    let $replicationFactor: number;
+    let $assignments: CreateTopicsRequestCreatableReplicaAssignment[];
+    let $configs: CreateTopicsRequestCreatableTopicConfig[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 5) ? r.compactString() : r.string());
@@ -295,8 +295,8 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
       const n = ((v >= 5) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateTopicsRequestCreatableReplicaAssignment[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateTopicsRequestCreatableReplicaAssignment(r, v));
+        const a: CreateTopicsRequestCreatableReplicaAssignment[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableReplicaAssignment(r, v);
         index = -1;
         $assignments = a;
       }
@@ -306,8 +306,8 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
       const n = ((v >= 5) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateTopicsRequestCreatableTopicConfig[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateTopicsRequestCreatableTopicConfig(r, v));
+        const a: CreateTopicsRequestCreatableTopicConfig[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableTopicConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -385,17 +385,17 @@ export function readCreateTopicsRequest(r: Reader, v: number): CreateTopicsReque
   let field = '';
   let index = -1;
   try {
-    let $topics: CreateTopicsRequestCreatableTopic[] = [];
-    let $timeoutMs: number = 60000;
-    let $validateOnly: boolean = false;
+    let $topics: CreateTopicsRequestCreatableTopic[];
+    let $timeoutMs: number;
+    let $validateOnly: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = ((v >= 5) ? r.compactArrayLength(10) : r.arrayLength(10));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateTopicsRequestCreatableTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateTopicsRequestCreatableTopic(r, v));
+        const a: CreateTopicsRequestCreatableTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableTopic(r, v);
         index = -1;
         $topics = a;
       }

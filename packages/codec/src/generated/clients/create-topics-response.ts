@@ -157,11 +157,11 @@ function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, v: number): Cr
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $value: string | null = "";
-    let $readOnly: boolean = false;
-    let $configSource: number = -1;
-    let $isSensitive: boolean = false;
+    let $name: string;
+    let $value: string | null;
+    let $readOnly: boolean;
+    let $configSource: number;
+    let $isSensitive: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -232,10 +232,10 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
+    let $name: string;
     let $topicId: Buffer = ZERO_UUID;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let $topicConfigErrorCode: number = 0;
     let $numPartitions: number = -1;
     let $replicationFactor: number = -1;
@@ -265,8 +265,8 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
         const n = r.compactArrayLength(6);
         if (n < 0) $configs = null;
         else {
-          const a: CreateTopicsResponseCreatableTopicConfigs[] = [];
-          for (index = 0; index < n; index++) a.push(readCreateTopicsResponseCreatableTopicConfigs(r, v));
+          const a: CreateTopicsResponseCreatableTopicConfigs[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readCreateTopicsResponseCreatableTopicConfigs(r, v);
           index = -1;
           $configs = a;
         }
@@ -381,8 +381,8 @@ export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: CreateTopicsResponseCreatableTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $topics: CreateTopicsResponseCreatableTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -391,8 +391,8 @@ export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResp
       const n = ((v >= 5) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: CreateTopicsResponseCreatableTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readCreateTopicsResponseCreatableTopicResult(r, v));
+        const a: CreateTopicsResponseCreatableTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readCreateTopicsResponseCreatableTopicResult(r, v);
         index = -1;
         $topics = a;
       }

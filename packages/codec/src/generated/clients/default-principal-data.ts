@@ -49,9 +49,9 @@ export function readDefaultPrincipalData(r: Reader, v: number): DefaultPrincipal
   let field = '';
   let index = -1;
   try {
-    let $type: string = "";
-    let $name: string = "";
-    let $tokenAuthenticated: boolean = false;
+    let $type: string;
+    let $name: string;
+    let $tokenAuthenticated: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'type';
     $type = r.compactString();

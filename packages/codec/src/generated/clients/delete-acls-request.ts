@@ -95,13 +95,13 @@ function readDeleteAclsRequestDeleteAclsFilter(r: Reader, v: number): DeleteAcls
   let field = '';
   let index = -1;
   try {
-    let $resourceTypeFilter: number = 0;
-    let $resourceNameFilter: string | null = "";
-    let $patternTypeFilter: number = 3;
-    let $principalFilter: string | null = "";
-    let $hostFilter: string | null = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $resourceTypeFilter: number;
+    let $resourceNameFilter: string | null;
+    let $patternTypeFilter: number;
+    let $principalFilter: string | null;
+    let $hostFilter: string | null;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceTypeFilter';
     $resourceTypeFilter = r.int8();
@@ -184,15 +184,15 @@ export function readDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
   let field = '';
   let index = -1;
   try {
-    let $filters: DeleteAclsRequestDeleteAclsFilter[] = [];
+    let $filters: DeleteAclsRequestDeleteAclsFilter[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'filters';
     {
       const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteAclsRequestDeleteAclsFilter[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteAclsRequestDeleteAclsFilter(r, v));
+        const a: DeleteAclsRequestDeleteAclsFilter[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteAclsRequestDeleteAclsFilter(r, v);
         index = -1;
         $filters = a;
       }

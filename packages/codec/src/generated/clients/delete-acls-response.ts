@@ -150,15 +150,15 @@ function readDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, v: number): Dele
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $patternType: number = 3;
-    let $principal: string = "";
-    let $host: string = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $resourceType: number;
+    let $resourceName: string;
+    let $patternType: number;
+    let $principal: string;
+    let $host: string;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -249,9 +249,9 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -262,8 +262,8 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
       const n = ((v >= 2) ? r.compactArrayLength(11) : r.arrayLength(11));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, v));
+        const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteAclsResponseDeleteAclsMatchingAcl(r, v);
         index = -1;
         $matchingAcls = a;
       }
@@ -329,8 +329,8 @@ export function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $filterResults: DeleteAclsResponseDeleteAclsFilterResult[] = [];
+    let $throttleTimeMs: number;
+    let $filterResults: DeleteAclsResponseDeleteAclsFilterResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -339,8 +339,8 @@ export function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse
       const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteAclsResponseDeleteAclsFilterResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteAclsResponseDeleteAclsFilterResult(r, v));
+        const a: DeleteAclsResponseDeleteAclsFilterResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteAclsResponseDeleteAclsFilterResult(r, v);
         index = -1;
         $filterResults = a;
       }

@@ -35,15 +35,15 @@ export function readDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsReque
   let field = '';
   let index = -1;
   try {
-    let $groupsNames: string[] = [];
+    let $groupsNames: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupsNames';
     {
       const n = ((v >= 2) ? r.compactArrayLength(1) : r.arrayLength(1));
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(((v >= 2) ? r.compactString() : r.string()));
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = ((v >= 2) ? r.compactString() : r.string());
         index = -1;
         $groupsNames = a;
       }

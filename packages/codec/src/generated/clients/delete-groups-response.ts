@@ -67,8 +67,8 @@ function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): Del
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $errorCode: number = 0;
+    let $groupId: string;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = ((v >= 2) ? r.compactString() : r.string());
@@ -126,8 +126,8 @@ export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: DeleteGroupsResponseDeletableGroupResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: DeleteGroupsResponseDeletableGroupResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -136,8 +136,8 @@ export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResp
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteGroupsResponseDeletableGroupResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteGroupsResponseDeletableGroupResult(r, v));
+        const a: DeleteGroupsResponseDeletableGroupResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteGroupsResponseDeletableGroupResult(r, v);
         index = -1;
         $results = a;
       }

@@ -94,8 +94,8 @@ function readDeleteRecordsRequestDeleteRecordsPartition(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $offset: bigint = 0n;
+    let $partitionIndex: number;
+    let $offset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -151,8 +151,8 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: DeleteRecordsRequestDeleteRecordsPartition[] = [];
+    let $name: string;
+    let $partitions: DeleteRecordsRequestDeleteRecordsPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -161,8 +161,8 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
       const n = ((v >= 2) ? r.compactArrayLength(12) : r.arrayLength(12));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteRecordsRequestDeleteRecordsPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteRecordsRequestDeleteRecordsPartition(r, v));
+        const a: DeleteRecordsRequestDeleteRecordsPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteRecordsRequestDeleteRecordsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,16 +225,16 @@ export function readDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsReq
   let field = '';
   let index = -1;
   try {
-    let $topics: DeleteRecordsRequestDeleteRecordsTopic[] = [];
-    let $timeoutMs: number = 0;
+    let $topics: DeleteRecordsRequestDeleteRecordsTopic[];
+    let $timeoutMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteRecordsRequestDeleteRecordsTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteRecordsRequestDeleteRecordsTopic(r, v));
+        const a: DeleteRecordsRequestDeleteRecordsTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteRecordsRequestDeleteRecordsTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -101,9 +101,9 @@ function readDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $lowWatermark: bigint = 0n;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $lowWatermark: bigint;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -164,8 +164,8 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
+    let $name: string;
+    let $partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -174,8 +174,8 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number)
       const n = ((v >= 2) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v));
+        const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -238,8 +238,8 @@ export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsRe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $topics: DeleteRecordsResponseDeleteRecordsTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -248,8 +248,8 @@ export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsRe
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteRecordsResponseDeleteRecordsTopicResult(r, v));
+        const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, v);
         index = -1;
         $topics = a;
       }

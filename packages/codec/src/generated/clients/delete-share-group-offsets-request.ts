@@ -60,7 +60,7 @@ function readDeleteShareGroupOffsetsRequestTopic(r: Reader, v: number): DeleteSh
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
+    let $topicName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -113,8 +113,8 @@ export function readDeleteShareGroupOffsetsRequest(r: Reader, v: number): Delete
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: DeleteShareGroupOffsetsRequestTopic[] = [];
+    let $groupId: string;
+    let $topics: DeleteShareGroupOffsetsRequestTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -123,8 +123,8 @@ export function readDeleteShareGroupOffsetsRequest(r: Reader, v: number): Delete
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupOffsetsRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupOffsetsRequestTopic(r, v));
+        const a: DeleteShareGroupOffsetsRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -95,10 +95,10 @@ function readDeleteShareGroupOffsetsResponseTopic(r: Reader, v: number): DeleteS
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $topicId: Buffer = ZERO_UUID;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $topicName: string;
+    let $topicId: Buffer;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -166,10 +166,10 @@ export function readDeleteShareGroupOffsetsResponse(r: Reader, v: number): Delet
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $responses: DeleteShareGroupOffsetsResponseTopic[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $responses: DeleteShareGroupOffsetsResponseTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -182,8 +182,8 @@ export function readDeleteShareGroupOffsetsResponse(r: Reader, v: number): Delet
       const n = r.compactArrayLength(21);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupOffsetsResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupOffsetsResponseTopic(r, v));
+        const a: DeleteShareGroupOffsetsResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $responses = a;
       }

@@ -87,7 +87,7 @@ function readDeleteShareGroupStateRequestPartitionData(r: Reader, v: number): De
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
+    let $partition: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -138,8 +138,8 @@ function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: DeleteShareGroupStateRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: DeleteShareGroupStateRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -148,8 +148,8 @@ function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): 
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupStateRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupStateRequestPartitionData(r, v));
+        const a: DeleteShareGroupStateRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -212,8 +212,8 @@ export function readDeleteShareGroupStateRequest(r: Reader, v: number): DeleteSh
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: DeleteShareGroupStateRequestDeleteStateData[] = [];
+    let $groupId: string;
+    let $topics: DeleteShareGroupStateRequestDeleteStateData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -222,8 +222,8 @@ export function readDeleteShareGroupStateRequest(r: Reader, v: number): DeleteSh
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupStateRequestDeleteStateData[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupStateRequestDeleteStateData(r, v));
+        const a: DeleteShareGroupStateRequestDeleteStateData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateRequestDeleteStateData(r, v);
         index = -1;
         $topics = a;
       }

@@ -94,9 +94,9 @@ function readDeleteShareGroupStateResponsePartitionResult(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $partition: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -157,8 +157,8 @@ function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: DeleteShareGroupStateResponsePartitionResult[] = [];
+    let $topicId: Buffer;
+    let $partitions: DeleteShareGroupStateResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -167,8 +167,8 @@ function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupStateResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupStateResponsePartitionResult(r, v));
+        const a: DeleteShareGroupStateResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -231,15 +231,15 @@ export function readDeleteShareGroupStateResponse(r: Reader, v: number): DeleteS
   let field = '';
   let index = -1;
   try {
-    let $results: DeleteShareGroupStateResponseDeleteStateResult[] = [];
+    let $results: DeleteShareGroupStateResponseDeleteStateResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'results';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteShareGroupStateResponseDeleteStateResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteShareGroupStateResponseDeleteStateResult(r, v));
+        const a: DeleteShareGroupStateResponseDeleteStateResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateResponseDeleteStateResult(r, v);
         index = -1;
         $results = a;
       }

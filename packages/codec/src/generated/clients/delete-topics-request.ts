@@ -74,8 +74,8 @@ function readDeleteTopicsRequestDeleteTopicState(r: Reader, v: number): DeleteTo
   let field = '';
   let index = -1;
   try {
-    let $name: string | null = null;
-    let $topicId: Buffer = ZERO_UUID;
+    let $name: string | null;
+    let $topicId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactNullableString();
@@ -135,7 +135,7 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
   try {
     let $topics: DeleteTopicsRequestDeleteTopicState[] = [];
     let $topicNames: string[] = [];
-    let $timeoutMs: number = 0;
+    let $timeoutMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 6) {
       field = 'topics';
@@ -143,8 +143,8 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
         const n = r.compactArrayLength(18);
         if (n < 0) nullArray(r);
         else {
-          const a: DeleteTopicsRequestDeleteTopicState[] = [];
-          for (index = 0; index < n; index++) a.push(readDeleteTopicsRequestDeleteTopicState(r, v));
+          const a: DeleteTopicsRequestDeleteTopicState[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readDeleteTopicsRequestDeleteTopicState(r, v);
           index = -1;
           $topics = a;
         }
@@ -156,8 +156,8 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
         const n = ((v >= 4) ? r.compactArrayLength(1) : r.arrayLength(1));
         if (n < 0) nullArray(r);
         else {
-          const a: string[] = [];
-          for (index = 0; index < n; index++) a.push(((v >= 4) ? r.compactString() : r.string()));
+          const a: string[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = ((v >= 4) ? r.compactString() : r.string());
           index = -1;
           $topicNames = a;
         }

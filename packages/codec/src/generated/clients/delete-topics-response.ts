@@ -81,9 +81,9 @@ function readDeleteTopicsResponseDeletableTopicResult(r: Reader, v: number): Del
   let field = '';
   let index = -1;
   try {
-    let $name: string | null = "";
+    let $name: string | null;
     let $topicId: Buffer = ZERO_UUID;
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let $errorMessage: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
@@ -161,8 +161,8 @@ export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $responses: DeleteTopicsResponseDeletableTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $responses: DeleteTopicsResponseDeletableTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -171,8 +171,8 @@ export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResp
       const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: DeleteTopicsResponseDeletableTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDeleteTopicsResponseDeletableTopicResult(r, v));
+        const a: DeleteTopicsResponseDeletableTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDeleteTopicsResponseDeletableTopicResult(r, v);
         index = -1;
         $responses = a;
       }

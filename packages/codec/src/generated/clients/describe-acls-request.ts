@@ -77,13 +77,13 @@ export function readDescribeAclsRequest(r: Reader, v: number): DescribeAclsReque
   let field = '';
   let index = -1;
   try {
-    let $resourceTypeFilter: number = 0;
-    let $resourceNameFilter: string | null = "";
-    let $patternTypeFilter: number = 3;
-    let $principalFilter: string | null = "";
-    let $hostFilter: string | null = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $resourceTypeFilter: number;
+    let $resourceNameFilter: string | null;
+    let $patternTypeFilter: number;
+    let $principalFilter: string | null;
+    let $hostFilter: string | null;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceTypeFilter';
     $resourceTypeFilter = r.int8();

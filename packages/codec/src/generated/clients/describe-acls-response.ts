@@ -136,10 +136,10 @@ function readDescribeAclsResponseAclDescription(r: Reader, v: number): DescribeA
   let field = '';
   let index = -1;
   try {
-    let $principal: string = "";
-    let $host: string = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $principal: string;
+    let $host: string;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'principal';
     $principal = ((v >= 2) ? r.compactString() : r.string());
@@ -205,10 +205,10 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $patternType: number = 3;
-    let $acls: DescribeAclsResponseAclDescription[] = [];
+    let $resourceType: number;
+    let $resourceName: string;
+    let $patternType: number;
+    let $acls: DescribeAclsResponseAclDescription[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();
@@ -221,8 +221,8 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
       const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeAclsResponseAclDescription[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeAclsResponseAclDescription(r, v));
+        const a: DescribeAclsResponseAclDescription[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeAclsResponseAclDescription(r, v);
         index = -1;
         $acls = a;
       }
@@ -291,10 +291,10 @@ export function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $resources: DescribeAclsResponseDescribeAclsResource[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $resources: DescribeAclsResponseDescribeAclsResource[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -307,8 +307,8 @@ export function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResp
       const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeAclsResponseDescribeAclsResource[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeAclsResponseDescribeAclsResource(r, v));
+        const a: DescribeAclsResponseDescribeAclsResource[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeAclsResponseDescribeAclsResource(r, v);
         index = -1;
         $resources = a;
       }

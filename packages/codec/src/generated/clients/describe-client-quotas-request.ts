@@ -74,9 +74,9 @@ function readDescribeClientQuotasRequestComponentData(r: Reader, v: number): Des
   let field = '';
   let index = -1;
   try {
-    let $entityType: string = "";
-    let $matchType: number = 0;
-    let $match: string | null = "";
+    let $entityType: string;
+    let $matchType: number;
+    let $match: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entityType';
     $entityType = ((v >= 1) ? r.compactString() : r.string());
@@ -139,16 +139,16 @@ export function readDescribeClientQuotasRequest(r: Reader, v: number): DescribeC
   let field = '';
   let index = -1;
   try {
-    let $components: DescribeClientQuotasRequestComponentData[] = [];
-    let $strict: boolean = false;
+    let $components: DescribeClientQuotasRequestComponentData[];
+    let $strict: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'components';
     {
       const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeClientQuotasRequestComponentData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeClientQuotasRequestComponentData(r, v));
+        const a: DescribeClientQuotasRequestComponentData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasRequestComponentData(r, v);
         index = -1;
         $components = a;
       }

@@ -135,8 +135,8 @@ function readDescribeClientQuotasResponseValueData(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: number = 0;
+    let $key: string;
+    let $value: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = ((v >= 1) ? r.compactString() : r.string());
@@ -192,8 +192,8 @@ function readDescribeClientQuotasResponseEntityData(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $entityType: string = "";
-    let $entityName: string | null = "";
+    let $entityType: string;
+    let $entityName: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entityType';
     $entityType = ((v >= 1) ? r.compactString() : r.string());
@@ -249,16 +249,16 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $entity: DescribeClientQuotasResponseEntityData[] = [];
-    let $values: DescribeClientQuotasResponseValueData[] = [];
+    let $entity: DescribeClientQuotasResponseEntityData[];
+    let $values: DescribeClientQuotasResponseValueData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entity';
     {
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeClientQuotasResponseEntityData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeClientQuotasResponseEntityData(r, v));
+        const a: DescribeClientQuotasResponseEntityData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -268,8 +268,8 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): Descri
       const n = ((v >= 1) ? r.compactArrayLength(10) : r.arrayLength(10));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeClientQuotasResponseValueData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeClientQuotasResponseValueData(r, v));
+        const a: DescribeClientQuotasResponseValueData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseValueData(r, v);
         index = -1;
         $values = a;
       }
@@ -338,10 +338,10 @@ export function readDescribeClientQuotasResponse(r: Reader, v: number): Describe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $entries: DescribeClientQuotasResponseEntryData[] | null = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $entries: DescribeClientQuotasResponseEntryData[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -354,8 +354,8 @@ export function readDescribeClientQuotasResponse(r: Reader, v: number): Describe
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) $entries = null;
       else {
-        const a: DescribeClientQuotasResponseEntryData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeClientQuotasResponseEntryData(r, v));
+        const a: DescribeClientQuotasResponseEntryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseEntryData(r, v);
         index = -1;
         $entries = a;
       }

@@ -49,7 +49,7 @@ export function readDescribeClusterRequest(r: Reader, v: number): DescribeCluste
   let field = '';
   let index = -1;
   try {
-    let $includeClusterAuthorizedOperations: boolean = false;
+    let $includeClusterAuthorizedOperations: boolean;
     let $endpointType: number = 1;
     let $includeFencedBrokers: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;

@@ -130,10 +130,10 @@ function readDescribeClusterResponseDescribeClusterBroker(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $rack: string | null = null;
+    let $brokerId: number;
+    let $host: string;
+    let $port: number;
+    let $rack: string | null;
     let $isFenced: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
@@ -212,14 +212,14 @@ export function readDescribeClusterResponse(r: Reader, v: number): DescribeClust
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let $endpointType: number = 1;
-    let $clusterId: string = "";
-    let $controllerId: number = -1;
-    let $brokers: DescribeClusterResponseDescribeClusterBroker[] = [];
-    let $clusterAuthorizedOperations: number = -2147483648;
+    let $clusterId: string;
+    let $controllerId: number;
+    let $brokers: DescribeClusterResponseDescribeClusterBroker[];
+    let $clusterAuthorizedOperations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -240,8 +240,8 @@ export function readDescribeClusterResponse(r: Reader, v: number): DescribeClust
       const n = r.compactArrayLength(11);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeClusterResponseDescribeClusterBroker[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeClusterResponseDescribeClusterBroker(r, v));
+        const a: DescribeClusterResponseDescribeClusterBroker[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeClusterResponseDescribeClusterBroker(r, v);
         index = -1;
         $brokers = a;
       }

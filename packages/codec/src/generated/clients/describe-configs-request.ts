@@ -81,9 +81,9 @@ function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $configurationKeys: string[] | null = [];
+    let $resourceType: number;
+    let $resourceName: string;
+    let $configurationKeys: string[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();
@@ -94,8 +94,8 @@ function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number)
       const n = ((v >= 4) ? r.compactArrayLength(1) : r.arrayLength(1));
       if (n < 0) $configurationKeys = null;
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(((v >= 4) ? r.compactString() : r.string()));
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = ((v >= 4) ? r.compactString() : r.string());
         index = -1;
         $configurationKeys = a;
       }
@@ -162,8 +162,8 @@ export function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfig
   let field = '';
   let index = -1;
   try {
-    let $resources: DescribeConfigsRequestDescribeConfigsResource[] = [];
-    let $includeSynonyms: boolean = false;
+    let $resources: DescribeConfigsRequestDescribeConfigsResource[];
+    let $includeSynonyms: boolean;
     let $includeDocumentation: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resources';
@@ -171,8 +171,8 @@ export function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfig
       const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeConfigsRequestDescribeConfigsResource[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeConfigsRequestDescribeConfigsResource(r, v));
+        const a: DescribeConfigsRequestDescribeConfigsResource[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeConfigsRequestDescribeConfigsResource(r, v);
         index = -1;
         $resources = a;
       }

@@ -191,9 +191,9 @@ function readDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $value: string | null = "";
-    let $source: number = 0;
+    let $name: string;
+    let $value: string | null;
+    let $source: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 4) ? r.compactString() : r.string());
@@ -254,12 +254,12 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $value: string | null = "";
-    let $readOnly: boolean = false;
-    let $configSource: number = -1;
-    let $isSensitive: boolean = false;
-    let $synonyms: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
+    let $name: string;
+    let $value: string | null;
+    let $readOnly: boolean;
+    let $configSource: number;
+    let $isSensitive: boolean;
+    let $synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
     let $configType: number = 0;
     let $documentation: string | null = "";
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -278,8 +278,8 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: 
       const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeConfigsResponseDescribeConfigsSynonym(r, v));
+        const a: DescribeConfigsResponseDescribeConfigsSynonym[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsSynonym(r, v);
         index = -1;
         $synonyms = a;
       }
@@ -370,11 +370,11 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $configs: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $resourceType: number;
+    let $resourceName: string;
+    let $configs: DescribeConfigsResponseDescribeConfigsResourceResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -389,8 +389,8 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
       const n = ((v >= 4) ? r.compactArrayLength(9) : r.arrayLength(9));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, v));
+        const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, v);
         index = -1;
         $configs = a;
       }
@@ -462,8 +462,8 @@ export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfi
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $results: DescribeConfigsResponseDescribeConfigsResult[] = [];
+    let $throttleTimeMs: number;
+    let $results: DescribeConfigsResponseDescribeConfigsResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -472,8 +472,8 @@ export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfi
       const n = ((v >= 4) ? r.compactArrayLength(7) : r.arrayLength(7));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeConfigsResponseDescribeConfigsResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeConfigsResponseDescribeConfigsResult(r, v));
+        const a: DescribeConfigsResponseDescribeConfigsResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsResult(r, v);
         index = -1;
         $results = a;
       }

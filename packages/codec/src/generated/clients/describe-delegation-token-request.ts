@@ -60,8 +60,8 @@ function readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r: Reade
   let field = '';
   let index = -1;
   try {
-    let $principalType: string = "";
-    let $principalName: string = "";
+    let $principalType: string;
+    let $principalName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'principalType';
     $principalType = ((v >= 2) ? r.compactString() : r.string());
@@ -119,15 +119,15 @@ export function readDescribeDelegationTokenRequest(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null = [];
+    let $owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'owners';
     {
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) $owners = null;
       else {
-        const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, v));
+        const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, v);
         index = -1;
         $owners = a;
       }

@@ -157,8 +157,8 @@ function readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r: R
   let field = '';
   let index = -1;
   try {
-    let $principalType: string = "";
-    let $principalName: string = "";
+    let $principalType: string;
+    let $principalName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'principalType';
     $principalType = ((v >= 2) ? r.compactString() : r.string());
@@ -214,16 +214,16 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
   let field = '';
   let index = -1;
   try {
-    let $principalType: string = "";
-    let $principalName: string = "";
+    let $principalType: string;
+    let $principalName: string;
     let $tokenRequesterPrincipalType: string = "";
     let $tokenRequesterPrincipalName: string = "";
-    let $issueTimestamp: bigint = 0n;
-    let $expiryTimestamp: bigint = 0n;
-    let $maxTimestamp: bigint = 0n;
-    let $tokenId: string = "";
-    let $hmac: Buffer = EMPTY_BYTES;
-    let $renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
+    let $issueTimestamp: bigint;
+    let $expiryTimestamp: bigint;
+    let $maxTimestamp: bigint;
+    let $tokenId: string;
+    let $hmac: Buffer;
+    let $renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'principalType';
     $principalType = ((v >= 2) ? r.compactString() : r.string());
@@ -252,8 +252,8 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v));
+        const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v);
         index = -1;
         $renewers = a;
       }
@@ -346,9 +346,9 @@ export function readDescribeDelegationTokenResponse(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $tokens: DescribeDelegationTokenResponseDescribedDelegationToken[] = [];
-    let $throttleTimeMs: number = 0;
+    let $errorCode: number;
+    let $tokens: DescribeDelegationTokenResponseDescribedDelegationToken[];
+    let $throttleTimeMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -357,8 +357,8 @@ export function readDescribeDelegationTokenResponse(r: Reader, v: number): Descr
       const n = ((v >= 2) ? r.compactArrayLength(30) : r.arrayLength(30));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeDelegationTokenResponseDescribedDelegationToken(r, v));
+        const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenResponseDescribedDelegationToken(r, v);
         index = -1;
         $tokens = a;
       }

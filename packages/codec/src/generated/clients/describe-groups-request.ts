@@ -42,7 +42,7 @@ export function readDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsR
   let field = '';
   let index = -1;
   try {
-    let $groups: string[] = [];
+    let $groups: string[];
     let $includeAuthorizedOperations: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groups';
@@ -50,8 +50,8 @@ export function readDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsR
       const n = ((v >= 5) ? r.compactArrayLength(1) : r.arrayLength(1));
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(((v >= 5) ? r.compactString() : r.string()));
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = ((v >= 5) ? r.compactString() : r.string());
         index = -1;
         $groups = a;
       }

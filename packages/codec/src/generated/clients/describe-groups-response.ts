@@ -164,12 +164,12 @@ function readDescribeGroupsResponseDescribedGroupMember(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $memberMetadata: Buffer = EMPTY_BYTES;
-    let $memberAssignment: Buffer = EMPTY_BYTES;
+    let $clientId: string;
+    let $clientHost: string;
+    let $memberMetadata: Buffer;
+    let $memberAssignment: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = ((v >= 5) ? r.compactString() : r.string());
@@ -249,13 +249,13 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let $errorMessage: string | null = null;
-    let $groupId: string = "";
-    let $groupState: string = "";
-    let $protocolType: string = "";
-    let $protocolData: string = "";
-    let $members: DescribeGroupsResponseDescribedGroupMember[] = [];
+    let $groupId: string;
+    let $groupState: string;
+    let $protocolType: string;
+    let $protocolData: string;
+    let $members: DescribeGroupsResponseDescribedGroupMember[];
     let $authorizedOperations: number = -2147483648;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -277,8 +277,8 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
       const n = ((v >= 5) ? r.compactArrayLength(7) : r.arrayLength(7));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeGroupsResponseDescribedGroupMember[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeGroupsResponseDescribedGroupMember(r, v));
+        const a: DescribeGroupsResponseDescribedGroupMember[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeGroupsResponseDescribedGroupMember(r, v);
         index = -1;
         $members = a;
       }
@@ -370,7 +370,7 @@ export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroups
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $groups: DescribeGroupsResponseDescribedGroup[] = [];
+    let $groups: DescribeGroupsResponseDescribedGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';
@@ -381,8 +381,8 @@ export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroups
       const n = ((v >= 5) ? r.compactArrayLength(12) : r.arrayLength(12));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeGroupsResponseDescribedGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeGroupsResponseDescribedGroup(r, v));
+        const a: DescribeGroupsResponseDescribedGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeGroupsResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }

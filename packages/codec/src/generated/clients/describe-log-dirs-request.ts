@@ -60,8 +60,8 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 2) ? r.compactString() : r.string());
@@ -70,8 +70,8 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number):
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -134,15 +134,15 @@ export function readDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDir
   let field = '';
   let index = -1;
   try {
-    let $topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null = [];
+    let $topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) $topics = null;
       else {
-        const a: DescribeLogDirsRequestDescribableLogDirTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeLogDirsRequestDescribableLogDirTopic(r, v));
+        const a: DescribeLogDirsRequestDescribableLogDirTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsRequestDescribableLogDirTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -170,10 +170,10 @@ function readDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $partitionSize: bigint = 0n;
-    let $offsetLag: bigint = 0n;
-    let $isFutureKey: boolean = false;
+    let $partitionIndex: number;
+    let $partitionSize: bigint;
+    let $offsetLag: bigint;
+    let $isFutureKey: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -239,8 +239,8 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
+    let $name: string;
+    let $partitions: DescribeLogDirsResponseDescribeLogDirsPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 2) ? r.compactString() : r.string());
@@ -249,8 +249,8 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): 
       const n = ((v >= 2) ? r.compactArrayLength(21) : r.arrayLength(21));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, v));
+        const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -311,9 +311,9 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $logDir: string = "";
-    let $topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
+    let $errorCode: number;
+    let $logDir: string;
+    let $topics: DescribeLogDirsResponseDescribeLogDirsTopic[];
     let $totalBytes: bigint = -1n;
     let $usableBytes: bigint = -1n;
     let $isCordoned: boolean = false;
@@ -327,8 +327,8 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, v));
+        const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -421,9 +421,9 @@ export function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDi
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
+    let $throttleTimeMs: number;
     let $errorCode: number = 0;
-    let $results: DescribeLogDirsResponseDescribeLogDirsResult[] = [];
+    let $results: DescribeLogDirsResponseDescribeLogDirsResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -436,8 +436,8 @@ export function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDi
       const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeLogDirsResponseDescribeLogDirsResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeLogDirsResponseDescribeLogDirsResult(r, v));
+        const a: DescribeLogDirsResponseDescribeLogDirsResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsResult(r, v);
         index = -1;
         $results = a;
       }

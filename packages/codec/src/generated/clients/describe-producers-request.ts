@@ -60,8 +60,8 @@ function readDescribeProducersRequestTopicRequest(r: Reader, v: number): Describ
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitionIndexes: number[] = [];
+    let $name: string;
+    let $partitionIndexes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -70,8 +70,8 @@ function readDescribeProducersRequestTopicRequest(r: Reader, v: number): Describ
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIndexes = a;
       }
@@ -134,15 +134,15 @@ export function readDescribeProducersRequest(r: Reader, v: number): DescribeProd
   let field = '';
   let index = -1;
   try {
-    let $topics: DescribeProducersRequestTopicRequest[] = [];
+    let $topics: DescribeProducersRequestTopicRequest[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeProducersRequestTopicRequest[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeProducersRequestTopicRequest(r, v));
+        const a: DescribeProducersRequestTopicRequest[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeProducersRequestTopicRequest(r, v);
         index = -1;
         $topics = a;
       }

@@ -163,12 +163,12 @@ function readDescribeProducersResponseProducerState(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $lastSequence: number = -1;
-    let $lastTimestamp: bigint = -1n;
-    let $coordinatorEpoch: number = 0;
-    let $currentTxnStartOffset: bigint = -1n;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $lastSequence: number;
+    let $lastTimestamp: bigint;
+    let $coordinatorEpoch: number;
+    let $currentTxnStartOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'producerId';
     $producerId = r.int64();
@@ -244,10 +244,10 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $activeProducers: DescribeProducersResponseProducerState[] = [];
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $activeProducers: DescribeProducersResponseProducerState[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -260,8 +260,8 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
       const n = r.compactArrayLength(37);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeProducersResponseProducerState[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeProducersResponseProducerState(r, v));
+        const a: DescribeProducersResponseProducerState[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponseProducerState(r, v);
         index = -1;
         $activeProducers = a;
       }
@@ -328,8 +328,8 @@ function readDescribeProducersResponseTopicResponse(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: DescribeProducersResponsePartitionResponse[] = [];
+    let $name: string;
+    let $partitions: DescribeProducersResponsePartitionResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -338,8 +338,8 @@ function readDescribeProducersResponseTopicResponse(r: Reader, v: number): Descr
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeProducersResponsePartitionResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeProducersResponsePartitionResponse(r, v));
+        const a: DescribeProducersResponsePartitionResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponsePartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -402,8 +402,8 @@ export function readDescribeProducersResponse(r: Reader, v: number): DescribePro
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: DescribeProducersResponseTopicResponse[] = [];
+    let $throttleTimeMs: number;
+    let $topics: DescribeProducersResponseTopicResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -412,8 +412,8 @@ export function readDescribeProducersResponse(r: Reader, v: number): DescribePro
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeProducersResponseTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeProducersResponseTopicResponse(r, v));
+        const a: DescribeProducersResponseTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponseTopicResponse(r, v);
         index = -1;
         $topics = a;
       }

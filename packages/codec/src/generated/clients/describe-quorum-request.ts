@@ -80,7 +80,7 @@ function readDescribeQuorumRequestPartitionData(r: Reader, v: number): DescribeQ
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -131,8 +131,8 @@ function readDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuoru
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: DescribeQuorumRequestPartitionData[] = [];
+    let $topicName: string;
+    let $partitions: DescribeQuorumRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -141,8 +141,8 @@ function readDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuoru
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumRequestPartitionData(r, v));
+        const a: DescribeQuorumRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -205,15 +205,15 @@ export function readDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumR
   let field = '';
   let index = -1;
   try {
-    let $topics: DescribeQuorumRequestTopicData[] = [];
+    let $topics: DescribeQuorumRequestTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumRequestTopicData(r, v));
+        const a: DescribeQuorumRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }

@@ -259,9 +259,9 @@ function readDescribeQuorumResponseListener(r: Reader, v: number): DescribeQuoru
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -322,8 +322,8 @@ function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumRes
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $listeners: DescribeQuorumResponseListener[] = [];
+    let $nodeId: number;
+    let $listeners: DescribeQuorumResponseListener[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -332,8 +332,8 @@ function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumRes
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumResponseListener[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumResponseListener(r, v));
+        const a: DescribeQuorumResponseListener[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -394,9 +394,9 @@ function readDescribeQuorumResponseReplicaState(r: Reader, v: number): DescribeQ
   let field = '';
   let index = -1;
   try {
-    let $replicaId: number = 0;
+    let $replicaId: number;
     let $replicaDirectoryId: Buffer = ZERO_UUID;
-    let $logEndOffset: bigint = 0n;
+    let $logEndOffset: bigint;
     let $lastFetchTimestamp: bigint = -1n;
     let $lastCaughtUpTimestamp: bigint = -1n;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -482,14 +482,14 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let $errorMessage: string | null = "";
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
-    let $highWatermark: bigint = 0n;
-    let $currentVoters: DescribeQuorumResponseReplicaState[] = [];
-    let $observers: DescribeQuorumResponseReplicaState[] = [];
+    let $leaderId: number;
+    let $leaderEpoch: number;
+    let $highWatermark: bigint;
+    let $currentVoters: DescribeQuorumResponseReplicaState[];
+    let $observers: DescribeQuorumResponseReplicaState[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -510,8 +510,8 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
       const n = r.compactArrayLength(13);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumResponseReplicaState[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumResponseReplicaState(r, v));
+        const a: DescribeQuorumResponseReplicaState[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseReplicaState(r, v);
         index = -1;
         $currentVoters = a;
       }
@@ -521,8 +521,8 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
       const n = r.compactArrayLength(13);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumResponseReplicaState[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumResponseReplicaState(r, v));
+        const a: DescribeQuorumResponseReplicaState[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseReplicaState(r, v);
         index = -1;
         $observers = a;
       }
@@ -609,8 +609,8 @@ function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuor
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: DescribeQuorumResponsePartitionData[] = [];
+    let $topicName: string;
+    let $partitions: DescribeQuorumResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -619,8 +619,8 @@ function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuor
       const n = r.compactArrayLength(25);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumResponsePartitionData(r, v));
+        const a: DescribeQuorumResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -683,9 +683,9 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let $errorMessage: string | null = "";
-    let $topics: DescribeQuorumResponseTopicData[] = [];
+    let $topics: DescribeQuorumResponseTopicData[];
     let $nodes: DescribeQuorumResponseNode[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -699,8 +699,8 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeQuorumResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeQuorumResponseTopicData(r, v));
+        const a: DescribeQuorumResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -711,8 +711,8 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
         const n = r.compactArrayLength(6);
         if (n < 0) nullArray(r);
         else {
-          const a: DescribeQuorumResponseNode[] = [];
-          for (index = 0; index < n; index++) a.push(readDescribeQuorumResponseNode(r, v));
+          const a: DescribeQuorumResponseNode[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseNode(r, v);
           index = -1;
           $nodes = a;
         }

@@ -87,8 +87,8 @@ function readDescribeShareGroupOffsetsRequestTopic(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: number[] = [];
+    let $topicName: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -97,8 +97,8 @@ function readDescribeShareGroupOffsetsRequestTopic(r: Reader, v: number): Descri
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -159,8 +159,8 @@ function readDescribeShareGroupOffsetsRequestGroup(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: DescribeShareGroupOffsetsRequestTopic[] | null = [];
+    let $groupId: string;
+    let $topics: DescribeShareGroupOffsetsRequestTopic[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -169,8 +169,8 @@ function readDescribeShareGroupOffsetsRequestGroup(r: Reader, v: number): Descri
       const n = r.compactArrayLength(3);
       if (n < 0) $topics = null;
       else {
-        const a: DescribeShareGroupOffsetsRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeShareGroupOffsetsRequestTopic(r, v));
+        const a: DescribeShareGroupOffsetsRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -234,15 +234,15 @@ export function readDescribeShareGroupOffsetsRequest(r: Reader, v: number): Desc
   let field = '';
   let index = -1;
   try {
-    let $groups: DescribeShareGroupOffsetsRequestGroup[] = [];
+    let $groups: DescribeShareGroupOffsetsRequestGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groups';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeShareGroupOffsetsRequestGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeShareGroupOffsetsRequestGroup(r, v));
+        const a: DescribeShareGroupOffsetsRequestGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsRequestGroup(r, v);
         index = -1;
         $groups = a;
       }

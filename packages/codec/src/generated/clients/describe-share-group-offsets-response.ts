@@ -170,12 +170,12 @@ function readDescribeShareGroupOffsetsResponsePartition(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $startOffset: bigint = 0n;
-    let $leaderEpoch: number = 0;
+    let $partitionIndex: number;
+    let $startOffset: bigint;
+    let $leaderEpoch: number;
     let $lag: bigint = -1n;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -255,9 +255,9 @@ function readDescribeShareGroupOffsetsResponseTopic(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: DescribeShareGroupOffsetsResponsePartition[] = [];
+    let $topicName: string;
+    let $topicId: Buffer;
+    let $partitions: DescribeShareGroupOffsetsResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -268,8 +268,8 @@ function readDescribeShareGroupOffsetsResponseTopic(r: Reader, v: number): Descr
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeShareGroupOffsetsResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeShareGroupOffsetsResponsePartition(r, v));
+        const a: DescribeShareGroupOffsetsResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -333,10 +333,10 @@ function readDescribeShareGroupOffsetsResponseGroup(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: DescribeShareGroupOffsetsResponseTopic[] = [];
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $groupId: string;
+    let $topics: DescribeShareGroupOffsetsResponseTopic[];
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -345,8 +345,8 @@ function readDescribeShareGroupOffsetsResponseGroup(r: Reader, v: number): Descr
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeShareGroupOffsetsResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeShareGroupOffsetsResponseTopic(r, v));
+        const a: DescribeShareGroupOffsetsResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -419,8 +419,8 @@ export function readDescribeShareGroupOffsetsResponse(r: Reader, v: number): Des
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $groups: DescribeShareGroupOffsetsResponseGroup[] = [];
+    let $throttleTimeMs: number;
+    let $groups: DescribeShareGroupOffsetsResponseGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -429,8 +429,8 @@ export function readDescribeShareGroupOffsetsResponse(r: Reader, v: number): Des
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeShareGroupOffsetsResponseGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeShareGroupOffsetsResponseGroup(r, v));
+        const a: DescribeShareGroupOffsetsResponseGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponseGroup(r, v);
         index = -1;
         $groups = a;
       }

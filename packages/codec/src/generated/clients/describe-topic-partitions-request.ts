@@ -94,8 +94,8 @@ function readDescribeTopicPartitionsRequestCursor(r: Reader, v: number): Describ
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitionIndex: number = 0;
+    let $topicName: string;
+    let $partitionIndex: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -151,7 +151,7 @@ function readDescribeTopicPartitionsRequestTopicRequest(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
+    let $name: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -204,17 +204,17 @@ export function readDescribeTopicPartitionsRequest(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $topics: DescribeTopicPartitionsRequestTopicRequest[] = [];
-    let $responsePartitionLimit: number = 2000;
-    let $cursor: DescribeTopicPartitionsRequestCursor | null = null;
+    let $topics: DescribeTopicPartitionsRequestTopicRequest[];
+    let $responsePartitionLimit: number;
+    let $cursor: DescribeTopicPartitionsRequestCursor | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeTopicPartitionsRequestTopicRequest[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeTopicPartitionsRequestTopicRequest(r, v));
+        const a: DescribeTopicPartitionsRequestTopicRequest[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsRequestTopicRequest(r, v);
         index = -1;
         $topics = a;
       }

@@ -205,8 +205,8 @@ function readDescribeTopicPartitionsResponseCursor(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitionIndex: number = 0;
+    let $topicName: string;
+    let $partitionIndex: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -262,15 +262,15 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $partitionIndex: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = -1;
-    let $replicaNodes: number[] = [];
-    let $isrNodes: number[] = [];
-    let $eligibleLeaderReplicas: number[] | null = null;
-    let $lastKnownElr: number[] | null = null;
-    let $offlineReplicas: number[] = [];
+    let $errorCode: number;
+    let $partitionIndex: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
+    let $replicaNodes: number[];
+    let $isrNodes: number[];
+    let $eligibleLeaderReplicas: number[] | null;
+    let $lastKnownElr: number[] | null;
+    let $offlineReplicas: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -285,8 +285,8 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $replicaNodes = a;
       }
@@ -296,8 +296,8 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $isrNodes = a;
       }
@@ -307,8 +307,8 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) $eligibleLeaderReplicas = null;
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $eligibleLeaderReplicas = a;
       }
@@ -318,8 +318,8 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) $lastKnownElr = null;
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $lastKnownElr = a;
       }
@@ -329,8 +329,8 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $offlineReplicas = a;
       }
@@ -438,12 +438,12 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): Describ
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $name: string | null = "";
-    let $topicId: Buffer = ZERO_UUID;
-    let $isInternal: boolean = false;
-    let $partitions: DescribeTopicPartitionsResponsePartition[] = [];
-    let $topicAuthorizedOperations: number = -2147483648;
+    let $errorCode: number;
+    let $name: string | null;
+    let $topicId: Buffer;
+    let $isInternal: boolean;
+    let $partitions: DescribeTopicPartitionsResponsePartition[];
+    let $topicAuthorizedOperations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -458,8 +458,8 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): Describ
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeTopicPartitionsResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeTopicPartitionsResponsePartition(r, v));
+        const a: DescribeTopicPartitionsResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -536,9 +536,9 @@ export function readDescribeTopicPartitionsResponse(r: Reader, v: number): Descr
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: DescribeTopicPartitionsResponseTopic[] = [];
-    let $nextCursor: DescribeTopicPartitionsResponseCursor | null = null;
+    let $throttleTimeMs: number;
+    let $topics: DescribeTopicPartitionsResponseTopic[];
+    let $nextCursor: DescribeTopicPartitionsResponseCursor | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -547,8 +547,8 @@ export function readDescribeTopicPartitionsResponse(r: Reader, v: number): Descr
       const n = r.compactArrayLength(26);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeTopicPartitionsResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeTopicPartitionsResponseTopic(r, v));
+        const a: DescribeTopicPartitionsResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsResponseTopic(r, v);
         index = -1;
         $topics = a;
       }

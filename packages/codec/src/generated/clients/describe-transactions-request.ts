@@ -35,15 +35,15 @@ export function readDescribeTransactionsRequest(r: Reader, v: number): DescribeT
   let field = '';
   let index = -1;
   try {
-    let $transactionalIds: string[] = [];
+    let $transactionalIds: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalIds';
     {
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $transactionalIds = a;
       }

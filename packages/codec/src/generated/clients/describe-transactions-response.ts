@@ -136,8 +136,8 @@ function readDescribeTransactionsResponseTopicData(r: Reader, v: number): Descri
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = r.compactString();
@@ -146,8 +146,8 @@ function readDescribeTransactionsResponseTopicData(r: Reader, v: number): Descri
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -208,14 +208,14 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $transactionalId: string = "";
-    let $transactionState: string = "";
-    let $transactionTimeoutMs: number = 0;
-    let $transactionStartTimeMs: bigint = 0n;
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $topics: DescribeTransactionsResponseTopicData[] = [];
+    let $errorCode: number;
+    let $transactionalId: string;
+    let $transactionState: string;
+    let $transactionTimeoutMs: number;
+    let $transactionStartTimeMs: bigint;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $topics: DescribeTransactionsResponseTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -236,8 +236,8 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeTransactionsResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeTransactionsResponseTopicData(r, v));
+        const a: DescribeTransactionsResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeTransactionsResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -318,8 +318,8 @@ export function readDescribeTransactionsResponse(r: Reader, v: number): Describe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $transactionStates: DescribeTransactionsResponseTransactionState[] = [];
+    let $throttleTimeMs: number;
+    let $transactionStates: DescribeTransactionsResponseTransactionState[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -328,8 +328,8 @@ export function readDescribeTransactionsResponse(r: Reader, v: number): Describe
       const n = r.compactArrayLength(28);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeTransactionsResponseTransactionState[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeTransactionsResponseTransactionState(r, v));
+        const a: DescribeTransactionsResponseTransactionState[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeTransactionsResponseTransactionState(r, v);
         index = -1;
         $transactionStates = a;
       }

@@ -53,7 +53,7 @@ function readDescribeUserScramCredentialsRequestUserName(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
+    let $name: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -106,15 +106,15 @@ export function readDescribeUserScramCredentialsRequest(r: Reader, v: number): D
   let field = '';
   let index = -1;
   try {
-    let $users: DescribeUserScramCredentialsRequestUserName[] | null = [];
+    let $users: DescribeUserScramCredentialsRequestUserName[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'users';
     {
       const n = r.compactArrayLength(2);
       if (n < 0) $users = null;
       else {
-        const a: DescribeUserScramCredentialsRequestUserName[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeUserScramCredentialsRequestUserName(r, v));
+        const a: DescribeUserScramCredentialsRequestUserName[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsRequestUserName(r, v);
         index = -1;
         $users = a;
       }

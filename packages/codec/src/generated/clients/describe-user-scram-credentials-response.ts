@@ -122,8 +122,8 @@ function readDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, v: nu
   let field = '';
   let index = -1;
   try {
-    let $mechanism: number = 0;
-    let $iterations: number = 0;
+    let $mechanism: number;
+    let $iterations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'mechanism';
     $mechanism = r.int8();
@@ -179,10 +179,10 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
   let field = '';
   let index = -1;
   try {
-    let $user: string = "";
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[] = [];
+    let $user: string;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'user';
     $user = r.compactString();
@@ -195,8 +195,8 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeUserScramCredentialsResponseCredentialInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, v));
+        const a: DescribeUserScramCredentialsResponseCredentialInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsResponseCredentialInfo(r, v);
         index = -1;
         $credentialInfos = a;
       }
@@ -265,10 +265,10 @@ export function readDescribeUserScramCredentialsResponse(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -281,8 +281,8 @@ export function readDescribeUserScramCredentialsResponse(r: Reader, v: number): 
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = [];
-        for (index = 0; index < n; index++) a.push(readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v));
+        const a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v);
         index = -1;
         $results = a;
       }

@@ -74,8 +74,8 @@ function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLead
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 2) ? r.compactString() : r.string());
@@ -84,8 +84,8 @@ function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLead
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -149,8 +149,8 @@ export function readElectLeadersRequest(r: Reader, v: number): ElectLeadersReque
   let index = -1;
   try {
     let $electionType: number = 0;
-    let $topicPartitions: ElectLeadersRequestTopicPartitions[] | null = [];
-    let $timeoutMs: number = 60000;
+    let $topicPartitions: ElectLeadersRequestTopicPartitions[] | null;
+    let $timeoutMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'electionType';
@@ -161,8 +161,8 @@ export function readElectLeadersRequest(r: Reader, v: number): ElectLeadersReque
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) $topicPartitions = null;
       else {
-        const a: ElectLeadersRequestTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readElectLeadersRequestTopicPartitions(r, v));
+        const a: ElectLeadersRequestTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readElectLeadersRequestTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }

@@ -108,9 +108,9 @@ function readElectLeadersResponsePartitionResult(r: Reader, v: number): ElectLea
   let field = '';
   let index = -1;
   try {
-    let $partitionId: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $partitionId: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionId';
     $partitionId = r.int32();
@@ -171,8 +171,8 @@ function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): El
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitionResult: ElectLeadersResponsePartitionResult[] = [];
+    let $topic: string;
+    let $partitionResult: ElectLeadersResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 2) ? r.compactString() : r.string());
@@ -181,8 +181,8 @@ function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): El
       const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
       if (n < 0) nullArray(r);
       else {
-        const a: ElectLeadersResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readElectLeadersResponsePartitionResult(r, v));
+        const a: ElectLeadersResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readElectLeadersResponsePartitionResult(r, v);
         index = -1;
         $partitionResult = a;
       }
@@ -245,9 +245,9 @@ export function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResp
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
+    let $throttleTimeMs: number;
     let $errorCode: number = 0;
-    let $replicaElectionResults: ElectLeadersResponseReplicaElectionResult[] = [];
+    let $replicaElectionResults: ElectLeadersResponseReplicaElectionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -260,8 +260,8 @@ export function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResp
       const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ElectLeadersResponseReplicaElectionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readElectLeadersResponseReplicaElectionResult(r, v));
+        const a: ElectLeadersResponseReplicaElectionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readElectLeadersResponseReplicaElectionResult(r, v);
         index = -1;
         $replicaElectionResults = a;
       }

@@ -183,9 +183,9 @@ function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): EndQuoru
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -246,8 +246,8 @@ function readEndQuorumEpochRequestReplicaInfo(r: Reader, v: number): EndQuorumEp
   let field = '';
   let index = -1;
   try {
-    let $candidateId: number = 0;
-    let $candidateDirectoryId: Buffer = ZERO_UUID;
+    let $candidateId: number;
+    let $candidateDirectoryId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'candidateId';
     $candidateId = r.int32();
@@ -303,9 +303,9 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partitionIndex: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let $preferredSuccessors: number[] = [];
     let $preferredCandidates: EndQuorumEpochRequestReplicaInfo[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -321,8 +321,8 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
         const n = r.arrayLength(4);
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = [];
-          for (index = 0; index < n; index++) a.push(r.int32());
+          const a: number[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.int32();
           index = -1;
           $preferredSuccessors = a;
         }
@@ -334,8 +334,8 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
         const n = r.compactArrayLength(21);
         if (n < 0) nullArray(r);
         else {
-          const a: EndQuorumEpochRequestReplicaInfo[] = [];
-          for (index = 0; index < n; index++) a.push(readEndQuorumEpochRequestReplicaInfo(r, v));
+          const a: EndQuorumEpochRequestReplicaInfo[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestReplicaInfo(r, v);
           index = -1;
           $preferredCandidates = a;
         }
@@ -416,8 +416,8 @@ function readEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpoc
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: EndQuorumEpochRequestPartitionData[] = [];
+    let $topicName: string;
+    let $partitions: EndQuorumEpochRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = ((v >= 1) ? r.compactString() : r.string());
@@ -426,8 +426,8 @@ function readEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpoc
       const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: EndQuorumEpochRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readEndQuorumEpochRequestPartitionData(r, v));
+        const a: EndQuorumEpochRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -490,8 +490,8 @@ export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochR
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = null;
-    let $topics: EndQuorumEpochRequestTopicData[] = [];
+    let $clusterId: string | null;
+    let $topics: EndQuorumEpochRequestTopicData[];
     let $leaderEndpoints: EndQuorumEpochRequestLeaderEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
@@ -501,8 +501,8 @@ export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochR
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: EndQuorumEpochRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readEndQuorumEpochRequestTopicData(r, v));
+        const a: EndQuorumEpochRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -513,8 +513,8 @@ export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochR
         const n = r.compactArrayLength(5);
         if (n < 0) nullArray(r);
         else {
-          const a: EndQuorumEpochRequestLeaderEndpoint[] = [];
-          for (index = 0; index < n; index++) a.push(readEndQuorumEpochRequestLeaderEndpoint(r, v));
+          const a: EndQuorumEpochRequestLeaderEndpoint[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestLeaderEndpoint(r, v);
           index = -1;
           $leaderEndpoints = a;
         }

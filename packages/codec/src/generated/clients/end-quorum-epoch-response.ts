@@ -149,9 +149,9 @@ function readEndQuorumEpochResponseNodeEndpoint(r: Reader, v: number): EndQuorum
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -212,10 +212,10 @@ function readEndQuorumEpochResponsePartitionData(r: Reader, v: number): EndQuoru
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -281,8 +281,8 @@ function readEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpo
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: EndQuorumEpochResponsePartitionData[] = [];
+    let $topicName: string;
+    let $partitions: EndQuorumEpochResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = ((v >= 1) ? r.compactString() : r.string());
@@ -291,8 +291,8 @@ function readEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpo
       const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: EndQuorumEpochResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readEndQuorumEpochResponsePartitionData(r, v));
+        const a: EndQuorumEpochResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -355,8 +355,8 @@ export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpoch
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $topics: EndQuorumEpochResponseTopicData[] = [];
+    let $errorCode: number;
+    let $topics: EndQuorumEpochResponseTopicData[];
     let $nodeEndpoints: EndQuorumEpochResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -366,8 +366,8 @@ export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpoch
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: EndQuorumEpochResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readEndQuorumEpochResponseTopicData(r, v));
+        const a: EndQuorumEpochResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -387,8 +387,8 @@ export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpoch
                 const n = r.compactArrayLength(8);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: EndQuorumEpochResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readEndQuorumEpochResponseNodeEndpoint(r, v));
+                  const a: EndQuorumEpochResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

@@ -35,7 +35,7 @@ export function readEndTxnMarker(r: Reader, v: number): EndTxnMarker {
   let field = '';
   let index = -1;
   try {
-    let $coordinatorEpoch: number = 0;
+    let $coordinatorEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'coordinatorEpoch';
     $coordinatorEpoch = r.int32();

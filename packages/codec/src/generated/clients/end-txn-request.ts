@@ -56,10 +56,10 @@ export function readEndTxnRequest(r: Reader, v: number): EndTxnRequest {
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $committed: boolean = false;
+    let $transactionalId: string;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $committed: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = ((v >= 3) ? r.compactString() : r.string());

@@ -56,8 +56,8 @@ export function readEndTxnResponse(r: Reader, v: number): EndTxnResponse {
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
     let $producerId: bigint = -1n;
     let $producerEpoch: number = -1;
     let unknownTaggedFields: TaggedField[] | undefined;

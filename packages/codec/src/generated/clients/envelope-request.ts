@@ -49,9 +49,9 @@ export function readEnvelopeRequest(r: Reader, v: number): EnvelopeRequest {
   let field = '';
   let index = -1;
   try {
-    let $requestData: Buffer = EMPTY_BYTES;
-    let $requestPrincipal: Buffer | null = EMPTY_BYTES;
-    let $clientHostAddress: Buffer = EMPTY_BYTES;
+    let $requestData: Buffer;
+    let $requestPrincipal: Buffer | null;
+    let $clientHostAddress: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'requestData';
     $requestData = r.compactBytes();

@@ -42,8 +42,8 @@ export function readEnvelopeResponse(r: Reader, v: number): EnvelopeResponse {
   let field = '';
   let index = -1;
   try {
-    let $responseData: Buffer | null = null;
-    let $errorCode: number = 0;
+    let $responseData: Buffer | null;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'responseData';
     $responseData = r.compactNullableBytes();

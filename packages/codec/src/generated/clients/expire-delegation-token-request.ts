@@ -42,8 +42,8 @@ export function readExpireDelegationTokenRequest(r: Reader, v: number): ExpireDe
   let field = '';
   let index = -1;
   try {
-    let $hmac: Buffer = EMPTY_BYTES;
-    let $expiryTimePeriodMs: bigint = 0n;
+    let $hmac: Buffer;
+    let $expiryTimePeriodMs: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'hmac';
     $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());

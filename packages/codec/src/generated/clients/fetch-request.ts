@@ -276,7 +276,7 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
   try {
     let $topic: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 12) {
       field = 'topic';
@@ -291,8 +291,8 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
       const n = ((v >= 12) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -360,12 +360,12 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
+    let $partition: number;
     let $currentLeaderEpoch: number = -1;
-    let $fetchOffset: bigint = 0n;
+    let $fetchOffset: bigint;
     let $lastFetchedEpoch: number = -1;
     let $logStartOffset: bigint = -1n;
-    let $partitionMaxBytes: number = 0;
+    let $partitionMaxBytes: number;
     let $replicaDirectoryId: Buffer = ZERO_UUID;
     let $highWatermark: bigint = 9223372036854775807n;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -509,7 +509,7 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
   try {
     let $topic: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: FetchRequestFetchPartition[] = [];
+    let $partitions: FetchRequestFetchPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 12) {
       field = 'topic';
@@ -524,8 +524,8 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
       const n = ((v >= 12) ? r.compactArrayLength(16) : r.arrayLength(16));
       if (n < 0) nullArray(r);
       else {
-        const a: FetchRequestFetchPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchRequestFetchPartition(r, v));
+        const a: FetchRequestFetchPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchRequestFetchPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -593,8 +593,8 @@ function readFetchRequestReplicaState(r: Reader, v: number): FetchRequestReplica
   let field = '';
   let index = -1;
   try {
-    let $replicaId: number = -1;
-    let $replicaEpoch: bigint = -1n;
+    let $replicaId: number;
+    let $replicaEpoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'replicaId';
     $replicaId = r.int32();
@@ -655,13 +655,13 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
     let $clusterId: string | null = null;
     let $replicaId: number = -1;
     let $replicaState: FetchRequestReplicaState = createFetchRequestReplicaState();
-    let $maxWaitMs: number = 0;
-    let $minBytes: number = 0;
-    let $maxBytes: number = 2147483647;
-    let $isolationLevel: number = 0;
+    let $maxWaitMs: number;
+    let $minBytes: number;
+    let $maxBytes: number;
+    let $isolationLevel: number;
     let $sessionId: number = 0;
     let $sessionEpoch: number = -1;
-    let $topics: FetchRequestFetchTopic[] = [];
+    let $topics: FetchRequestFetchTopic[];
     let $forgottenTopicsData: FetchRequestForgottenTopic[] = [];
     let $rackId: string = "";
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -690,8 +690,8 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
       const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: FetchRequestFetchTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchRequestFetchTopic(r, v));
+        const a: FetchRequestFetchTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchRequestFetchTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -702,8 +702,8 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
         const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) nullArray(r);
         else {
-          const a: FetchRequestForgottenTopic[] = [];
-          for (index = 0; index < n; index++) a.push(readFetchRequestForgottenTopic(r, v));
+          const a: FetchRequestForgottenTopic[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readFetchRequestForgottenTopic(r, v);
           index = -1;
           $forgottenTopicsData = a;
         }

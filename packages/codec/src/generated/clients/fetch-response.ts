@@ -334,10 +334,10 @@ function readFetchResponseNodeEndpoint(r: Reader, v: number): FetchResponseNodeE
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $rack: string | null = null;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
+    let $rack: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -403,8 +403,8 @@ function readFetchResponseAbortedTransaction(r: Reader, v: number): FetchRespons
   let field = '';
   let index = -1;
   try {
-    let $producerId: bigint = 0n;
-    let $firstOffset: bigint = 0n;
+    let $producerId: bigint;
+    let $firstOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'producerId';
     $producerId = r.int64();
@@ -460,8 +460,8 @@ function readFetchResponseSnapshotId(r: Reader, v: number): FetchResponseSnapsho
   let field = '';
   let index = -1;
   try {
-    let $endOffset: bigint = -1n;
-    let $epoch: number = -1;
+    let $endOffset: bigint;
+    let $epoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'endOffset';
     $endOffset = r.int64();
@@ -517,8 +517,8 @@ function readFetchResponseLeaderIdAndEpoch(r: Reader, v: number): FetchResponseL
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = -1;
-    let $leaderEpoch: number = -1;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -574,8 +574,8 @@ function readFetchResponseEpochEndOffset(r: Reader, v: number): FetchResponseEpo
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = -1;
-    let $endOffset: bigint = -1n;
+    let $epoch: number;
+    let $endOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';
     $epoch = r.int32();
@@ -631,17 +631,17 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $highWatermark: bigint = 0n;
-    let $lastStableOffset: bigint = -1n;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $highWatermark: bigint;
+    let $lastStableOffset: bigint;
     let $logStartOffset: bigint = -1n;
     let $divergingEpoch: FetchResponseEpochEndOffset = createFetchResponseEpochEndOffset();
     let $currentLeader: FetchResponseLeaderIdAndEpoch = createFetchResponseLeaderIdAndEpoch();
     let $snapshotId: FetchResponseSnapshotId = createFetchResponseSnapshotId();
-    let $abortedTransactions: FetchResponseAbortedTransaction[] | null = [];
+    let $abortedTransactions: FetchResponseAbortedTransaction[] | null;
     let $preferredReadReplica: number = -1;
-    let $records: Buffer | null = null;
+    let $records: Buffer | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -660,8 +660,8 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
       const n = ((v >= 12) ? r.compactArrayLength(16) : r.arrayLength(16));
       if (n < 0) $abortedTransactions = null;
       else {
-        const a: FetchResponseAbortedTransaction[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchResponseAbortedTransaction(r, v));
+        const a: FetchResponseAbortedTransaction[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchResponseAbortedTransaction(r, v);
         index = -1;
         $abortedTransactions = a;
       }
@@ -832,7 +832,7 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
   try {
     let $topic: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: FetchResponsePartitionData[] = [];
+    let $partitions: FetchResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 12) {
       field = 'topic';
@@ -847,8 +847,8 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
       const n = ((v >= 12) ? r.compactArrayLength(30) : r.arrayLength(30));
       if (n < 0) nullArray(r);
       else {
-        const a: FetchResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchResponsePartitionData(r, v));
+        const a: FetchResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -918,10 +918,10 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
+    let $throttleTimeMs: number;
     let $errorCode: number = 0;
     let $sessionId: number = 0;
-    let $responses: FetchResponseFetchableTopicResponse[] = [];
+    let $responses: FetchResponseFetchableTopicResponse[];
     let $nodeEndpoints: FetchResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
@@ -939,8 +939,8 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
       const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: FetchResponseFetchableTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchResponseFetchableTopicResponse(r, v));
+        const a: FetchResponseFetchableTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchResponseFetchableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -960,8 +960,8 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
                 const n = r.compactArrayLength(11);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: FetchResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readFetchResponseNodeEndpoint(r, v));
+                  const a: FetchResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readFetchResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

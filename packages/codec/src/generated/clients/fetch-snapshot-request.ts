@@ -156,8 +156,8 @@ function readFetchSnapshotRequestSnapshotId(r: Reader, v: number): FetchSnapshot
   let field = '';
   let index = -1;
   try {
-    let $endOffset: bigint = 0n;
-    let $epoch: number = 0;
+    let $endOffset: bigint;
+    let $epoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'endOffset';
     $endOffset = r.int64();
@@ -213,10 +213,10 @@ function readFetchSnapshotRequestPartitionSnapshot(r: Reader, v: number): FetchS
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $currentLeaderEpoch: number = 0;
-    let $snapshotId: FetchSnapshotRequestSnapshotId = createFetchSnapshotRequestSnapshotId();
-    let $position: bigint = 0n;
+    let $partition: number;
+    let $currentLeaderEpoch: number;
+    let $snapshotId: FetchSnapshotRequestSnapshotId;
+    let $position: bigint;
     let $replicaDirectoryId: Buffer = ZERO_UUID;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
@@ -310,8 +310,8 @@ function readFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnaps
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: FetchSnapshotRequestPartitionSnapshot[] = [];
+    let $name: string;
+    let $partitions: FetchSnapshotRequestPartitionSnapshot[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -320,8 +320,8 @@ function readFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnaps
       const n = r.compactArrayLength(30);
       if (n < 0) nullArray(r);
       else {
-        const a: FetchSnapshotRequestPartitionSnapshot[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchSnapshotRequestPartitionSnapshot(r, v));
+        const a: FetchSnapshotRequestPartitionSnapshot[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchSnapshotRequestPartitionSnapshot(r, v);
         index = -1;
         $partitions = a;
       }
@@ -385,9 +385,9 @@ export function readFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotReq
   let index = -1;
   try {
     let $clusterId: string | null = null;
-    let $replicaId: number = -1;
-    let $maxBytes: number = 2147483647;
-    let $topics: FetchSnapshotRequestTopicSnapshot[] = [];
+    let $replicaId: number;
+    let $maxBytes: number;
+    let $topics: FetchSnapshotRequestTopicSnapshot[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'replicaId';
     $replicaId = r.int32();
@@ -398,8 +398,8 @@ export function readFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotReq
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: FetchSnapshotRequestTopicSnapshot[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchSnapshotRequestTopicSnapshot(r, v));
+        const a: FetchSnapshotRequestTopicSnapshot[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchSnapshotRequestTopicSnapshot(r, v);
         index = -1;
         $topics = a;
       }

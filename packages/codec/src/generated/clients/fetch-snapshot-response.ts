@@ -231,9 +231,9 @@ function readFetchSnapshotResponseNodeEndpoint(r: Reader, v: number): FetchSnaps
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -294,8 +294,8 @@ function readFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, v: number): FetchS
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -351,8 +351,8 @@ function readFetchSnapshotResponseSnapshotId(r: Reader, v: number): FetchSnapsho
   let field = '';
   let index = -1;
   try {
-    let $endOffset: bigint = 0n;
-    let $epoch: number = 0;
+    let $endOffset: bigint;
+    let $epoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'endOffset';
     $endOffset = r.int64();
@@ -408,13 +408,13 @@ function readFetchSnapshotResponsePartitionSnapshot(r: Reader, v: number): Fetch
   let field = '';
   let index = -1;
   try {
-    let $index: number = 0;
-    let $errorCode: number = 0;
-    let $snapshotId: FetchSnapshotResponseSnapshotId = createFetchSnapshotResponseSnapshotId();
+    let $index: number;
+    let $errorCode: number;
+    let $snapshotId: FetchSnapshotResponseSnapshotId;
     let $currentLeader: FetchSnapshotResponseLeaderIdAndEpoch = createFetchSnapshotResponseLeaderIdAndEpoch();
-    let $size: bigint = 0n;
-    let $position: bigint = 0n;
-    let $unalignedRecords: Buffer | null = null;
+    let $size: bigint;
+    let $position: bigint;
+    let $unalignedRecords: Buffer | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'index';
     $index = r.int32();
@@ -514,8 +514,8 @@ function readFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnap
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: FetchSnapshotResponsePartitionSnapshot[] = [];
+    let $name: string;
+    let $partitions: FetchSnapshotResponsePartitionSnapshot[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -524,8 +524,8 @@ function readFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnap
       const n = r.compactArrayLength(37);
       if (n < 0) nullArray(r);
       else {
-        const a: FetchSnapshotResponsePartitionSnapshot[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchSnapshotResponsePartitionSnapshot(r, v));
+        const a: FetchSnapshotResponsePartitionSnapshot[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponsePartitionSnapshot(r, v);
         index = -1;
         $partitions = a;
       }
@@ -588,9 +588,9 @@ export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotRe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $topics: FetchSnapshotResponseTopicSnapshot[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $topics: FetchSnapshotResponseTopicSnapshot[];
     let $nodeEndpoints: FetchSnapshotResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
@@ -602,8 +602,8 @@ export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotRe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: FetchSnapshotResponseTopicSnapshot[] = [];
-        for (index = 0; index < n; index++) a.push(readFetchSnapshotResponseTopicSnapshot(r, v));
+        const a: FetchSnapshotResponseTopicSnapshot[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponseTopicSnapshot(r, v);
         index = -1;
         $topics = a;
       }
@@ -623,8 +623,8 @@ export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotRe
                 const n = r.compactArrayLength(8);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: FetchSnapshotResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readFetchSnapshotResponseNodeEndpoint(r, v));
+                  const a: FetchSnapshotResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

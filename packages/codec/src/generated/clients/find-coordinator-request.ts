@@ -67,8 +67,8 @@ export function readFindCoordinatorRequest(r: Reader, v: number): FindCoordinato
         const n = r.compactArrayLength(1);
         if (n < 0) nullArray(r);
         else {
-          const a: string[] = [];
-          for (index = 0; index < n; index++) a.push(r.compactString());
+          const a: string[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.compactString();
           index = -1;
           $coordinatorKeys = a;
         }

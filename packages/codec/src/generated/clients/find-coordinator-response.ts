@@ -130,12 +130,12 @@ function readFindCoordinatorResponseCoordinator(r: Reader, v: number): FindCoord
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $key: string;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -251,8 +251,8 @@ export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinat
         const n = r.compactArrayLength(14);
         if (n < 0) nullArray(r);
         else {
-          const a: FindCoordinatorResponseCoordinator[] = [];
-          for (index = 0; index < n; index++) a.push(readFindCoordinatorResponseCoordinator(r, v));
+          const a: FindCoordinatorResponseCoordinator[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readFindCoordinatorResponseCoordinator(r, v);
           index = -1;
           $coordinators = a;
         }

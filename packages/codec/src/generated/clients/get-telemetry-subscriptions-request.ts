@@ -35,7 +35,7 @@ export function readGetTelemetrySubscriptionsRequest(r: Reader, v: number): GetT
   let field = '';
   let index = -1;
   try {
-    let $clientInstanceId: Buffer = ZERO_UUID;
+    let $clientInstanceId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clientInstanceId';
     $clientInstanceId = r.uuid();

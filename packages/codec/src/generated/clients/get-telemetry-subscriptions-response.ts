@@ -91,15 +91,15 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): Get
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $clientInstanceId: Buffer = ZERO_UUID;
-    let $subscriptionId: number = 0;
-    let $acceptedCompressionTypes: number[] = [];
-    let $pushIntervalMs: number = 0;
-    let $telemetryMaxBytes: number = 0;
-    let $deltaTemporality: boolean = false;
-    let $requestedMetrics: string[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $clientInstanceId: Buffer;
+    let $subscriptionId: number;
+    let $acceptedCompressionTypes: number[];
+    let $pushIntervalMs: number;
+    let $telemetryMaxBytes: number;
+    let $deltaTemporality: boolean;
+    let $requestedMetrics: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -114,8 +114,8 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): Get
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int8());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int8();
         index = -1;
         $acceptedCompressionTypes = a;
       }
@@ -131,8 +131,8 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): Get
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $requestedMetrics = a;
       }

@@ -56,9 +56,9 @@ export function readHeartbeatRequest(r: Reader, v: number): HeartbeatRequest {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $generationId: number = 0;
-    let $memberId: string = "";
+    let $groupId: string;
+    let $generationId: number;
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';

@@ -43,7 +43,7 @@ export function readHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';

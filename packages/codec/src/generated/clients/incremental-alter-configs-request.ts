@@ -108,9 +108,9 @@ function readIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $configOperation: number = 0;
-    let $value: string | null = "";
+    let $name: string;
+    let $configOperation: number;
+    let $value: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 1) ? r.compactString() : r.string());
@@ -171,9 +171,9 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $configs: IncrementalAlterConfigsRequestAlterableConfig[] = [];
+    let $resourceType: number;
+    let $resourceName: string;
+    let $configs: IncrementalAlterConfigsRequestAlterableConfig[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();
@@ -184,8 +184,8 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
       const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: IncrementalAlterConfigsRequestAlterableConfig[] = [];
-        for (index = 0; index < n; index++) a.push(readIncrementalAlterConfigsRequestAlterableConfig(r, v));
+        const a: IncrementalAlterConfigsRequestAlterableConfig[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsRequestAlterableConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -251,16 +251,16 @@ export function readIncrementalAlterConfigsRequest(r: Reader, v: number): Increm
   let field = '';
   let index = -1;
   try {
-    let $resources: IncrementalAlterConfigsRequestAlterConfigsResource[] = [];
-    let $validateOnly: boolean = false;
+    let $resources: IncrementalAlterConfigsRequestAlterConfigsResource[];
+    let $validateOnly: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resources';
     {
       const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = [];
-        for (index = 0; index < n; index++) a.push(readIncrementalAlterConfigsRequestAlterConfigsResource(r, v));
+        const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, v);
         index = -1;
         $resources = a;
       }

@@ -81,10 +81,10 @@ function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Read
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $resourceType: number;
+    let $resourceName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -152,8 +152,8 @@ export function readIncrementalAlterConfigsResponse(r: Reader, v: number): Incre
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
+    let $throttleTimeMs: number;
+    let $responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -162,8 +162,8 @@ export function readIncrementalAlterConfigsResponse(r: Reader, v: number): Incre
       const n = ((v >= 1) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v));
+        const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v);
         index = -1;
         $responses = a;
       }

@@ -70,8 +70,8 @@ export function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdR
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string | null = "";
-    let $transactionTimeoutMs: number = 0;
+    let $transactionalId: string | null;
+    let $transactionTimeoutMs: number;
     let $producerId: bigint = -1n;
     let $producerEpoch: number = -1;
     let $enable2Pc: boolean = false;

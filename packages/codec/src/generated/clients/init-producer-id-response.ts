@@ -70,10 +70,10 @@ export function readInitProducerIdResponse(r: Reader, v: number): InitProducerId
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $producerId: bigint = -1n;
-    let $producerEpoch: number = 0;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $producerId: bigint;
+    let $producerEpoch: number;
     let $ongoingTxnProducerId: bigint = -1n;
     let $ongoingTxnProducerEpoch: number = -1;
     let unknownTaggedFields: TaggedField[] | undefined;

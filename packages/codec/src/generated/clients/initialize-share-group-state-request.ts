@@ -101,9 +101,9 @@ function readInitializeShareGroupStateRequestPartitionData(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $stateEpoch: number = 0;
-    let $startOffset: bigint = 0n;
+    let $partition: number;
+    let $stateEpoch: number;
+    let $startOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -164,8 +164,8 @@ function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: InitializeShareGroupStateRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: InitializeShareGroupStateRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -174,8 +174,8 @@ function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: n
       const n = r.compactArrayLength(17);
       if (n < 0) nullArray(r);
       else {
-        const a: InitializeShareGroupStateRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readInitializeShareGroupStateRequestPartitionData(r, v));
+        const a: InitializeShareGroupStateRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -238,8 +238,8 @@ export function readInitializeShareGroupStateRequest(r: Reader, v: number): Init
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: InitializeShareGroupStateRequestInitializeStateData[] = [];
+    let $groupId: string;
+    let $topics: InitializeShareGroupStateRequestInitializeStateData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -248,8 +248,8 @@ export function readInitializeShareGroupStateRequest(r: Reader, v: number): Init
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: InitializeShareGroupStateRequestInitializeStateData[] = [];
-        for (index = 0; index < n; index++) a.push(readInitializeShareGroupStateRequestInitializeStateData(r, v));
+        const a: InitializeShareGroupStateRequestInitializeStateData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateRequestInitializeStateData(r, v);
         index = -1;
         $topics = a;
       }

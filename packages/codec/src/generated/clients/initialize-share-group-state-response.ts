@@ -94,9 +94,9 @@ function readInitializeShareGroupStateResponsePartitionResult(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $partition: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -157,8 +157,8 @@ function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: InitializeShareGroupStateResponsePartitionResult[] = [];
+    let $topicId: Buffer;
+    let $partitions: InitializeShareGroupStateResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -167,8 +167,8 @@ function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: InitializeShareGroupStateResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readInitializeShareGroupStateResponsePartitionResult(r, v));
+        const a: InitializeShareGroupStateResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -231,15 +231,15 @@ export function readInitializeShareGroupStateResponse(r: Reader, v: number): Ini
   let field = '';
   let index = -1;
   try {
-    let $results: InitializeShareGroupStateResponseInitializeStateResult[] = [];
+    let $results: InitializeShareGroupStateResponseInitializeStateResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'results';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: InitializeShareGroupStateResponseInitializeStateResult[] = [];
-        for (index = 0; index < n; index++) a.push(readInitializeShareGroupStateResponseInitializeStateResult(r, v));
+        const a: InitializeShareGroupStateResponseInitializeStateResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateResponseInitializeStateResult(r, v);
         index = -1;
         $results = a;
       }

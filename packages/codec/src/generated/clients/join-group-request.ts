@@ -109,8 +109,8 @@ function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestPro
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $metadata: Buffer = EMPTY_BYTES;
+    let $name: string;
+    let $metadata: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 6) ? r.compactString() : r.string());
@@ -168,13 +168,13 @@ export function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $sessionTimeoutMs: number = 0;
+    let $groupId: string;
+    let $sessionTimeoutMs: number;
     let $rebalanceTimeoutMs: number = -1;
-    let $memberId: string = "";
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
-    let $protocolType: string = "";
-    let $protocols: JoinGroupRequestProtocol[] = [];
+    let $protocolType: string;
+    let $protocols: JoinGroupRequestProtocol[];
     let $reason: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
@@ -198,8 +198,8 @@ export function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
       const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: JoinGroupRequestProtocol[] = [];
-        for (index = 0; index < n; index++) a.push(readJoinGroupRequestProtocol(r, v));
+        const a: JoinGroupRequestProtocol[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readJoinGroupRequestProtocol(r, v);
         index = -1;
         $protocols = a;
       }

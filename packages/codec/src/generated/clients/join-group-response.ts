@@ -123,9 +123,9 @@ function readJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMem
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
-    let $metadata: Buffer = EMPTY_BYTES;
+    let $metadata: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = ((v >= 6) ? r.compactString() : r.string());
@@ -193,14 +193,14 @@ export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $generationId: number = -1;
+    let $errorCode: number;
+    let $generationId: number;
     let $protocolType: string | null = null;
-    let $protocolName: string | null = "";
-    let $leader: string = "";
+    let $protocolName: string | null;
+    let $leader: string;
     let $skipAssignment: boolean = false;
-    let $memberId: string = "";
-    let $members: JoinGroupResponseMember[] = [];
+    let $memberId: string;
+    let $members: JoinGroupResponseMember[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 2) {
       field = 'throttleTimeMs';
@@ -229,8 +229,8 @@ export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
       const n = ((v >= 6) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: JoinGroupResponseMember[] = [];
-        for (index = 0; index < n; index++) a.push(readJoinGroupResponseMember(r, v));
+        const a: JoinGroupResponseMember[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readJoinGroupResponseMember(r, v);
         index = -1;
         $members = a;
       }

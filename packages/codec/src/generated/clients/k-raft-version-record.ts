@@ -42,8 +42,8 @@ export function readKRaftVersionRecord(r: Reader, v: number): KRaftVersionRecord
   let field = '';
   let index = -1;
   try {
-    let $version: number = 0;
-    let $kRaftVersion: number = 0;
+    let $version: number;
+    let $kRaftVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'version';
     $version = r.int16();

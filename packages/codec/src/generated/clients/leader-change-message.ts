@@ -81,7 +81,7 @@ function readLeaderChangeMessageVoter(r: Reader, v: number): LeaderChangeMessage
   let field = '';
   let index = -1;
   try {
-    let $voterId: number = 0;
+    let $voterId: number;
     let $voterDirectoryId: Buffer = ZERO_UUID;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'voterId';
@@ -145,10 +145,10 @@ export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessa
   let field = '';
   let index = -1;
   try {
-    let $version: number = 0;
-    let $leaderId: number = 0;
-    let $voters: LeaderChangeMessageVoter[] = [];
-    let $grantingVoters: LeaderChangeMessageVoter[] = [];
+    let $version: number;
+    let $leaderId: number;
+    let $voters: LeaderChangeMessageVoter[];
+    let $grantingVoters: LeaderChangeMessageVoter[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'version';
     $version = r.int16();
@@ -159,8 +159,8 @@ export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessa
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: LeaderChangeMessageVoter[] = [];
-        for (index = 0; index < n; index++) a.push(readLeaderChangeMessageVoter(r, v));
+        const a: LeaderChangeMessageVoter[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readLeaderChangeMessageVoter(r, v);
         index = -1;
         $voters = a;
       }
@@ -170,8 +170,8 @@ export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessa
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: LeaderChangeMessageVoter[] = [];
-        for (index = 0; index < n; index++) a.push(readLeaderChangeMessageVoter(r, v));
+        const a: LeaderChangeMessageVoter[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readLeaderChangeMessageVoter(r, v);
         index = -1;
         $grantingVoters = a;
       }

@@ -81,8 +81,8 @@ function readLeaveGroupRequestMemberIdentity(r: Reader, v: number): LeaveGroupRe
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $groupInstanceId: string | null = null;
+    let $memberId: string;
+    let $groupInstanceId: string | null;
     let $reason: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
@@ -150,7 +150,7 @@ export function readLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
+    let $groupId: string;
     let $memberId: string = "";
     let $members: LeaveGroupRequestMemberIdentity[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -166,8 +166,8 @@ export function readLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
         const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) nullArray(r);
         else {
-          const a: LeaveGroupRequestMemberIdentity[] = [];
-          for (index = 0; index < n; index++) a.push(readLeaveGroupRequestMemberIdentity(r, v));
+          const a: LeaveGroupRequestMemberIdentity[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readLeaveGroupRequestMemberIdentity(r, v);
           index = -1;
           $members = a;
         }

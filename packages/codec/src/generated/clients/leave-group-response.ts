@@ -81,9 +81,9 @@ function readLeaveGroupResponseMemberResponse(r: Reader, v: number): LeaveGroupR
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $groupInstanceId: string | null = "";
-    let $errorCode: number = 0;
+    let $memberId: string;
+    let $groupInstanceId: string | null;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = ((v >= 4) ? r.compactString() : r.string());
@@ -147,7 +147,7 @@ export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let $members: LeaveGroupResponseMemberResponse[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
@@ -162,8 +162,8 @@ export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse
         const n = ((v >= 4) ? r.compactArrayLength(5) : r.arrayLength(5));
         if (n < 0) nullArray(r);
         else {
-          const a: LeaveGroupResponseMemberResponse[] = [];
-          for (index = 0; index < n; index++) a.push(readLeaveGroupResponseMemberResponse(r, v));
+          const a: LeaveGroupResponseMemberResponse[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readLeaveGroupResponseMemberResponse(r, v);
           index = -1;
           $members = a;
         }

@@ -43,8 +43,8 @@ export function readListConfigResourcesRequest(r: Reader, v: number): ListConfig
         const n = r.compactArrayLength(1);
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = [];
-          for (index = 0; index < n; index++) a.push(r.int8());
+          const a: number[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.int8();
           index = -1;
           $resourceTypes = a;
         }

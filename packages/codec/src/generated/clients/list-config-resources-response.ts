@@ -74,7 +74,7 @@ function readListConfigResourcesResponseConfigResource(r: Reader, v: number): Li
   let field = '';
   let index = -1;
   try {
-    let $resourceName: string = "";
+    let $resourceName: string;
     let $resourceType: number = 16;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceName';
@@ -137,9 +137,9 @@ export function readListConfigResourcesResponse(r: Reader, v: number): ListConfi
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $configResources: ListConfigResourcesResponseConfigResource[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $configResources: ListConfigResourcesResponseConfigResource[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -150,8 +150,8 @@ export function readListConfigResourcesResponse(r: Reader, v: number): ListConfi
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: ListConfigResourcesResponseConfigResource[] = [];
-        for (index = 0; index < n; index++) a.push(readListConfigResourcesResponseConfigResource(r, v));
+        const a: ListConfigResourcesResponseConfigResource[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListConfigResourcesResponseConfigResource(r, v);
         index = -1;
         $configResources = a;
       }

@@ -51,8 +51,8 @@ export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
         const n = r.compactArrayLength(1);
         if (n < 0) nullArray(r);
         else {
-          const a: string[] = [];
-          for (index = 0; index < n; index++) a.push(r.compactString());
+          const a: string[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.compactString();
           index = -1;
           $statesFilter = a;
         }
@@ -64,8 +64,8 @@ export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
         const n = r.compactArrayLength(1);
         if (n < 0) nullArray(r);
         else {
-          const a: string[] = [];
-          for (index = 0; index < n; index++) a.push(r.compactString());
+          const a: string[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.compactString();
           index = -1;
           $typesFilter = a;
         }

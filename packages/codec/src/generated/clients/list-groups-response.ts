@@ -88,8 +88,8 @@ function readListGroupsResponseListedGroup(r: Reader, v: number): ListGroupsResp
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $protocolType: string = "";
+    let $groupId: string;
+    let $protocolType: string;
     let $groupState: string = "";
     let $groupType: string = "";
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -168,8 +168,8 @@ export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $groups: ListGroupsResponseListedGroup[] = [];
+    let $errorCode: number;
+    let $groups: ListGroupsResponseListedGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';
@@ -182,8 +182,8 @@ export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse
       const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ListGroupsResponseListedGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readListGroupsResponseListedGroup(r, v));
+        const a: ListGroupsResponseListedGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListGroupsResponseListedGroup(r, v);
         index = -1;
         $groups = a;
       }

@@ -115,9 +115,9 @@ function readListOffsetsRequestListOffsetsPartition(r: Reader, v: number): ListO
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let $currentLeaderEpoch: number = -1;
-    let $timestamp: bigint = 0n;
+    let $timestamp: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -182,8 +182,8 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: ListOffsetsRequestListOffsetsPartition[] = [];
+    let $name: string;
+    let $partitions: ListOffsetsRequestListOffsetsPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 6) ? r.compactString() : r.string());
@@ -192,8 +192,8 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
       const n = ((v >= 6) ? r.compactArrayLength(12) : r.arrayLength(12));
       if (n < 0) nullArray(r);
       else {
-        const a: ListOffsetsRequestListOffsetsPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readListOffsetsRequestListOffsetsPartition(r, v));
+        const a: ListOffsetsRequestListOffsetsPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListOffsetsRequestListOffsetsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -256,9 +256,9 @@ export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest
   let field = '';
   let index = -1;
   try {
-    let $replicaId: number = 0;
+    let $replicaId: number;
     let $isolationLevel: number = 0;
-    let $topics: ListOffsetsRequestListOffsetsTopic[] = [];
+    let $topics: ListOffsetsRequestListOffsetsTopic[];
     let $timeoutMs: number = 0;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'replicaId';
@@ -272,8 +272,8 @@ export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest
       const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ListOffsetsRequestListOffsetsTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readListOffsetsRequestListOffsetsTopic(r, v));
+        const a: ListOffsetsRequestListOffsetsTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListOffsetsRequestListOffsetsTopic(r, v);
         index = -1;
         $topics = a;
       }

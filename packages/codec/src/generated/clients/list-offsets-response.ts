@@ -115,10 +115,10 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $timestamp: bigint = -1n;
-    let $offset: bigint = -1n;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $timestamp: bigint;
+    let $offset: bigint;
     let $leaderEpoch: number = -1;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
@@ -195,8 +195,8 @@ function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+    let $name: string;
+    let $partitions: ListOffsetsResponseListOffsetsPartitionResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 6) ? r.compactString() : r.string());
@@ -205,8 +205,8 @@ function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): 
       const n = ((v >= 6) ? r.compactArrayLength(22) : r.arrayLength(22));
       if (n < 0) nullArray(r);
       else {
-        const a: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readListOffsetsResponseListOffsetsPartitionResponse(r, v));
+        const a: ListOffsetsResponseListOffsetsPartitionResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListOffsetsResponseListOffsetsPartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -270,7 +270,7 @@ export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsRespon
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $topics: ListOffsetsResponseListOffsetsTopicResponse[] = [];
+    let $topics: ListOffsetsResponseListOffsetsTopicResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 2) {
       field = 'throttleTimeMs';
@@ -281,8 +281,8 @@ export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsRespon
       const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ListOffsetsResponseListOffsetsTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readListOffsetsResponseListOffsetsTopicResponse(r, v));
+        const a: ListOffsetsResponseListOffsetsTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListOffsetsResponseListOffsetsTopicResponse(r, v);
         index = -1;
         $topics = a;
       }

@@ -67,8 +67,8 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitionIndexes: number[] = [];
+    let $name: string;
+    let $partitionIndexes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -77,8 +77,8 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIndexes = a;
       }
@@ -141,8 +141,8 @@ export function readListPartitionReassignmentsRequest(r: Reader, v: number): Lis
   let field = '';
   let index = -1;
   try {
-    let $timeoutMs: number = 60000;
-    let $topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] | null = null;
+    let $timeoutMs: number;
+    let $topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'timeoutMs';
     $timeoutMs = r.int32();
@@ -151,8 +151,8 @@ export function readListPartitionReassignmentsRequest(r: Reader, v: number): Lis
       const n = r.compactArrayLength(3);
       if (n < 0) $topics = null;
       else {
-        const a: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] = [];
-        for (index = 0; index < n; index++) a.push(readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, v));
+        const a: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, v);
         index = -1;
         $topics = a;
       }

@@ -122,10 +122,10 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $replicas: number[] = [];
-    let $addingReplicas: number[] = [];
-    let $removingReplicas: number[] = [];
+    let $partitionIndex: number;
+    let $replicas: number[];
+    let $addingReplicas: number[];
+    let $removingReplicas: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -134,8 +134,8 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $replicas = a;
       }
@@ -145,8 +145,8 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $addingReplicas = a;
       }
@@ -156,8 +156,8 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $removingReplicas = a;
       }
@@ -236,8 +236,8 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reade
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
+    let $name: string;
+    let $partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -246,8 +246,8 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reade
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
-        for (index = 0; index < n; index++) a.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v));
+        const a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v);
         index = -1;
         $partitions = a;
       }
@@ -310,10 +310,10 @@ export function readListPartitionReassignmentsResponse(r: Reader, v: number): Li
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -326,8 +326,8 @@ export function readListPartitionReassignmentsResponse(r: Reader, v: number): Li
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = [];
-        for (index = 0; index < n; index++) a.push(readListPartitionReassignmentsResponseOngoingTopicReassignment(r, v));
+        const a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsResponseOngoingTopicReassignment(r, v);
         index = -1;
         $topics = a;
       }

@@ -56,8 +56,8 @@ export function readListTransactionsRequest(r: Reader, v: number): ListTransacti
   let field = '';
   let index = -1;
   try {
-    let $stateFilters: string[] = [];
-    let $producerIdFilters: bigint[] = [];
+    let $stateFilters: string[];
+    let $producerIdFilters: bigint[];
     let $durationFilter: bigint = -1n;
     let $transactionalIdPattern: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -66,8 +66,8 @@ export function readListTransactionsRequest(r: Reader, v: number): ListTransacti
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $stateFilters = a;
       }
@@ -77,8 +77,8 @@ export function readListTransactionsRequest(r: Reader, v: number): ListTransacti
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: bigint[] = [];
-        for (index = 0; index < n; index++) a.push(r.int64());
+        const a: bigint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int64();
         index = -1;
         $producerIdFilters = a;
       }

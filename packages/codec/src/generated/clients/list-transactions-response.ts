@@ -88,9 +88,9 @@ function readListTransactionsResponseTransactionState(r: Reader, v: number): Lis
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $producerId: bigint = 0n;
-    let $transactionState: string = "";
+    let $transactionalId: string;
+    let $producerId: bigint;
+    let $transactionState: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = r.compactString();
@@ -153,10 +153,10 @@ export function readListTransactionsResponse(r: Reader, v: number): ListTransact
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $unknownStateFilters: string[] = [];
-    let $transactionStates: ListTransactionsResponseTransactionState[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $unknownStateFilters: string[];
+    let $transactionStates: ListTransactionsResponseTransactionState[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -167,8 +167,8 @@ export function readListTransactionsResponse(r: Reader, v: number): ListTransact
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $unknownStateFilters = a;
       }
@@ -178,8 +178,8 @@ export function readListTransactionsResponse(r: Reader, v: number): ListTransact
       const n = r.compactArrayLength(11);
       if (n < 0) nullArray(r);
       else {
-        const a: ListTransactionsResponseTransactionState[] = [];
-        for (index = 0; index < n; index++) a.push(readListTransactionsResponseTransactionState(r, v));
+        const a: ListTransactionsResponseTransactionState[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readListTransactionsResponseTransactionState(r, v);
         index = -1;
         $transactionStates = a;
       }

@@ -82,7 +82,7 @@ function readMetadataRequestTopic(r: Reader, v: number): MetadataRequestTopic {
   let index = -1;
   try {
     let $topicId: Buffer = ZERO_UUID;
-    let $name: string | null = "";
+    let $name: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 10) {
       field = 'topicId';
@@ -145,7 +145,7 @@ export function readMetadataRequest(r: Reader, v: number): MetadataRequest {
   let field = '';
   let index = -1;
   try {
-    let $topics: MetadataRequestTopic[] | null = [];
+    let $topics: MetadataRequestTopic[] | null;
     let $allowAutoTopicCreation: boolean = true;
     let $includeClusterAuthorizedOperations: boolean = false;
     let $includeTopicAuthorizedOperations: boolean = false;
@@ -155,8 +155,8 @@ export function readMetadataRequest(r: Reader, v: number): MetadataRequest {
       const n = ((v >= 9) ? r.compactArrayLength(2) : r.arrayLength(2));
       if (n < 0) $topics = (v >= 1) ? null : nullArray(r);
       else {
-        const a: MetadataRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readMetadataRequestTopic(r, v));
+        const a: MetadataRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readMetadataRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -233,12 +233,12 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $partitionIndex: number = 0;
-    let $leaderId: number = 0;
+    let $errorCode: number;
+    let $partitionIndex: number;
+    let $leaderId: number;
     let $leaderEpoch: number = -1;
-    let $replicaNodes: number[] = [];
-    let $isrNodes: number[] = [];
+    let $replicaNodes: number[];
+    let $isrNodes: number[];
     let $offlineReplicas: number[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -256,8 +256,8 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
       const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $replicaNodes = a;
       }
@@ -267,8 +267,8 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
       const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $isrNodes = a;
       }
@@ -279,8 +279,8 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
         const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = [];
-          for (index = 0; index < n; index++) a.push(r.int32());
+          const a: number[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.int32();
           index = -1;
           $offlineReplicas = a;
         }
@@ -373,11 +373,11 @@ function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic 
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $name: string | null = "";
+    let $errorCode: number;
+    let $name: string | null;
     let $topicId: Buffer = ZERO_UUID;
     let $isInternal: boolean = false;
-    let $partitions: MetadataResponsePartition[] = [];
+    let $partitions: MetadataResponsePartition[];
     let $topicAuthorizedOperations: number = -2147483648;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -397,8 +397,8 @@ function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic 
       const n = ((v >= 9) ? r.compactArrayLength(18) : r.arrayLength(18));
       if (n < 0) nullArray(r);
       else {
-        const a: MetadataResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readMetadataResponsePartition(r, v));
+        const a: MetadataResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readMetadataResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -483,9 +483,9 @@ function readMetadataResponseBroker(r: Reader, v: number): MetadataResponseBroke
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
     let $rack: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
@@ -559,10 +559,10 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $brokers: MetadataResponseBroker[] = [];
+    let $brokers: MetadataResponseBroker[];
     let $clusterId: string | null = null;
     let $controllerId: number = -1;
-    let $topics: MetadataResponseTopic[] = [];
+    let $topics: MetadataResponseTopic[];
     let $clusterAuthorizedOperations: number = -2147483648;
     let $errorCode: number = 0;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -575,8 +575,8 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
       const n = ((v >= 9) ? r.compactArrayLength(10) : r.arrayLength(10));
       if (n < 0) nullArray(r);
       else {
-        const a: MetadataResponseBroker[] = [];
-        for (index = 0; index < n; index++) a.push(readMetadataResponseBroker(r, v));
+        const a: MetadataResponseBroker[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readMetadataResponseBroker(r, v);
         index = -1;
         $brokers = a;
       }
@@ -594,8 +594,8 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
       const n = ((v >= 9) ? r.compactArrayLength(8) : r.arrayLength(8));
       if (n < 0) nullArray(r);
       else {
-        const a: MetadataResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readMetadataResponseTopic(r, v));
+        const a: MetadataResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readMetadataResponseTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -143,10 +143,10 @@ function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitReq
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $committedOffset: bigint = 0n;
+    let $partitionIndex: number;
+    let $committedOffset: bigint;
     let $committedLeaderEpoch: number = -1;
-    let $committedMetadata: string | null = "";
+    let $committedMetadata: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -218,7 +218,7 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: OffsetCommitRequestPartition[] = [];
+    let $partitions: OffsetCommitRequestPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 9) {
       field = 'name';
@@ -233,8 +233,8 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
       const n = ((v >= 8) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetCommitRequestPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetCommitRequestPartition(r, v));
+        const a: OffsetCommitRequestPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetCommitRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -304,12 +304,12 @@ export function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitReque
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $generationIdOrMemberEpoch: number = -1;
-    let $memberId: string = "";
+    let $groupId: string;
+    let $generationIdOrMemberEpoch: number;
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
     let $retentionTimeMs: bigint = -1n;
-    let $topics: OffsetCommitRequestTopic[] = [];
+    let $topics: OffsetCommitRequestTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = ((v >= 8) ? r.compactString() : r.string());
@@ -330,8 +330,8 @@ export function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitReque
       const n = ((v >= 8) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetCommitRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetCommitRequestTopic(r, v));
+        const a: OffsetCommitRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetCommitRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -101,8 +101,8 @@ function readOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitRe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -160,7 +160,7 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: OffsetCommitResponsePartition[] = [];
+    let $partitions: OffsetCommitResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 9) {
       field = 'name';
@@ -175,8 +175,8 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
       const n = ((v >= 8) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetCommitResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetCommitResponsePartition(r, v));
+        const a: OffsetCommitResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetCommitResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -247,7 +247,7 @@ export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResp
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $topics: OffsetCommitResponseTopic[] = [];
+    let $topics: OffsetCommitResponseTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 3) {
       field = 'throttleTimeMs';
@@ -258,8 +258,8 @@ export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResp
       const n = ((v >= 8) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetCommitResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetCommitResponseTopic(r, v));
+        const a: OffsetCommitResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetCommitResponseTopic(r, v);
         index = -1;
         $topics = a;
       }

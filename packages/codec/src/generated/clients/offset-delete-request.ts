@@ -87,7 +87,7 @@ function readOffsetDeleteRequestPartition(r: Reader, v: number): OffsetDeleteReq
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -115,8 +115,8 @@ function readOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequest
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: OffsetDeleteRequestPartition[] = [];
+    let $name: string;
+    let $partitions: OffsetDeleteRequestPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.string();
@@ -125,8 +125,8 @@ function readOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequest
       const n = r.arrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetDeleteRequestPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetDeleteRequestPartition(r, v));
+        const a: OffsetDeleteRequestPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetDeleteRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -166,8 +166,8 @@ export function readOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteReque
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: OffsetDeleteRequestTopic[] = [];
+    let $groupId: string;
+    let $topics: OffsetDeleteRequestTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();
@@ -176,8 +176,8 @@ export function readOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteReque
       const n = r.arrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetDeleteRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetDeleteRequestTopic(r, v));
+        const a: OffsetDeleteRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetDeleteRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -101,8 +101,8 @@ function readOffsetDeleteResponsePartition(r: Reader, v: number): OffsetDeleteRe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -135,8 +135,8 @@ function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteRespon
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: OffsetDeleteResponsePartition[] = [];
+    let $name: string;
+    let $partitions: OffsetDeleteResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.string();
@@ -145,8 +145,8 @@ function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteRespon
       const n = r.arrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetDeleteResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetDeleteResponsePartition(r, v));
+        const a: OffsetDeleteResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetDeleteResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -186,9 +186,9 @@ export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResp
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $throttleTimeMs: number = 0;
-    let $topics: OffsetDeleteResponseTopic[] = [];
+    let $errorCode: number;
+    let $throttleTimeMs: number;
+    let $topics: OffsetDeleteResponseTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -199,8 +199,8 @@ export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResp
       const n = r.arrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetDeleteResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetDeleteResponseTopic(r, v));
+        const a: OffsetDeleteResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetDeleteResponseTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -158,7 +158,7 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitionIndexes: number[] = [];
+    let $partitionIndexes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 9) {
       field = 'name';
@@ -173,8 +173,8 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIndexes = a;
       }
@@ -242,10 +242,10 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
+    let $groupId: string;
     let $memberId: string | null = null;
     let $memberEpoch: number = -1;
-    let $topics: OffsetFetchRequestTopics[] | null = [];
+    let $topics: OffsetFetchRequestTopics[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -262,8 +262,8 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
       const n = r.compactArrayLength(3);
       if (n < 0) $topics = null;
       else {
-        const a: OffsetFetchRequestTopics[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetFetchRequestTopics(r, v));
+        const a: OffsetFetchRequestTopics[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestTopics(r, v);
         index = -1;
         $topics = a;
       }
@@ -335,8 +335,8 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitionIndexes: number[] = [];
+    let $name: string;
+    let $partitionIndexes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 6) ? r.compactString() : r.string());
@@ -345,8 +345,8 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
       const n = ((v >= 6) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIndexes = a;
       }
@@ -424,8 +424,8 @@ export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest
         const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) $topics = (v >= 2) ? null : nullArray(r);
         else {
-          const a: OffsetFetchRequestTopic[] = [];
-          for (index = 0; index < n; index++) a.push(readOffsetFetchRequestTopic(r, v));
+          const a: OffsetFetchRequestTopic[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestTopic(r, v);
           index = -1;
           $topics = a;
         }
@@ -437,8 +437,8 @@ export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest
         const n = r.compactArrayLength(3);
         if (n < 0) nullArray(r);
         else {
-          const a: OffsetFetchRequestGroup[] = [];
-          for (index = 0; index < n; index++) a.push(readOffsetFetchRequestGroup(r, v));
+          const a: OffsetFetchRequestGroup[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestGroup(r, v);
           index = -1;
           $groups = a;
         }

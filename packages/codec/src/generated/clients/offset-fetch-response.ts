@@ -245,11 +245,11 @@ function readOffsetFetchResponsePartitions(r: Reader, v: number): OffsetFetchRes
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $committedOffset: bigint = 0n;
-    let $committedLeaderEpoch: number = -1;
-    let $metadata: string | null = "";
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $committedOffset: bigint;
+    let $committedLeaderEpoch: number;
+    let $metadata: string | null;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -322,7 +322,7 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitions: OffsetFetchResponsePartitions[] = [];
+    let $partitions: OffsetFetchResponsePartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 9) {
       field = 'name';
@@ -337,8 +337,8 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetFetchResponsePartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetFetchResponsePartitions(r, v));
+        const a: OffsetFetchResponsePartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponsePartitions(r, v);
         index = -1;
         $partitions = a;
       }
@@ -406,9 +406,9 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: OffsetFetchResponseTopics[] = [];
-    let $errorCode: number = 0;
+    let $groupId: string;
+    let $topics: OffsetFetchResponseTopics[];
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -417,8 +417,8 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetFetchResponseTopics[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetFetchResponseTopics(r, v));
+        const a: OffsetFetchResponseTopics[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseTopics(r, v);
         index = -1;
         $topics = a;
       }
@@ -484,11 +484,11 @@ function readOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResp
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $committedOffset: bigint = 0n;
+    let $partitionIndex: number;
+    let $committedOffset: bigint;
     let $committedLeaderEpoch: number = -1;
-    let $metadata: string | null = "";
-    let $errorCode: number = 0;
+    let $metadata: string | null;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -563,8 +563,8 @@ function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponse
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: OffsetFetchResponsePartition[] = [];
+    let $name: string;
+    let $partitions: OffsetFetchResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 6) ? r.compactString() : r.string());
@@ -573,8 +573,8 @@ function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponse
       const n = ((v >= 6) ? r.compactArrayLength(16) : r.arrayLength(16));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetFetchResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetFetchResponsePartition(r, v));
+        const a: OffsetFetchResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -652,8 +652,8 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
         const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
         if (n < 0) nullArray(r);
         else {
-          const a: OffsetFetchResponseTopic[] = [];
-          for (index = 0; index < n; index++) a.push(readOffsetFetchResponseTopic(r, v));
+          const a: OffsetFetchResponseTopic[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseTopic(r, v);
           index = -1;
           $topics = a;
         }
@@ -669,8 +669,8 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
         const n = r.compactArrayLength(5);
         if (n < 0) nullArray(r);
         else {
-          const a: OffsetFetchResponseGroup[] = [];
-          for (index = 0; index < n; index++) a.push(readOffsetFetchResponseGroup(r, v));
+          const a: OffsetFetchResponseGroup[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseGroup(r, v);
           index = -1;
           $groups = a;
         }

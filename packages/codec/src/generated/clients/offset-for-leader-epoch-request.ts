@@ -101,9 +101,9 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $currentLeaderEpoch: number = -1;
-    let $leaderEpoch: number = 0;
+    let $partition: number;
+    let $currentLeaderEpoch: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -164,8 +164,8 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
+    let $topic: string;
+    let $partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 4) ? r.compactString() : r.string());
@@ -174,8 +174,8 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: numbe
       const n = ((v >= 4) ? r.compactArrayLength(12) : r.arrayLength(12));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v));
+        const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -239,7 +239,7 @@ export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetFor
   let index = -1;
   try {
     let $replicaId: number = -2;
-    let $topics: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = [];
+    let $topics: OffsetForLeaderEpochRequestOffsetForLeaderTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 3) {
       field = 'replicaId';
@@ -250,8 +250,8 @@ export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetFor
       const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v));
+        const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -108,10 +108,10 @@ function readOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, v: number): O
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $partition: number = 0;
-    let $leaderEpoch: number = -1;
-    let $endOffset: bigint = -1n;
+    let $errorCode: number;
+    let $partition: number;
+    let $leaderEpoch: number;
+    let $endOffset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -177,8 +177,8 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+    let $topic: string;
+    let $partitions: OffsetForLeaderEpochResponseEpochEndOffset[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 4) ? r.compactString() : r.string());
@@ -187,8 +187,8 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v
       const n = ((v >= 4) ? r.compactArrayLength(18) : r.arrayLength(18));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, v));
+        const a: OffsetForLeaderEpochResponseEpochEndOffset[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochResponseEpochEndOffset(r, v);
         index = -1;
         $partitions = a;
       }
@@ -251,8 +251,8 @@ export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetFo
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = [];
+    let $throttleTimeMs: number;
+    let $topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -261,8 +261,8 @@ export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetFo
       const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v));
+        const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v);
         index = -1;
         $topics = a;
       }

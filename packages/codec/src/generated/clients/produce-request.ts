@@ -115,8 +115,8 @@ function readProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRe
   let field = '';
   let index = -1;
   try {
-    let $index: number = 0;
-    let $records: Buffer | null = null;
+    let $index: number;
+    let $records: Buffer | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'index';
     $index = r.int32();
@@ -174,7 +174,7 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitionData: ProduceRequestPartitionProduceData[] = [];
+    let $partitionData: ProduceRequestPartitionProduceData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 12) {
       field = 'name';
@@ -189,8 +189,8 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
       const n = ((v >= 9) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: ProduceRequestPartitionProduceData[] = [];
-        for (index = 0; index < n; index++) a.push(readProduceRequestPartitionProduceData(r, v));
+        const a: ProduceRequestPartitionProduceData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readProduceRequestPartitionProduceData(r, v);
         index = -1;
         $partitionData = a;
       }
@@ -260,10 +260,10 @@ export function readProduceRequest(r: Reader, v: number): ProduceRequest {
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string | null = null;
-    let $acks: number = 0;
-    let $timeoutMs: number = 0;
-    let $topicData: ProduceRequestTopicProduceData[] = [];
+    let $transactionalId: string | null;
+    let $acks: number;
+    let $timeoutMs: number;
+    let $topicData: ProduceRequestTopicProduceData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = ((v >= 9) ? r.compactNullableString() : r.nullableString());
@@ -276,8 +276,8 @@ export function readProduceRequest(r: Reader, v: number): ProduceRequest {
       const n = ((v >= 9) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ProduceRequestTopicProduceData[] = [];
-        for (index = 0; index < n; index++) a.push(readProduceRequestTopicProduceData(r, v));
+        const a: ProduceRequestTopicProduceData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readProduceRequestTopicProduceData(r, v);
         index = -1;
         $topicData = a;
       }

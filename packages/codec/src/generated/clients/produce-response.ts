@@ -245,10 +245,10 @@ function readProduceResponseNodeEndpoint(r: Reader, v: number): ProduceResponseN
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $rack: string | null = null;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
+    let $rack: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -314,8 +314,8 @@ function readProduceResponseLeaderIdAndEpoch(r: Reader, v: number): ProduceRespo
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = -1;
-    let $leaderEpoch: number = -1;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -371,8 +371,8 @@ function readProduceResponseBatchIndexAndErrorMessage(r: Reader, v: number): Pro
   let field = '';
   let index = -1;
   try {
-    let $batchIndex: number = 0;
-    let $batchIndexErrorMessage: string | null = null;
+    let $batchIndex: number;
+    let $batchIndexErrorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'batchIndex';
     $batchIndex = r.int32();
@@ -428,10 +428,10 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
   let field = '';
   let index = -1;
   try {
-    let $index: number = 0;
-    let $errorCode: number = 0;
-    let $baseOffset: bigint = 0n;
-    let $logAppendTimeMs: bigint = -1n;
+    let $index: number;
+    let $errorCode: number;
+    let $baseOffset: bigint;
+    let $logAppendTimeMs: bigint;
     let $logStartOffset: bigint = -1n;
     let $recordErrors: ProduceResponseBatchIndexAndErrorMessage[] = [];
     let $errorMessage: string | null = null;
@@ -455,8 +455,8 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
         const n = ((v >= 9) ? r.compactArrayLength(6) : r.arrayLength(6));
         if (n < 0) nullArray(r);
         else {
-          const a: ProduceResponseBatchIndexAndErrorMessage[] = [];
-          for (index = 0; index < n; index++) a.push(readProduceResponseBatchIndexAndErrorMessage(r, v));
+          const a: ProduceResponseBatchIndexAndErrorMessage[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readProduceResponseBatchIndexAndErrorMessage(r, v);
           index = -1;
           $recordErrors = a;
         }
@@ -573,7 +573,7 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
   try {
     let $name: string = "";
     let $topicId: Buffer = ZERO_UUID;
-    let $partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
+    let $partitionResponses: ProduceResponsePartitionProduceResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 12) {
       field = 'name';
@@ -588,8 +588,8 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
       const n = ((v >= 9) ? r.compactArrayLength(22) : r.arrayLength(22));
       if (n < 0) nullArray(r);
       else {
-        const a: ProduceResponsePartitionProduceResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readProduceResponsePartitionProduceResponse(r, v));
+        const a: ProduceResponsePartitionProduceResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readProduceResponsePartitionProduceResponse(r, v);
         index = -1;
         $partitionResponses = a;
       }
@@ -659,8 +659,8 @@ export function readProduceResponse(r: Reader, v: number): ProduceResponse {
   let field = '';
   let index = -1;
   try {
-    let $responses: ProduceResponseTopicProduceResponse[] = [];
-    let $throttleTimeMs: number = 0;
+    let $responses: ProduceResponseTopicProduceResponse[];
+    let $throttleTimeMs: number;
     let $nodeEndpoints: ProduceResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'responses';
@@ -668,8 +668,8 @@ export function readProduceResponse(r: Reader, v: number): ProduceResponse {
       const n = ((v >= 9) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: ProduceResponseTopicProduceResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readProduceResponseTopicProduceResponse(r, v));
+        const a: ProduceResponseTopicProduceResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readProduceResponseTopicProduceResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -691,8 +691,8 @@ export function readProduceResponse(r: Reader, v: number): ProduceResponse {
                 const n = r.compactArrayLength(11);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: ProduceResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readProduceResponseNodeEndpoint(r, v));
+                  const a: ProduceResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readProduceResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

@@ -63,11 +63,11 @@ export function readPushTelemetryRequest(r: Reader, v: number): PushTelemetryReq
   let field = '';
   let index = -1;
   try {
-    let $clientInstanceId: Buffer = ZERO_UUID;
-    let $subscriptionId: number = 0;
-    let $terminating: boolean = false;
-    let $compressionType: number = 0;
-    let $metrics: Buffer = EMPTY_BYTES;
+    let $clientInstanceId: Buffer;
+    let $subscriptionId: number;
+    let $terminating: boolean;
+    let $compressionType: number;
+    let $metrics: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clientInstanceId';
     $clientInstanceId = r.uuid();

@@ -42,8 +42,8 @@ export function readPushTelemetryResponse(r: Reader, v: number): PushTelemetryRe
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

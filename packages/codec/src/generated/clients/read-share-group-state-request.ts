@@ -94,8 +94,8 @@ function readReadShareGroupStateRequestPartitionData(r: Reader, v: number): Read
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partition: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -151,8 +151,8 @@ function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): Read
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ReadShareGroupStateRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: ReadShareGroupStateRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -161,8 +161,8 @@ function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): Read
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateRequestPartitionData(r, v));
+        const a: ReadShareGroupStateRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,8 +225,8 @@ export function readReadShareGroupStateRequest(r: Reader, v: number): ReadShareG
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: ReadShareGroupStateRequestReadStateData[] = [];
+    let $groupId: string;
+    let $topics: ReadShareGroupStateRequestReadStateData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -235,8 +235,8 @@ export function readReadShareGroupStateRequest(r: Reader, v: number): ReadShareG
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateRequestReadStateData[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateRequestReadStateData(r, v));
+        const a: ReadShareGroupStateRequestReadStateData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateRequestReadStateData(r, v);
         index = -1;
         $topics = a;
       }

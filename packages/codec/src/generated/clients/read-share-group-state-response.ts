@@ -156,10 +156,10 @@ function readReadShareGroupStateResponseStateBatch(r: Reader, v: number): ReadSh
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $deliveryState: number = 0;
-    let $deliveryCount: number = 0;
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $deliveryState: number;
+    let $deliveryCount: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -225,12 +225,12 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $stateEpoch: number = 0;
-    let $startOffset: bigint = 0n;
-    let $stateBatches: ReadShareGroupStateResponseStateBatch[] = [];
+    let $partition: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $stateEpoch: number;
+    let $startOffset: bigint;
+    let $stateBatches: ReadShareGroupStateResponseStateBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -247,8 +247,8 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateResponseStateBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateResponseStateBatch(r, v));
+        const a: ReadShareGroupStateResponseStateBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponseStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -321,8 +321,8 @@ function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): R
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ReadShareGroupStateResponsePartitionResult[] = [];
+    let $topicId: Buffer;
+    let $partitions: ReadShareGroupStateResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -331,8 +331,8 @@ function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): R
       const n = r.compactArrayLength(21);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateResponsePartitionResult(r, v));
+        const a: ReadShareGroupStateResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -395,15 +395,15 @@ export function readReadShareGroupStateResponse(r: Reader, v: number): ReadShare
   let field = '';
   let index = -1;
   try {
-    let $results: ReadShareGroupStateResponseReadStateResult[] = [];
+    let $results: ReadShareGroupStateResponseReadStateResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'results';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateResponseReadStateResult[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateResponseReadStateResult(r, v));
+        const a: ReadShareGroupStateResponseReadStateResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponseReadStateResult(r, v);
         index = -1;
         $results = a;
       }

@@ -94,8 +94,8 @@ function readReadShareGroupStateSummaryRequestPartitionData(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $leaderEpoch: number = 0;
+    let $partition: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -151,8 +151,8 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v:
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ReadShareGroupStateSummaryRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: ReadShareGroupStateSummaryRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -161,8 +161,8 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v:
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateSummaryRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateSummaryRequestPartitionData(r, v));
+        const a: ReadShareGroupStateSummaryRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,8 +225,8 @@ export function readReadShareGroupStateSummaryRequest(r: Reader, v: number): Rea
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = [];
+    let $groupId: string;
+    let $topics: ReadShareGroupStateSummaryRequestReadStateSummaryData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -235,8 +235,8 @@ export function readReadShareGroupStateSummaryRequest(r: Reader, v: number): Rea
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateSummaryRequestReadStateSummaryData(r, v));
+        const a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryRequestReadStateSummaryData(r, v);
         index = -1;
         $topics = a;
       }

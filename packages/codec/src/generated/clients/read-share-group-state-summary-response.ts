@@ -122,12 +122,12 @@ function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $stateEpoch: number = 0;
-    let $leaderEpoch: number = 0;
-    let $startOffset: bigint = 0n;
+    let $partition: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $stateEpoch: number;
+    let $leaderEpoch: number;
+    let $startOffset: bigint;
     let $deliveryCompleteCount: number = -1;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
@@ -213,8 +213,8 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader,
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ReadShareGroupStateSummaryResponsePartitionResult[] = [];
+    let $topicId: Buffer;
+    let $partitions: ReadShareGroupStateSummaryResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -223,8 +223,8 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader,
       const n = r.compactArrayLength(24);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateSummaryResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateSummaryResponsePartitionResult(r, v));
+        const a: ReadShareGroupStateSummaryResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -287,15 +287,15 @@ export function readReadShareGroupStateSummaryResponse(r: Reader, v: number): Re
   let field = '';
   let index = -1;
   try {
-    let $results: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = [];
+    let $results: ReadShareGroupStateSummaryResponseReadStateSummaryResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'results';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = [];
-        for (index = 0; index < n; index++) a.push(readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v));
+        const a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v);
         index = -1;
         $results = a;
       }

@@ -49,9 +49,9 @@ export function readRemoveRaftVoterRequest(r: Reader, v: number): RemoveRaftVote
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = "";
-    let $voterId: number = 0;
-    let $voterDirectoryId: Buffer = ZERO_UUID;
+    let $clusterId: string | null;
+    let $voterId: number;
+    let $voterDirectoryId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
     $clusterId = r.compactNullableString();

@@ -49,9 +49,9 @@ export function readRemoveRaftVoterResponse(r: Reader, v: number): RemoveRaftVot
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

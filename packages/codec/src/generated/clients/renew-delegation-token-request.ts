@@ -42,8 +42,8 @@ export function readRenewDelegationTokenRequest(r: Reader, v: number): RenewDele
   let field = '';
   let index = -1;
   try {
-    let $hmac: Buffer = EMPTY_BYTES;
-    let $renewPeriodMs: bigint = 0n;
+    let $hmac: Buffer;
+    let $renewPeriodMs: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'hmac';
     $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());

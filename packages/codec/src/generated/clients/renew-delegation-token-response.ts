@@ -49,9 +49,9 @@ export function readRenewDelegationTokenResponse(r: Reader, v: number): RenewDel
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $expiryTimestampMs: bigint = 0n;
-    let $throttleTimeMs: number = 0;
+    let $errorCode: number;
+    let $expiryTimestampMs: bigint;
+    let $throttleTimeMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();

@@ -56,10 +56,10 @@ export function readRequestHeader(r: Reader, v: number): RequestHeader {
   let field = '';
   let index = -1;
   try {
-    let $requestApiKey: number = 0;
-    let $requestApiVersion: number = 0;
-    let $correlationId: number = 0;
-    let $clientId: string | null = "";
+    let $requestApiKey: number;
+    let $requestApiVersion: number;
+    let $correlationId: number;
+    let $clientId: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'requestApiKey';
     $requestApiKey = r.int16();

@@ -35,7 +35,7 @@ export function readResponseHeader(r: Reader, v: number): ResponseHeader {
   let field = '';
   let index = -1;
   try {
-    let $correlationId: number = 0;
+    let $correlationId: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'correlationId';
     $correlationId = r.int32();

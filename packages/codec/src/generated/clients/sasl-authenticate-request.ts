@@ -35,7 +35,7 @@ export function readSaslAuthenticateRequest(r: Reader, v: number): SaslAuthentic
   let field = '';
   let index = -1;
   try {
-    let $authBytes: Buffer = EMPTY_BYTES;
+    let $authBytes: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'authBytes';
     $authBytes = ((v >= 2) ? r.compactBytes() : r.bytes());

@@ -56,9 +56,9 @@ export function readSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenti
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
-    let $authBytes: Buffer = EMPTY_BYTES;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $authBytes: Buffer;
     let $sessionLifetimeMs: bigint = 0n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';

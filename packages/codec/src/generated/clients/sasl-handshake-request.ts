@@ -35,7 +35,7 @@ export function readSaslHandshakeRequest(r: Reader, v: number): SaslHandshakeReq
   let field = '';
   let index = -1;
   try {
-    let $mechanism: string = "";
+    let $mechanism: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'mechanism';
     $mechanism = r.string();

@@ -42,8 +42,8 @@ export function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeRe
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $mechanisms: string[] = [];
+    let $errorCode: number;
+    let $mechanisms: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -52,8 +52,8 @@ export function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeRe
       const n = r.arrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.string());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.string();
         index = -1;
         $mechanisms = a;
       }

@@ -149,9 +149,9 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $acknowledgeTypes: number[] = [];
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $acknowledgeTypes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -162,8 +162,8 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): 
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int8());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int8();
         index = -1;
         $acknowledgeTypes = a;
       }
@@ -227,8 +227,8 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[] = [];
+    let $partitionIndex: number;
+    let $acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -237,8 +237,8 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): 
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeRequestAcknowledgementBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeRequestAcknowledgementBatch(r, v));
+        const a: ShareAcknowledgeRequestAcknowledgementBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgementBatch(r, v);
         index = -1;
         $acknowledgementBatches = a;
       }
@@ -299,8 +299,8 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): Shar
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ShareAcknowledgeRequestAcknowledgePartition[] = [];
+    let $topicId: Buffer;
+    let $partitions: ShareAcknowledgeRequestAcknowledgePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -309,8 +309,8 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): Shar
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeRequestAcknowledgePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeRequestAcknowledgePartition(r, v));
+        const a: ShareAcknowledgeRequestAcknowledgePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -373,11 +373,11 @@ export function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowle
   let field = '';
   let index = -1;
   try {
-    let $groupId: string | null = null;
-    let $memberId: string | null = "";
-    let $shareSessionEpoch: number = 0;
+    let $groupId: string | null;
+    let $memberId: string | null;
+    let $shareSessionEpoch: number;
     let $isRenewAck: boolean = false;
-    let $topics: ShareAcknowledgeRequestAcknowledgeTopic[] = [];
+    let $topics: ShareAcknowledgeRequestAcknowledgeTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactNullableString();
@@ -394,8 +394,8 @@ export function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowle
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeRequestAcknowledgeTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeRequestAcknowledgeTopic(r, v));
+        const a: ShareAcknowledgeRequestAcknowledgeTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgeTopic(r, v);
         index = -1;
         $topics = a;
       }

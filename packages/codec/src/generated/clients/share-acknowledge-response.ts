@@ -204,10 +204,10 @@ function readShareAcknowledgeResponseNodeEndpoint(r: Reader, v: number): ShareAc
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $rack: string | null = null;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
+    let $rack: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -273,8 +273,8 @@ function readShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, v: number): Sha
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -330,10 +330,10 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, v: number): ShareA
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $currentLeader: ShareAcknowledgeResponseLeaderIdAndEpoch = createShareAcknowledgeResponseLeaderIdAndEpoch();
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $currentLeader: ShareAcknowledgeResponseLeaderIdAndEpoch;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -399,8 +399,8 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v:
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ShareAcknowledgeResponsePartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: ShareAcknowledgeResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -409,8 +409,8 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v:
       const n = r.compactArrayLength(17);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeResponsePartitionData(r, v));
+        const a: ShareAcknowledgeResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -473,12 +473,12 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let $acquisitionLockTimeoutMs: number = 0;
-    let $responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = [];
-    let $nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[] = [];
+    let $responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
+    let $nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -495,8 +495,8 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v));
+        const a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -506,8 +506,8 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
       const n = r.compactArrayLength(11);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareAcknowledgeResponseNodeEndpoint[] = [];
-        for (index = 0; index < n; index++) a.push(readShareAcknowledgeResponseNodeEndpoint(r, v));
+        const a: ShareAcknowledgeResponseNodeEndpoint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponseNodeEndpoint(r, v);
         index = -1;
         $nodeEndpoints = a;
       }

@@ -232,8 +232,8 @@ function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRe
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -242,8 +242,8 @@ function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRe
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -304,9 +304,9 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareF
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $acknowledgeTypes: number[] = [];
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $acknowledgeTypes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -317,8 +317,8 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareF
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int8());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int8();
         index = -1;
         $acknowledgeTypes = a;
       }
@@ -382,9 +382,9 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
+    let $partitionIndex: number;
     let $partitionMaxBytes: number = 0;
-    let $acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[] = [];
+    let $acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -393,8 +393,8 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchRequestAcknowledgementBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchRequestAcknowledgementBatch(r, v));
+        const a: ShareFetchRequestAcknowledgementBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchRequestAcknowledgementBatch(r, v);
         index = -1;
         $acknowledgementBatches = a;
       }
@@ -457,8 +457,8 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ShareFetchRequestFetchPartition[] = [];
+    let $topicId: Buffer;
+    let $partitions: ShareFetchRequestFetchPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -467,8 +467,8 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchRequestFetchPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchRequestFetchPartition(r, v));
+        const a: ShareFetchRequestFetchPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchRequestFetchPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -531,18 +531,18 @@ export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string | null = null;
-    let $memberId: string | null = "";
-    let $shareSessionEpoch: number = 0;
-    let $maxWaitMs: number = 0;
-    let $minBytes: number = 0;
-    let $maxBytes: number = 2147483647;
-    let $maxRecords: number = 0;
-    let $batchSize: number = 0;
+    let $groupId: string | null;
+    let $memberId: string | null;
+    let $shareSessionEpoch: number;
+    let $maxWaitMs: number;
+    let $minBytes: number;
+    let $maxBytes: number;
+    let $maxRecords: number;
+    let $batchSize: number;
     let $shareAcquireMode: number = 0;
     let $isRenewAck: boolean = false;
-    let $topics: ShareFetchRequestFetchTopic[] = [];
-    let $forgottenTopicsData: ShareFetchRequestForgottenTopic[] = [];
+    let $topics: ShareFetchRequestFetchTopic[];
+    let $forgottenTopicsData: ShareFetchRequestForgottenTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactNullableString();
@@ -573,8 +573,8 @@ export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchRequestFetchTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchRequestFetchTopic(r, v));
+        const a: ShareFetchRequestFetchTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchRequestFetchTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -584,8 +584,8 @@ export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchRequestForgottenTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchRequestForgottenTopic(r, v));
+        const a: ShareFetchRequestForgottenTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchRequestForgottenTopic(r, v);
         index = -1;
         $forgottenTopicsData = a;
       }

@@ -266,10 +266,10 @@ function readShareFetchResponseNodeEndpoint(r: Reader, v: number): ShareFetchRes
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
-    let $rack: string | null = null;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
+    let $rack: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -335,9 +335,9 @@ function readShareFetchResponseAcquiredRecords(r: Reader, v: number): ShareFetch
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $deliveryCount: number = 0;
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $deliveryCount: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -398,8 +398,8 @@ function readShareFetchResponseLeaderIdAndEpoch(r: Reader, v: number): ShareFetc
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
+    let $leaderId: number;
+    let $leaderEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -455,14 +455,14 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $acknowledgeErrorCode: number = 0;
-    let $acknowledgeErrorMessage: string | null = null;
-    let $currentLeader: ShareFetchResponseLeaderIdAndEpoch = createShareFetchResponseLeaderIdAndEpoch();
-    let $records: Buffer | null = null;
-    let $acquiredRecords: ShareFetchResponseAcquiredRecords[] = [];
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $acknowledgeErrorCode: number;
+    let $acknowledgeErrorMessage: string | null;
+    let $currentLeader: ShareFetchResponseLeaderIdAndEpoch;
+    let $records: Buffer | null;
+    let $acquiredRecords: ShareFetchResponseAcquiredRecords[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -483,8 +483,8 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchResponseAcquiredRecords[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchResponseAcquiredRecords(r, v));
+        const a: ShareFetchResponseAcquiredRecords[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchResponseAcquiredRecords(r, v);
         index = -1;
         $acquiredRecords = a;
       }
@@ -564,8 +564,8 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: ShareFetchResponsePartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: ShareFetchResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -574,8 +574,8 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number)
       const n = r.compactArrayLength(22);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchResponsePartitionData(r, v));
+        const a: ShareFetchResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -638,12 +638,12 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $acquisitionLockTimeoutMs: number = 0;
-    let $responses: ShareFetchResponseShareFetchableTopicResponse[] = [];
-    let $nodeEndpoints: ShareFetchResponseNodeEndpoint[] = [];
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $acquisitionLockTimeoutMs: number;
+    let $responses: ShareFetchResponseShareFetchableTopicResponse[];
+    let $nodeEndpoints: ShareFetchResponseNodeEndpoint[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -658,8 +658,8 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchResponseShareFetchableTopicResponse[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchResponseShareFetchableTopicResponse(r, v));
+        const a: ShareFetchResponseShareFetchableTopicResponse[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchResponseShareFetchableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -669,8 +669,8 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
       const n = r.compactArrayLength(11);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareFetchResponseNodeEndpoint[] = [];
-        for (index = 0; index < n; index++) a.push(readShareFetchResponseNodeEndpoint(r, v));
+        const a: ShareFetchResponseNodeEndpoint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareFetchResponseNodeEndpoint(r, v);
         index = -1;
         $nodeEndpoints = a;
       }

@@ -232,9 +232,9 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): Sh
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $topicName: string = "";
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $topicName: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -245,8 +245,8 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): Sh
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -310,15 +310,15 @@ function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGr
   let field = '';
   let index = -1;
   try {
-    let $topicPartitions: ShareGroupDescribeResponseTopicPartitions[] = [];
+    let $topicPartitions: ShareGroupDescribeResponseTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicPartitions';
     {
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupDescribeResponseTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupDescribeResponseTopicPartitions(r, v));
+        const a: ShareGroupDescribeResponseTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -376,13 +376,13 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $rackId: string | null = null;
-    let $memberEpoch: number = 0;
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $subscribedTopicNames: string[] = [];
-    let $assignment: ShareGroupDescribeResponseAssignment = createShareGroupDescribeResponseAssignment();
+    let $memberId: string;
+    let $rackId: string | null;
+    let $memberEpoch: number;
+    let $clientId: string;
+    let $clientHost: string;
+    let $subscribedTopicNames: string[];
+    let $assignment: ShareGroupDescribeResponseAssignment;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = r.compactString();
@@ -399,8 +399,8 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }
@@ -478,15 +478,15 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $groupId: string = "";
-    let $groupState: string = "";
-    let $groupEpoch: number = 0;
-    let $assignmentEpoch: number = 0;
-    let $assignorName: string = "";
-    let $members: ShareGroupDescribeResponseMember[] = [];
-    let $authorizedOperations: number = -2147483648;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $groupId: string;
+    let $groupState: string;
+    let $groupEpoch: number;
+    let $assignmentEpoch: number;
+    let $assignorName: string;
+    let $members: ShareGroupDescribeResponseMember[];
+    let $authorizedOperations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -507,8 +507,8 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
       const n = r.compactArrayLength(12);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupDescribeResponseMember[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupDescribeResponseMember(r, v));
+        const a: ShareGroupDescribeResponseMember[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -594,8 +594,8 @@ export function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroup
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $groups: ShareGroupDescribeResponseDescribedGroup[] = [];
+    let $throttleTimeMs: number;
+    let $groups: ShareGroupDescribeResponseDescribedGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -604,8 +604,8 @@ export function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroup
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupDescribeResponseDescribedGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupDescribeResponseDescribedGroup(r, v));
+        const a: ShareGroupDescribeResponseDescribedGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }

@@ -63,11 +63,11 @@ export function readShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroup
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $memberId: string = "";
-    let $memberEpoch: number = 0;
-    let $rackId: string | null = null;
-    let $subscribedTopicNames: string[] | null = null;
+    let $groupId: string;
+    let $memberId: string;
+    let $memberEpoch: number;
+    let $rackId: string | null;
+    let $subscribedTopicNames: string[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -82,8 +82,8 @@ export function readShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroup
       const n = r.compactArrayLength(1);
       if (n < 0) $subscribedTopicNames = null;
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }

@@ -122,8 +122,8 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): S
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -132,8 +132,8 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): S
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -194,15 +194,15 @@ function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareG
   let field = '';
   let index = -1;
   try {
-    let $topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[] = [];
+    let $topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicPartitions';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupHeartbeatResponseTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupHeartbeatResponseTopicPartitions(r, v));
+        const a: ShareGroupHeartbeatResponseTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupHeartbeatResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -262,13 +262,13 @@ export function readShareGroupHeartbeatResponse(r: Reader, v: number): ShareGrou
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $memberId: string | null = null;
-    let $memberEpoch: number = 0;
-    let $heartbeatIntervalMs: number = 0;
-    let $assignment: ShareGroupHeartbeatResponseAssignment | null = null;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $memberId: string | null;
+    let $memberEpoch: number;
+    let $heartbeatIntervalMs: number;
+    let $assignment: ShareGroupHeartbeatResponseAssignment | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();

@@ -35,7 +35,7 @@ export function readSnapshotFooterRecord(r: Reader, v: number): SnapshotFooterRe
   let field = '';
   let index = -1;
   try {
-    let $version: number = 0;
+    let $version: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'version';
     $version = r.int16();

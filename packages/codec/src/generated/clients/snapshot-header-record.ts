@@ -42,8 +42,8 @@ export function readSnapshotHeaderRecord(r: Reader, v: number): SnapshotHeaderRe
   let field = '';
   let index = -1;
   try {
-    let $version: number = 0;
-    let $lastContainedLogTimestamp: bigint = 0n;
+    let $version: number;
+    let $lastContainedLogTimestamp: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'version';
     $version = r.int16();

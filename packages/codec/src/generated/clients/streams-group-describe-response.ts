@@ -499,8 +499,8 @@ function readStreamsGroupDescribeResponseTaskIds(r: Reader, v: number): StreamsG
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partitions: number[] = [];
+    let $subtopologyId: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -509,8 +509,8 @@ function readStreamsGroupDescribeResponseTaskIds(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -571,17 +571,17 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
   let field = '';
   let index = -1;
   try {
-    let $activeTasks: StreamsGroupDescribeResponseTaskIds[] = [];
-    let $standbyTasks: StreamsGroupDescribeResponseTaskIds[] = [];
-    let $warmupTasks: StreamsGroupDescribeResponseTaskIds[] = [];
+    let $activeTasks: StreamsGroupDescribeResponseTaskIds[];
+    let $standbyTasks: StreamsGroupDescribeResponseTaskIds[];
+    let $warmupTasks: StreamsGroupDescribeResponseTaskIds[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'activeTasks';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTaskIds(r, v));
+        const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -591,8 +591,8 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTaskIds(r, v));
+        const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -602,8 +602,8 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTaskIds(r, v));
+        const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -679,9 +679,9 @@ function readStreamsGroupDescribeResponseTaskOffset(r: Reader, v: number): Strea
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partition: number = 0;
-    let $offset: bigint = 0n;
+    let $subtopologyId: string;
+    let $partition: number;
+    let $offset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -742,8 +742,8 @@ function readStreamsGroupDescribeResponseEndpoint(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $host: string = "";
-    let $port: number = 0;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'host';
     $host = r.compactString();
@@ -799,21 +799,21 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $memberEpoch: number = 0;
-    let $instanceId: string | null = null;
-    let $rackId: string | null = null;
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $topologyEpoch: number = 0;
-    let $processId: string = "";
-    let $userEndpoint: StreamsGroupDescribeResponseEndpoint | null = null;
-    let $clientTags: StreamsGroupDescribeResponseKeyValue[] = [];
-    let $taskOffsets: StreamsGroupDescribeResponseTaskOffset[] = [];
-    let $taskEndOffsets: StreamsGroupDescribeResponseTaskOffset[] = [];
-    let $assignment: StreamsGroupDescribeResponseAssignment = createStreamsGroupDescribeResponseAssignment();
-    let $targetAssignment: StreamsGroupDescribeResponseAssignment = createStreamsGroupDescribeResponseAssignment();
-    let $isClassic: boolean = false;
+    let $memberId: string;
+    let $memberEpoch: number;
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $clientId: string;
+    let $clientHost: string;
+    let $topologyEpoch: number;
+    let $processId: string;
+    let $userEndpoint: StreamsGroupDescribeResponseEndpoint | null;
+    let $clientTags: StreamsGroupDescribeResponseKeyValue[];
+    let $taskOffsets: StreamsGroupDescribeResponseTaskOffset[];
+    let $taskEndOffsets: StreamsGroupDescribeResponseTaskOffset[];
+    let $assignment: StreamsGroupDescribeResponseAssignment;
+    let $targetAssignment: StreamsGroupDescribeResponseAssignment;
+    let $isClassic: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = r.compactString();
@@ -838,8 +838,8 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseKeyValue[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseKeyValue(r, v));
+        const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }
@@ -849,8 +849,8 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
       const n = r.compactArrayLength(14);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTaskOffset[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTaskOffset(r, v));
+        const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskOffset(r, v);
         index = -1;
         $taskOffsets = a;
       }
@@ -860,8 +860,8 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
       const n = r.compactArrayLength(14);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTaskOffset[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTaskOffset(r, v));
+        const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskOffset(r, v);
         index = -1;
         $taskEndOffsets = a;
       }
@@ -983,8 +983,8 @@ function readStreamsGroupDescribeResponseKeyValue(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: string = "";
+    let $key: string;
+    let $value: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -1040,10 +1040,10 @@ function readStreamsGroupDescribeResponseTopicInfo(r: Reader, v: number): Stream
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: number = 0;
-    let $replicationFactor: number = 0;
-    let $topicConfigs: StreamsGroupDescribeResponseKeyValue[] = [];
+    let $name: string;
+    let $partitions: number;
+    let $replicationFactor: number;
+    let $topicConfigs: StreamsGroupDescribeResponseKeyValue[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -1056,8 +1056,8 @@ function readStreamsGroupDescribeResponseTopicInfo(r: Reader, v: number): Stream
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseKeyValue[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseKeyValue(r, v));
+        const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseKeyValue(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -1124,11 +1124,11 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $sourceTopics: string[] = [];
-    let $repartitionSinkTopics: string[] = [];
-    let $stateChangelogTopics: StreamsGroupDescribeResponseTopicInfo[] = [];
-    let $repartitionSourceTopics: StreamsGroupDescribeResponseTopicInfo[] = [];
+    let $subtopologyId: string;
+    let $sourceTopics: string[];
+    let $repartitionSinkTopics: string[];
+    let $stateChangelogTopics: StreamsGroupDescribeResponseTopicInfo[];
+    let $repartitionSourceTopics: StreamsGroupDescribeResponseTopicInfo[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -1137,8 +1137,8 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $sourceTopics = a;
       }
@@ -1148,8 +1148,8 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $repartitionSinkTopics = a;
       }
@@ -1159,8 +1159,8 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTopicInfo(r, v));
+        const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -1170,8 +1170,8 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseTopicInfo(r, v));
+        const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -1259,8 +1259,8 @@ function readStreamsGroupDescribeResponseTopology(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
-    let $subtopologies: StreamsGroupDescribeResponseSubtopology[] | null = null;
+    let $epoch: number;
+    let $subtopologies: StreamsGroupDescribeResponseSubtopology[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';
     $epoch = r.int32();
@@ -1269,8 +1269,8 @@ function readStreamsGroupDescribeResponseTopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(6);
       if (n < 0) $subtopologies = null;
       else {
-        const a: StreamsGroupDescribeResponseSubtopology[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseSubtopology(r, v));
+        const a: StreamsGroupDescribeResponseSubtopology[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }
@@ -1332,15 +1332,15 @@ function readStreamsGroupDescribeResponseDescribedGroup(r: Reader, v: number): S
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $groupId: string = "";
-    let $groupState: string = "";
-    let $groupEpoch: number = 0;
-    let $assignmentEpoch: number = 0;
-    let $topology: StreamsGroupDescribeResponseTopology | null = null;
-    let $members: StreamsGroupDescribeResponseMember[] = [];
-    let $authorizedOperations: number = -2147483648;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $groupId: string;
+    let $groupState: string;
+    let $groupEpoch: number;
+    let $assignmentEpoch: number;
+    let $topology: StreamsGroupDescribeResponseTopology | null;
+    let $members: StreamsGroupDescribeResponseMember[];
+    let $authorizedOperations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -1361,8 +1361,8 @@ function readStreamsGroupDescribeResponseDescribedGroup(r: Reader, v: number): S
       const n = r.compactArrayLength(31);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseMember[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseMember(r, v));
+        const a: StreamsGroupDescribeResponseMember[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -1452,8 +1452,8 @@ export function readStreamsGroupDescribeResponse(r: Reader, v: number): StreamsG
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $groups: StreamsGroupDescribeResponseDescribedGroup[] = [];
+    let $throttleTimeMs: number;
+    let $groups: StreamsGroupDescribeResponseDescribedGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -1462,8 +1462,8 @@ export function readStreamsGroupDescribeResponse(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(25);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupDescribeResponseDescribedGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupDescribeResponseDescribedGroup(r, v));
+        const a: StreamsGroupDescribeResponseDescribedGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }

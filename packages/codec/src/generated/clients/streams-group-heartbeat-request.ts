@@ -424,9 +424,9 @@ function readStreamsGroupHeartbeatRequestTaskOffset(r: Reader, v: number): Strea
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partition: number = 0;
-    let $offset: bigint = 0n;
+    let $subtopologyId: string;
+    let $partition: number;
+    let $offset: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -487,8 +487,8 @@ function readStreamsGroupHeartbeatRequestEndpoint(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $host: string = "";
-    let $port: number = 0;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'host';
     $host = r.compactString();
@@ -544,8 +544,8 @@ function readStreamsGroupHeartbeatRequestTaskIds(r: Reader, v: number): StreamsG
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partitions: number[] = [];
+    let $subtopologyId: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -554,8 +554,8 @@ function readStreamsGroupHeartbeatRequestTaskIds(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -616,17 +616,17 @@ function readStreamsGroupHeartbeatRequestCopartitionGroup(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $sourceTopics: number[] = [];
-    let $sourceTopicRegex: number[] = [];
-    let $repartitionSourceTopics: number[] = [];
+    let $sourceTopics: number[];
+    let $sourceTopicRegex: number[];
+    let $repartitionSourceTopics: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'sourceTopics';
     {
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $sourceTopics = a;
       }
@@ -636,8 +636,8 @@ function readStreamsGroupHeartbeatRequestCopartitionGroup(r: Reader, v: number):
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $sourceTopicRegex = a;
       }
@@ -647,8 +647,8 @@ function readStreamsGroupHeartbeatRequestCopartitionGroup(r: Reader, v: number):
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -724,8 +724,8 @@ function readStreamsGroupHeartbeatRequestKeyValue(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: string = "";
+    let $key: string;
+    let $value: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -781,10 +781,10 @@ function readStreamsGroupHeartbeatRequestTopicInfo(r: Reader, v: number): Stream
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: number = 0;
-    let $replicationFactor: number = 0;
-    let $topicConfigs: StreamsGroupHeartbeatRequestKeyValue[] = [];
+    let $name: string;
+    let $partitions: number;
+    let $replicationFactor: number;
+    let $topicConfigs: StreamsGroupHeartbeatRequestKeyValue[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -797,8 +797,8 @@ function readStreamsGroupHeartbeatRequestTopicInfo(r: Reader, v: number): Stream
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatRequestKeyValue[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestKeyValue(r, v));
+        const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -865,13 +865,13 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $sourceTopics: string[] = [];
-    let $sourceTopicRegex: string[] = [];
-    let $stateChangelogTopics: StreamsGroupHeartbeatRequestTopicInfo[] = [];
-    let $repartitionSinkTopics: string[] = [];
-    let $repartitionSourceTopics: StreamsGroupHeartbeatRequestTopicInfo[] = [];
-    let $copartitionGroups: StreamsGroupHeartbeatRequestCopartitionGroup[] = [];
+    let $subtopologyId: string;
+    let $sourceTopics: string[];
+    let $sourceTopicRegex: string[];
+    let $stateChangelogTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+    let $repartitionSinkTopics: string[];
+    let $repartitionSourceTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+    let $copartitionGroups: StreamsGroupHeartbeatRequestCopartitionGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -880,8 +880,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $sourceTopics = a;
       }
@@ -891,8 +891,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $sourceTopicRegex = a;
       }
@@ -902,8 +902,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatRequestTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTopicInfo(r, v));
+        const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -913,8 +913,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $repartitionSinkTopics = a;
       }
@@ -924,8 +924,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatRequestTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTopicInfo(r, v));
+        const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -935,8 +935,8 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatRequestCopartitionGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestCopartitionGroup(r, v));
+        const a: StreamsGroupHeartbeatRequestCopartitionGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestCopartitionGroup(r, v);
         index = -1;
         $copartitionGroups = a;
       }
@@ -1042,8 +1042,8 @@ function readStreamsGroupHeartbeatRequestTopology(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
-    let $subtopologies: StreamsGroupHeartbeatRequestSubtopology[] = [];
+    let $epoch: number;
+    let $subtopologies: StreamsGroupHeartbeatRequestSubtopology[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';
     $epoch = r.int32();
@@ -1052,8 +1052,8 @@ function readStreamsGroupHeartbeatRequestTopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatRequestSubtopology[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestSubtopology(r, v));
+        const a: StreamsGroupHeartbeatRequestSubtopology[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }
@@ -1116,23 +1116,23 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $memberId: string = "";
-    let $memberEpoch: number = 0;
-    let $endpointInformationEpoch: number = 0;
-    let $instanceId: string | null = null;
-    let $rackId: string | null = null;
-    let $rebalanceTimeoutMs: number = -1;
-    let $topology: StreamsGroupHeartbeatRequestTopology | null = null;
-    let $activeTasks: StreamsGroupHeartbeatRequestTaskIds[] | null = null;
-    let $standbyTasks: StreamsGroupHeartbeatRequestTaskIds[] | null = null;
-    let $warmupTasks: StreamsGroupHeartbeatRequestTaskIds[] | null = null;
-    let $processId: string | null = null;
-    let $userEndpoint: StreamsGroupHeartbeatRequestEndpoint | null = null;
-    let $clientTags: StreamsGroupHeartbeatRequestKeyValue[] | null = null;
-    let $taskOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null = null;
-    let $taskEndOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null = null;
-    let $shutdownApplication: boolean = false;
+    let $groupId: string;
+    let $memberId: string;
+    let $memberEpoch: number;
+    let $endpointInformationEpoch: number;
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $rebalanceTimeoutMs: number;
+    let $topology: StreamsGroupHeartbeatRequestTopology | null;
+    let $activeTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+    let $standbyTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+    let $warmupTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+    let $processId: string | null;
+    let $userEndpoint: StreamsGroupHeartbeatRequestEndpoint | null;
+    let $clientTags: StreamsGroupHeartbeatRequestKeyValue[] | null;
+    let $taskOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+    let $taskEndOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+    let $shutdownApplication: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -1155,8 +1155,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(3);
       if (n < 0) $activeTasks = null;
       else {
-        const a: StreamsGroupHeartbeatRequestTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTaskIds(r, v));
+        const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -1166,8 +1166,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(3);
       if (n < 0) $standbyTasks = null;
       else {
-        const a: StreamsGroupHeartbeatRequestTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTaskIds(r, v));
+        const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -1177,8 +1177,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(3);
       if (n < 0) $warmupTasks = null;
       else {
-        const a: StreamsGroupHeartbeatRequestTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTaskIds(r, v));
+        const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -1192,8 +1192,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(3);
       if (n < 0) $clientTags = null;
       else {
-        const a: StreamsGroupHeartbeatRequestKeyValue[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestKeyValue(r, v));
+        const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }
@@ -1203,8 +1203,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(14);
       if (n < 0) $taskOffsets = null;
       else {
-        const a: StreamsGroupHeartbeatRequestTaskOffset[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTaskOffset(r, v));
+        const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
         index = -1;
         $taskOffsets = a;
       }
@@ -1214,8 +1214,8 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(14);
       if (n < 0) $taskEndOffsets = null;
       else {
-        const a: StreamsGroupHeartbeatRequestTaskOffset[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatRequestTaskOffset(r, v));
+        const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
         index = -1;
         $taskEndOffsets = a;
       }

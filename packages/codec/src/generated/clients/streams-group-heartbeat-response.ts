@@ -266,8 +266,8 @@ function readStreamsGroupHeartbeatResponseTopicPartition(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitions: number[] = [];
+    let $topic: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = r.compactString();
@@ -276,8 +276,8 @@ function readStreamsGroupHeartbeatResponseTopicPartition(r: Reader, v: number): 
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -338,8 +338,8 @@ function readStreamsGroupHeartbeatResponseEndpoint(r: Reader, v: number): Stream
   let field = '';
   let index = -1;
   try {
-    let $host: string = "";
-    let $port: number = 0;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'host';
     $host = r.compactString();
@@ -395,9 +395,9 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $userEndpoint: StreamsGroupHeartbeatResponseEndpoint = createStreamsGroupHeartbeatResponseEndpoint();
-    let $activePartitions: StreamsGroupHeartbeatResponseTopicPartition[] = [];
-    let $standbyPartitions: StreamsGroupHeartbeatResponseTopicPartition[] = [];
+    let $userEndpoint: StreamsGroupHeartbeatResponseEndpoint;
+    let $activePartitions: StreamsGroupHeartbeatResponseTopicPartition[];
+    let $standbyPartitions: StreamsGroupHeartbeatResponseTopicPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'userEndpoint';
     $userEndpoint = readStreamsGroupHeartbeatResponseEndpoint(r, v);
@@ -406,8 +406,8 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: num
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatResponseTopicPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseTopicPartition(r, v));
+        const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
         index = -1;
         $activePartitions = a;
       }
@@ -417,8 +417,8 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: num
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupHeartbeatResponseTopicPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseTopicPartition(r, v));
+        const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
         index = -1;
         $standbyPartitions = a;
       }
@@ -488,8 +488,8 @@ function readStreamsGroupHeartbeatResponseTaskIds(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partitions: number[] = [];
+    let $subtopologyId: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -498,8 +498,8 @@ function readStreamsGroupHeartbeatResponseTaskIds(r: Reader, v: number): Streams
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -560,8 +560,8 @@ function readStreamsGroupHeartbeatResponseStatus(r: Reader, v: number): StreamsG
   let field = '';
   let index = -1;
   try {
-    let $statusCode: number = 0;
-    let $statusDetail: string = "";
+    let $statusCode: number;
+    let $statusDetail: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'statusCode';
     $statusCode = r.int8();
@@ -619,20 +619,20 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
-    let $memberId: string = "";
-    let $memberEpoch: number = 0;
-    let $heartbeatIntervalMs: number = 0;
-    let $acceptableRecoveryLag: number = 0;
-    let $taskOffsetIntervalMs: number = 0;
-    let $status: StreamsGroupHeartbeatResponseStatus[] | null = [];
-    let $activeTasks: StreamsGroupHeartbeatResponseTaskIds[] | null = null;
-    let $standbyTasks: StreamsGroupHeartbeatResponseTaskIds[] | null = null;
-    let $warmupTasks: StreamsGroupHeartbeatResponseTaskIds[] | null = null;
-    let $endpointInformationEpoch: number = 0;
-    let $partitionsByUserEndpoint: StreamsGroupHeartbeatResponseEndpointToPartitions[] | null = null;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
+    let $memberId: string;
+    let $memberEpoch: number;
+    let $heartbeatIntervalMs: number;
+    let $acceptableRecoveryLag: number;
+    let $taskOffsetIntervalMs: number;
+    let $status: StreamsGroupHeartbeatResponseStatus[] | null;
+    let $activeTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+    let $standbyTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+    let $warmupTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+    let $endpointInformationEpoch: number;
+    let $partitionsByUserEndpoint: StreamsGroupHeartbeatResponseEndpointToPartitions[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -655,8 +655,8 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       const n = r.compactArrayLength(3);
       if (n < 0) $status = null;
       else {
-        const a: StreamsGroupHeartbeatResponseStatus[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseStatus(r, v));
+        const a: StreamsGroupHeartbeatResponseStatus[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseStatus(r, v);
         index = -1;
         $status = a;
       }
@@ -666,8 +666,8 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       const n = r.compactArrayLength(3);
       if (n < 0) $activeTasks = null;
       else {
-        const a: StreamsGroupHeartbeatResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseTaskIds(r, v));
+        const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -677,8 +677,8 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       const n = r.compactArrayLength(3);
       if (n < 0) $standbyTasks = null;
       else {
-        const a: StreamsGroupHeartbeatResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseTaskIds(r, v));
+        const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -688,8 +688,8 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       const n = r.compactArrayLength(3);
       if (n < 0) $warmupTasks = null;
       else {
-        const a: StreamsGroupHeartbeatResponseTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseTaskIds(r, v));
+        const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -701,8 +701,8 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       const n = r.compactArrayLength(7);
       if (n < 0) $partitionsByUserEndpoint = null;
       else {
-        const a: StreamsGroupHeartbeatResponseEndpointToPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupHeartbeatResponseEndpointToPartitions(r, v));
+        const a: StreamsGroupHeartbeatResponseEndpointToPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseEndpointToPartitions(r, v);
         index = -1;
         $partitionsByUserEndpoint = a;
       }

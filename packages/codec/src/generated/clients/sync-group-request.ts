@@ -102,8 +102,8 @@ function readSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestA
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
-    let $assignment: Buffer = EMPTY_BYTES;
+    let $memberId: string;
+    let $assignment: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = ((v >= 4) ? r.compactString() : r.string());
@@ -161,13 +161,13 @@ export function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $generationId: number = 0;
-    let $memberId: string = "";
+    let $groupId: string;
+    let $generationId: number;
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
     let $protocolType: string | null = null;
     let $protocolName: string | null = null;
-    let $assignments: SyncGroupRequestAssignment[] = [];
+    let $assignments: SyncGroupRequestAssignment[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = ((v >= 4) ? r.compactString() : r.string());
@@ -192,8 +192,8 @@ export function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
       const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: SyncGroupRequestAssignment[] = [];
-        for (index = 0; index < n; index++) a.push(readSyncGroupRequestAssignment(r, v));
+        const a: SyncGroupRequestAssignment[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readSyncGroupRequestAssignment(r, v);
         index = -1;
         $assignments = a;
       }

@@ -64,10 +64,10 @@ export function readSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $errorCode: number;
     let $protocolType: string | null = null;
     let $protocolName: string | null = null;
-    let $assignment: Buffer = EMPTY_BYTES;
+    let $assignment: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';

@@ -150,10 +150,10 @@ function readTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCom
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $committedOffset: bigint = 0n;
+    let $partitionIndex: number;
+    let $committedOffset: bigint;
     let $committedLeaderEpoch: number = -1;
-    let $committedMetadata: string | null = "";
+    let $committedMetadata: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -223,8 +223,8 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: TxnOffsetCommitRequestPartition[] = [];
+    let $name: string;
+    let $partitions: TxnOffsetCommitRequestPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 3) ? r.compactString() : r.string());
@@ -233,8 +233,8 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
       const n = ((v >= 3) ? r.compactArrayLength(14) : r.arrayLength(14));
       if (n < 0) nullArray(r);
       else {
-        const a: TxnOffsetCommitRequestPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readTxnOffsetCommitRequestPartition(r, v));
+        const a: TxnOffsetCommitRequestPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -297,14 +297,14 @@ export function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommi
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
-    let $groupId: string = "";
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
+    let $transactionalId: string;
+    let $groupId: string;
+    let $producerId: bigint;
+    let $producerEpoch: number;
     let $generationId: number = -1;
     let $memberId: string = "";
     let $groupInstanceId: string | null = null;
-    let $topics: TxnOffsetCommitRequestTopic[] = [];
+    let $topics: TxnOffsetCommitRequestTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = ((v >= 3) ? r.compactString() : r.string());
@@ -331,8 +331,8 @@ export function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommi
       const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: TxnOffsetCommitRequestTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readTxnOffsetCommitRequestTopic(r, v));
+        const a: TxnOffsetCommitRequestTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitRequestTopic(r, v);
         index = -1;
         $topics = a;
       }

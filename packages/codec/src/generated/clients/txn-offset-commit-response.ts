@@ -94,8 +94,8 @@ function readTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCo
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -151,8 +151,8 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: TxnOffsetCommitResponsePartition[] = [];
+    let $name: string;
+    let $partitions: TxnOffsetCommitResponsePartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 3) ? r.compactString() : r.string());
@@ -161,8 +161,8 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
       const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
       if (n < 0) nullArray(r);
       else {
-        const a: TxnOffsetCommitResponsePartition[] = [];
-        for (index = 0; index < n; index++) a.push(readTxnOffsetCommitResponsePartition(r, v));
+        const a: TxnOffsetCommitResponsePartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -225,8 +225,8 @@ export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetComm
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $topics: TxnOffsetCommitResponseTopic[] = [];
+    let $throttleTimeMs: number;
+    let $topics: TxnOffsetCommitResponseTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -235,8 +235,8 @@ export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetComm
       const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) nullArray(r);
       else {
-        const a: TxnOffsetCommitResponseTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readTxnOffsetCommitResponseTopic(r, v));
+        const a: TxnOffsetCommitResponseTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitResponseTopic(r, v);
         index = -1;
         $topics = a;
       }

@@ -35,7 +35,7 @@ export function readUnregisterBrokerRequest(r: Reader, v: number): UnregisterBro
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
+    let $brokerId: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();

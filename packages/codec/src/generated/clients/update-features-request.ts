@@ -88,8 +88,8 @@ function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, v: number): Update
   let field = '';
   let index = -1;
   try {
-    let $feature: string = "";
-    let $maxVersionLevel: number = 0;
+    let $feature: string;
+    let $maxVersionLevel: number;
     let $allowDowngrade: boolean = false;
     let $upgradeType: number = 1;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -169,8 +169,8 @@ export function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesR
   let field = '';
   let index = -1;
   try {
-    let $timeoutMs: number = 60000;
-    let $featureUpdates: UpdateFeaturesRequestFeatureUpdateKey[] = [];
+    let $timeoutMs: number;
+    let $featureUpdates: UpdateFeaturesRequestFeatureUpdateKey[];
     let $validateOnly: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'timeoutMs';
@@ -180,8 +180,8 @@ export function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesR
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: UpdateFeaturesRequestFeatureUpdateKey[] = [];
-        for (index = 0; index < n; index++) a.push(readUpdateFeaturesRequestFeatureUpdateKey(r, v));
+        const a: UpdateFeaturesRequestFeatureUpdateKey[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readUpdateFeaturesRequestFeatureUpdateKey(r, v);
         index = -1;
         $featureUpdates = a;
       }

@@ -88,9 +88,9 @@ function readUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $feature: string = "";
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $feature: string;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'feature';
     $feature = r.compactString();
@@ -153,9 +153,9 @@ export function readUpdateFeaturesResponse(r: Reader, v: number): UpdateFeatures
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = "";
+    let $throttleTimeMs: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let $results: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
@@ -170,8 +170,8 @@ export function readUpdateFeaturesResponse(r: Reader, v: number): UpdateFeatures
         const n = r.compactArrayLength(5);
         if (n < 0) nullArray(r);
         else {
-          const a: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
-          for (index = 0; index < n; index++) a.push(readUpdateFeaturesResponseUpdatableFeatureResult(r, v));
+          const a: UpdateFeaturesResponseUpdatableFeatureResult[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = readUpdateFeaturesResponseUpdatableFeatureResult(r, v);
           index = -1;
           $results = a;
         }

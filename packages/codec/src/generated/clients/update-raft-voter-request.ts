@@ -129,8 +129,8 @@ function readUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, v: number): Up
   let field = '';
   let index = -1;
   try {
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'minSupportedVersion';
     $minSupportedVersion = r.int16();
@@ -186,9 +186,9 @@ function readUpdateRaftVoterRequestListener(r: Reader, v: number): UpdateRaftVot
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -251,12 +251,12 @@ export function readUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVote
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = "";
-    let $currentLeaderEpoch: number = 0;
-    let $voterId: number = 0;
-    let $voterDirectoryId: Buffer = ZERO_UUID;
-    let $listeners: UpdateRaftVoterRequestListener[] = [];
-    let $kRaftVersionFeature: UpdateRaftVoterRequestKRaftVersionFeature = createUpdateRaftVoterRequestKRaftVersionFeature();
+    let $clusterId: string | null;
+    let $currentLeaderEpoch: number;
+    let $voterId: number;
+    let $voterDirectoryId: Buffer;
+    let $listeners: UpdateRaftVoterRequestListener[];
+    let $kRaftVersionFeature: UpdateRaftVoterRequestKRaftVersionFeature;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
     $clusterId = r.compactNullableString();
@@ -271,8 +271,8 @@ export function readUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVote
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: UpdateRaftVoterRequestListener[] = [];
-        for (index = 0; index < n; index++) a.push(readUpdateRaftVoterRequestListener(r, v));
+        const a: UpdateRaftVoterRequestListener[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readUpdateRaftVoterRequestListener(r, v);
         index = -1;
         $listeners = a;
       }

@@ -88,10 +88,10 @@ function readUpdateRaftVoterResponseCurrentLeader(r: Reader, v: number): UpdateR
   let field = '';
   let index = -1;
   try {
-    let $leaderId: number = -1;
-    let $leaderEpoch: number = -1;
-    let $host: string = "";
-    let $port: number = 0;
+    let $leaderId: number;
+    let $leaderEpoch: number;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'leaderId';
     $leaderId = r.int32();
@@ -159,8 +159,8 @@ export function readUpdateRaftVoterResponse(r: Reader, v: number): UpdateRaftVot
   let field = '';
   let index = -1;
   try {
-    let $throttleTimeMs: number = 0;
-    let $errorCode: number = 0;
+    let $throttleTimeMs: number;
+    let $errorCode: number;
     let $currentLeader: UpdateRaftVoterResponseCurrentLeader = createUpdateRaftVoterResponseCurrentLeader();
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';

@@ -143,13 +143,13 @@ function readVoteRequestPartitionData(r: Reader, v: number): VoteRequestPartitio
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $replicaEpoch: number = 0;
-    let $replicaId: number = 0;
+    let $partitionIndex: number;
+    let $replicaEpoch: number;
+    let $replicaId: number;
     let $replicaDirectoryId: Buffer = ZERO_UUID;
     let $voterDirectoryId: Buffer = ZERO_UUID;
-    let $lastOffsetEpoch: number = 0;
-    let $lastOffset: bigint = 0n;
+    let $lastOffsetEpoch: number;
+    let $lastOffset: bigint;
     let $preVote: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
@@ -249,8 +249,8 @@ function readVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: VoteRequestPartitionData[] = [];
+    let $topicName: string;
+    let $partitions: VoteRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -259,8 +259,8 @@ function readVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
       const n = r.compactArrayLength(25);
       if (n < 0) nullArray(r);
       else {
-        const a: VoteRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readVoteRequestPartitionData(r, v));
+        const a: VoteRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVoteRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -323,9 +323,9 @@ export function readVoteRequest(r: Reader, v: number): VoteRequest {
   let field = '';
   let index = -1;
   try {
-    let $clusterId: string | null = null;
+    let $clusterId: string | null;
     let $voterId: number = -1;
-    let $topics: VoteRequestTopicData[] = [];
+    let $topics: VoteRequestTopicData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
     $clusterId = r.compactNullableString();
@@ -338,8 +338,8 @@ export function readVoteRequest(r: Reader, v: number): VoteRequest {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: VoteRequestTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readVoteRequestTopicData(r, v));
+        const a: VoteRequestTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVoteRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }

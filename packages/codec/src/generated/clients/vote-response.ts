@@ -156,9 +156,9 @@ function readVoteResponseNodeEndpoint(r: Reader, v: number): VoteResponseNodeEnd
   let field = '';
   let index = -1;
   try {
-    let $nodeId: number = 0;
-    let $host: string = "";
-    let $port: number = 0;
+    let $nodeId: number;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'nodeId';
     $nodeId = r.int32();
@@ -219,11 +219,11 @@ function readVoteResponsePartitionData(r: Reader, v: number): VoteResponsePartit
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
-    let $leaderId: number = 0;
-    let $leaderEpoch: number = 0;
-    let $voteGranted: boolean = false;
+    let $partitionIndex: number;
+    let $errorCode: number;
+    let $leaderId: number;
+    let $leaderEpoch: number;
+    let $voteGranted: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -294,8 +294,8 @@ function readVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData 
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
-    let $partitions: VoteResponsePartitionData[] = [];
+    let $topicName: string;
+    let $partitions: VoteResponsePartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();
@@ -304,8 +304,8 @@ function readVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData 
       const n = r.compactArrayLength(16);
       if (n < 0) nullArray(r);
       else {
-        const a: VoteResponsePartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readVoteResponsePartitionData(r, v));
+        const a: VoteResponsePartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVoteResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -368,8 +368,8 @@ export function readVoteResponse(r: Reader, v: number): VoteResponse {
   let field = '';
   let index = -1;
   try {
-    let $errorCode: number = 0;
-    let $topics: VoteResponseTopicData[] = [];
+    let $errorCode: number;
+    let $topics: VoteResponseTopicData[];
     let $nodeEndpoints: VoteResponseNodeEndpoint[] = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
@@ -379,8 +379,8 @@ export function readVoteResponse(r: Reader, v: number): VoteResponse {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: VoteResponseTopicData[] = [];
-        for (index = 0; index < n; index++) a.push(readVoteResponseTopicData(r, v));
+        const a: VoteResponseTopicData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVoteResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -400,8 +400,8 @@ export function readVoteResponse(r: Reader, v: number): VoteResponse {
                 const n = r.compactArrayLength(8);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: VoteResponseNodeEndpoint[] = [];
-                  for (index = 0; index < n; index++) a.push(readVoteResponseNodeEndpoint(r, v));
+                  const a: VoteResponseNodeEndpoint[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = readVoteResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }

@@ -142,8 +142,8 @@ function readVotersRecordKRaftVersionFeature(r: Reader, v: number): VotersRecord
   let field = '';
   let index = -1;
   try {
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'minSupportedVersion';
     $minSupportedVersion = r.int16();
@@ -199,9 +199,9 @@ function readVotersRecordEndpoint(r: Reader, v: number): VotersRecordEndpoint {
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -262,10 +262,10 @@ function readVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
   let field = '';
   let index = -1;
   try {
-    let $voterId: number = 0;
-    let $voterDirectoryId: Buffer = ZERO_UUID;
-    let $endpoints: VotersRecordEndpoint[] = [];
-    let $kRaftVersionFeature: VotersRecordKRaftVersionFeature = createVotersRecordKRaftVersionFeature();
+    let $voterId: number;
+    let $voterDirectoryId: Buffer;
+    let $endpoints: VotersRecordEndpoint[];
+    let $kRaftVersionFeature: VotersRecordKRaftVersionFeature;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'voterId';
     $voterId = r.int32();
@@ -276,8 +276,8 @@ function readVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
       const n = r.compactArrayLength(5);
       if (n < 0) nullArray(r);
       else {
-        const a: VotersRecordEndpoint[] = [];
-        for (index = 0; index < n; index++) a.push(readVotersRecordEndpoint(r, v));
+        const a: VotersRecordEndpoint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVotersRecordEndpoint(r, v);
         index = -1;
         $endpoints = a;
       }
@@ -348,8 +348,8 @@ export function readVotersRecord(r: Reader, v: number): VotersRecord {
   let field = '';
   let index = -1;
   try {
-    let $version: number = 0;
-    let $voters: VotersRecordVoter[] = [];
+    let $version: number;
+    let $voters: VotersRecordVoter[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'version';
     $version = r.int16();
@@ -358,8 +358,8 @@ export function readVotersRecord(r: Reader, v: number): VotersRecord {
       const n = r.compactArrayLength(27);
       if (n < 0) nullArray(r);
       else {
-        const a: VotersRecordVoter[] = [];
-        for (index = 0; index < n; index++) a.push(readVotersRecordVoter(r, v));
+        const a: VotersRecordVoter[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readVotersRecordVoter(r, v);
         index = -1;
         $voters = a;
       }

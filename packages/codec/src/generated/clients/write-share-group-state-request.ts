@@ -163,10 +163,10 @@ function readWriteShareGroupStateRequestStateBatch(r: Reader, v: number): WriteS
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $deliveryState: number = 0;
-    let $deliveryCount: number = 0;
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $deliveryState: number;
+    let $deliveryCount: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -232,12 +232,12 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $stateEpoch: number = 0;
-    let $leaderEpoch: number = 0;
-    let $startOffset: bigint = 0n;
+    let $partition: number;
+    let $stateEpoch: number;
+    let $leaderEpoch: number;
+    let $startOffset: bigint;
     let $deliveryCompleteCount: number = -1;
-    let $stateBatches: WriteShareGroupStateRequestStateBatch[] = [];
+    let $stateBatches: WriteShareGroupStateRequestStateBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -256,8 +256,8 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteShareGroupStateRequestStateBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteShareGroupStateRequestStateBatch(r, v));
+        const a: WriteShareGroupStateRequestStateBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -332,8 +332,8 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): Wr
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: WriteShareGroupStateRequestPartitionData[] = [];
+    let $topicId: Buffer;
+    let $partitions: WriteShareGroupStateRequestPartitionData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -342,8 +342,8 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): Wr
       const n = r.compactArrayLength(22);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteShareGroupStateRequestPartitionData[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteShareGroupStateRequestPartitionData(r, v));
+        const a: WriteShareGroupStateRequestPartitionData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -406,8 +406,8 @@ export function readWriteShareGroupStateRequest(r: Reader, v: number): WriteShar
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topics: WriteShareGroupStateRequestWriteStateData[] = [];
+    let $groupId: string;
+    let $topics: WriteShareGroupStateRequestWriteStateData[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.compactString();
@@ -416,8 +416,8 @@ export function readWriteShareGroupStateRequest(r: Reader, v: number): WriteShar
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteShareGroupStateRequestWriteStateData[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteShareGroupStateRequestWriteStateData(r, v));
+        const a: WriteShareGroupStateRequestWriteStateData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestWriteStateData(r, v);
         index = -1;
         $topics = a;
       }

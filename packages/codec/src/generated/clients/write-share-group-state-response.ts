@@ -94,9 +94,9 @@ function readWriteShareGroupStateResponsePartitionResult(r: Reader, v: number): 
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $errorCode: number = 0;
-    let $errorMessage: string | null = null;
+    let $partition: number;
+    let $errorCode: number;
+    let $errorMessage: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -157,8 +157,8 @@ function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: WriteShareGroupStateResponsePartitionResult[] = [];
+    let $topicId: Buffer;
+    let $partitions: WriteShareGroupStateResponsePartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -167,8 +167,8 @@ function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number):
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteShareGroupStateResponsePartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteShareGroupStateResponsePartitionResult(r, v));
+        const a: WriteShareGroupStateResponsePartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -231,15 +231,15 @@ export function readWriteShareGroupStateResponse(r: Reader, v: number): WriteSha
   let field = '';
   let index = -1;
   try {
-    let $results: WriteShareGroupStateResponseWriteStateResult[] = [];
+    let $results: WriteShareGroupStateResponseWriteStateResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'results';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteShareGroupStateResponseWriteStateResult[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteShareGroupStateResponseWriteStateResult(r, v));
+        const a: WriteShareGroupStateResponseWriteStateResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateResponseWriteStateResult(r, v);
         index = -1;
         $results = a;
       }

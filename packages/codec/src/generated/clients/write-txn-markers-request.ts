@@ -115,8 +115,8 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitionIndexes: number[] = [];
+    let $name: string;
+    let $partitionIndexes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -125,8 +125,8 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIndexes = a;
       }
@@ -187,11 +187,11 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
   let field = '';
   let index = -1;
   try {
-    let $producerId: bigint = 0n;
-    let $producerEpoch: number = 0;
-    let $transactionResult: boolean = false;
-    let $topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = [];
-    let $coordinatorEpoch: number = 0;
+    let $producerId: bigint;
+    let $producerEpoch: number;
+    let $transactionResult: boolean;
+    let $topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[];
+    let $coordinatorEpoch: number;
     let $transactionVersion: number = 0;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'producerId';
@@ -205,8 +205,8 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v));
+        const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -289,15 +289,15 @@ export function readWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarker
   let field = '';
   let index = -1;
   try {
-    let $markers: WriteTxnMarkersRequestWritableTxnMarker[] = [];
+    let $markers: WriteTxnMarkersRequestWritableTxnMarker[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'markers';
     {
       const n = r.compactArrayLength(17);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteTxnMarkersRequestWritableTxnMarker[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteTxnMarkersRequestWritableTxnMarker(r, v));
+        const a: WriteTxnMarkersRequestWritableTxnMarker[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersRequestWritableTxnMarker(r, v);
         index = -1;
         $markers = a;
       }

@@ -114,8 +114,8 @@ function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, 
   let field = '';
   let index = -1;
   try {
-    let $partitionIndex: number = 0;
-    let $errorCode: number = 0;
+    let $partitionIndex: number;
+    let $errorCode: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -171,8 +171,8 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
+    let $name: string;
+    let $partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -181,8 +181,8 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: n
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v));
+        const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -243,8 +243,8 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $producerId: bigint = 0n;
-    let $topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = [];
+    let $producerId: bigint;
+    let $topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'producerId';
     $producerId = r.int64();
@@ -253,8 +253,8 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v));
+        const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v);
         index = -1;
         $topics = a;
       }
@@ -317,15 +317,15 @@ export function readWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarke
   let field = '';
   let index = -1;
   try {
-    let $markers: WriteTxnMarkersResponseWritableTxnMarkerResult[] = [];
+    let $markers: WriteTxnMarkersResponseWritableTxnMarkerResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'markers';
     {
       const n = r.compactArrayLength(10);
       if (n < 0) nullArray(r);
       else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = [];
-        for (index = 0; index < n; index++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerResult(r, v));
+        const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerResult(r, v);
         index = -1;
         $markers = a;
       }

@@ -42,8 +42,8 @@ export function readConsumerGroupCurrentMemberAssignmentKey(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $memberId: string = "";
+    let $groupId: string;
+    let $memberId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

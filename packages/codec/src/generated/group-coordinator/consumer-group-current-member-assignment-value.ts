@@ -95,8 +95,8 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let $assignmentEpochs: number[] | null = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
@@ -106,8 +106,8 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -126,8 +126,8 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
               const n = r.compactArrayLength(4);
               if (n < 0) $assignmentEpochs = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $assignmentEpochs = a;
               }
@@ -209,11 +209,11 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $memberEpoch: number = 0;
-    let $previousMemberEpoch: number = 0;
-    let $state: number = 0;
-    let $assignedPartitions: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
-    let $partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
+    let $memberEpoch: number;
+    let $previousMemberEpoch: number;
+    let $state: number;
+    let $assignedPartitions: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[];
+    let $partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberEpoch';
     $memberEpoch = r.int32();
@@ -226,8 +226,8 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: numb
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v));
+        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $assignedPartitions = a;
       }
@@ -237,8 +237,8 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: numb
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v));
+        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $partitionsPendingRevocation = a;
       }

@@ -143,8 +143,8 @@ function readConsumerGroupMemberMetadataValueClassicProtocol(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $metadata: Buffer = EMPTY_BYTES;
+    let $name: string;
+    let $metadata: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -200,8 +200,8 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v:
   let field = '';
   let index = -1;
   try {
-    let $sessionTimeoutMs: number = 0;
-    let $supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocol[] = [];
+    let $sessionTimeoutMs: number;
+    let $supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocol[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'sessionTimeoutMs';
     $sessionTimeoutMs = r.int32();
@@ -210,8 +210,8 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v:
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupMemberMetadataValueClassicProtocol[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupMemberMetadataValueClassicProtocol(r, v));
+        const a: ConsumerGroupMemberMetadataValueClassicProtocol[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupMemberMetadataValueClassicProtocol(r, v);
         index = -1;
         $supportedProtocols = a;
       }
@@ -274,14 +274,14 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, v: number): Cons
   let field = '';
   let index = -1;
   try {
-    let $instanceId: string | null = "";
-    let $rackId: string | null = "";
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $subscribedTopicNames: string[] = [];
-    let $subscribedTopicRegex: string | null = "";
-    let $rebalanceTimeoutMs: number = -1;
-    let $serverAssignor: string | null = "";
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $clientId: string;
+    let $clientHost: string;
+    let $subscribedTopicNames: string[];
+    let $subscribedTopicRegex: string | null;
+    let $rebalanceTimeoutMs: number;
+    let $serverAssignor: string | null;
     let $classicMemberMetadata: ConsumerGroupMemberMetadataValueClassicMemberMetadata | null = createConsumerGroupMemberMetadataValueClassicMemberMetadata();
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'instanceId';
@@ -297,8 +297,8 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, v: number): Cons
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }

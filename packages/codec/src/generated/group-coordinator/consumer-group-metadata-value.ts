@@ -42,7 +42,7 @@ export function readConsumerGroupMetadataValue(r: Reader, v: number): ConsumerGr
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
+    let $epoch: number;
     let $metadataHash: bigint = 0n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';

@@ -35,7 +35,7 @@ export function readConsumerGroupPartitionMetadataKey(r: Reader, v: number): Con
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
+    let $groupId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

@@ -101,8 +101,8 @@ function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: 
   let field = '';
   let index = -1;
   try {
-    let $partition: number = 0;
-    let $racks: string[] = [];
+    let $partition: number;
+    let $racks: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partition';
     $partition = r.int32();
@@ -111,8 +111,8 @@ function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: 
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $racks = a;
       }
@@ -173,10 +173,10 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $topicName: string = "";
-    let $numPartitions: number = 0;
-    let $partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = [];
+    let $topicId: Buffer;
+    let $topicName: string;
+    let $numPartitions: number;
+    let $partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadata[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -189,8 +189,8 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: numb
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupPartitionMetadataValuePartitionMetadata(r, v));
+        const a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupPartitionMetadataValuePartitionMetadata(r, v);
         index = -1;
         $partitionMetadata = a;
       }
@@ -259,15 +259,15 @@ export function readConsumerGroupPartitionMetadataValue(r: Reader, v: number): C
   let field = '';
   let index = -1;
   try {
-    let $topics: ConsumerGroupPartitionMetadataValueTopicMetadata[] = [];
+    let $topics: ConsumerGroupPartitionMetadataValueTopicMetadata[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = r.compactArrayLength(23);
       if (n < 0) nullArray(r);
       else {
-        const a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = [];
-        for (index = 0; index < n; index++) a.push(readConsumerGroupPartitionMetadataValueTopicMetadata(r, v));
+        const a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readConsumerGroupPartitionMetadataValueTopicMetadata(r, v);
         index = -1;
         $topics = a;
       }

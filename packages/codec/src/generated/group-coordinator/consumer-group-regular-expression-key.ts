@@ -42,8 +42,8 @@ export function readConsumerGroupRegularExpressionKey(r: Reader, v: number): Con
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $regularExpression: string = "";
+    let $groupId: string;
+    let $regularExpression: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

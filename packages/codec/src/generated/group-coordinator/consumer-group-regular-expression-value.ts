@@ -49,17 +49,17 @@ export function readConsumerGroupRegularExpressionValue(r: Reader, v: number): C
   let field = '';
   let index = -1;
   try {
-    let $topics: string[] = [];
-    let $version: bigint = 0n;
-    let $timestamp: bigint = 0n;
+    let $topics: string[];
+    let $version: bigint;
+    let $timestamp: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topics';
     {
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $topics = a;
       }

@@ -42,7 +42,7 @@ export function readConsumerGroupTargetAssignmentMetadataValue(r: Reader, v: num
   let field = '';
   let index = -1;
   try {
-    let $assignmentEpoch: number = 0;
+    let $assignmentEpoch: number;
     let $assignmentTimestamp: bigint = 0n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'assignmentEpoch';

@@ -35,7 +35,7 @@ export function readGroupMetadataKey(r: Reader, v: number): GroupMetadataKey {
   let field = '';
   let index = -1;
   try {
-    let $group: string = "";
+    let $group: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'group';
     $group = r.string();

@@ -137,14 +137,14 @@ function readGroupMetadataValueMemberMetadata(r: Reader, v: number): GroupMetada
   let field = '';
   let index = -1;
   try {
-    let $memberId: string = "";
+    let $memberId: string;
     let $groupInstanceId: string | null = null;
-    let $clientId: string = "";
-    let $clientHost: string = "";
+    let $clientId: string;
+    let $clientHost: string;
     let $rebalanceTimeout: number = -1;
-    let $sessionTimeout: number = 0;
-    let $subscription: Buffer = EMPTY_BYTES;
-    let $assignment: Buffer = EMPTY_BYTES;
+    let $sessionTimeout: number;
+    let $subscription: Buffer;
+    let $assignment: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberId';
     $memberId = ((v >= 4) ? r.compactString() : r.string());
@@ -240,12 +240,12 @@ export function readGroupMetadataValue(r: Reader, v: number): GroupMetadataValue
   let field = '';
   let index = -1;
   try {
-    let $protocolType: string = "";
-    let $generation: number = 0;
-    let $protocol: string | null = "";
-    let $leader: string | null = "";
+    let $protocolType: string;
+    let $generation: number;
+    let $protocol: string | null;
+    let $leader: string | null;
     let $currentStateTimestamp: bigint = -1n;
-    let $members: GroupMetadataValueMemberMetadata[] = [];
+    let $members: GroupMetadataValueMemberMetadata[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'protocolType';
     $protocolType = ((v >= 4) ? r.compactString() : r.string());
@@ -264,8 +264,8 @@ export function readGroupMetadataValue(r: Reader, v: number): GroupMetadataValue
       const n = ((v >= 4) ? r.compactArrayLength(15) : r.arrayLength(15));
       if (n < 0) nullArray(r);
       else {
-        const a: GroupMetadataValueMemberMetadata[] = [];
-        for (index = 0; index < n; index++) a.push(readGroupMetadataValueMemberMetadata(r, v));
+        const a: GroupMetadataValueMemberMetadata[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readGroupMetadataValueMemberMetadata(r, v);
         index = -1;
         $members = a;
       }

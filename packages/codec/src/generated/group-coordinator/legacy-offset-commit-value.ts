@@ -49,9 +49,9 @@ export function readLegacyOffsetCommitValue(r: Reader, v: number): LegacyOffsetC
   let field = '';
   let index = -1;
   try {
-    let $offset: bigint = 0n;
-    let $metadata: string = "";
-    let $commitTimestamp: bigint = 0n;
+    let $offset: bigint;
+    let $metadata: string;
+    let $commitTimestamp: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'offset';
     $offset = r.int64();

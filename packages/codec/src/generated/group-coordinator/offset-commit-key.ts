@@ -49,9 +49,9 @@ export function readOffsetCommitKey(r: Reader, v: number): OffsetCommitKey {
   let field = '';
   let index = -1;
   try {
-    let $group: string = "";
-    let $topic: string = "";
-    let $partition: number = 0;
+    let $group: string;
+    let $topic: string;
+    let $partition: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'group';
     $group = r.string();

@@ -70,10 +70,10 @@ export function readOffsetCommitValue(r: Reader, v: number): OffsetCommitValue {
   let field = '';
   let index = -1;
   try {
-    let $offset: bigint = 0n;
+    let $offset: bigint;
     let $leaderEpoch: number = -1;
-    let $metadata: string = "";
-    let $commitTimestamp: bigint = 0n;
+    let $metadata: string;
+    let $commitTimestamp: bigint;
     let $expireTimestamp: bigint = -1n;
     let $topicId: Buffer = ZERO_UUID;
     let unknownTaggedFields: TaggedField[] | undefined;

@@ -81,8 +81,8 @@ function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v:
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -91,8 +91,8 @@ function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v:
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -155,10 +155,10 @@ export function readShareGroupCurrentMemberAssignmentValue(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $memberEpoch: number = 0;
-    let $previousMemberEpoch: number = 0;
-    let $state: number = 0;
-    let $assignedPartitions: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
+    let $memberEpoch: number;
+    let $previousMemberEpoch: number;
+    let $state: number;
+    let $assignedPartitions: ShareGroupCurrentMemberAssignmentValueTopicPartitions[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberEpoch';
     $memberEpoch = r.int32();
@@ -171,8 +171,8 @@ export function readShareGroupCurrentMemberAssignmentValue(r: Reader, v: number)
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v));
+        const a: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $assignedPartitions = a;
       }

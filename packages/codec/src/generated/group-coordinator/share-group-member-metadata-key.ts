@@ -42,8 +42,8 @@ export function readShareGroupMemberMetadataKey(r: Reader, v: number): ShareGrou
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $memberId: string = "";
+    let $groupId: string;
+    let $memberId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

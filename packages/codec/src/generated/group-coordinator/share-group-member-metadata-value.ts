@@ -56,10 +56,10 @@ export function readShareGroupMemberMetadataValue(r: Reader, v: number): ShareGr
   let field = '';
   let index = -1;
   try {
-    let $rackId: string | null = "";
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $subscribedTopicNames: string[] = [];
+    let $rackId: string | null;
+    let $clientId: string;
+    let $clientHost: string;
+    let $subscribedTopicNames: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'rackId';
     $rackId = r.compactNullableString();
@@ -72,8 +72,8 @@ export function readShareGroupMemberMetadataValue(r: Reader, v: number): ShareGr
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $subscribedTopicNames = a;
       }

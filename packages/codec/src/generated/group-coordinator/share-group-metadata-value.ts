@@ -42,8 +42,8 @@ export function readShareGroupMetadataValue(r: Reader, v: number): ShareGroupMet
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
-    let $metadataHash: bigint = 0n;
+    let $epoch: number;
+    let $metadataHash: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';
     $epoch = r.int32();

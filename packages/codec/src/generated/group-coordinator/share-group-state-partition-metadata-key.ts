@@ -35,7 +35,7 @@ export function readShareGroupStatePartitionMetadataKey(r: Reader, v: number): S
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
+    let $groupId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

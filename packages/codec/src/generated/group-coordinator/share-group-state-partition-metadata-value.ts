@@ -108,8 +108,8 @@ function readShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $topicName: string = "";
+    let $topicId: Buffer;
+    let $topicName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -165,9 +165,9 @@ function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader,
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $topicName: string = "";
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $topicName: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -178,8 +178,8 @@ function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader,
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -245,17 +245,17 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $initializingTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = [];
-    let $initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = [];
-    let $deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[] = [];
+    let $initializingTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
+    let $initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
+    let $deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'initializingTopics';
     {
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v));
+        const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
         index = -1;
         $initializingTopics = a;
       }
@@ -265,8 +265,8 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
       const n = r.compactArrayLength(19);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v));
+        const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
         index = -1;
         $initializedTopics = a;
       }
@@ -276,8 +276,8 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupStatePartitionMetadataValueTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupStatePartitionMetadataValueTopicInfo(r, v));
+        const a: ShareGroupStatePartitionMetadataValueTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicInfo(r, v);
         index = -1;
         $deletingTopics = a;
       }

@@ -60,8 +60,8 @@ function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: n
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
-    let $partitions: number[] = [];
+    let $topicId: Buffer;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();
@@ -70,8 +70,8 @@ function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: n
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -134,15 +134,15 @@ export function readShareGroupTargetAssignmentMemberValue(r: Reader, v: number):
   let field = '';
   let index = -1;
   try {
-    let $topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[] = [];
+    let $topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicPartitions';
     {
       const n = r.compactArrayLength(18);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareGroupTargetAssignmentMemberValueTopicPartition[] = [];
-        for (index = 0; index < n; index++) a.push(readShareGroupTargetAssignmentMemberValueTopicPartition(r, v));
+        const a: ShareGroupTargetAssignmentMemberValueTopicPartition[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareGroupTargetAssignmentMemberValueTopicPartition(r, v);
         index = -1;
         $topicPartitions = a;
       }

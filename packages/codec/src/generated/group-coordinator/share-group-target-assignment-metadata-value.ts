@@ -42,7 +42,7 @@ export function readShareGroupTargetAssignmentMetadataValue(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $assignmentEpoch: number = 0;
+    let $assignmentEpoch: number;
     let $assignmentTimestamp: bigint = 0n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'assignmentEpoch';

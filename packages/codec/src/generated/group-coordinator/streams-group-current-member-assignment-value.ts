@@ -123,8 +123,8 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partitions: number[] = [];
+    let $subtopologyId: string;
+    let $partitions: number[];
     let $assignmentEpochs: number[] | null = [];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
@@ -134,8 +134,8 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: numbe
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -154,8 +154,8 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: numbe
               const n = r.compactArrayLength(4);
               if (n < 0) $assignmentEpochs = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $assignmentEpochs = a;
               }
@@ -237,15 +237,15 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
   let field = '';
   let index = -1;
   try {
-    let $memberEpoch: number = 0;
-    let $previousMemberEpoch: number = 0;
-    let $state: number = 0;
-    let $activeTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-    let $standbyTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-    let $warmupTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-    let $activeTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-    let $standbyTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-    let $warmupTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
+    let $memberEpoch: number;
+    let $previousMemberEpoch: number;
+    let $state: number;
+    let $activeTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+    let $standbyTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+    let $warmupTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+    let $activeTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+    let $standbyTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+    let $warmupTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'memberEpoch';
     $memberEpoch = r.int32();
@@ -258,8 +258,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -269,8 +269,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -280,8 +280,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -291,8 +291,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $activeTasksPendingRevocation = a;
       }
@@ -302,8 +302,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $standbyTasksPendingRevocation = a;
       }
@@ -313,8 +313,8 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v));
+        const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $warmupTasksPendingRevocation = a;
       }

@@ -143,8 +143,8 @@ function readStreamsGroupMemberMetadataValueKeyValue(r: Reader, v: number): Stre
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: string = "";
+    let $key: string;
+    let $value: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -200,8 +200,8 @@ function readStreamsGroupMemberMetadataValueEndpoint(r: Reader, v: number): Stre
   let field = '';
   let index = -1;
   try {
-    let $host: string = "";
-    let $port: number = 0;
+    let $host: string;
+    let $port: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'host';
     $host = r.compactString();
@@ -259,15 +259,15 @@ export function readStreamsGroupMemberMetadataValue(r: Reader, v: number): Strea
   let field = '';
   let index = -1;
   try {
-    let $instanceId: string | null = "";
-    let $rackId: string | null = "";
-    let $clientId: string = "";
-    let $clientHost: string = "";
-    let $rebalanceTimeoutMs: number = -1;
-    let $topologyEpoch: number = 0;
-    let $processId: string = "";
-    let $userEndpoint: StreamsGroupMemberMetadataValueEndpoint | null = null;
-    let $clientTags: StreamsGroupMemberMetadataValueKeyValue[] = [];
+    let $instanceId: string | null;
+    let $rackId: string | null;
+    let $clientId: string;
+    let $clientHost: string;
+    let $rebalanceTimeoutMs: number;
+    let $topologyEpoch: number;
+    let $processId: string;
+    let $userEndpoint: StreamsGroupMemberMetadataValueEndpoint | null;
+    let $clientTags: StreamsGroupMemberMetadataValueKeyValue[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'instanceId';
     $instanceId = r.compactNullableString();
@@ -290,8 +290,8 @@ export function readStreamsGroupMemberMetadataValue(r: Reader, v: number): Strea
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupMemberMetadataValueKeyValue[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupMemberMetadataValueKeyValue(r, v));
+        const a: StreamsGroupMemberMetadataValueKeyValue[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupMemberMetadataValueKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }

@@ -81,8 +81,8 @@ function readStreamsGroupMetadataValueLastAssignmentConfig(r: Reader, v: number)
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: string = "";
+    let $key: string;
+    let $value: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -140,8 +140,8 @@ export function readStreamsGroupMetadataValue(r: Reader, v: number): StreamsGrou
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
-    let $metadataHash: bigint = 0n;
+    let $epoch: number;
+    let $metadataHash: bigint;
     let $validatedTopologyEpoch: number = -1;
     let $lastAssignmentConfigs: StreamsGroupMetadataValueLastAssignmentConfig[] | null = [];
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -169,8 +169,8 @@ export function readStreamsGroupMetadataValue(r: Reader, v: number): StreamsGrou
               const n = r.compactArrayLength(3);
               if (n < 0) $lastAssignmentConfigs = null;
               else {
-                const a: StreamsGroupMetadataValueLastAssignmentConfig[] = [];
-                for (index = 0; index < n; index++) a.push(readStreamsGroupMetadataValueLastAssignmentConfig(r, v));
+                const a: StreamsGroupMetadataValueLastAssignmentConfig[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = readStreamsGroupMetadataValueLastAssignmentConfig(r, v);
                 index = -1;
                 $lastAssignmentConfigs = a;
               }

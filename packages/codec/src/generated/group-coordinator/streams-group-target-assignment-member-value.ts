@@ -74,8 +74,8 @@ function readStreamsGroupTargetAssignmentMemberValueTaskIds(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $partitions: number[] = [];
+    let $subtopologyId: string;
+    let $partitions: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -84,8 +84,8 @@ function readStreamsGroupTargetAssignmentMemberValueTaskIds(r: Reader, v: number
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitions = a;
       }
@@ -148,17 +148,17 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
   let field = '';
   let index = -1;
   try {
-    let $activeTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
-    let $standbyTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
-    let $warmupTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
+    let $activeTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+    let $standbyTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+    let $warmupTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'activeTasks';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v));
+        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -168,8 +168,8 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v));
+        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -179,8 +179,8 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v));
+        const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }

@@ -42,7 +42,7 @@ export function readStreamsGroupTargetAssignmentMetadataValue(r: Reader, v: numb
   let field = '';
   let index = -1;
   try {
-    let $assignmentEpoch: number = 0;
+    let $assignmentEpoch: number;
     let $assignmentTimestamp: bigint = 0n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'assignmentEpoch';

@@ -204,17 +204,17 @@ function readStreamsGroupTopologyValueCopartitionGroup(r: Reader, v: number): St
   let field = '';
   let index = -1;
   try {
-    let $sourceTopics: number[] = [];
-    let $sourceTopicRegex: number[] = [];
-    let $repartitionSourceTopics: number[] = [];
+    let $sourceTopics: number[];
+    let $sourceTopicRegex: number[];
+    let $repartitionSourceTopics: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'sourceTopics';
     {
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $sourceTopics = a;
       }
@@ -224,8 +224,8 @@ function readStreamsGroupTopologyValueCopartitionGroup(r: Reader, v: number): St
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $sourceTopicRegex = a;
       }
@@ -235,8 +235,8 @@ function readStreamsGroupTopologyValueCopartitionGroup(r: Reader, v: number): St
       const n = r.compactArrayLength(2);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int16());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int16();
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -312,8 +312,8 @@ function readStreamsGroupTopologyValueTopicConfig(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $key: string = "";
-    let $value: string = "";
+    let $key: string;
+    let $value: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'key';
     $key = r.compactString();
@@ -369,10 +369,10 @@ function readStreamsGroupTopologyValueTopicInfo(r: Reader, v: number): StreamsGr
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $partitions: number = 0;
-    let $replicationFactor: number = 0;
-    let $topicConfigs: StreamsGroupTopologyValueTopicConfig[] = [];
+    let $name: string;
+    let $partitions: number;
+    let $replicationFactor: number;
+    let $topicConfigs: StreamsGroupTopologyValueTopicConfig[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -385,8 +385,8 @@ function readStreamsGroupTopologyValueTopicInfo(r: Reader, v: number): StreamsGr
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTopologyValueTopicConfig[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTopologyValueTopicConfig(r, v));
+        const a: StreamsGroupTopologyValueTopicConfig[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicConfig(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -453,13 +453,13 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
   let field = '';
   let index = -1;
   try {
-    let $subtopologyId: string = "";
-    let $sourceTopics: string[] = [];
-    let $sourceTopicRegex: string[] = [];
-    let $stateChangelogTopics: StreamsGroupTopologyValueTopicInfo[] = [];
-    let $repartitionSinkTopics: string[] = [];
-    let $repartitionSourceTopics: StreamsGroupTopologyValueTopicInfo[] = [];
-    let $copartitionGroups: StreamsGroupTopologyValueCopartitionGroup[] = [];
+    let $subtopologyId: string;
+    let $sourceTopics: string[];
+    let $sourceTopicRegex: string[];
+    let $stateChangelogTopics: StreamsGroupTopologyValueTopicInfo[];
+    let $repartitionSinkTopics: string[];
+    let $repartitionSourceTopics: StreamsGroupTopologyValueTopicInfo[];
+    let $copartitionGroups: StreamsGroupTopologyValueCopartitionGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'subtopologyId';
     $subtopologyId = r.compactString();
@@ -468,8 +468,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $sourceTopics = a;
       }
@@ -479,8 +479,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $sourceTopicRegex = a;
       }
@@ -490,8 +490,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTopologyValueTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTopologyValueTopicInfo(r, v));
+        const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -501,8 +501,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $repartitionSinkTopics = a;
       }
@@ -512,8 +512,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(9);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTopologyValueTopicInfo[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTopologyValueTopicInfo(r, v));
+        const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -523,8 +523,8 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTopologyValueCopartitionGroup[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTopologyValueCopartitionGroup(r, v));
+        const a: StreamsGroupTopologyValueCopartitionGroup[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueCopartitionGroup(r, v);
         index = -1;
         $copartitionGroups = a;
       }
@@ -632,8 +632,8 @@ export function readStreamsGroupTopologyValue(r: Reader, v: number): StreamsGrou
   let field = '';
   let index = -1;
   try {
-    let $epoch: number = 0;
-    let $subtopologies: StreamsGroupTopologyValueSubtopology[] = [];
+    let $epoch: number;
+    let $subtopologies: StreamsGroupTopologyValueSubtopology[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'epoch';
     $epoch = r.int32();
@@ -642,8 +642,8 @@ export function readStreamsGroupTopologyValue(r: Reader, v: number): StreamsGrou
       const n = r.compactArrayLength(8);
       if (n < 0) nullArray(r);
       else {
-        const a: StreamsGroupTopologyValueSubtopology[] = [];
-        for (index = 0; index < n; index++) a.push(readStreamsGroupTopologyValueSubtopology(r, v));
+        const a: StreamsGroupTopologyValueSubtopology[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }

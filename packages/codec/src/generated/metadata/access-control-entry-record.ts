@@ -84,14 +84,14 @@ export function readAccessControlEntryRecord(r: Reader, v: number): AccessContro
   let field = '';
   let index = -1;
   try {
-    let $id: Buffer = ZERO_UUID;
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $patternType: number = 0;
-    let $principal: string = "";
-    let $host: string = "";
-    let $operation: number = 0;
-    let $permissionType: number = 0;
+    let $id: Buffer;
+    let $resourceType: number;
+    let $resourceName: string;
+    let $patternType: number;
+    let $principal: string;
+    let $host: string;
+    let $operation: number;
+    let $permissionType: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'id';
     $id = r.uuid();

@@ -70,8 +70,8 @@ export function readBrokerRegistrationChangeRecord(r: Reader, v: number): Broker
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = 0n;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
     let $fenced: number = 0;
     let $inControlledShutdown: number = 0;
     let $logDirs: Buffer[] = [];
@@ -112,8 +112,8 @@ export function readBrokerRegistrationChangeRecord(r: Reader, v: number): Broker
                 const n = r.compactArrayLength(16);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $logDirs = a;
                 }
@@ -131,8 +131,8 @@ export function readBrokerRegistrationChangeRecord(r: Reader, v: number): Broker
                 const n = r.compactArrayLength(16);
                 if (n < 0) $cordonedLogDirs = null;
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $cordonedLogDirs = a;
                 }

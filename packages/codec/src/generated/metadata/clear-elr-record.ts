@@ -35,7 +35,7 @@ export function readClearElrRecord(r: Reader, v: number): ClearElrRecord {
   let field = '';
   let index = -1;
   try {
-    let $topicName: string = "";
+    let $topicName: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicName';
     $topicName = r.compactString();

@@ -81,8 +81,8 @@ function readClientQuotaRecordEntityData(r: Reader, v: number): ClientQuotaRecor
   let field = '';
   let index = -1;
   try {
-    let $entityType: string = "";
-    let $entityName: string | null = "";
+    let $entityType: string;
+    let $entityName: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entityType';
     $entityType = r.compactString();
@@ -140,18 +140,18 @@ export function readClientQuotaRecord(r: Reader, v: number): ClientQuotaRecord {
   let field = '';
   let index = -1;
   try {
-    let $entity: ClientQuotaRecordEntityData[] = [];
-    let $key: string = "";
-    let $value: number = 0;
-    let $remove: boolean = false;
+    let $entity: ClientQuotaRecordEntityData[];
+    let $key: string;
+    let $value: number;
+    let $remove: boolean;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'entity';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
-        const a: ClientQuotaRecordEntityData[] = [];
-        for (index = 0; index < n; index++) a.push(readClientQuotaRecordEntityData(r, v));
+        const a: ClientQuotaRecordEntityData[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readClientQuotaRecordEntityData(r, v);
         index = -1;
         $entity = a;
       }

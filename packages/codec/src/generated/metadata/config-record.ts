@@ -56,10 +56,10 @@ export function readConfigRecord(r: Reader, v: number): ConfigRecord {
   let field = '';
   let index = -1;
   try {
-    let $resourceType: number = 0;
-    let $resourceName: string = "";
-    let $name: string = "";
-    let $value: string | null = "";
+    let $resourceType: number;
+    let $resourceName: string;
+    let $name: string;
+    let $value: string | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'resourceType';
     $resourceType = r.int8();

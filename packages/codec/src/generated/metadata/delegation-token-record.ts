@@ -77,13 +77,13 @@ export function readDelegationTokenRecord(r: Reader, v: number): DelegationToken
   let field = '';
   let index = -1;
   try {
-    let $owner: string = "";
-    let $requester: string = "";
-    let $renewers: string[] = [];
-    let $issueTimestamp: bigint = 0n;
-    let $maxTimestamp: bigint = 0n;
-    let $expirationTimestamp: bigint = 0n;
-    let $tokenId: string = "";
+    let $owner: string;
+    let $requester: string;
+    let $renewers: string[];
+    let $issueTimestamp: bigint;
+    let $maxTimestamp: bigint;
+    let $expirationTimestamp: bigint;
+    let $tokenId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'owner';
     $owner = r.compactString();
@@ -94,8 +94,8 @@ export function readDelegationTokenRecord(r: Reader, v: number): DelegationToken
       const n = r.compactArrayLength(1);
       if (n < 0) nullArray(r);
       else {
-        const a: string[] = [];
-        for (index = 0; index < n; index++) a.push(r.compactString());
+        const a: string[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.compactString();
         index = -1;
         $renewers = a;
       }

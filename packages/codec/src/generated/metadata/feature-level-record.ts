@@ -42,8 +42,8 @@ export function readFeatureLevelRecord(r: Reader, v: number): FeatureLevelRecord
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $featureLevel: number = 0;
+    let $name: string;
+    let $featureLevel: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();

@@ -42,8 +42,8 @@ export function readFenceBrokerRecord(r: Reader, v: number): FenceBrokerRecord {
   let field = '';
   let index = -1;
   try {
-    let $id: number = 0;
-    let $epoch: bigint = 0n;
+    let $id: number;
+    let $epoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'id';
     $id = r.int32();

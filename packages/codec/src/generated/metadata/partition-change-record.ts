@@ -105,8 +105,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
   let field = '';
   let index = -1;
   try {
-    let $partitionId: number = -1;
-    let $topicId: Buffer = ZERO_UUID;
+    let $partitionId: number;
+    let $topicId: Buffer;
     let $isr: number[] | null = null;
     let $leader: number = -2;
     let $replicas: number[] | null = null;
@@ -135,8 +135,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $isr = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $isr = a;
               }
@@ -156,8 +156,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $replicas = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $replicas = a;
               }
@@ -171,8 +171,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $removingReplicas = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $removingReplicas = a;
               }
@@ -186,8 +186,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $addingReplicas = null;
               else {
-                const a: number[] = [];
-                for (index = 0; index < n; index++) a.push(r.int32());
+                const a: number[] = new Array(n);
+                for (index = 0; index < n; index++) a[index] = r.int32();
                 index = -1;
                 $addingReplicas = a;
               }
@@ -208,8 +208,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
                 const n = r.compactArrayLength(4);
                 if (n < 0) $eligibleLeaderReplicas = null;
                 else {
-                  const a: number[] = [];
-                  for (index = 0; index < n; index++) a.push(r.int32());
+                  const a: number[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.int32();
                   index = -1;
                   $eligibleLeaderReplicas = a;
                 }
@@ -227,8 +227,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
                 const n = r.compactArrayLength(4);
                 if (n < 0) $lastKnownElr = null;
                 else {
-                  const a: number[] = [];
-                  for (index = 0; index < n; index++) a.push(r.int32());
+                  const a: number[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.int32();
                   index = -1;
                   $lastKnownElr = a;
                 }
@@ -246,8 +246,8 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
                 const n = r.compactArrayLength(16);
                 if (n < 0) $directories = null;
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $directories = a;
                 }

@@ -119,16 +119,16 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
   let field = '';
   let index = -1;
   try {
-    let $partitionId: number = -1;
-    let $topicId: Buffer = ZERO_UUID;
-    let $replicas: number[] = [];
-    let $isr: number[] = [];
-    let $removingReplicas: number[] = [];
-    let $addingReplicas: number[] = [];
-    let $leader: number = -1;
+    let $partitionId: number;
+    let $topicId: Buffer;
+    let $replicas: number[];
+    let $isr: number[];
+    let $removingReplicas: number[];
+    let $addingReplicas: number[];
+    let $leader: number;
     let $leaderRecoveryState: number = 0;
-    let $leaderEpoch: number = -1;
-    let $partitionEpoch: number = -1;
+    let $leaderEpoch: number;
+    let $partitionEpoch: number;
     let $directories: Buffer[] = [];
     let $eligibleLeaderReplicas: number[] | null = null;
     let $lastKnownElr: number[] | null = null;
@@ -142,8 +142,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $replicas = a;
       }
@@ -153,8 +153,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $isr = a;
       }
@@ -164,8 +164,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $removingReplicas = a;
       }
@@ -175,8 +175,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $addingReplicas = a;
       }
@@ -193,8 +193,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
         const n = r.compactArrayLength(16);
         if (n < 0) nullArray(r);
         else {
-          const a: Buffer[] = [];
-          for (index = 0; index < n; index++) a.push(r.uuid());
+          const a: Buffer[] = new Array(n);
+          for (index = 0; index < n; index++) a[index] = r.uuid();
           index = -1;
           $directories = a;
         }
@@ -221,8 +221,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
                 const n = r.compactArrayLength(4);
                 if (n < 0) $eligibleLeaderReplicas = null;
                 else {
-                  const a: number[] = [];
-                  for (index = 0; index < n; index++) a.push(r.int32());
+                  const a: number[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.int32();
                   index = -1;
                   $eligibleLeaderReplicas = a;
                 }
@@ -240,8 +240,8 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
                 const n = r.compactArrayLength(4);
                 if (n < 0) $lastKnownElr = null;
                 else {
-                  const a: number[] = [];
-                  for (index = 0; index < n; index++) a.push(r.int32());
+                  const a: number[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.int32();
                   index = -1;
                   $lastKnownElr = a;
                 }

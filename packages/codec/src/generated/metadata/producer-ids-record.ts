@@ -49,9 +49,9 @@ export function readProducerIdsRecord(r: Reader, v: number): ProducerIdsRecord {
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = -1n;
-    let $nextProducerId: bigint = 0n;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
+    let $nextProducerId: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();

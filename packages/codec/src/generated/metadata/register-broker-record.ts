@@ -178,9 +178,9 @@ function readRegisterBrokerRecordBrokerFeature(r: Reader, v: number): RegisterBr
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $name: string;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -241,10 +241,10 @@ function readRegisterBrokerRecordBrokerEndpoint(r: Reader, v: number): RegisterB
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
-    let $securityProtocol: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
+    let $securityProtocol: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -312,14 +312,14 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
+    let $brokerId: number;
     let $isMigratingZkBroker: boolean = false;
-    let $incarnationId: Buffer = ZERO_UUID;
-    let $brokerEpoch: bigint = 0n;
-    let $endPoints: RegisterBrokerRecordBrokerEndpoint[] = [];
-    let $features: RegisterBrokerRecordBrokerFeature[] = [];
-    let $rack: string | null = "";
-    let $fenced: boolean = true;
+    let $incarnationId: Buffer;
+    let $brokerEpoch: bigint;
+    let $endPoints: RegisterBrokerRecordBrokerEndpoint[];
+    let $features: RegisterBrokerRecordBrokerFeature[];
+    let $rack: string | null;
+    let $fenced: boolean;
     let $inControlledShutdown: boolean = false;
     let $logDirs: Buffer[] = [];
     let $cordonedLogDirs: Buffer[] | null = null;
@@ -339,8 +339,8 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: RegisterBrokerRecordBrokerEndpoint[] = [];
-        for (index = 0; index < n; index++) a.push(readRegisterBrokerRecordBrokerEndpoint(r, v));
+        const a: RegisterBrokerRecordBrokerEndpoint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readRegisterBrokerRecordBrokerEndpoint(r, v);
         index = -1;
         $endPoints = a;
       }
@@ -350,8 +350,8 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: RegisterBrokerRecordBrokerFeature[] = [];
-        for (index = 0; index < n; index++) a.push(readRegisterBrokerRecordBrokerFeature(r, v));
+        const a: RegisterBrokerRecordBrokerFeature[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readRegisterBrokerRecordBrokerFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -379,8 +379,8 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
                 const n = r.compactArrayLength(16);
                 if (n < 0) nullArray(r);
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $logDirs = a;
                 }
@@ -398,8 +398,8 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
                 const n = r.compactArrayLength(16);
                 if (n < 0) $cordonedLogDirs = null;
                 else {
-                  const a: Buffer[] = [];
-                  for (index = 0; index < n; index++) a.push(r.uuid());
+                  const a: Buffer[] = new Array(n);
+                  for (index = 0; index < n; index++) a[index] = r.uuid();
                   index = -1;
                   $cordonedLogDirs = a;
                 }

@@ -136,9 +136,9 @@ function readRegisterControllerRecordControllerFeature(r: Reader, v: number): Re
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $minSupportedVersion: number = 0;
-    let $maxSupportedVersion: number = 0;
+    let $name: string;
+    let $minSupportedVersion: number;
+    let $maxSupportedVersion: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -199,10 +199,10 @@ function readRegisterControllerRecordControllerEndpoint(r: Reader, v: number): R
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $host: string = "";
-    let $port: number = 0;
-    let $securityProtocol: number = 0;
+    let $name: string;
+    let $host: string;
+    let $port: number;
+    let $securityProtocol: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();
@@ -270,11 +270,11 @@ export function readRegisterControllerRecord(r: Reader, v: number): RegisterCont
   let field = '';
   let index = -1;
   try {
-    let $controllerId: number = 0;
-    let $incarnationId: Buffer = ZERO_UUID;
-    let $zkMigrationReady: boolean = false;
-    let $endPoints: RegisterControllerRecordControllerEndpoint[] = [];
-    let $features: RegisterControllerRecordControllerFeature[] = [];
+    let $controllerId: number;
+    let $incarnationId: Buffer;
+    let $zkMigrationReady: boolean;
+    let $endPoints: RegisterControllerRecordControllerEndpoint[];
+    let $features: RegisterControllerRecordControllerFeature[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'controllerId';
     $controllerId = r.int32();
@@ -287,8 +287,8 @@ export function readRegisterControllerRecord(r: Reader, v: number): RegisterCont
       const n = r.compactArrayLength(7);
       if (n < 0) nullArray(r);
       else {
-        const a: RegisterControllerRecordControllerEndpoint[] = [];
-        for (index = 0; index < n; index++) a.push(readRegisterControllerRecordControllerEndpoint(r, v));
+        const a: RegisterControllerRecordControllerEndpoint[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readRegisterControllerRecordControllerEndpoint(r, v);
         index = -1;
         $endPoints = a;
       }
@@ -298,8 +298,8 @@ export function readRegisterControllerRecord(r: Reader, v: number): RegisterCont
       const n = r.compactArrayLength(6);
       if (n < 0) nullArray(r);
       else {
-        const a: RegisterControllerRecordControllerFeature[] = [];
-        for (index = 0; index < n; index++) a.push(readRegisterControllerRecordControllerFeature(r, v));
+        const a: RegisterControllerRecordControllerFeature[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readRegisterControllerRecordControllerFeature(r, v);
         index = -1;
         $features = a;
       }

@@ -35,7 +35,7 @@ export function readRemoveAccessControlEntryRecord(r: Reader, v: number): Remove
   let field = '';
   let index = -1;
   try {
-    let $id: Buffer = ZERO_UUID;
+    let $id: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'id';
     $id = r.uuid();

@@ -35,7 +35,7 @@ export function readRemoveDelegationTokenRecord(r: Reader, v: number): RemoveDel
   let field = '';
   let index = -1;
   try {
-    let $tokenId: string = "";
+    let $tokenId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'tokenId';
     $tokenId = r.compactString();

@@ -35,7 +35,7 @@ export function readRemoveTopicRecord(r: Reader, v: number): RemoveTopicRecord {
   let field = '';
   let index = -1;
   try {
-    let $topicId: Buffer = ZERO_UUID;
+    let $topicId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topicId';
     $topicId = r.uuid();

@@ -42,8 +42,8 @@ export function readRemoveUserScramCredentialRecord(r: Reader, v: number): Remov
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $mechanism: number = 0;
+    let $name: string;
+    let $mechanism: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();

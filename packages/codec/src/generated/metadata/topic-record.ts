@@ -42,8 +42,8 @@ export function readTopicRecord(r: Reader, v: number): TopicRecord {
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $topicId: Buffer = ZERO_UUID;
+    let $name: string;
+    let $topicId: Buffer;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();

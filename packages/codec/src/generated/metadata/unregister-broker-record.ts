@@ -42,8 +42,8 @@ export function readUnregisterBrokerRecord(r: Reader, v: number): UnregisterBrok
   let field = '';
   let index = -1;
   try {
-    let $brokerId: number = 0;
-    let $brokerEpoch: bigint = 0n;
+    let $brokerId: number;
+    let $brokerEpoch: bigint;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
     $brokerId = r.int32();

@@ -70,12 +70,12 @@ export function readUserScramCredentialRecord(r: Reader, v: number): UserScramCr
   let field = '';
   let index = -1;
   try {
-    let $name: string = "";
-    let $mechanism: number = 0;
-    let $salt: Buffer = EMPTY_BYTES;
-    let $storedKey: Buffer = EMPTY_BYTES;
-    let $serverKey: Buffer = EMPTY_BYTES;
-    let $iterations: number = 0;
+    let $name: string;
+    let $mechanism: number;
+    let $salt: Buffer;
+    let $storedKey: Buffer;
+    let $serverKey: Buffer;
+    let $iterations: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = r.compactString();

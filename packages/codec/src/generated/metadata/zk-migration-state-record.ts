@@ -35,7 +35,7 @@ export function readZkMigrationStateRecord(r: Reader, v: number): ZkMigrationSta
   let field = '';
   let index = -1;
   try {
-    let $zkMigrationState: number = 0;
+    let $zkMigrationState: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'zkMigrationState';
     $zkMigrationState = r.int8();

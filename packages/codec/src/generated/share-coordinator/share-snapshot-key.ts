@@ -49,9 +49,9 @@ export function readShareSnapshotKey(r: Reader, v: number): ShareSnapshotKey {
   let field = '';
   let index = -1;
   try {
-    let $groupId: string = "";
-    let $topicId: Buffer = ZERO_UUID;
-    let $partition: number = 0;
+    let $groupId: string;
+    let $topicId: Buffer;
+    let $partition: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = r.string();

@@ -123,10 +123,10 @@ function readShareSnapshotValueStateBatch(r: Reader, v: number): ShareSnapshotVa
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $deliveryState: number = 0;
-    let $deliveryCount: number = 0;
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $deliveryState: number;
+    let $deliveryCount: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -194,14 +194,14 @@ export function readShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue
   let field = '';
   let index = -1;
   try {
-    let $snapshotEpoch: number = 0;
-    let $stateEpoch: number = 0;
-    let $leaderEpoch: number = 0;
-    let $startOffset: bigint = 0n;
+    let $snapshotEpoch: number;
+    let $stateEpoch: number;
+    let $leaderEpoch: number;
+    let $startOffset: bigint;
     let $deliveryCompleteCount: number = -1;
-    let $createTimestamp: bigint = 0n;
-    let $writeTimestamp: bigint = 0n;
-    let $stateBatches: ShareSnapshotValueStateBatch[] = [];
+    let $createTimestamp: bigint;
+    let $writeTimestamp: bigint;
+    let $stateBatches: ShareSnapshotValueStateBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'snapshotEpoch';
     $snapshotEpoch = r.int32();
@@ -220,8 +220,8 @@ export function readShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareSnapshotValueStateBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readShareSnapshotValueStateBatch(r, v));
+        const a: ShareSnapshotValueStateBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareSnapshotValueStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }

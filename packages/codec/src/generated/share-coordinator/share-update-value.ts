@@ -102,10 +102,10 @@ function readShareUpdateValueStateBatch(r: Reader, v: number): ShareUpdateValueS
   let field = '';
   let index = -1;
   try {
-    let $firstOffset: bigint = 0n;
-    let $lastOffset: bigint = 0n;
-    let $deliveryState: number = 0;
-    let $deliveryCount: number = 0;
+    let $firstOffset: bigint;
+    let $lastOffset: bigint;
+    let $deliveryState: number;
+    let $deliveryCount: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'firstOffset';
     $firstOffset = r.int64();
@@ -173,11 +173,11 @@ export function readShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
   let field = '';
   let index = -1;
   try {
-    let $snapshotEpoch: number = 0;
-    let $leaderEpoch: number = 0;
-    let $startOffset: bigint = 0n;
+    let $snapshotEpoch: number;
+    let $leaderEpoch: number;
+    let $startOffset: bigint;
     let $deliveryCompleteCount: number = -1;
-    let $stateBatches: ShareUpdateValueStateBatch[] = [];
+    let $stateBatches: ShareUpdateValueStateBatch[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'snapshotEpoch';
     $snapshotEpoch = r.int32();
@@ -190,8 +190,8 @@ export function readShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
       const n = r.compactArrayLength(20);
       if (n < 0) nullArray(r);
       else {
-        const a: ShareUpdateValueStateBatch[] = [];
-        for (index = 0; index < n; index++) a.push(readShareUpdateValueStateBatch(r, v));
+        const a: ShareUpdateValueStateBatch[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readShareUpdateValueStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }

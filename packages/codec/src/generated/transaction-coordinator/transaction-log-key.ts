@@ -35,7 +35,7 @@ export function readTransactionLogKey(r: Reader, v: number): TransactionLogKey {
   let field = '';
   let index = -1;
   try {
-    let $transactionalId: string = "";
+    let $transactionalId: string;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'transactionalId';
     $transactionalId = r.string();

@@ -130,8 +130,8 @@ function readTransactionLogValuePartitionsSchema(r: Reader, v: number): Transact
   let field = '';
   let index = -1;
   try {
-    let $topic: string = "";
-    let $partitionIds: number[] = [];
+    let $topic: string;
+    let $partitionIds: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'topic';
     $topic = ((v >= 1) ? r.compactString() : r.string());
@@ -140,8 +140,8 @@ function readTransactionLogValuePartitionsSchema(r: Reader, v: number): Transact
       const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = [];
-        for (index = 0; index < n; index++) a.push(r.int32());
+        const a: number[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = r.int32();
         index = -1;
         $partitionIds = a;
       }
@@ -204,16 +204,16 @@ export function readTransactionLogValue(r: Reader, v: number): TransactionLogVal
   let field = '';
   let index = -1;
   try {
-    let $producerId: bigint = 0n;
+    let $producerId: bigint;
     let $previousProducerId: bigint = -1n;
     let $nextProducerId: bigint = -1n;
-    let $producerEpoch: number = 0;
+    let $producerEpoch: number;
     let $nextProducerEpoch: number = -1;
-    let $transactionTimeoutMs: number = 0;
-    let $transactionStatus: number = 0;
-    let $transactionPartitions: TransactionLogValuePartitionsSchema[] | null = [];
-    let $transactionLastUpdateTimestampMs: bigint = 0n;
-    let $transactionStartTimestampMs: bigint = 0n;
+    let $transactionTimeoutMs: number;
+    let $transactionStatus: number;
+    let $transactionPartitions: TransactionLogValuePartitionsSchema[] | null;
+    let $transactionLastUpdateTimestampMs: bigint;
+    let $transactionStartTimestampMs: bigint;
     let $clientTransactionVersion: number = 0;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'producerId';
@@ -229,8 +229,8 @@ export function readTransactionLogValue(r: Reader, v: number): TransactionLogVal
       const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
       if (n < 0) $transactionPartitions = null;
       else {
-        const a: TransactionLogValuePartitionsSchema[] = [];
-        for (index = 0; index < n; index++) a.push(readTransactionLogValuePartitionsSchema(r, v));
+        const a: TransactionLogValuePartitionsSchema[] = new Array(n);
+        for (index = 0; index < n; index++) a[index] = readTransactionLogValuePartitionsSchema(r, v);
         index = -1;
         $transactionPartitions = a;
       }
