@@ -471,7 +471,9 @@ function emitRead(code: Code, s: StructSpec, ctx: Ctx): void {
   // placeholder (an empty array, a default struct) is allocated only to be replaced.
   for (const f of s.fields) {
     const alwaysRead = versionCond(fixedVersions(f), vctx) === 'true';
-    code.line(alwaysRead ? `let $${f.prop}: ${tsType(f)};` : `let $${f.prop}: ${tsType(f)} = ${defaultExpr(f, ctx)};`);
+    code.line(
+      alwaysRead ? `let $${f.prop}: ${tsType(f)};` : `let $${f.prop}: ${tsType(f)} = ${defaultExpr(f, ctx)};`,
+    );
   }
   code.line('let unknownTaggedFields: TaggedField[] | undefined;');
   for (const f of s.fields) {
