@@ -231,6 +231,15 @@ describe('Produce and Fetch', () => {
     expect(
       (await produce('no-such-topic', 0, batch(['q']))).responses[0]!.partitionResponses[0]!.errorCode,
     ).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    // A legacy magic 1 message (offset, size, crc, magic, attributes, timestamp, null key, value).
+    const legacy = Buffer.alloc(8 + 4 + 4 + 1 + 1 + 8 + 4 + 4 + 1);
+    legacy.writeInt32BE(legacy.length - 12, 8);
+    legacy[16] = 1;
+    legacy.writeInt32BE(-1, 26);
+    legacy.writeInt32BE(1, 30);
+    expect((await produce('data', 1, legacy)).responses[0]!.partitionResponses[0]!.errorCode).toBe(
+      ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+    );
     const big = buildRecordBatch({ records: [{ value: Buffer.alloc(2_000_000) }] });
     expect((await produce('data', 1, big)).responses[0]!.partitionResponses[0]!.errorCode).toBe(
       ErrorCode.MESSAGE_TOO_LARGE,

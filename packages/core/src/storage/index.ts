@@ -144,18 +144,3 @@ export function writeBatchBaseOffset(batch: Buffer, baseOffset: number): void {
   batch.writeUInt32BE(Math.floor(baseOffset / 0x100000000), 0);
   batch.writeUInt32BE(baseOffset >>> 0, 4);
 }
-
-/** Reads a v2 batch's base offset (exact below 2^53). For adapters. */
-export function readBatchBaseOffset(batch: Buffer): number {
-  return batch.readUInt32BE(0) * 0x100000000 + batch.readUInt32BE(4);
-}
-
-/** Reads a v2 batch's last offset delta. */
-export function readBatchLastOffsetDelta(batch: Buffer): number {
-  return batch.readInt32BE(23);
-}
-
-/** Reads a v2 batch's max timestamp. */
-export function readBatchMaxTimestamp(batch: Buffer): number {
-  return Number(batch.readBigInt64BE(35));
-}

@@ -6,16 +6,16 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type ProduceResponseTopicProduceResponse,
 } from '@tributary/codec';
-import { InvalidRecordBatchError, setLogAppendTime, validateRecordBatch } from '@tributary/codec/records';
+import {
+  InvalidRecordBatchError,
+  RecordBatchScanner,
+  setLogAppendTime,
+  validateRecordBatch,
+} from '@tributary/codec/records';
 import { UnknownPartitionError } from '../../storage/index.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 import type { Topic } from '../topics.js';
-
-const MAGIC_OFFSET = 16;
-const LAST_OFFSET_DELTA_OFFSET = 23;
-const MAX_TIMESTAMP_OFFSET = 35;
-const LOG_OVERHEAD = 12;
 
 function partitionResult(
   index: number,
@@ -101,14 +101,14 @@ function appendPartition(
   const maxBytes = Number(s.topics.configValue(topic, 'max.message.bytes'));
   let size: number;
   try {
-    if (records.length > LOG_OVERHEAD + 5 && records[MAGIC_OFFSET] !== 2)
-      return fail(
-        ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
-        'Produce requests must carry magic v2 record batches',
-      );
     size = validateRecordBatch(records, 0, { fromProducer: true });
   } catch (e) {
     if (e instanceof InvalidRecordBatchError) {
+      if (e.problem === 'magic')
+        return fail(
+          ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+          'Produce requests must carry magic v2 record batches',
+        );
       // A bad checksum or framing is corruption; inconsistent counts are an invalid record.
       const corrupt = e.problem === 'crc' || e.problem === 'truncated' || e.problem === 'length';
       return fail(corrupt ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.INVALID_RECORD, e.message);
@@ -131,8 +131,10 @@ function appendPartition(
     logAppendTime = s.clock.now();
     setLogAppendTime(records, 0, logAppendTime);
   }
-  const lastOffsetDelta = records.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
-  const maxTimestamp = Number(records.readBigInt64BE(MAX_TIMESTAMP_OFFSET));
+  const header = new RecordBatchScanner(records);
+  header.next();
+  const lastOffsetDelta = header.lastOffsetDelta;
+  const maxTimestamp = header.maxTimestamp;
   const state = topic.partitions[partition]!;
   return s.storage.append(topic.id, partition, { batch: records, lastOffsetDelta, maxTimestamp }).then(
     (r) => {
