@@ -8,6 +8,7 @@ export {
   createKafkaServer,
   DEFAULT_DRAIN_TIMEOUT_MS,
   KafkaServer,
+  type ListenOptions,
   type ServerAddress,
 } from './kafka-server.js';
 export {

@@ -16,6 +16,15 @@ export interface ServerAddress {
   readonly port: number;
 }
 
+export interface ListenOptions {
+  /**
+   * Whether to serve connections at once (the default). With false the port is bound, so a port
+   * conflict surfaces before anything else starts, and connections arriving meanwhile wait unread
+   * until `startAccepting()`.
+   */
+  accept?: boolean;
+}
+
 export interface CloseOptions {
   /** How long in-flight requests get to finish and their responses to be written. Default 10 s. */
   drainTimeoutMs?: number;
@@ -39,6 +48,9 @@ export class KafkaServer {
   private server: Server | undefined;
   private served: ServedVersions | undefined;
   private closing: Promise<void> | undefined;
+  private accepting = true;
+  /** Connections that arrived before `startAccepting()`, not yet read. */
+  private held: Socket[] = [];
 
   constructor(options: KafkaServerOptions) {
     this.options = resolveServerOptions(options);
@@ -61,9 +73,10 @@ export class KafkaServer {
   }
 
   /** Binds and starts accepting; resolves to the bound address (the real port when `port` was 0). */
-  async listen(): Promise<ServerAddress> {
+  async listen(options: ListenOptions = {}): Promise<ServerAddress> {
     if (this.server !== undefined || this.closing !== undefined)
       throw new Error('the server was already started; create a new one to listen again');
+    this.accepting = options.accept ?? true;
     // The served versions are read once: ApiVersions advertises them, so they must not shift under
     // a client between its ApiVersions request and the requests that follow.
     this.served = new ServedVersions(this.dispatcher.servedApis());
@@ -83,6 +96,15 @@ export class KafkaServer {
     return address;
   }
 
+  /** Starts serving after `listen({ accept: false })`, beginning with the connections that waited. */
+  startAccepting(): void {
+    if (this.accepting) return;
+    this.accepting = true;
+    const held = this.held;
+    this.held = [];
+    for (const socket of held) if (!socket.destroyed) this.accept(socket);
+  }
+
   /**
    * Stops accepting, lets requests already dispatched finish and their responses be written, then
    * closes each connection. Connections still busy at the deadline are closed regardless.
@@ -97,6 +119,8 @@ export class KafkaServer {
     if (server === undefined) return;
     // Resolves once the listener is closed and every connection has ended.
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.held) socket.destroy();
+    this.held = [];
     const connections = [...this.open];
     for (const connection of connections) connection.drain();
     const deadline = this.clock.schedule(drainTimeoutMs, () => {
@@ -114,6 +138,11 @@ export class KafkaServer {
   }
 
   private accept(socket: Socket): void {
+    if (!this.accepting && this.closing === undefined) {
+      // Not read until served: with no 'data' listener the socket buffers, then TCP pushes back.
+      this.held.push(socket);
+      return;
+    }
     const { remoteAddress, remotePort } = socket;
     if (this.closing !== undefined || this.served === undefined || remoteAddress === undefined) {
       socket.destroy();

@@ -36,6 +36,31 @@ describe('listening', () => {
     await again.close();
   });
 
+  it('binds without serving until startAccepting, then serves the connections that waited', async () => {
+    const dispatcher = new FakeDispatcher();
+    const server = createKafkaServer({ dispatcher });
+    const { port } = await server.listen({ accept: false });
+    const client = await WireClient.connect(port);
+    client.send(WireClient.frame(ApiVersionsRequestDescriptor, 3, 7, createApiVersionsRequest()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(dispatcher.calls).toHaveLength(0);
+    expect(server.connections).toBe(0);
+    server.startAccepting();
+    expect((await client.nextResponse(ApiKey.ApiVersions, 3)).correlationId).toBe(7);
+    expect(dispatcher.calls).toHaveLength(1);
+    client.destroy();
+    await server.close();
+  });
+
+  it('closes connections still waiting when it is closed before accepting', async () => {
+    const server = createKafkaServer({ dispatcher: new FakeDispatcher() });
+    const { port } = await server.listen({ accept: false });
+    const client = await WireClient.connect(port);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await server.close();
+    expect(await client.closedWithin(1_000)).toBe(true);
+  });
+
   it('names the option that cannot work', () => {
     const dispatcher = new FakeDispatcher();
     expect(() => createKafkaServer({ dispatcher, maxInFlightPerConnection: 0 })).toThrow(
