@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { ApiKey } from '@tributary/codec';
 import { CompressionType, compressionTypeOf } from '@tributary/codec/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../src/index.js';
 import { readPartition } from '../consume.js';
 import { WireClient } from '../wire.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { hasPythonModule, requireTool, run, SYSTEM_PYTHON } from './tools.js';
 
 const missing = requireTool(hasPythonModule('confluent_kafka'));
-let broker: TestBroker;
+let broker: BrokerProcess;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await startBrokerProcess();
 });
 afterAll(async () => {
   await broker?.close();
@@ -143,7 +143,7 @@ describe.skipIf(missing)('confluent-kafka-python (librdkafka)', () => {
       // librdkafka infers lz4 support from FindCoordinator being advertised (it dates lz4 by the
       // broker version that brought the group coordinator): until the broker serves consumer
       // groups, its lz4 batches go out uncompressed.
-      const groups = broker.broker.servedApis().some((a) => a.apiKey === ApiKey.FindCoordinator);
+      const groups = await broker.advertises(ApiKey.FindCoordinator);
       const expected = codec === 'lz4' && !groups ? CompressionType.None : compressionTypeOf(codec);
       expect(new Set(stored.map((r) => r.compression))).toEqual(new Set([expected]));
     });

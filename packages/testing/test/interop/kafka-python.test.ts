@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../src/index.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { hasPythonModule, requireTool, run, SYSTEM_PYTHON } from './tools.js';
 
 const missing = requireTool(hasPythonModule('kafka'));
-let broker: TestBroker;
+let broker: BrokerProcess;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await startBrokerProcess();
 });
 afterAll(async () => {
   await broker?.close();

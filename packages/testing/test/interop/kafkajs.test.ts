@@ -1,14 +1,14 @@
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../src/index.js';
 import { readPartition } from '../consume.js';
 import { WireClient } from '../wire.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
-let broker: TestBroker;
+let broker: BrokerProcess;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await startBrokerProcess();
   kafka = new Kafka({
     clientId: 'interop-kafkajs',
     brokers: [broker.bootstrap],

@@ -12,15 +12,15 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../src/index.js';
 import { type ConsumedRecord, readPartition } from '../consume.js';
 import { WireClient } from '../wire.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
 // @platformatic/kafka's Consumer always joins a consumer group (FindCoordinator, JoinGroup,
 // SyncGroup, ...), which the broker does not serve yet: records are read back through the
 // codec's own Fetch instead. Once groups are served, a Consumer reads them here as well.
 
-let broker: TestBroker;
+let broker: BrokerProcess;
 let admin: Admin;
 
 const clientOptions = () => ({
@@ -63,7 +63,7 @@ async function kafkaErrorOf(call: Promise<unknown>): Promise<string | undefined>
 }
 
 beforeAll(async () => {
-  broker = await startTestBroker();
+  broker = await startBrokerProcess();
   admin = new Admin(clientOptions());
 });
 afterAll(async () => {
