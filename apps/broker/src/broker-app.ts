@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { Broker, type Logger, systemClock } from '@tributary/core';
 import type { StorageAdapter } from '@tributary/core/storage';
 import { createKafkaServer, type KafkaServer, type ServerAddress } from '@tributary/server';
+import { FileStorage } from '@tributary/storage-file';
 import { MemoryStorage } from '@tributary/storage-memory';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type ClusterMeta, newClusterId, readClusterMeta, writeClusterMeta } from './cluster-meta.js';
@@ -48,9 +49,24 @@ function listenError(what: string, host: string, port: number, e: unknown): Star
   return new StartupError(`cannot listen on ${host}:${port} (${what}): ${why}`);
 }
 
-function createStorage(_config: AppConfig): StorageAdapter {
-  // File storage (the default) is wired in once @tributary/storage-file lands.
-  return new MemoryStorage();
+function createStorage(config: AppConfig, logger: Logger): StorageAdapter {
+  if (config.memory) return new MemoryStorage();
+  const flushBytes = config['flush-bytes'];
+  return new FileStorage({
+    dataDir: config['data-dir'],
+    flush:
+      config.flush === 'always'
+        ? { mode: 'always' }
+        : {
+            mode: 'interval',
+            intervalMs: config['flush-interval-ms'],
+            ...(flushBytes > 0 && { bytes: flushBytes }),
+          },
+    segmentBytes: config['log-segment-bytes'],
+    segmentMs: config['log-roll-ms'],
+    logger,
+    clock: systemClock,
+  });
 }
 
 export async function startBroker(config: AppConfig, logger: Logger): Promise<RunningBroker> {
@@ -72,7 +88,7 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
     const metrics = new PrometheusMetrics(registry);
 
     // 3. Storage and core, not yet started.
-    const storage = createStorage(config);
+    const storage = createStorage(config, logger.child({ component: 'storage' }));
     const broker = new Broker({
       storage,
       config: {

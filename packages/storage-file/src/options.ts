@@ -1,0 +1,150 @@
+/**
+ * The logging this adapter does: a subset of core's Logger port (pino's shape), so the broker's
+ * logger is passed as it is. Declared here because an adapter depends only on the storage port.
+ */
+export interface StorageLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Time as this adapter reads it: a subset of core's Clock port (ManualClock and the system clock fit). */
+export interface StorageClock {
+  now(): number;
+  /** Runs `fn` after `ms`; the handle cancels it. Must not keep the process alive. */
+  schedule(ms: number, fn: () => void): { cancel(): void };
+}
+
+/**
+ * When appended data reaches the disk.
+ *
+ * - `always`: an append resolves only after its bytes are fdatasync'ed. Appends waiting at the same
+ *   moment share one fdatasync per segment file (group commit).
+ * - `interval`: an append resolves once its bytes are written to the file (the page cache); each
+ *   partition is fdatasync'ed every `intervalMs`, and sooner once it holds `bytes` unflushed bytes.
+ */
+export type FlushPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number; bytes?: number };
+
+export interface FileStorageOptions {
+  /** Directory holding the whole log (created when missing). One broker process per directory. */
+  dataDir: string;
+  flush: FlushPolicy;
+  /** Default size at which a partition rolls to a new segment; a topic's `segment.bytes` overrides it. Default 1 GiB. */
+  segmentBytes?: number;
+  /** Default age at which a segment is rolled; a topic's `segment.ms` overrides it. Default 7 days. */
+  segmentMs?: number;
+  /** Bytes of log between two offset index entries. Default 4096. */
+  indexIntervalBytes?: number;
+  /** Recently appended bytes each partition keeps in memory for consumers at the tail. Default 1 MiB; 0 disables. */
+  hotTailBytes?: number;
+  /** Bound on the hot tails of all partitions together. Default 256 MiB. */
+  hotTailTotalBytes?: number;
+  logger?: StorageLogger;
+  clock?: StorageClock;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedOptions {
+  readonly dataDir: string;
+  readonly flush: FlushPolicy;
+  readonly segmentBytes: number;
+  readonly segmentMs: number;
+  readonly indexIntervalBytes: number;
+  readonly hotTailBytes: number;
+  readonly hotTailTotalBytes: number;
+  readonly logger: StorageLogger;
+  readonly clock: StorageClock;
+}
+
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_SEGMENT_MS = 7 * 24 * 60 * 60 * 1000;
+export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
+export const DEFAULT_HOT_TAIL_BYTES = 1024 * 1024;
+export const DEFAULT_HOT_TAIL_TOTAL_BYTES = 256 * 1024 * 1024;
+/** Kafka's smallest `segment.bytes`. */
+export const MIN_SEGMENT_BYTES = 14;
+/** Segment files address positions with int32. */
+export const MAX_SEGMENT_BYTES = 0x7fffffff;
+
+const noop = (): void => {};
+const silentLogger: StorageLogger = { info: noop, warn: noop, error: noop };
+
+const systemClock: StorageClock = {
+  now: () => Date.now(),
+  schedule(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new TypeError(
+      `FileStorage option ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
+/** Checks the options and fills in defaults; throws a TypeError naming the option at fault. */
+export function resolveOptions(options: FileStorageOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('FileStorage needs an options object with at least dataDir and flush');
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0)
+    throw new TypeError('FileStorage option dataDir must be a non-empty path');
+  const flush = options.flush as FlushPolicy | undefined;
+  let resolvedFlush: FlushPolicy;
+  if (flush?.mode === 'always') resolvedFlush = { mode: 'always' };
+  else if (flush?.mode === 'interval') {
+    const intervalMs = integer('flush.intervalMs', flush.intervalMs, 1);
+    resolvedFlush =
+      flush.bytes === undefined
+        ? { mode: 'interval', intervalMs }
+        : { mode: 'interval', intervalMs, bytes: integer('flush.bytes', flush.bytes, 1) };
+  } else
+    throw new TypeError(
+      `FileStorage option flush must be { mode: 'always' } or { mode: 'interval', intervalMs, bytes? }, got ${JSON.stringify(flush)}`,
+    );
+  return {
+    dataDir: options.dataDir,
+    flush: resolvedFlush,
+    segmentBytes: integer(
+      'segmentBytes',
+      options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      MIN_SEGMENT_BYTES,
+      MAX_SEGMENT_BYTES,
+    ),
+    segmentMs: integer('segmentMs', options.segmentMs ?? DEFAULT_SEGMENT_MS, 1),
+    indexIntervalBytes: integer(
+      'indexIntervalBytes',
+      options.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
+      0,
+      MAX_SEGMENT_BYTES,
+    ),
+    hotTailBytes: integer('hotTailBytes', options.hotTailBytes ?? DEFAULT_HOT_TAIL_BYTES, 0),
+    hotTailTotalBytes: integer(
+      'hotTailTotalBytes',
+      options.hotTailTotalBytes ?? DEFAULT_HOT_TAIL_TOTAL_BYTES,
+      0,
+    ),
+    logger: options.logger ?? silentLogger,
+    clock: options.clock ?? systemClock,
+  };
+}
+
+/**
+ * A topic's `segment.bytes` / `segment.ms` override when it is a valid number, else the default.
+ * The broker validates configs before storing them; this only guards against a hand-edited file.
+ */
+export function topicSetting(
+  configs: Readonly<Record<string, string>>,
+  key: 'segment.bytes' | 'segment.ms',
+  fallback: number,
+): number {
+  const raw = configs[key];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) return fallback;
+  if (key === 'segment.bytes') return n < MIN_SEGMENT_BYTES || n > MAX_SEGMENT_BYTES ? fallback : n;
+  return n < 1 ? fallback : n;
+}
