@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
 
-// The codec benchmark is a script (`pnpm bench`), not a vitest suite: `vitest run` and `vitest bench`
-// collect nothing from this package.
+// The benchmarks are scripts (`pnpm bench`, `pnpm bench:broker`), not vitest suites; only the broker
+// bench's parsers and helpers have unit tests. `vitest bench` collects nothing from this package.
 export default defineProject({
-  test: { name: '@tributary/bench', include: [], benchmark: { include: [] } },
+  test: { name: '@tributary/bench', include: ['src/broker/**/*.test.ts'], benchmark: { include: [] } },
 });

@@ -1,0 +1,186 @@
+// The brokers under load, each in its own process so its CPU time can be read from /proc: Tributary
+// (any command that prints `{"bootstrap":"host:port"}` on one stdout line and stops when its stdin
+// closes) and librdkafka's mock cluster.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '@platformatic/kafka';
+import { processCpuSeconds } from './stats.js';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export interface RunningBroker {
+  readonly label: string;
+  readonly bootstrap: string;
+  /** The process doing the broker's work (the command may be a wrapper that starts it). */
+  readonly pid: number;
+  /** CPU seconds (user + system) the broker process has used so far. */
+  cpuSeconds(): number;
+  /** Resident memory in MiB. */
+  rssMiB(): number;
+  /** Sends one line to the broker's stdin (the default launcher takes profiler commands there). */
+  command(line: string): void;
+  stop(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The `tributary` command (apps/broker) from source, in memory, on a free port, with no admin port.
+ * It announces itself with its pino start line and stops on SIGTERM.
+ */
+export function tributaryCliCommand(): { argv: string[]; cwd: string } {
+  return {
+    argv: [
+      process.execPath,
+      '--conditions=@tributary/source',
+      '--import',
+      'tsx',
+      'src/main.ts',
+      '--memory',
+      '--port',
+      '0',
+      '--admin-port',
+      '-1',
+    ],
+    cwd: join(here, '..', '..', '..', '..', 'apps', 'broker'),
+  };
+}
+
+/** The default Tributary broker command: the launcher script, run from source through tsx. */
+export function defaultTributaryCommand(nodeFlags: readonly string[] = []): string[] {
+  return [
+    process.execPath,
+    ...nodeFlags,
+    '--conditions=@tributary/source',
+    '--import',
+    'tsx',
+    join(here, 'tributary-broker.ts'),
+  ];
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Starts a broker command and waits (at most `startTimeoutMs`) for its bootstrap line. */
+async function startProcess(
+  label: string,
+  argv: readonly string[],
+  cwd: string,
+  startTimeoutMs = 30_000,
+): Promise<RunningBroker> {
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr.push(b.toString('utf8'));
+    if (stderr.length > 50) stderr.shift();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const announced = await new Promise<{ bootstrap: string; pid?: number }>((resolve, reject) => {
+    let buffered = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${label} broker (${argv.join(' ')}) ${why}\n${stderr.join('').slice(-2000)}`));
+    };
+    const timer = setTimeout(
+      () => fail(`printed no bootstrap line within ${startTimeoutMs} ms`),
+      startTimeoutMs,
+    );
+    child.once('error', (e) => fail(`failed to start: ${e.message}`));
+    const early = (code: number | null) => fail(`exited with ${code} before listening`);
+    child.once('exit', early);
+    child.stdout!.on('data', function onData(b: Buffer) {
+      buffered += b.toString('utf8');
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        try {
+          const parsed = JSON.parse(line) as {
+            bootstrap?: unknown;
+            pid?: unknown;
+            msg?: unknown;
+            kafka?: unknown;
+          };
+          // The tributary command's start line (pino) names the Kafka listener `kafka`.
+          if (parsed.msg === 'tributary started' && typeof parsed.kafka === 'string') {
+            parsed.bootstrap = parsed.kafka;
+            delete parsed.pid;
+          }
+          if (typeof parsed.bootstrap === 'string') {
+            clearTimeout(timer);
+            child.off('exit', early);
+            child.stdout!.off('data', onData);
+            child.stdout!.resume();
+            resolve({
+              bootstrap: parsed.bootstrap,
+              ...(typeof parsed.pid === 'number' && { pid: parsed.pid }),
+            });
+            return;
+          }
+        } catch {}
+      }
+    });
+  });
+  const pid = announced.pid ?? child.pid!;
+  return {
+    label,
+    bootstrap: announced.bootstrap,
+    pid,
+    cpuSeconds: () => processCpuSeconds(pid),
+    rssMiB: () => rssMiB(pid),
+    command(line) {
+      child.stdin!.write(`${line}\n`);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // The launcher stops when its stdin closes, the tributary command on SIGTERM.
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(hard);
+    },
+  };
+}
+
+/** Creates topics over the Kafka protocol, so any broker command works. */
+export async function createTopics(bootstrap: string, topics: readonly TopicSpec[]): Promise<void> {
+  const admin = new Admin({ clientId: 'bench-broker-admin', bootstrapBrokers: [bootstrap], retries: 3 });
+  try {
+    for (const t of topics)
+      await admin.createTopics({ topics: [t.name], partitions: t.partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function startTributary(
+  argv: readonly string[],
+  topics: readonly TopicSpec[],
+  cwd: string,
+): Promise<RunningBroker> {
+  const broker = await startProcess('tributary', argv, cwd);
+  try {
+    await createTopics(broker.bootstrap, topics);
+  } catch (e) {
+    await broker.stop();
+    throw e;
+  }
+  return broker;
+}
+
+export function startMock(bin: string, topics: readonly TopicSpec[], cwd: string): Promise<RunningBroker> {
+  return startProcess('mock', [bin, ...topics.map((t) => `${t.name}:${t.partitions}`)], cwd);
+}

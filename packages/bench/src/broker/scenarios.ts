@@ -1,0 +1,144 @@
+// What `pnpm bench:broker` runs against each broker, and the targets from the broker's performance
+// issue that each figure is held to.
+import type { TopicSpec } from './brokers.js';
+
+export type Scenario =
+  | {
+      kind: 'produce';
+      id: string;
+      topic: string;
+      partitions: number;
+      size: number;
+      acks: 1 | -1;
+      messages: number;
+    }
+  | { kind: 'consume'; id: string; topic: string; partitions: number; size: number }
+  | { kind: 'tail'; id: string; topic: string; partitions: number; size: number; messages: number }
+  | { kind: 'latency'; id: string; topic: string; size: number; rate: number; messages: number }
+  | {
+      kind: 'platformatic';
+      id: string;
+      topic: string;
+      partitions: number;
+      size: number;
+      acks: 1 | -1;
+      messages: number;
+    };
+
+export interface Scale {
+  /** 100-byte messages per produce scenario. */
+  small: number;
+  /** 10 KB messages per produce scenario. */
+  large: number;
+  /** Messages sent at 1,000 msg/s in the latency scenario. */
+  latency: number;
+  /** 100-byte messages sent by @platformatic/kafka. */
+  platformatic: number;
+}
+
+export const FULL: Scale = { small: 2_000_000, large: 100_000, latency: 5_000, platformatic: 500_000 };
+export const QUICK: Scale = { small: 300_000, large: 20_000, latency: 2_000, platformatic: 100_000 };
+
+export const SMALL = 100;
+/** "10 KB": 10,000 bytes. */
+export const LARGE = 10_000;
+
+export function scenarios(scale: Scale): Scenario[] {
+  const produce = (partitions: number, acks: 1 | -1): Scenario => ({
+    kind: 'produce',
+    id: `produce 100 B acks=${acks === 1 ? '1' : 'all'} ${partitions}p`,
+    topic: `bench-100b-p${partitions}-acks${acks === 1 ? '1' : 'all'}`,
+    partitions,
+    size: SMALL,
+    acks,
+    messages: scale.small,
+  });
+  return [
+    produce(1, 1),
+    produce(1, -1),
+    produce(6, 1),
+    produce(6, -1),
+    { kind: 'consume', id: 'consume 100 B 1p', topic: 'bench-100b-p1-acks1', partitions: 1, size: SMALL },
+    { kind: 'consume', id: 'consume 100 B 6p', topic: 'bench-100b-p6-acks1', partitions: 6, size: SMALL },
+    {
+      kind: 'tail',
+      id: 'consume 100 B 1p while producing',
+      topic: 'bench-100b-tail',
+      partitions: 1,
+      size: SMALL,
+      messages: scale.small,
+    },
+    {
+      kind: 'produce',
+      id: 'produce 10 KB acks=1 1p',
+      topic: 'bench-10kb-p1',
+      partitions: 1,
+      size: LARGE,
+      acks: 1,
+      messages: scale.large,
+    },
+    { kind: 'consume', id: 'consume 10 KB 1p', topic: 'bench-10kb-p1', partitions: 1, size: LARGE },
+    {
+      kind: 'latency',
+      id: 'latency at 1,000 msg/s',
+      topic: 'bench-latency',
+      size: SMALL,
+      rate: 1000,
+      messages: scale.latency,
+    },
+    {
+      kind: 'platformatic',
+      id: '@platformatic/kafka produce 100 B acks=1 1p',
+      topic: 'bench-platformatic',
+      partitions: 1,
+      size: SMALL,
+      acks: 1,
+      messages: scale.platformatic,
+    },
+  ];
+}
+
+/** Every topic the scenarios use, once. */
+export function topicsOf(list: readonly Scenario[]): TopicSpec[] {
+  const topics = new Map<string, number>();
+  for (const s of list) topics.set(s.topic, 'partitions' in s ? s.partitions : 1);
+  return [...topics].map(([name, partitions]) => ({ name, partitions }));
+}
+
+export interface Target {
+  what: string;
+  /** The measured figure, from a scenario's result. */
+  figure: string;
+  /** True when the target holds when `value` is at least `goal` (else at most). */
+  atLeast: boolean;
+  goal: number;
+  unit: string;
+}
+
+export const TARGETS: Record<string, Target> = {
+  produceSmall: { what: 'produce 100 B', figure: 'msgs/s', atLeast: true, goal: 1_000_000, unit: 'msg/s' },
+  produceCpu: {
+    what: 'broker CPU at 1,000,000 msg/s produce',
+    figure: 'CPU % of a core',
+    atLeast: false,
+    goal: 60,
+    unit: '% of a core',
+  },
+  consumeSmall: { what: 'consume 100 B', figure: 'msgs/s', atLeast: true, goal: 2_000_000, unit: 'msg/s' },
+  produceLarge: { what: 'produce 10 KB', figure: 'MB/s', atLeast: true, goal: 500, unit: 'MB/s' },
+  consumeLarge: { what: 'consume 10 KB', figure: 'MB/s', atLeast: true, goal: 1000, unit: 'MB/s' },
+  produceP99: { what: 'produce p99 at 1,000 msg/s', figure: 'ms', atLeast: false, goal: 1, unit: 'ms' },
+  endToEndP99: {
+    what: 'produce-to-consume p99 at 1,000 msg/s',
+    figure: 'ms',
+    atLeast: false,
+    goal: 5,
+    unit: 'ms',
+  },
+};
+
+/** "met" or "missed", with the measured value as a fraction of the goal. */
+export function verdict(target: Target, value: number): { met: boolean; ratio: number } {
+  const met = target.atLeast ? value >= target.goal : value <= target.goal;
+  return { met, ratio: value / target.goal };
+}

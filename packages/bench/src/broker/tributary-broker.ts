@@ -1,0 +1,50 @@
+// The Tributary broker under load in `pnpm bench:broker`, in its own process: in-memory storage,
+// 127.0.0.1, a free port. Prints one line `{"bootstrap":"127.0.0.1:PORT","pid":N}` once it
+// listens, and closes the broker when stdin closes or on SIGTERM/SIGINT. Until the `tributary` CLI
+// exists this is the default broker command; `--broker-cmd` swaps in any command that keeps the
+// same contract.
+//
+// Lines on stdin drive V8's CPU profiler, so a profile covers one scenario and not the filling
+// before it: `profile-start`, then `profile-stop PATH` writes a .cpuprofile to PATH.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createInterface } from 'node:readline';
+import { createBroker } from '@tributary/server';
+import { MemoryStorage } from '@tributary/storage-memory';
+
+const broker = await createBroker({ storage: new MemoryStorage(), host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ bootstrap: broker.bootstrap, pid: process.pid })}\n`);
+
+let session: Session | null = null;
+
+async function onCommand(line: string): Promise<void> {
+  const [command, path] = line.trim().split(/\s+/, 2);
+  if (command === 'profile-start' && session === null) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+  } else if (command === 'profile-stop' && session !== null && path) {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = null;
+    writeFileSync(path, JSON.stringify(profile));
+  }
+}
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await broker.close({ drainTimeoutMs: 2000 }).catch(() => {});
+  process.exit(0);
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  onCommand(line).catch((e: unknown) => process.stderr.write(`profiler: ${String(e)}\n`));
+});
+lines.on('close', stop);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
