@@ -4,4 +4,14 @@ export { type BrokerConfig, defaultBrokerConfig } from './broker/config.js';
 export * from './broker/request-context.js';
 export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
 export { topicNameProblem } from './broker/topics.js';
+export { ClassicGroup, GroupState, type JoinOutcome, type SyncOutcome } from './groups/classic-group.js';
+export { GroupCoordinator, type GroupCoordinatorOptions } from './groups/group-coordinator.js';
+export {
+  CONSUMER_OFFSETS_TOPIC,
+  decodeGroupLogRecord,
+  encodeGroupLogRecord,
+  type GroupLogRecord,
+  javaStringHash,
+  partitionForGroup,
+} from './groups/group-log.js';
 export * from './services.js';

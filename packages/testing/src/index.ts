@@ -1,6 +1,7 @@
 // @tributary/testing: a real broker in the test process, on a free loopback port, with in-memory
 // storage and no initial rebalance delay. Any Kafka client can bootstrap against `bootstrap`.
 import type { BrokerConfig, Clock, Logger } from '@tributary/core';
+import type { StorageAdapter } from '@tributary/core/storage';
 import { type BrokerHandle, createBroker } from '@tributary/server';
 import { MemoryStorage } from '@tributary/storage-memory';
 
@@ -11,6 +12,11 @@ export interface TestBrokerOptions {
   port?: number;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * The storage; a fresh in-memory store by default. The broker opens it and closes it on
+   * close(), so a store meant to outlive a broker (to test a restart) must tolerate that.
+   */
+  storage?: StorageAdapter;
 }
 
 export type TestBroker = BrokerHandle;
@@ -27,10 +33,11 @@ export type TestBroker = BrokerHandle;
  */
 export async function startTestBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
   return createBroker({
-    storage: new MemoryStorage(),
+    storage: options.storage ?? new MemoryStorage(),
     host: '127.0.0.1',
     port: options.port ?? 0,
-    ...(options.config !== undefined && { config: options.config }),
+    // Groups form at once: tests should not wait out Kafka's 3 s delay for more members.
+    config: { groupInitialRebalanceDelayMs: 0, ...options.config },
     ...(options.clock !== undefined && { clock: options.clock }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });

@@ -78,6 +78,86 @@ describe('every served API at every advertised version', () => {
             if (v >= 6) request.topics = [{ name: `sweep-${v + 1}`, topicId: id }];
             else request.topicNames = [`sweep-${v + 1}`];
             break;
+          case ApiKey.FindCoordinator:
+            if (v >= 4) request.coordinatorKeys = ['sweep-group'];
+            else request.key = 'sweep-group';
+            break;
+          case ApiKey.JoinGroup: {
+            Object.assign(request, joinRequest(`sweep-join-${v}`));
+            // v4+ hands a new dynamic member its id first (MEMBER_ID_REQUIRED); v5+ could use an
+            // instance id instead, but the two-step join is what clients do.
+            if (v >= 4) request.memberId = (await client.send(ApiKey.JoinGroup, v, request)).memberId;
+            break;
+          }
+          case ApiKey.Heartbeat: {
+            const m = await joinedMember(client, `sweep-heartbeat-${v}`);
+            Object.assign(request, {
+              groupId: m.groupId,
+              memberId: m.memberId,
+              generationId: m.generationId,
+            });
+            break;
+          }
+          case ApiKey.SyncGroup: {
+            const m = await joinedMember(client, `sweep-sync-${v}`);
+            Object.assign(request, {
+              groupId: m.groupId,
+              memberId: m.memberId,
+              generationId: m.generationId,
+              protocolType: 'consumer',
+              protocolName: 'range',
+              assignments: [{ memberId: m.memberId, assignment: Buffer.from('assignment') }],
+            });
+            break;
+          }
+          case ApiKey.LeaveGroup: {
+            const m = await joinedMember(client, `sweep-leave-${v}`);
+            request.groupId = m.groupId;
+            if (v >= 3) request.members = [{ memberId: m.memberId, groupInstanceId: null, reason: null }];
+            else request.memberId = m.memberId;
+            break;
+          }
+          case ApiKey.OffsetCommit:
+            // A standalone commit (generation -1): it creates the group sweep-offsets.
+            request.groupId = 'sweep-offsets';
+            request.generationIdOrMemberEpoch = -1;
+            request.topics = [
+              {
+                name: 'sweep',
+                topicId,
+                partitions: [
+                  {
+                    partitionIndex: 0,
+                    committedOffset: 1n,
+                    committedLeaderEpoch: -1,
+                    committedMetadata: 'm',
+                  },
+                ],
+              },
+            ];
+            break;
+          case ApiKey.OffsetFetch:
+            if (v >= 8)
+              request.groups = [
+                {
+                  groupId: 'sweep-offsets',
+                  memberId: null,
+                  memberEpoch: -1,
+                  topics: [{ name: 'sweep', topicId, partitionIndexes: [0] }],
+                },
+              ];
+            else {
+              request.groupId = 'sweep-offsets';
+              request.topics = [{ name: 'sweep', partitionIndexes: [0] }];
+            }
+            break;
+          case ApiKey.DescribeGroups:
+            request.groups = ['sweep-offsets'];
+            break;
+          case ApiKey.OffsetDelete:
+            request.groupId = 'sweep-offsets';
+            request.topics = [{ name: 'sweep', partitions: [{ partitionIndex: 0 }] }];
+            break;
         }
         const frame = await client.sendRaw(api.apiKey, v, request);
         const { body } = decodeResponseFrame<Record<string, unknown>>(frame, api.apiKey, v);
@@ -95,3 +175,30 @@ describe('every served API at every advertised version', () => {
     client.close();
   });
 });
+
+function joinRequest(groupId: string) {
+  return {
+    groupId,
+    sessionTimeoutMs: 30_000,
+    rebalanceTimeoutMs: 30_000,
+    memberId: '',
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: Buffer.from('subscription') }],
+    reason: null,
+  };
+}
+
+/** A member of a new one-member group, through the two-step join (the test broker has no initial delay). */
+async function joinedMember(
+  client: WireClient,
+  groupId: string,
+): Promise<{ groupId: string; memberId: string; generationId: number }> {
+  const first = await client.send(ApiKey.JoinGroup, 9, joinRequest(groupId));
+  const joined = await client.send(ApiKey.JoinGroup, 9, {
+    ...joinRequest(groupId),
+    memberId: first.memberId,
+  });
+  expect(joined.errorCode).toBe(0);
+  return { groupId, memberId: joined.memberId, generationId: joined.generationId };
+}

@@ -1,4 +1,5 @@
 import { API_TABLE, ApiKey, ErrorCode } from '@tributary/codec';
+import { GroupCoordinator } from '../groups/group-coordinator.js';
 import {
   type Clock,
   type Logger,
@@ -17,15 +18,26 @@ import {
   handleIncrementalAlterConfigs,
 } from './handlers/configs.js';
 import { handleCreatePartitions } from './handlers/create-partitions.js';
+import { handleDeleteGroups } from './handlers/delete-groups.js';
 import { handleDeleteRecords } from './handlers/delete-records.js';
 import { handleDescribeCluster } from './handlers/describe-cluster.js';
+import { handleDescribeGroups } from './handlers/describe-groups.js';
 import { handleDescribeLogDirs } from './handlers/describe-log-dirs.js';
 import { handleDescribeTopicPartitions } from './handlers/describe-topic-partitions.js';
 import { handleFetch } from './handlers/fetch.js';
+import { handleFindCoordinator } from './handlers/find-coordinator.js';
+import { handleHeartbeat } from './handlers/heartbeat.js';
+import { handleJoinGroup } from './handlers/join-group.js';
+import { handleLeaveGroup } from './handlers/leave-group.js';
+import { handleListGroups } from './handlers/list-groups.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
+import { handleOffsetCommit } from './handlers/offset-commit.js';
+import { handleOffsetDelete } from './handlers/offset-delete.js';
+import { handleOffsetFetch } from './handlers/offset-fetch.js';
 import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.js';
 import { handleProduce } from './handlers/produce.js';
+import { handleSyncGroup } from './handlers/sync-group.js';
 import { handleCreateTopics, handleDeleteTopics } from './handlers/topics-admin.js';
 import type { RequestContext, RequestDispatcher, ServedApi } from './request-context.js';
 import type { BrokerServices } from './services.js';
@@ -59,6 +71,17 @@ const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.DescribeTopicPartitions, handle: handleDescribeTopicPartitions },
   { apiKey: ApiKey.OffsetForLeaderEpoch, handle: handleOffsetForLeaderEpoch },
   { apiKey: ApiKey.DescribeLogDirs, handle: handleDescribeLogDirs },
+  { apiKey: ApiKey.FindCoordinator, handle: handleFindCoordinator },
+  { apiKey: ApiKey.JoinGroup, handle: handleJoinGroup },
+  { apiKey: ApiKey.SyncGroup, handle: handleSyncGroup },
+  { apiKey: ApiKey.Heartbeat, handle: handleHeartbeat },
+  { apiKey: ApiKey.LeaveGroup, handle: handleLeaveGroup },
+  { apiKey: ApiKey.OffsetCommit, handle: handleOffsetCommit },
+  { apiKey: ApiKey.OffsetFetch, handle: handleOffsetFetch },
+  { apiKey: ApiKey.ListGroups, handle: handleListGroups },
+  { apiKey: ApiKey.DescribeGroups, handle: handleDescribeGroups },
+  { apiKey: ApiKey.DeleteGroups, handle: handleDeleteGroups },
+  { apiKey: ApiKey.OffsetDelete, handle: handleOffsetDelete },
 ];
 
 export interface BrokerOptions {
@@ -82,6 +105,8 @@ export class Broker implements RequestDispatcher {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   readonly topics: TopicRegistry;
+  /** The classic group coordinator (JoinGroup ... OffsetFetch). */
+  readonly groups: GroupCoordinator;
   private readonly handlers = new Map<number, Handler>();
   private readonly served: ServedApi[];
   private readonly retentionIntervalMs: number;
@@ -96,6 +121,14 @@ export class Broker implements RequestDispatcher {
     this.metrics = options.metrics ?? noopMetrics;
     this.retentionIntervalMs = options.retentionCheckIntervalMs ?? 300_000;
     this.topics = new TopicRegistry(this.storage, this.config);
+    this.groups = new GroupCoordinator({
+      storage: this.storage,
+      topics: this.topics,
+      config: this.config,
+      clock: this.clock,
+      logger: this.logger.child({ component: 'group-coordinator' }),
+      metrics: this.metrics,
+    });
     this.served = [];
     for (const h of HANDLERS) {
       const api = API_TABLE[h.apiKey]!;
@@ -119,12 +152,17 @@ export class Broker implements RequestDispatcher {
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
+      groups: this.groups,
     };
   }
 
-  /** Loads topics from storage and starts retention. The storage must be open. */
+  /**
+   * Loads topics from storage, then the groups from __consumer_offsets (created if missing), and
+   * starts retention. The storage must be open.
+   */
   async start(): Promise<void> {
     await this.topics.load();
+    await this.groups.start();
     this.scheduleRetention();
     this.logger.info({ topics: this.topics.all().length, nodeId: this.config.nodeId }, 'broker core started');
   }
@@ -195,5 +233,6 @@ export class Broker implements RequestDispatcher {
     this.closed = true;
     this.retentionTimer?.cancel();
     this.retentionTimer = null;
+    await this.groups.close();
   }
 }

@@ -26,6 +26,22 @@ export interface BrokerConfig {
   readonly logMessageTimestampType: 'CreateTime' | 'LogAppendTime';
   /** Longest a Fetch may wait, whatever the client asks (Kafka caps it by the request timeout). */
   readonly fetchMaxWaitCapMs: number;
+  /** group.initial.rebalance.delay.ms: how long a new group waits for more members before its first generation. */
+  readonly groupInitialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms */
+  readonly groupMinSessionTimeoutMs: number;
+  /** group.max.session.timeout.ms */
+  readonly groupMaxSessionTimeoutMs: number;
+  /** group.max.size: members a classic group may hold. */
+  readonly groupMaxSize: number;
+  /** offsets.retention.minutes: how long committed offsets outlive an empty group (or their commit, for standalone consumers). */
+  readonly offsetsRetentionMinutes: number;
+  /** offsets.retention.check.interval.ms */
+  readonly offsetsRetentionCheckIntervalMs: number;
+  /** offsets.topic.num.partitions: partitions of __consumer_offsets, fixed once the topic exists. */
+  readonly offsetsTopicNumPartitions: number;
+  /** offset.metadata.max.bytes: the longest metadata string a commit may carry. */
+  readonly offsetMetadataMaxBytes: number;
 }
 
 export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
@@ -43,6 +59,14 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     logSegmentBytes: 1_073_741_824,
     logMessageTimestampType: 'CreateTime',
     fetchMaxWaitCapMs: 30_000,
+    groupInitialRebalanceDelayMs: 3000,
+    groupMinSessionTimeoutMs: 6000,
+    groupMaxSessionTimeoutMs: 1_800_000,
+    groupMaxSize: 2_147_483_647,
+    offsetsRetentionMinutes: 10_080,
+    offsetsRetentionCheckIntervalMs: 600_000,
+    offsetsTopicNumPartitions: 50,
+    offsetMetadataMaxBytes: 4096,
     ...overrides,
   };
 }

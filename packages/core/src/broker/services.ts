@@ -1,3 +1,4 @@
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { Clock, Logger, Metrics } from '../services.js';
 import type { StorageAdapter } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
@@ -11,6 +12,8 @@ export interface BrokerServices {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The classic group coordinator: this broker coordinates every group. */
+  readonly groups: GroupCoordinator;
 }
 
 /** int64 fields travel as bigint; the core counts offsets in numbers. */

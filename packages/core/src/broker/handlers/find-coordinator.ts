@@ -1,0 +1,55 @@
+import {
+  createFindCoordinatorResponse,
+  ErrorCode,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from '@tributary/codec';
+import type { RequestContext } from '../request-context.js';
+import type { BrokerServices } from '../services.js';
+
+/** Kafka's coordinator key types. */
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface Answer {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * FindCoordinator: this broker coordinates every group and every transactional id. Until the
+ * group coordinator has loaded __consumer_offsets (or once it has stopped) the answer is
+ * COORDINATOR_NOT_AVAILABLE, which clients retry.
+ */
+export function handleFindCoordinator(
+  s: BrokerServices,
+  ctx: RequestContext,
+  req: FindCoordinatorRequest,
+): FindCoordinatorResponse {
+  const v = ctx.apiVersion;
+  const keyType = v >= 1 ? req.keyType : KEY_TYPE_GROUP;
+  const answer = (): Answer => {
+    if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
+      return noNode(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
+    if (!s.groups.isActive) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      nodeId: s.config.nodeId,
+      host: s.config.advertisedHost,
+      port: s.config.advertisedPort,
+    };
+  };
+  if (v < 4) return createFindCoordinatorResponse(answer());
+  // v4+ batches keys; each gets its own answer.
+  return createFindCoordinatorResponse({
+    coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer() })),
+  });
+}
+
+function noNode(errorCode: number, errorMessage: string | null): Answer {
+  return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+}

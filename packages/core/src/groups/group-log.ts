@@ -1,0 +1,246 @@
+// The group coordinator's log: Kafka's own record formats in __consumer_offsets, so that group
+// metadata and committed offsets survive a restart and any Kafka tool can read them back.
+//
+// A record's key and value each start with an int16 version: the key's names the record type
+// (0 and 1 offset commits, 2 group metadata), the value's the schema version of its body.
+import {
+  decodeGroupMetadataKey,
+  decodeGroupMetadataValue,
+  decodeOffsetCommitKey,
+  decodeOffsetCommitValue,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+  type GroupMetadataValue,
+} from '@tributary/codec/coordinator';
+import { buildRecordBatch, iterateRecords, RecordBatchScanner } from '@tributary/codec/records';
+import type { Topic, TopicRegistry } from '../broker/topics.js';
+import type { Clock, Logger } from '../services.js';
+import type { StorageAdapter } from '../storage/index.js';
+import type { CommittedOffset } from './classic-group.js';
+
+export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
+
+const OFFSET_COMMIT_KEY_VERSION = 1;
+const GROUP_METADATA_KEY_VERSION = 2;
+/** The value versions a Kafka 4 broker writes: v3 offsets (v1 when the commit set its own expiry), v3 groups. */
+const OFFSET_COMMIT_VALUE_VERSION = 3;
+const OFFSET_COMMIT_VALUE_WITH_EXPIRY_VERSION = 1;
+const GROUP_METADATA_VALUE_VERSION = 3;
+const MAX_OFFSET_COMMIT_VALUE_VERSION = 4;
+const MAX_GROUP_METADATA_VALUE_VERSION = 4;
+
+export type GroupLogRecord =
+  | {
+      readonly type: 'offset';
+      readonly groupId: string;
+      readonly topic: string;
+      readonly partition: number;
+      /** null: a tombstone (the offset was deleted or expired). */
+      readonly value: CommittedOffset | null;
+    }
+  | {
+      readonly type: 'group';
+      readonly groupId: string;
+      /** null: a tombstone (the group was deleted). */
+      readonly value: GroupMetadataValue | null;
+    };
+
+/** Java's String.hashCode over UTF-16 code units. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The __consumer_offsets partition that holds a group: abs(hash) mod partitions, as Kafka places it. */
+export function partitionForGroup(groupId: string, partitions: number): number {
+  const h = javaStringHash(groupId);
+  // Kafka's abs maps Integer.MIN_VALUE to 0 rather than overflowing.
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+}
+
+function withVersion(version: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + body.length);
+  out.writeInt16BE(version, 0);
+  body.copy(out, 2);
+  return out;
+}
+
+export function encodeGroupLogRecord(r: GroupLogRecord): { key: Buffer; value: Buffer | null } {
+  if (r.type === 'offset') {
+    const key = withVersion(
+      OFFSET_COMMIT_KEY_VERSION,
+      encodeOffsetCommitKey({ group: r.groupId, topic: r.topic, partition: r.partition }, 0),
+    );
+    if (r.value === null) return { key, value: null };
+    const version =
+      r.value.expireTimestamp >= 0 ? OFFSET_COMMIT_VALUE_WITH_EXPIRY_VERSION : OFFSET_COMMIT_VALUE_VERSION;
+    const value = withVersion(
+      version,
+      encodeOffsetCommitValue(
+        {
+          offset: BigInt(r.value.offset),
+          leaderEpoch: r.value.leaderEpoch,
+          metadata: r.value.metadata,
+          commitTimestamp: BigInt(r.value.commitTimestamp),
+          expireTimestamp: BigInt(r.value.expireTimestamp),
+          topicId: Buffer.alloc(16),
+        },
+        version,
+      ),
+    );
+    return { key, value };
+  }
+  const key = withVersion(GROUP_METADATA_KEY_VERSION, encodeGroupMetadataKey({ group: r.groupId }, 0));
+  if (r.value === null) return { key, value: null };
+  return {
+    key,
+    value: withVersion(
+      GROUP_METADATA_VALUE_VERSION,
+      encodeGroupMetadataValue(r.value, GROUP_METADATA_VALUE_VERSION),
+    ),
+  };
+}
+
+/** Decodes one record of the log; null for record types the classic coordinator does not own. */
+export function decodeGroupLogRecord(key: Buffer, value: Buffer | null): GroupLogRecord | null {
+  if (key.length < 2) return null;
+  const keyVersion = key.readInt16BE(0);
+  if (keyVersion === 0 || keyVersion === 1) {
+    // Version 0 is the legacy offset key, with the same layout.
+    const k = decodeOffsetCommitKey(key, 0, 2);
+    if (value === null)
+      return { type: 'offset', groupId: k.group, topic: k.topic, partition: k.partition, value: null };
+    const v = decodeOffsetCommitValue(
+      value,
+      Math.min(value.readInt16BE(0), MAX_OFFSET_COMMIT_VALUE_VERSION),
+      2,
+    );
+    return {
+      type: 'offset',
+      groupId: k.group,
+      topic: k.topic,
+      partition: k.partition,
+      value: {
+        offset: Number(v.offset),
+        leaderEpoch: v.leaderEpoch,
+        metadata: v.metadata,
+        commitTimestamp: Number(v.commitTimestamp),
+        expireTimestamp: Number(v.expireTimestamp),
+      },
+    };
+  }
+  if (keyVersion === GROUP_METADATA_KEY_VERSION) {
+    const k = decodeGroupMetadataKey(key, 0, 2);
+    if (value === null) return { type: 'group', groupId: k.group, value: null };
+    const v = decodeGroupMetadataValue(
+      value,
+      Math.min(value.readInt16BE(0), MAX_GROUP_METADATA_VALUE_VERSION),
+      2,
+    );
+    return { type: 'group', groupId: k.group, value: v };
+  }
+  return null;
+}
+
+export interface GroupLogOptions {
+  readonly storage: StorageAdapter;
+  readonly topics: TopicRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Partitions to create the topic with; an existing topic keeps its own count. */
+  readonly partitions: number;
+}
+
+/** Appends group records to __consumer_offsets through the storage port and replays them on start. */
+export class GroupLog {
+  private topic: Topic | null = null;
+
+  constructor(private readonly options: GroupLogOptions) {}
+
+  /** Creates the topic (compacted) when missing. */
+  async open(): Promise<void> {
+    const { topics, partitions } = this.options;
+    this.topic =
+      topics.byName(CONSUMER_OFFSETS_TOPIC) ??
+      (await topics.create(CONSUMER_OFFSETS_TOPIC, partitions, { 'cleanup.policy': 'compact' })) ??
+      (await topics.ensure(CONSUMER_OFFSETS_TOPIC, partitions));
+  }
+
+  private get openTopic(): Topic {
+    if (this.topic === null) throw new Error('the group log is not open');
+    // A topic deleted by an admin is recreated on the next write, as Kafka's coordinator would
+    // fail its writes instead: failing commits forever is worse for a single broker.
+    return this.topic;
+  }
+
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.openTopic.partitionCount);
+  }
+
+  /** Appends the records of one group as one batch; resolves once storage has them. */
+  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let topic = this.openTopic;
+    if (this.options.topics.byName(CONSUMER_OFFSETS_TOPIC) !== topic) {
+      await this.open();
+      topic = this.openTopic;
+    }
+    const partition = partitionForGroup(groupId, topic.partitionCount);
+    const now = this.options.clock.now();
+    const batch = buildRecordBatch({
+      records: records.map((r) => {
+        const { key, value } = encodeGroupLogRecord(r);
+        return { key, value, timestamp: now };
+      }),
+    });
+    await this.options.storage.append(topic.id, partition, {
+      batch,
+      lastOffsetDelta: records.length - 1,
+      maxTimestamp: now,
+    });
+    topic.partitions[partition]?.notifyAppend();
+  }
+
+  /** Reads every partition from its start and hands each record, in log order, to `apply`. */
+  async replay(apply: (record: GroupLogRecord) => void): Promise<number> {
+    const topic = this.openTopic;
+    const { storage, logger } = this.options;
+    let count = 0;
+    for (let p = 0; p < topic.partitionCount; p++) {
+      let { logStartOffset: offset, highWatermark } = await storage.offsets(topic.id, p);
+      while (offset < highWatermark) {
+        const read = await storage.read(topic.id, p, { offset, maxBytes: 1 << 20, minOneBatch: true });
+        if (read.batches.length === 0) break;
+        for (const batch of read.batches) {
+          const scan = new RecordBatchScanner(batch);
+          while (scan.next()) {
+            const last = scan.lastOffsetNumber;
+            if (!scan.control) {
+              for (const rec of iterateRecords(batch, scan.position)) {
+                if (Number(rec.offset) < offset || rec.key === null) continue;
+                try {
+                  const decoded = decodeGroupLogRecord(rec.key, rec.value);
+                  if (decoded !== null) {
+                    apply(decoded);
+                    count++;
+                  }
+                } catch (e) {
+                  logger.warn(
+                    { err: e, partition: p, offset: Number(rec.offset) },
+                    'skipped an undecodable group record',
+                  );
+                }
+              }
+            }
+            offset = Math.max(offset, last + 1);
+          }
+        }
+        highWatermark = read.highWatermark;
+      }
+    }
+    return count;
+  }
+}
