@@ -4,8 +4,13 @@ import { readAt } from './fs-util.js';
 // Record batch v2 header fields the log reads (Kafka's layout; see @tributary/codec/records).
 export const LENGTH_AT = 8;
 export const MAGIC_AT = 16;
+export const CRC_AT = 17;
+export const ATTRIBUTES_AT = 21;
 export const LAST_OFFSET_DELTA_AT = 23;
+export const BASE_TIMESTAMP_AT = 27;
 export const MAX_TIMESTAMP_AT = 35;
+export const PRODUCER_ID_AT = 43;
+export const RECORD_COUNT_AT = 57;
 /** baseOffset and batchLength. */
 export const LOG_OVERHEAD = 12;
 /** The header up to and including recordCount. */

@@ -14,11 +14,19 @@ import {
   type StoredTopic,
   UnknownPartitionError,
 } from '@tributary/core/storage';
+import type { CompactionResult } from './compactor.js';
 import { fsyncDir, isErrno, unlinkIfExists, writeFileAtomic } from './fs-util.js';
 import { HotTailBudget } from './hot-tail.js';
 import { DirectoryLock } from './lock.js';
-import { type FileStorageOptions, type ResolvedOptions, resolveOptions, topicSetting } from './options.js';
-import { PARTITION_METADATA_FILE, PartitionLog, type SegmentSettings } from './partition-log.js';
+import {
+  type FileStorageOptions,
+  isCompacted,
+  type ResolvedOptions,
+  resolveOptions,
+  topicNumber,
+  topicSetting,
+} from './options.js';
+import { type LogSettings, PARTITION_METADATA_FILE, PartitionLog } from './partition-log.js';
 
 /** Written by a clean close, removed by open: its presence means no log needs verifying. */
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -33,7 +41,7 @@ interface TopicState {
   meta: StoredTopic;
   readonly id: string;
   partitions: PartitionLog[];
-  settings: SegmentSettings;
+  settings: LogSettings;
 }
 
 interface TopicFile {
@@ -59,6 +67,8 @@ export class FileStorage implements StorageAdapter {
   private lock: DirectoryLock | null = null;
   private metadataChain: Promise<unknown> = Promise.resolve();
   private flushTimer: { cancel(): void } | null = null;
+  private cleanerTimer: { cancel(): void } | null = null;
+  private cleanerRound: Promise<void> | null = null;
   private state: 'new' | 'open' | 'closed' = 'new';
 
   constructor(options: FileStorageOptions) {
@@ -132,6 +142,7 @@ export class FileStorage implements StorageAdapter {
     }
     this.state = 'open';
     this.scheduleFlush();
+    this.scheduleCleaner();
   }
 
   async close(): Promise<void> {
@@ -142,9 +153,12 @@ export class FileStorage implements StorageAdapter {
     this.state = 'closed';
     this.flushTimer?.cancel();
     this.flushTimer = null;
+    this.cleanerTimer?.cancel();
+    this.cleanerTimer = null;
     await this.metadata(async () => {
       const closing = [...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close()));
       const results = await Promise.allSettled(closing);
+      await this.cleanerRound;
       this.topics.clear();
       const failed = results.find((r) => r.status === 'rejected');
       if (failed === undefined) {
@@ -168,6 +182,53 @@ export class FileStorage implements StorageAdapter {
         },
       );
     });
+  }
+
+  private scheduleCleaner(): void {
+    if (!this.options.cleanerEnabled || this.state !== 'open') return;
+    this.cleanerTimer = this.options.clock.schedule(this.options.cleanerBackoffMs, () => {
+      this.cleanerRound = this.runCleaner().finally(() => {
+        this.cleanerRound = null;
+        this.scheduleCleaner();
+      });
+    });
+  }
+
+  /**
+   * One round of the log cleaner: a pass over every partition of every topic whose
+   * `cleanup.policy` includes `compact` and that is due one, one partition at a time. The cleaner
+   * timer runs this every `cleanerBackoffMs`; failures are logged, never thrown.
+   */
+  async runCleaner(): Promise<void> {
+    for (const t of [...this.topics.values()]) {
+      if (!t.settings.compact) continue;
+      for (let p = 0; p < t.partitions.length; p++) {
+        if (this.state !== 'open') return;
+        try {
+          await t.partitions[p]!.compact();
+        } catch (e) {
+          this.options.logger.error({ err: e, dir: t.partitions[p]!.dir }, 'log compaction failed');
+        }
+      }
+    }
+  }
+
+  /** Resolves once the cleaner round the timer started, if any, is over (for tests and tools). */
+  async cleanerIdle(): Promise<void> {
+    await this.cleanerRound;
+  }
+
+  /**
+   * Runs a cleaning pass over one partition now, whatever its topic's policy and dirty ratio (the
+   * other rules hold: closed segments only, min.compaction.lag.ms, open transactions). Resolves to
+   * what it did, or null when there was nothing to clean.
+   */
+  compact(topicId: string, partition: number): Promise<CompactionResult | null> {
+    try {
+      return this.log(topicId, partition).compact(true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** fdatasync's every partition with unflushed data (the interval flush; also for tests and tools). */
@@ -197,10 +258,23 @@ export class FileStorage implements StorageAdapter {
     };
   }
 
-  private settingsFor(configs: Readonly<Record<string, string>>): SegmentSettings {
+  private settingsFor(configs: Readonly<Record<string, string>>): LogSettings {
+    const o = this.options;
     return {
-      segmentBytes: topicSetting(configs, 'segment.bytes', this.options.segmentBytes),
-      segmentMs: topicSetting(configs, 'segment.ms', this.options.segmentMs),
+      segmentBytes: topicSetting(configs, 'segment.bytes', o.segmentBytes),
+      segmentMs: topicSetting(configs, 'segment.ms', o.segmentMs),
+      compact: isCompacted(configs),
+      deleteRetentionMs: topicNumber(configs, 'delete.retention.ms', o.deleteRetentionMs, 0),
+      minCleanableDirtyRatio: topicNumber(
+        configs,
+        'min.cleanable.dirty.ratio',
+        o.minCleanableDirtyRatio,
+        0,
+        1,
+        true,
+      ),
+      minCompactionLagMs: topicNumber(configs, 'min.compaction.lag.ms', o.minCompactionLagMs, 0),
+      maxCompactionLagMs: topicNumber(configs, 'max.compaction.lag.ms', o.maxCompactionLagMs, 1),
     };
   }
 

@@ -1,3 +1,5 @@
+import { type CompressionRegistry, defaultCompression } from '@tributary/codec/records';
+
 /**
  * The logging this adapter does: a subset of core's Logger port (pino's shape), so the broker's
  * logger is passed as it is. Declared here because an adapter depends only on the storage port.
@@ -39,6 +41,28 @@ export interface FileStorageOptions {
   hotTailBytes?: number;
   /** Bound on the hot tails of all partitions together. Default 256 MiB. */
   hotTailTotalBytes?: number;
+  /**
+   * Run the log cleaner for topics whose `cleanup.policy` includes `compact` (`log.cleaner.enable`).
+   * Default true. `compact()` works either way.
+   */
+  cleanerEnabled?: boolean;
+  /** Pause between two cleaner rounds over the compacted partitions (`log.cleaner.backoff.ms`). Default 15 s. */
+  cleanerBackoffMs?: number;
+  /**
+   * Keys one cleaning pass maps (the dedupe buffer): a pass stops adding segments once it has this
+   * many distinct keys, and the next pass goes on from there. Default 1,000,000.
+   */
+  cleanerMaxKeys?: number;
+  /** Default `delete.retention.ms`: how long tombstones outlive the pass that first cleaned them. Default 1 day. */
+  deleteRetentionMs?: number;
+  /** Default `min.cleanable.dirty.ratio`. Default 0.5. */
+  minCleanableDirtyRatio?: number;
+  /** Default `min.compaction.lag.ms`. Default 0. */
+  minCompactionLagMs?: number;
+  /** Default `max.compaction.lag.ms`. Default unbounded. */
+  maxCompactionLagMs?: number;
+  /** Codecs used to decompress and recompress batches the cleaner rewrites. Default: the built-in ones. */
+  compression?: CompressionRegistry;
   logger?: StorageLogger;
   clock?: StorageClock;
 }
@@ -52,6 +76,14 @@ export interface ResolvedOptions {
   readonly indexIntervalBytes: number;
   readonly hotTailBytes: number;
   readonly hotTailTotalBytes: number;
+  readonly cleanerEnabled: boolean;
+  readonly cleanerBackoffMs: number;
+  readonly cleanerMaxKeys: number;
+  readonly deleteRetentionMs: number;
+  readonly minCleanableDirtyRatio: number;
+  readonly minCompactionLagMs: number;
+  readonly maxCompactionLagMs: number;
+  readonly compression: CompressionRegistry;
   readonly logger: StorageLogger;
   readonly clock: StorageClock;
 }
@@ -61,6 +93,10 @@ export const DEFAULT_SEGMENT_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
 export const DEFAULT_HOT_TAIL_BYTES = 1024 * 1024;
 export const DEFAULT_HOT_TAIL_TOTAL_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_CLEANER_BACKOFF_MS = 15_000;
+export const DEFAULT_CLEANER_MAX_KEYS = 1_000_000;
+export const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
 /** Kafka's smallest `segment.bytes`. */
 export const MIN_SEGMENT_BYTES = 14;
 /** Segment files address positions with int32. */
@@ -127,9 +163,42 @@ export function resolveOptions(options: FileStorageOptions): ResolvedOptions {
       options.hotTailTotalBytes ?? DEFAULT_HOT_TAIL_TOTAL_BYTES,
       0,
     ),
+    cleanerEnabled: boolean('cleanerEnabled', options.cleanerEnabled ?? true),
+    cleanerBackoffMs: integer('cleanerBackoffMs', options.cleanerBackoffMs ?? DEFAULT_CLEANER_BACKOFF_MS, 1),
+    cleanerMaxKeys: integer('cleanerMaxKeys', options.cleanerMaxKeys ?? DEFAULT_CLEANER_MAX_KEYS, 1),
+    deleteRetentionMs: integer(
+      'deleteRetentionMs',
+      options.deleteRetentionMs ?? DEFAULT_DELETE_RETENTION_MS,
+      0,
+    ),
+    minCleanableDirtyRatio: ratio(
+      'minCleanableDirtyRatio',
+      options.minCleanableDirtyRatio ?? DEFAULT_MIN_CLEANABLE_DIRTY_RATIO,
+    ),
+    minCompactionLagMs: integer('minCompactionLagMs', options.minCompactionLagMs ?? 0, 0),
+    maxCompactionLagMs: integer(
+      'maxCompactionLagMs',
+      options.maxCompactionLagMs ?? Number.MAX_SAFE_INTEGER,
+      1,
+    ),
+    compression: options.compression ?? defaultCompression,
     logger: options.logger ?? silentLogger,
     clock: options.clock ?? systemClock,
   };
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw new TypeError(`FileStorage option ${name} must be a boolean, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function ratio(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new TypeError(
+      `FileStorage option ${name} must be a number in [0, 1], got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /**
@@ -141,10 +210,29 @@ export function topicSetting(
   key: 'segment.bytes' | 'segment.ms',
   fallback: number,
 ): number {
+  if (key === 'segment.bytes')
+    return topicNumber(configs, key, fallback, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
+  return topicNumber(configs, key, fallback, 1);
+}
+
+/** A numeric topic config override within [min, max] (an integer unless `fraction`), else `fallback`. */
+export function topicNumber(
+  configs: Readonly<Record<string, string>>,
+  key: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  fraction = false,
+): number {
   const raw = configs[key];
-  if (raw === undefined) return fallback;
+  if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n)) return fallback;
-  if (key === 'segment.bytes') return n < MIN_SEGMENT_BYTES || n > MAX_SEGMENT_BYTES ? fallback : n;
-  return n < 1 ? fallback : n;
+  if (!(fraction ? Number.isFinite(n) : Number.isSafeInteger(n))) return fallback;
+  return n < min || n > max ? fallback : n;
+}
+
+/** Whether a topic's `cleanup.policy` override asks for compaction (`compact` or `compact,delete`). */
+export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
+  const policy = configs['cleanup.policy'];
+  return (policy ?? '').split(',').some((p) => p.trim() === 'compact');
 }

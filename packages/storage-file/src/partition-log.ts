@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AppendInput,
@@ -11,11 +11,26 @@ import {
   type RetentionPolicy,
   writeBatchBaseOffset,
 } from '@tributary/core/storage';
-import { BATCH_HEADER_SIZE, MAX_TIMESTAMP_AT, readTimestamp } from './batch-scan.js';
-import { isErrno, readAt, writeFileAtomic } from './fs-util.js';
+import { BATCH_HEADER_SIZE, BatchScan, MAX_TIMESTAMP_AT, readTimestamp } from './batch-scan.js';
+import {
+  CLEANER_CHECKPOINT_FILE,
+  type CleanerCheckpoint,
+  CleaningStopped,
+  type CleanStats,
+  type CompactionResult,
+  type CompactionSettings,
+  cleanBatch,
+  completeSwap,
+  finishInterruptedCleaning,
+  formatCheckpoint,
+  OffsetMap,
+  parseCheckpoint,
+  swapFileName,
+} from './compactor.js';
+import { fsyncDir, isErrno, readAt, unlinkIfExists, writeFileAtomic } from './fs-util.js';
 import { HotTail, type HotTailBudget } from './hot-tail.js';
 import type { ResolvedOptions } from './options.js';
-import { LOG_SUFFIX, Segment } from './segment.js';
+import { type BatchMeta, LOG_SUFFIX, Segment } from './segment.js';
 
 /** Per-partition file holding the log start offset when DeleteRecords moved it inside a segment. */
 export const LOG_START_FILE = 'log-start-offset';
@@ -36,11 +51,24 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
-/** The segment settings in force for a topic (its overrides over the storage defaults). */
-export interface SegmentSettings {
-  segmentBytes: number;
-  segmentMs: number;
+/** The settings in force for a topic's logs (its overrides over the storage defaults). */
+export interface LogSettings extends CompactionSettings {
+  readonly segmentBytes: number;
+  readonly segmentMs: number;
 }
+
+/** A compacted segment and the segments it replaces, [group base, end). */
+interface CleanedGroup {
+  readonly group: Segment[];
+  readonly segment: Segment;
+  readonly end: number;
+  swapped: boolean;
+}
+
+/** Bytes of compacted batches gathered before one write to the `.cleaned` file. */
+const CLEAN_WRITE_BYTES = 1024 * 1024;
+/** Read size of the cleaner's scans. */
+const CLEAN_READ_BYTES = 1024 * 1024;
 
 /**
  * One partition's log: its segments, the offsets, the write pipeline and the hot tail.
@@ -65,11 +93,15 @@ export class PartitionLog {
   private unflushedBytes = 0;
   private closed: Error | null = null;
   private readonly hotTail: HotTail;
+  private cleaner: CleanerCheckpoint = { firstDirtyOffset: 0, deleteHorizon: -1 };
+  /** The cleaning pass in progress, if any. */
+  private cleaning: Promise<CompactionResult | null> | null = null;
+  private cleanerStopped = false;
 
   constructor(
     readonly dir: string,
     private readonly options: ResolvedOptions,
-    private readonly settings: () => SegmentSettings,
+    private readonly settings: () => LogSettings,
     budget: HotTailBudget,
   ) {
     this.hotTail = new HotTail(options.hotTailBytes, budget);
@@ -95,6 +127,7 @@ export class PartitionLog {
    * makes every later segment unreachable: they are deleted, as the log must stay contiguous.
    */
   async load(verify: boolean): Promise<void> {
+    await finishInterruptedCleaning(this.dir, this.options.logger);
     const names = await readdir(this.dir);
     const bases = names
       .filter((n) => n.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(n))
@@ -139,6 +172,14 @@ export class PartitionLog {
         await this.restartAt(checkpoint);
       }
       this.logStartOffset = Math.max(this.logStartOffset, checkpoint);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+    }
+    try {
+      const path = join(this.dir, CLEANER_CHECKPOINT_FILE);
+      const parsed = parseCheckpoint(await readFile(path, 'utf8'));
+      if (parsed === null) logger.warn({ file: path }, 'ignoring a corrupt cleaner checkpoint');
+      else this.cleaner = parsed;
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
     }
@@ -346,9 +387,19 @@ export class PartitionLog {
     const batches: Buffer[] = [];
     let bytes = 0;
     let at = offset;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length && at < highWatermark; i++) {
-      const seg = this.segments[i]!;
-      if (seg.committedBytes === 0 || !seg.acquire()) break;
+    // Compaction and retention replace the segment list while a read waits on the file: the
+    // read walks the list it started with, and looks again when a segment it reaches has left.
+    let segments = this.segments;
+    let retries = 0;
+    for (let i = this.segmentIndexFor(segments, at); i < segments.length && at < highWatermark; i++) {
+      const seg = segments[i]!;
+      if (seg.committedBytes === 0) continue;
+      if (!seg.acquire()) {
+        if (segments === this.segments || retries++ > 8) break;
+        segments = this.segments;
+        i = this.segmentIndexFor(segments, at) - 1;
+        continue;
+      }
       let r: Awaited<ReturnType<Segment['read']>>;
       try {
         r = await seg.read(
@@ -363,18 +414,19 @@ export class PartitionLog {
       for (const b of r.batches) batches.push(b);
       bytes += r.bytes;
       if (r.full) break;
-      at = seg.endOffset;
+      // A compacted segment may end before the next one starts.
+      at = Math.max(at, segments[i + 1]?.baseOffset ?? seg.endOffset);
     }
     return { batches, logStartOffset, highWatermark };
   }
 
   /** The last segment whose base offset is at or below `offset`. */
-  private segmentIndexFor(offset: number): number {
+  private segmentIndexFor(segments: Segment[], offset: number): number {
     let lo = 0;
-    let hi = this.segments.length;
+    let hi = segments.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) lo = mid + 1;
+      if (segments[mid]!.baseOffset <= offset) lo = mid + 1;
       else hi = mid;
     }
     return Math.max(0, lo - 1);
@@ -444,21 +496,19 @@ export class PartitionLog {
         this.segments[settled]!.assignedBytes === this.segments[settled]!.committedBytes
       )
         settled++;
-      const deletable = (s: Segment): boolean => s.committedBytes > 0;
+      // An empty segment is deletable unless it is the active one (compaction can empty a segment).
+      const last = this.segments.length - 1;
+      const deletable = (i: number): boolean => this.segments[i]!.committedBytes > 0 || i < last;
       let n = 0;
       if (policy.retentionMs >= 0) {
         const cutoff = policy.now - policy.retentionMs;
-        while (n < settled && deletable(this.segments[n]!) && this.segments[n]!.maxTimestamp < cutoff) n++;
+        while (n < settled && deletable(n) && this.segments[n]!.maxTimestamp < cutoff) n++;
       }
       if (policy.retentionBytes >= 0) {
         let size = 0;
         for (let i = n; i < this.segments.length; i++) size += this.segments[i]!.assignedBytes;
         let excess = size - policy.retentionBytes;
-        while (
-          n < settled &&
-          deletable(this.segments[n]!) &&
-          excess - this.segments[n]!.committedBytes >= 0
-        ) {
+        while (n < settled && deletable(n) && excess - this.segments[n]!.committedBytes >= 0) {
           excess -= this.segments[n]!.committedBytes;
           n++;
         }
@@ -483,6 +533,257 @@ export class PartitionLog {
     for (const s of dead) await s.remove();
   }
 
+  // ---- compaction ----
+
+  /**
+   * Runs a cleaning pass when the log is due one (or always, with `force`): see docs/storage-file.md
+   * for the rules. Resolves to what the pass did, or null when it had nothing to do. A pass in
+   * progress is joined rather than doubled.
+   */
+  compact(force = false): Promise<CompactionResult | null> {
+    if (this.closed !== null || this.cleanerStopped) return Promise.resolve(null);
+    if (this.cleaning === null) {
+      this.cleaning = this.clean(force).finally(() => {
+        this.cleaning = null;
+      });
+    }
+    return this.cleaning;
+  }
+
+  /** Stops a pass in progress (its temporary files are removed) and keeps new ones from starting. */
+  private async stopCleaner(): Promise<void> {
+    this.cleanerStopped = true;
+    await this.cleaning?.catch(() => {});
+  }
+
+  private checkStopped(): void {
+    if (this.cleanerStopped) throw new CleaningStopped();
+  }
+
+  private async clean(force: boolean): Promise<CompactionResult | null> {
+    const settings = this.settings();
+    const now = this.options.clock.now();
+    const segments = this.segments.slice();
+    // Never the active segment, nor the last one holding data (its last batch carries the log end
+    // across a restart), nor one with queued appends; with min.compaction.lag.ms, nothing from the
+    // first segment holding a record younger than the lag.
+    let limit = segments.length - 1;
+    while (limit > 0 && segments[limit]!.assignedBytes === 0) limit--;
+    let end = 0;
+    while (
+      end < limit &&
+      segments[end]!.isOpen &&
+      segments[end]!.assignedBytes === segments[end]!.committedBytes &&
+      (settings.minCompactionLagMs <= 0 || segments[end]!.maxTimestamp <= now - settings.minCompactionLagMs)
+    )
+      end++;
+    if (end === 0) return null;
+    const firstDirty = Math.max(this.cleaner.firstDirtyOffset, this.logStartOffset, segments[0]!.baseOffset);
+    // The first segment with offsets at or after the first dirty offset.
+    let dirty = 0;
+    while (dirty < end && segments[dirty + 1]!.baseOffset <= firstDirty) dirty++;
+    let cleanBytes = 0;
+    let dirtyBytes = 0;
+    for (let i = 0; i < end; i++) {
+      if (i < dirty) cleanBytes += segments[i]!.committedBytes;
+      else dirtyBytes += segments[i]!.committedBytes;
+    }
+    const ratio = dirtyBytes === 0 ? 0 : dirtyBytes / (cleanBytes + dirtyBytes);
+    const tombstonesDue = this.cleaner.deleteHorizon >= 0 && now >= this.cleaner.deleteHorizon;
+    const overdue =
+      dirty < end &&
+      segments[dirty]!.maxTimestamp >= 0 &&
+      segments[dirty]!.maxTimestamp < now - settings.maxCompactionLagMs;
+    if (!force && !tombstonesDue && !overdue && !(dirtyBytes > 0 && ratio >= settings.minCleanableDirtyRatio))
+      return null;
+
+    // Map the dirty section, segment by segment, up to cleanerMaxKeys keys and never past the
+    // start of a transaction that has no marker yet (its outcome decides which records count).
+    let map = new OffsetMap();
+    let mapped = end;
+    for (;;) {
+      map = new OffsetMap();
+      let i = dirty;
+      for (; i < mapped; i++) {
+        if (i > dirty && map.size >= this.options.cleanerMaxKeys) break;
+        await this.scanSegment(segments[i]!, (b) =>
+          map.add(b.buf, b.at, b.baseOffset, firstDirty, this.options.compression),
+        );
+      }
+      mapped = i;
+      const unstable = map.firstUnstableOffset();
+      if (unstable === Number.POSITIVE_INFINITY) break;
+      let j = dirty;
+      while (j < mapped && segments[j + 1]!.baseOffset <= unstable) j++;
+      mapped = j;
+      if (mapped <= dirty) {
+        map = new OffsetMap();
+        mapped = dirty;
+        break;
+      }
+    }
+    const cleanedUpTo = mapped > dirty ? segments[mapped]!.baseOffset : firstDirty;
+    // Nothing new to deduplicate and no tombstone to drop: a rewrite would change nothing.
+    if (mapped === dirty && !tombstonesDue && !force) return null;
+    if (mapped === 0) return null;
+
+    // Groups of consecutive segments whose total size stays within segment.bytes and whose
+    // offsets fit the index's relative offsets become one segment each.
+    const groups: Segment[][] = [];
+    let group: Segment[] = [];
+    let groupBytes = 0;
+    for (let i = 0; i < mapped; i++) {
+      const s = segments[i]!;
+      const next = segments[i + 1]!.baseOffset;
+      if (
+        group.length > 0 &&
+        (groupBytes + s.committedBytes > settings.segmentBytes || next - 1 - group[0]!.baseOffset > INT32_MAX)
+      ) {
+        groups.push(group);
+        group = [];
+        groupBytes = 0;
+      }
+      group.push(s);
+      groupBytes += s.committedBytes;
+    }
+    groups.push(group);
+
+    const stats: CleanStats = { recordsBefore: 0, recordsAfter: 0, deleteHorizon: -1 };
+    const ctx = {
+      map,
+      now,
+      deleteRetentionMs: settings.deleteRetentionMs,
+      compression: this.options.compression,
+      stats,
+    };
+    const cleaned: CleanedGroup[] = [];
+    try {
+      for (const g of groups) {
+        const segment = await Segment.createCleaned(
+          this.dir,
+          g[0]!.baseOffset,
+          this.options.indexIntervalBytes,
+        );
+        const groupEnd = segments[segments.indexOf(g[g.length - 1]!) + 1]!.baseOffset;
+        cleaned.push({ group: g, segment, end: groupEnd, swapped: false });
+        let buffers: Buffer[] = [];
+        let metas: BatchMeta[] = [];
+        let pending = 0;
+        for (const s of g) {
+          await this.scanSegment(s, async (b) => {
+            const out = cleanBatch(b.buf, b.at, b.size, b.baseOffset, ctx);
+            if (out === null) return;
+            buffers.push(out);
+            metas.push({
+              baseOffset: b.baseOffset,
+              lastOffset: b.lastOffset,
+              maxTimestamp: readTimestamp(out, MAX_TIMESTAMP_AT),
+              size: out.length,
+            });
+            pending += out.length;
+            if (pending >= CLEAN_WRITE_BYTES) {
+              await segment.appendBatches(buffers, metas);
+              buffers = [];
+              metas = [];
+              pending = 0;
+            }
+          });
+        }
+        if (buffers.length > 0) await segment.appendBatches(buffers, metas);
+        await segment.flush();
+      }
+      await fsyncDir(this.dir);
+      this.checkStopped();
+      // Only the swap waits for appends in flight and keeps others out.
+      await this.exclusive(() => this.swapIn(cleaned));
+    } catch (e) {
+      for (const c of cleaned) {
+        if (c.swapped) continue;
+        await c.segment.close().catch(() => {});
+        await unlinkIfExists(c.segment.cleanedPath()).catch(() => {});
+      }
+      if (e instanceof CleaningStopped) return null;
+      throw e;
+    }
+    this.cleaner = {
+      firstDirtyOffset: Math.max(this.cleaner.firstDirtyOffset, cleanedUpTo),
+      deleteHorizon: stats.deleteHorizon,
+    };
+    await writeFileAtomic(join(this.dir, CLEANER_CHECKPOINT_FILE), formatCheckpoint(this.cleaner));
+    let bytesBefore = 0;
+    let bytesAfter = 0;
+    for (const c of cleaned) {
+      for (const s of c.group) bytesBefore += s.committedBytes;
+      bytesAfter += c.segment.committedBytes;
+    }
+    const result: CompactionResult = {
+      segmentsBefore: mapped,
+      segmentsAfter: cleaned.length,
+      bytesBefore,
+      bytesAfter,
+      recordsBefore: stats.recordsBefore,
+      recordsAfter: stats.recordsAfter,
+      cleanedUpTo,
+      keys: map.size,
+    };
+    this.options.logger.info({ dir: this.dir, ...result }, 'compacted log segments');
+    return result;
+  }
+
+  /** Walks every batch of a segment the cleaner reads, holding it open meanwhile. */
+  private async scanSegment(
+    seg: Segment,
+    fn: (b: {
+      buf: Buffer;
+      at: number;
+      size: number;
+      baseOffset: number;
+      lastOffset: number;
+    }) => void | Promise<void>,
+  ): Promise<void> {
+    if (!seg.acquire()) throw new CleaningStopped();
+    try {
+      const scan = new BatchScan(seg.handle!, 0, seg.committedBytes, CLEAN_READ_BYTES);
+      for await (const b of scan) {
+        this.checkStopped();
+        await fn(b);
+      }
+      if (scan.problem !== null) throw new Error(`cannot compact ${seg.path(LOG_SUFFIX)}: ${scan.problem}`);
+    } finally {
+      seg.release();
+    }
+  }
+
+  /**
+   * Puts compacted segments in place of the groups they were made from. Per group: the `.cleaned`
+   * file is renamed to a `.swap` file naming the offsets it replaces (the commit point), the old
+   * files go and the swap file takes the first segment's name. A group whose segments retention
+   * or DeleteRecords removed meanwhile is dropped.
+   */
+  private async swapIn(cleaned: CleanedGroup[]): Promise<void> {
+    for (const c of cleaned) {
+      const at = this.segments.indexOf(c.group[0]!);
+      const intact = at >= 0 && c.group.every((s, j) => this.segments[at + j] === s);
+      if (!intact) {
+        await c.segment.close();
+        await unlinkIfExists(c.segment.cleanedPath());
+        continue;
+      }
+      const base = c.segment.baseOffset;
+      await rename(c.segment.cleanedPath(), join(this.dir, swapFileName(base, c.end)));
+      await fsyncDir(this.dir);
+      await completeSwap(this.dir, base, c.end);
+      // A new list, not an edit: reads in progress keep walking the one they started with.
+      this.segments = [...this.segments.slice(0, at), c.segment, ...this.segments.slice(at + c.group.length)];
+      c.swapped = true;
+      for (const s of c.group) await s.retire();
+      await c.segment.writeIndexes();
+    }
+    // Cached batches of the compacted range are the old versions.
+    const last = cleaned[cleaned.length - 1];
+    if (last !== undefined) this.hotTail.dropBefore(last.end);
+  }
+
   sizeInBytes(): number {
     let size = 0;
     for (const s of this.segments) size += s.committedBytes;
@@ -490,7 +791,8 @@ export class PartitionLog {
   }
 
   /** Waits for queued appends, then flushes and seals the active segment and closes the files. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.stopCleaner();
     return this.exclusive(async () => {
       this.closed ??= new Error(`partition ${this.dir} is closed`);
       for (const s of this.segments) {
@@ -502,7 +804,8 @@ export class PartitionLog {
   }
 
   /** Closes without sealing (the files are about to be deleted). */
-  discard(): Promise<void> {
+  async discard(): Promise<void> {
+    await this.stopCleaner();
     return this.exclusive(async () => {
       this.closed ??= new Error(`partition ${this.dir} was deleted`);
       for (const s of this.segments) await s.close();

@@ -17,6 +17,10 @@ import type { StorageLogger } from './options.js';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** A compacted segment being written, not yet part of the log (removed by the next open). */
+export const CLEANED_SUFFIX = '.cleaned';
+/** A compacted segment committed to replace the segments it names (completed by the next open). */
+export const SWAP_SUFFIX = '.swap';
 
 /** Offset index entry: last offset of the batch relative to the segment's base (int32), batch position (int32). */
 const OFFSET_ENTRY = 8;
@@ -88,6 +92,30 @@ export class Segment {
 
   path(suffix: string): string {
     return join(this.dir, segmentFileName(this.baseOffset, suffix));
+  }
+
+  /** Where a compacted copy of the log is written before it replaces the segments it covers. */
+  cleanedPath(): string {
+    return this.path(LOG_SUFFIX) + CLEANED_SUFFIX;
+  }
+
+  /** Opens a new, empty `.cleaned` file for a compacted segment starting at `baseOffset`. */
+  static async createCleaned(dir: string, baseOffset: number, indexIntervalBytes: number): Promise<Segment> {
+    const seg = new Segment(dir, baseOffset, indexIntervalBytes);
+    seg.handle = await open(seg.cleanedPath(), 'w+');
+    return seg;
+  }
+
+  /** Appends whole batches at the end of the file and indexes them (used to write compacted segments). */
+  async appendBatches(buffers: Buffer[], metas: BatchMeta[]): Promise<void> {
+    let position = this.committedBytes;
+    await writeAllAt(this.handle!, buffers, position);
+    this.unflushed = true;
+    for (const m of metas) {
+      this.addBatch(position, m);
+      position += m.size;
+    }
+    this.assignedBytes = this.committedBytes;
   }
 
   get isOpen(): boolean {
@@ -188,9 +216,10 @@ export class Segment {
         problem = `batch at position ${b.position} has no records`;
         break;
       }
+      // Offsets only grow; a compacted segment has gaps between its batches.
       const expected = this.lastBatchPosition < 0 ? this.baseOffset : this.endOffset;
-      if (this.lastBatchPosition < 0 ? b.baseOffset < expected : b.baseOffset !== expected) {
-        problem = `batch at position ${b.position} has base offset ${b.baseOffset}, expected ${expected}`;
+      if (b.baseOffset < expected) {
+        problem = `batch at position ${b.position} has base offset ${b.baseOffset}, expected at least ${expected}`;
         break;
       }
       this.addBatch(b.position, b);
@@ -424,6 +453,15 @@ export class Segment {
       unlinkIfExists(this.path(INDEX_SUFFIX)),
       unlinkIfExists(this.path(TIME_INDEX_SUFFIX)),
     ]);
+    if (this.refs === 0) await this.closeHandle();
+  }
+
+  /**
+   * Leaves the log (its files were replaced or renamed by compaction): the open file stays readable
+   * until the last reader releases it.
+   */
+  async retire(): Promise<void> {
+    this.removed = true;
     if (this.refs === 0) await this.closeHandle();
   }
 
