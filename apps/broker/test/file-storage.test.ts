@@ -70,7 +70,9 @@ describe('tributary with file storage', () => {
     writeFileSync(file, 'not a directory');
     const p = startTributary(flags(join(file, 'data')));
     expect((await p.exited).code).toBe(1);
-    expect(p.stderr).toMatch(new RegExp(`^tributary: [^\\n]*${file}/data[^\\n]*not a directory[^\\n]*\\n$`, 'i'));
+    expect(p.stderr).toMatch(
+      new RegExp(`^tributary: [^\\n]*${file}/data[^\\n]*not a directory[^\\n]*\\n$`, 'i'),
+    );
   });
 
   it('refuses a data directory of another cluster', async () => {

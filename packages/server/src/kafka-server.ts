@@ -119,6 +119,11 @@ export class KafkaServer {
     if (server === undefined) return;
     // Resolves once the listener is closed and every connection has ended.
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    try {
+      this.dispatcher.beginShutdown?.();
+    } catch (e) {
+      this.logger.error({ err: e }, 'dispatcher failed to begin shutdown');
+    }
     for (const socket of this.held) socket.destroy();
     this.held = [];
     const connections = [...this.open];

@@ -23,6 +23,12 @@ export const SERVED_APIS: readonly ServedApi[] = [
 export class FakeDispatcher implements RequestDispatcher {
   /** Every dispatch call, in the order the server made them. */
   readonly calls: { ctx: RequestContext; request: unknown }[] = [];
+  /** Set by a test to observe the server beginning its shutdown. */
+  onBeginShutdown: (() => void) | undefined;
+
+  beginShutdown(): void {
+    this.onBeginShutdown?.();
+  }
   readonly unsupportedCalls: RequestContext[] = [];
   /** Overrides the default handler per API key. */
   readonly handlers = new Map<number, Handler>();

@@ -57,6 +57,27 @@ describe('graceful close', () => {
     await server.close();
   });
 
+  it('tells the dispatcher shutdown began before draining, so parked requests can be answered', async () => {
+    const { server, dispatcher, connect } = await startServer();
+    const parked = deferred();
+    dispatcher.handlers.set(ApiKey.Metadata, async () => {
+      await parked.promise;
+      return createMetadataResponse({ clusterId: 'released-by-shutdown' });
+    });
+    let shutdownCalls = 0;
+    dispatcher.onBeginShutdown = () => {
+      shutdownCalls++;
+      parked.resolve();
+    };
+    const client = await connect();
+    client.send(metadata(5));
+    await eventually(() => dispatcher.calls.length === 1);
+    await server.close({ drainTimeoutMs: 60_000 });
+    expect(shutdownCalls).toBe(1);
+    const response = await client.nextResponse<{ clusterId: string }>(ApiKey.Metadata, 12);
+    expect(response.body.clusterId).toBe('released-by-shutdown');
+  });
+
   it('closes idle connections at once', async () => {
     const { server, connect } = await startServer();
     const idle = await connect();

@@ -1,5 +1,5 @@
-// Reads a partition back through the codec, for interop tests whose client cannot consume
-// without a consumer group (the group coordinator arrives with consumer groups).
+// Reads a partition back through the codec, without a consumer group, so interop tests can see
+// exactly what was stored: each record with the compression of the batch that carried it.
 import { ApiKey, createFetchRequest, type FetchRequest, type FetchResponse } from '@tributary/codec';
 import { iterateRecordBatches } from '@tributary/codec/records';
 import type { WireClient } from './wire.js';

@@ -189,6 +189,41 @@ export const SETTINGS = {
     { kafka: 'log.message.timestamp.type' },
   ),
 
+  // --- Consumer groups.
+  'group-initial-rebalance-delay-ms': setting(
+    'integer',
+    ms.default(3000),
+    'How long a new group waits for more members before its first generation.',
+    { kafka: 'group.initial.rebalance.delay.ms' },
+  ),
+  'group-min-session-timeout-ms': setting(
+    'integer',
+    ms.default(6000),
+    'Shortest session timeout a member may ask for.',
+    { kafka: 'group.min.session.timeout.ms' },
+  ),
+  'group-max-session-timeout-ms': setting(
+    'integer',
+    ms.default(1_800_000),
+    'Longest session timeout a member may ask for.',
+    { kafka: 'group.max.session.timeout.ms' },
+  ),
+  'group-max-size': setting('integer', positive.default(2_147_483_647), 'Members a classic group may hold.', {
+    kafka: 'group.max.size',
+  }),
+  'offsets-retention-minutes': setting(
+    'integer',
+    positive.default(10_080),
+    'How long committed offsets outlive an empty group (or their commit, for consumers without a group).',
+    { kafka: 'offsets.retention.minutes' },
+  ),
+  'offsets-topic-num-partitions': setting(
+    'integer',
+    int(1, 10_000).default(50),
+    'Partitions of the internal __consumer_offsets topic; fixed once the topic exists.',
+    { kafka: 'offsets.topic.num.partitions' },
+  ),
+
   // --- Logging.
   'log-level': setting(
     'enum',

@@ -229,10 +229,22 @@ export class Broker implements RequestDispatcher {
     }
   }
 
+  /**
+   * The server stopped accepting and is about to drain: the group coordinator resigns now, so
+   * JoinGroup and SyncGroup requests parked for a rebalance are answered NOT_COORDINATOR at once
+   * instead of holding the drain for up to a rebalance timeout.
+   */
+  beginShutdown(): void {
+    this.groupsClosing ??= this.groups.close();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.retentionTimer?.cancel();
     this.retentionTimer = null;
-    await this.groups.close();
+    this.groupsClosing ??= this.groups.close();
+    await this.groupsClosing;
   }
+
+  private groupsClosing: Promise<void> | null = null;
 }

@@ -38,4 +38,10 @@ export interface RequestDispatcher {
    * the server encodes the result at `responseVersion`).
    */
   unsupported(ctx: RequestContext): { body: unknown; responseVersion: number };
+  /**
+   * Optional: called once when the server stops accepting, before it drains. Requests parked for
+   * a long wait that shutdown makes pointless (a JoinGroup waiting for a rebalance) should be
+   * answered now, so the drain does not wait for them.
+   */
+  beginShutdown?(): void;
 }

@@ -33,6 +33,9 @@ export async function startBrokerProcess(flags: readonly string[] = []): Promise
       '0',
       '--admin-port',
       '-1',
+      // As in startTestBroker: groups form at once instead of waiting for more members.
+      '--group-initial-rebalance-delay-ms',
+      '0',
       ...flags,
     ],
     { cwd: BROKER_APP, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -16,9 +16,9 @@ import { type ConsumedRecord, readPartition } from '../consume.js';
 import { WireClient } from '../wire.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
-// @platformatic/kafka's Consumer always joins a consumer group (FindCoordinator, JoinGroup,
-// SyncGroup, ...), which the broker does not serve yet: records are read back through the
-// codec's own Fetch instead. Once groups are served, a Consumer reads them here as well.
+// Records are read back through the codec's own Fetch, which also shows how they were stored
+// (codec, batch layout). @platformatic/kafka's Consumer, which always joins a group, is exercised
+// in groups-platformatic.test.ts.
 
 let broker: BrokerProcess;
 let admin: Admin;
