@@ -61,10 +61,14 @@ class MemoryLog {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Whether keeping `b` keeps at most twice its size alive. */
+const owns = (b: Buffer): boolean => b.length * 2 >= b.buffer.byteLength;
+
 /**
  * Storage that lives in the process: the broker's `--memory` mode and the default for tests.
- * Batches are copied once on append (so a stored batch never pins a network buffer) and served
- * as they are.
+ * A batch that fills most of the buffer it is a slice of (a large request frame) is kept as it
+ * is; a small one is copied, so that it never pins a network buffer many times its size. Stored
+ * batches are served as they are.
  */
 export class MemoryStorage implements StorageAdapter {
   private readonly topics = new Map<string, StoredTopic>();
@@ -124,7 +128,7 @@ export class MemoryStorage implements StorageAdapter {
   async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
     const log = this.log(topicId, partition);
     const baseOffset = log.nextOffset;
-    const batch = Buffer.from(input.batch);
+    const batch = owns(input.batch) ? input.batch : Buffer.from(input.batch);
     writeBatchBaseOffset(batch, baseOffset);
     log.batches.push(batch);
     log.baseOffsets.push(baseOffset);

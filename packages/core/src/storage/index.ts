@@ -25,7 +25,9 @@ export interface PartitionOffsets {
 export interface AppendInput {
   /**
    * The producer's batch bytes. The adapter writes the assigned base offset into them in place
-   * (outside the CRC) and stores them; it never re-encodes them.
+   * (outside the CRC) and stores them; it never re-encodes them. The adapter may keep this Buffer
+   * (a slice of the request frame, which nothing writes to after the append) or copy it, e.g. so a
+   * small batch does not pin a larger network buffer.
    */
   readonly batch: Buffer;
   readonly lastOffsetDelta: number;
