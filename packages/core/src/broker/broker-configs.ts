@@ -80,6 +80,55 @@ const OWN_SETTINGS: readonly BrokerConfigDef[] = [
     (c) => c.logMessageTimestampType,
     "Whether record timestamps are the producer's (CreateTime) or the broker's (LogAppendTime).",
   ),
+  // The group coordinator's settings, with the types Kafka declares for them.
+  setting(
+    'group.initial.rebalance.delay.ms',
+    ConfigType.INT,
+    (c) => String(c.groupInitialRebalanceDelayMs),
+    "How long a new group waits for more members before its first generation, once more for each member that arrives meanwhile, up to the group's rebalance timeout.",
+  ),
+  setting(
+    'group.min.session.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.groupMinSessionTimeoutMs),
+    'The shortest session timeout a group member may ask for.',
+  ),
+  setting(
+    'group.max.session.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.groupMaxSessionTimeoutMs),
+    'The longest session timeout a group member may ask for.',
+  ),
+  setting(
+    'group.max.size',
+    ConfigType.INT,
+    (c) => String(c.groupMaxSize),
+    'The most members a classic group may hold.',
+  ),
+  setting(
+    'offsets.retention.minutes',
+    ConfigType.INT,
+    (c) => String(c.offsetsRetentionMinutes),
+    'How long committed offsets are kept after their group becomes empty (after each commit, for consumers without a group).',
+  ),
+  setting(
+    'offsets.retention.check.interval.ms',
+    ConfigType.LONG,
+    (c) => String(c.offsetsRetentionCheckIntervalMs),
+    'How often expired offsets are looked for.',
+  ),
+  setting(
+    'offsets.topic.num.partitions',
+    ConfigType.INT,
+    (c) => String(c.offsetsTopicNumPartitions),
+    'Partitions of __consumer_offsets; fixed once the topic exists.',
+  ),
+  setting(
+    'offset.metadata.max.bytes',
+    ConfigType.INT,
+    (c) => String(c.offsetMetadataMaxBytes),
+    'The longest metadata string an offset commit may carry.',
+  ),
 ];
 
 /**

@@ -13,6 +13,7 @@ import {
   validateRecordBatch,
 } from '@tributary/codec/records';
 import { UnknownPartitionError } from '../../storage/index.js';
+import { refuseKeylessRecords } from '../compacted-topic.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 import type { Topic } from '../topics.js';
@@ -125,6 +126,8 @@ function appendPartition(
       ErrorCode.MESSAGE_TOO_LARGE,
       `The batch of ${size} bytes exceeds max.message.bytes ${maxBytes}`,
     );
+  const keyCheck = refuseKeylessRecords(s, topic, partition, records, result);
+  if (result.errorCode !== ErrorCode.NONE) return keyCheck;
 
   let logAppendTime = -1;
   if (s.topics.configValue(topic, 'message.timestamp.type') === 'LogAppendTime') {
