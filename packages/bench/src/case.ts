@@ -15,6 +15,12 @@ export interface Implementation {
   decodeVia: Via;
   /** Produces the message body's wire bytes as one Buffer. */
   encode: () => Buffer | Promise<Buffer>;
+  /**
+   * Produces the whole frame (size prefix, header, body) as the library hands it to the socket: one
+   * Buffer, or chunks for `socket.writev`. Only for cases that move bulk data.
+   */
+  encodeFrame?: () => Buffer | Buffer[];
+  frameVia?: Via;
   /** Decodes the body's wire bytes at `version` into the library's object model. */
   decode: () => unknown;
   /** The decoded object's content in the case's library-neutral shape, for verification. */
@@ -31,7 +37,17 @@ export interface Case {
   /** Decodes bytes with Tributary at `version` into the neutral shape: the judge of every encoder. */
   judge: (bytes: Buffer, version: number) => unknown;
   implementations: Implementation[];
+  /** For cases measured as frames too: each version's frame as Tributary writes it in one buffer. */
+  frame?: {
+    wire: ReadonlyMap<number, Buffer>;
+    /** Checks a frame's size prefix and header and judges its body. */
+    judge: (frame: Buffer, version: number) => unknown;
+  };
 }
+
+/** The correlation id and client id every library's frames carry. */
+export const CORRELATION_ID = 42;
+export const CLIENT_ID = 'bench-client';
 
 /** int64 fields compared across libraries that model them as bigint, string or Long. */
 export const i64 = (v: bigint | string | number): string => String(v);

@@ -1,27 +1,23 @@
 // Rows beside the main table. Context, not for comparison: the clients' shipped Produce encoders
 // build record batches from messages and their shipped Fetch decoders parse every record; the
-// codec keeps records as opaque bytes, so Tributary has no figure there. What-if: Tributary's
-// generated writers with a splicing Writer (what-if/splicing-writer.ts), a prototype of vectored
-// output.
+// codec keeps records as opaque bytes, so Tributary has no figure there.
 import { deepStrictEqual, strictEqual } from 'node:assert';
-import { decodeProduceRequest, encodeFetchResponse, encodeProduceRequest } from '@tributary/codec';
+import { decodeProduceRequest, encodeFetchResponse } from '@tributary/codec';
 import {
   BASE_TIMESTAMP,
   fetchResponse,
   PARTITIONS,
   partitionMessages,
-  produceRequest,
   RECORDS_PER_BATCH,
   TOPIC,
 } from './fixtures.js';
 import type { Subject } from './harness.js';
 import { fetchV11Response, produceV7Request } from './libs/kafkajs.js';
 import { fetchV12, produceV7, Reader } from './libs/platformatic.js';
-import { encodeFetchResponseChunks, encodeProduceRequestChunks } from './what-if/splicing-writer.js';
 
 export interface ContextGroup {
-  /** `context`: the clients' record-level functions; `what-if`: a prototype of a codec change. */
-  section: 'context' | 'what-if';
+  /** `context`: the clients' record-level functions. */
+  section: 'context';
   title: string;
   bytes: number;
   subjects: Subject[];
@@ -88,13 +84,6 @@ export async function contextGroups(batches: readonly Buffer[]): Promise<Context
   );
   strictEqual(expectedValues.flat().length, PARTITIONS * RECORDS_PER_BATCH);
 
-  // The what-if: Tributary's generated writers with a splicing Writer, records referenced not copied.
-  const produce = produceRequest(batches);
-  const tributaryProduceChunks = () => encodeProduceRequestChunks(produce, 7);
-  const tributaryFetchChunks = () => encodeFetchResponseChunks(message, 12);
-  deepStrictEqual(Buffer.concat(tributaryProduceChunks()), encodeProduceRequest(produce, 7));
-  deepStrictEqual(Buffer.concat(tributaryFetchChunks()), v12);
-
   return [
     {
       section: 'context',
@@ -113,18 +102,6 @@ export async function contextGroups(batches: readonly Buffer[]): Promise<Context
         { label: 'KafkaJS v11', run: kafkajsFetch },
         { label: '@platformatic/kafka v12', run: platformaticFetch },
       ],
-    },
-    {
-      section: 'what-if',
-      title: 'Produce v7 request encoded to chunks, records spliced in',
-      bytes: produceBytes.length,
-      subjects: [{ label: 'Tributary v7, splicing Writer', run: tributaryProduceChunks }],
-    },
-    {
-      section: 'what-if',
-      title: 'Fetch v12 response encoded to chunks, records spliced in',
-      bytes: v12.length,
-      subjects: [{ label: 'Tributary v12, splicing Writer', run: tributaryFetchChunks }],
     },
   ];
 }

@@ -22,9 +22,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const [caseId, direction] = positionals;
-if (!caseId || (direction !== 'encode' && direction !== 'decode')) {
+if (!caseId || (direction !== 'encode' && direction !== 'frame' && direction !== 'decode')) {
   console.error(
-    'usage: profile <produce|fetch|metadata|join-group> <encode|decode> [--library L] [--version N]',
+    'usage: profile <produce|fetch|metadata|join-group> <encode|frame|decode> [--library L] [--version N]',
   );
   process.exit(2);
 }
@@ -44,7 +44,8 @@ const impl = build().implementations.find(
 );
 if (!impl) throw new Error(`no ${values.library} implementation of ${caseId}`);
 
-const run = impl[direction];
+const run = direction === 'frame' ? impl.encodeFrame : impl[direction];
+if (!run) throw new Error(`${caseId} is not measured as frames`);
 const until = performance.now() + Number(values.seconds) * 1000;
 let ops = 0;
 let sink: unknown;

@@ -150,3 +150,89 @@ describe('generated code follows Kafka wire rules', () => {
     expect(() => m.decodeFeatureMessage(hugeArray, 0)).toThrow(/ids: array length 2147483647 exceeds/);
   });
 });
+
+// Byte fields in every position the spliced-size function must mirror: fixed, nullable, in structs
+// of arrays, in a struct some versions lack, as array elements, and tagged.
+const BYTES = {
+  name: 'BytesMessage',
+  type: 'data',
+  validVersions: '0-2',
+  flexibleVersions: '1+',
+  fields: [
+    { name: 'Blob', type: 'bytes', versions: '0+' },
+    { name: 'Maybe', type: 'bytes', versions: '1+', nullableVersions: '1+' },
+    {
+      name: 'Parts',
+      type: '[]Part',
+      versions: '0+',
+      fields: [
+        { name: 'Id', type: 'int32', versions: '0+' },
+        { name: 'Data', type: 'records', versions: '0+', nullableVersions: '0+' },
+      ],
+    },
+    {
+      name: 'Later',
+      type: 'LaterStruct',
+      versions: '2+',
+      fields: [{ name: 'Data', type: 'bytes', versions: '2+' }],
+    },
+    { name: 'Blobs', type: '[]bytes', versions: '0+' },
+    { name: 'Tagged', type: 'bytes', versions: '1+', taggedVersions: '1+', tag: 0 },
+  ],
+};
+
+describe('chunked encoding of generated messages', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the module is generated at test time
+  let b: any;
+  // biome-ignore lint/suspicious/noExplicitAny: loaded beside the generated module
+  let framing: any;
+  beforeAll(async () => {
+    const spec = parseSpec(JSON.stringify(BYTES), 'test/BytesMessage.json', 'test');
+    writeFileSync(join(dir, 'test/bytes-message.ts'), emitMessage(spec, 'test specs'));
+    b = await import(join(dir, 'test/bytes-message.ts'));
+    // By a computed path, so the codegen typecheck does not take in the codec's sources.
+    framing = await import(resolve(dir, '../protocol/framing.ts'));
+  });
+
+  const fill = (n: number, v: number) => Buffer.alloc(n, v);
+
+  it('counts exactly the bytes it splices, so the chunks are the single-buffer encoding', () => {
+    const x = b.createBytesMessage({
+      blob: fill(30, 1),
+      maybe: fill(5, 2),
+      parts: [
+        b.createBytesMessagePart({ id: 1, data: fill(40, 3) }),
+        b.createBytesMessagePart({ id: 2, data: null }),
+      ],
+      later: b.createBytesMessageLaterStruct({ data: fill(25, 4) }),
+      blobs: [fill(20, 5), fill(3, 6)],
+      tagged: fill(50, 7),
+    });
+    for (const v of [0, 1, 2]) {
+      // Fields a version lacks must stay at their defaults.
+      const atV = { ...x };
+      if (v < 1) Object.assign(atV, { maybe: Buffer.alloc(0), tagged: Buffer.alloc(0) });
+      if (v < 2) atV.later = b.createBytesMessageLaterStruct();
+      const whole = b.encodeBytesMessage(atV, v);
+      for (const threshold of [1, 4, 20, 26, 41, 1000]) {
+        const expected =
+          [atV.blob, atV.maybe, atV.parts[0].data, atV.blobs[0], atV.blobs[1], atV.tagged]
+            .filter((f) => f !== null && f.length >= threshold)
+            .reduce((n, f) => n + f.length, 0) + (v >= 2 && 25 >= threshold ? 25 : 0);
+        expect(b.splicedBytesMessage(atV, v, threshold)).toBe(expected);
+        const chunks = framing.encodeChunks(b.BytesMessageDescriptor, atV, v, threshold);
+        expect(Buffer.concat(chunks)).toEqual(whole);
+      }
+    }
+  });
+
+  it('gives a decoded message the shared frozen default of a struct its version lacks', () => {
+    const one = b.decodeBytesMessage(b.encodeBytesMessage(b.createBytesMessage(), 1), 1);
+    const two = b.decodeBytesMessage(b.encodeBytesMessage(b.createBytesMessage(), 1), 1);
+    expect(one.later).toBe(two.later);
+    expect(Object.isFrozen(one.later)).toBe(true);
+    expect(one.later).toEqual(b.createBytesMessageLaterStruct());
+    const v2 = b.decodeBytesMessage(b.encodeBytesMessage(b.createBytesMessage(), 2), 2);
+    expect(Object.isFrozen(v2.later)).toBe(false);
+  });
+});

@@ -2,8 +2,17 @@
 // @platformatic/kafka from v12, so Tributary is measured at both. Records stay opaque bytes in
 // every library's object model; the record-level decoders the clients ship are measured apart
 // (see context.ts).
-import { decodeFetchResponse, encodeFetchResponse, type FetchResponse } from '@tributary/codec';
-import { type Case, type Implementation, i64 } from '../case.js';
+import {
+  ApiKey,
+  decodeFetchResponse,
+  decodeResponseFrame,
+  encodeFetchResponse,
+  encodeResponseFrame,
+  encodeResponseFrameChunks,
+  type FetchResponse,
+  FetchResponseDescriptor,
+} from '@tributary/codec';
+import { type Case, CORRELATION_ID, type Implementation, i64 } from '../case.js';
 import { fetchResponse } from '../fixtures.js';
 import { Decoder, Encoder, type KafkaJsDecoder } from '../libs/kafkajs.js';
 import { Reader, Writer } from '../libs/platformatic.js';
@@ -112,6 +121,9 @@ export function fetchCase(batches: readonly Buffer[]): Case {
       encodeVia: 'generated',
       decodeVia: 'generated',
       encode: () => encodeFetchResponse(message, version),
+      // What the broker hands to socket.writev: records referenced, not copied.
+      encodeFrame: () => encodeResponseFrameChunks(FetchResponseDescriptor, version, CORRELATION_ID, message),
+      frameVia: 'generated',
       decode: () => decodeFetchResponse(bytes, version),
       content: (d) => fromTributary(d as FetchResponse),
     };
@@ -136,6 +148,32 @@ export function fetchCase(batches: readonly Buffer[]): Case {
       })),
     })),
   };
+  const kafkajsBody = () =>
+    new Encoder()
+      .writeInt32(kjs.clientSideThrottleTime)
+      .writeInt16(kjs.errorCode)
+      .writeInt32(kjs.sessionId)
+      .writeArray(
+        kjs.responses.map((t) =>
+          new Encoder().writeString(t.topicName).writeArray(
+            t.partitions.map((p) =>
+              new Encoder()
+                .writeInt32(p.partition)
+                .writeInt16(p.errorCode)
+                .writeInt64(p.highWatermark)
+                .writeInt64(p.lastStableOffset)
+                .writeInt64(p.lastStartOffset)
+                .writeArray(
+                  p.abortedTransactions.map((a) =>
+                    new Encoder().writeInt64(a.producerId).writeInt64(a.firstOffset),
+                  ),
+                )
+                .writeInt32(p.preferredReadReplica)
+                .writeBytes(p.records),
+            ),
+          ),
+        ),
+      );
   const kafkajsWire = wire.get(KAFKAJS_VERSION)!;
   const kafkajs: Implementation = {
     library: 'KafkaJS',
@@ -144,32 +182,14 @@ export function fetchCase(batches: readonly Buffer[]): Case {
     // KafkaJS's fetch v11 decoder, line for line, except that the record set is kept as bytes
     // instead of being handed to its record batch decoder.
     decodeVia: 'primitives',
-    encode: () =>
-      new Encoder()
-        .writeInt32(kjs.clientSideThrottleTime)
-        .writeInt16(kjs.errorCode)
-        .writeInt32(kjs.sessionId)
-        .writeArray(
-          kjs.responses.map((t) =>
-            new Encoder().writeString(t.topicName).writeArray(
-              t.partitions.map((p) =>
-                new Encoder()
-                  .writeInt32(p.partition)
-                  .writeInt16(p.errorCode)
-                  .writeInt64(p.highWatermark)
-                  .writeInt64(p.lastStableOffset)
-                  .writeInt64(p.lastStartOffset)
-                  .writeArray(
-                    p.abortedTransactions.map((a) =>
-                      new Encoder().writeInt64(a.producerId).writeInt64(a.firstOffset),
-                    ),
-                  )
-                  .writeInt32(p.preferredReadReplica)
-                  .writeBytes(p.records),
-              ),
-            ),
-          ),
-        ).buffer,
+    encode: () => kafkajsBody().buffer,
+    // A client writes no responses: framed as KafkaJS frames its requests (protocol/request.js),
+    // a header encoder taking a copy of the body and a frame encoder a copy of both.
+    encodeFrame: () => {
+      const response = new Encoder().writeInt32(CORRELATION_ID).writeEncoder(kafkajsBody());
+      return new Encoder().writeInt32(response.size()).writeEncoder(response).buffer;
+    },
+    frameVia: 'primitives',
     decode: () => {
       const d = new Decoder(kafkajsWire);
       const clientSideThrottleTime = d.readInt32();
@@ -237,6 +257,26 @@ export function fetchCase(batches: readonly Buffer[]): Case {
       })),
     })),
   };
+  const platformaticBody = () =>
+    Writer.create()
+      .appendInt32(plt.throttleTimeMs)
+      .appendInt16(plt.errorCode)
+      .appendInt32(plt.sessionId)
+      .appendArray(plt.responses, (w, t) => {
+        w.appendString(t.topicId).appendArray(t.partitions, (w, p) => {
+          w.appendInt32(p.partitionIndex)
+            .appendInt16(p.errorCode)
+            .appendInt64(p.highWatermark)
+            .appendInt64(p.lastStableOffset)
+            .appendInt64(p.logStartOffset)
+            .appendArray(p.abortedTransactions, (w, a) => {
+              w.appendInt64(a.producerId).appendInt64(a.firstOffset);
+            })
+            .appendInt32(p.preferredReadReplica)
+            .appendBytes(p.records);
+        });
+      })
+      .appendTaggedFields();
   const platformaticWire = wire.get(PLATFORMATIC_VERSION)!;
   const platformatic: Implementation = {
     library: '@platformatic/kafka',
@@ -245,26 +285,16 @@ export function fetchCase(batches: readonly Buffer[]): Case {
     // fetch-v12 parseResponse, line for line, except that the records are kept as bytes instead
     // of being handed to readRecordsBatches.
     decodeVia: 'primitives',
-    encode: () =>
+    encode: () => platformaticBody().buffer,
+    // A client writes no responses: framed as its connection frames requests, the header written,
+    // the body's buffer list appended, the length prepended and the list joined into one Buffer.
+    encodeFrame: () =>
       Writer.create()
-        .appendInt32(plt.throttleTimeMs)
-        .appendInt16(plt.errorCode)
-        .appendInt32(plt.sessionId)
-        .appendArray(plt.responses, (w, t) => {
-          w.appendString(t.topicId).appendArray(t.partitions, (w, p) => {
-            w.appendInt32(p.partitionIndex)
-              .appendInt16(p.errorCode)
-              .appendInt64(p.highWatermark)
-              .appendInt64(p.lastStableOffset)
-              .appendInt64(p.logStartOffset)
-              .appendArray(p.abortedTransactions, (w, a) => {
-                w.appendInt64(a.producerId).appendInt64(a.firstOffset);
-              })
-              .appendInt32(p.preferredReadReplica)
-              .appendBytes(p.records);
-          });
-        })
-        .appendTaggedFields().buffer,
+        .appendInt32(CORRELATION_ID)
+        .appendTaggedFields()
+        .appendFrom(platformaticBody())
+        .prependLength().buffer,
+    frameVia: 'primitives',
     decode: () => {
       const reader = Reader.from(platformaticWire);
       const errors: [string, [number, null]][] = [];
@@ -333,5 +363,23 @@ export function fetchCase(batches: readonly Buffer[]): Case {
     wire,
     judge: (bytes, v) => fromTributary(decodeFetchResponse(bytes, v)),
     implementations: [tributaryAt(KAFKAJS_VERSION), kafkajs, tributaryAt(PLATFORMATIC_VERSION), platformatic],
+    frame: {
+      wire: new Map(
+        [KAFKAJS_VERSION, PLATFORMATIC_VERSION].map((v) => [
+          v,
+          encodeResponseFrame(FetchResponseDescriptor, v, CORRELATION_ID, message),
+        ]),
+      ),
+      judge: (frame, v) => {
+        if (frame.readInt32BE(0) !== frame.length - 4) throw new Error('wrong frame size prefix');
+        const { correlationId, body } = decodeResponseFrame<FetchResponse>(
+          frame.subarray(4),
+          ApiKey.Fetch,
+          v,
+        );
+        if (correlationId !== CORRELATION_ID) throw new Error(`wrong correlation id ${correlationId}`);
+        return fromTributary(body);
+      },
+    },
   };
 }

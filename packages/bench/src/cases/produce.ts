@@ -1,7 +1,17 @@
 // Produce request v7 (the one version all three speak) carrying four ~256 KiB record batches. The
 // batches are encoded once beforehand: every library moves the same opaque 1 MiB of records.
-import { decodeProduceRequest, encodeProduceRequest, type ProduceRequest } from '@tributary/codec';
-import type { Case, Implementation } from '../case.js';
+import {
+  ApiKey,
+  decodeProduceRequest,
+  decodeRequestBody,
+  encodeProduceRequest,
+  encodeRequestFrame,
+  encodeRequestFrameChunks,
+  type ProduceRequest,
+  ProduceRequestDescriptor,
+  parseRequestHeader,
+} from '@tributary/codec';
+import { type Case, CLIENT_ID, CORRELATION_ID, type Implementation } from '../case.js';
 import { produceRequest } from '../fixtures.js';
 import { Decoder, Encoder, type KafkaJsDecoder } from '../libs/kafkajs.js';
 import { Reader, Writer } from '../libs/platformatic.js';
@@ -54,6 +64,10 @@ export function produceCase(batches: readonly Buffer[]): Case {
     encodeVia: 'generated',
     decodeVia: 'generated',
     encode: () => encodeProduceRequest(message, VERSION),
+    // What the broker's client side hands to socket.writev: records referenced, not copied.
+    encodeFrame: () =>
+      encodeRequestFrameChunks(ProduceRequestDescriptor, VERSION, CORRELATION_ID, CLIENT_ID, message),
+    frameVia: 'generated',
     decode: () => decodeProduceRequest(wire, VERSION),
     content: (d) => fromTributary(d as ProduceRequest),
   };
@@ -69,25 +83,38 @@ export function produceCase(batches: readonly Buffer[]): Case {
       partitions: t.partitionData.map((p) => ({ partition: p.index, recordSet: p.records })),
     })),
   };
+  const kafkajsBody = () =>
+    new Encoder()
+      .writeString(kjs.transactionalId)
+      .writeInt16(kjs.acks)
+      .writeInt32(kjs.timeout)
+      .writeArray(
+        kjs.topicData.map((t) =>
+          new Encoder()
+            .writeString(t.topic)
+            .writeArray(
+              t.partitions.map((p) => new Encoder().writeInt32(p.partition).writeBytes(p.recordSet)),
+            ),
+        ),
+      );
   const kafkajs: Implementation = {
     library: 'KafkaJS',
     version: VERSION,
     encodeVia: 'primitives',
     decodeVia: 'primitives',
-    encode: () =>
-      new Encoder()
-        .writeString(kjs.transactionalId)
-        .writeInt16(kjs.acks)
-        .writeInt32(kjs.timeout)
-        .writeArray(
-          kjs.topicData.map((t) =>
-            new Encoder()
-              .writeString(t.topic)
-              .writeArray(
-                t.partitions.map((p) => new Encoder().writeInt32(p.partition).writeBytes(p.recordSet)),
-              ),
-          ),
-        ).buffer,
+    encode: () => kafkajsBody().buffer,
+    // KafkaJS's request framing (protocol/request.js), made synchronous: the header encoder takes a
+    // copy of the body, the frame encoder a copy of both, and the connection writes that buffer.
+    encodeFrame: () => {
+      const request = new Encoder()
+        .writeInt16(ApiKey.Produce)
+        .writeInt16(VERSION)
+        .writeInt32(CORRELATION_ID)
+        .writeString(CLIENT_ID)
+        .writeEncoder(kafkajsBody());
+      return new Encoder().writeInt32(request.size()).writeEncoder(request).buffer;
+    },
+    frameVia: 'shipped',
     decode: () => {
       const d = new Decoder(wire);
       return {
@@ -127,31 +154,43 @@ export function produceCase(batches: readonly Buffer[]): Case {
       partitionData: t.partitionData.map((p) => ({ index: p.index, records: p.records })),
     })),
   };
+  const platformaticBody = () =>
+    Writer.create()
+      .appendString(plt.transactionalId, false)
+      .appendInt16(plt.acks)
+      .appendInt32(plt.timeoutMs)
+      .appendArray(
+        plt.topicData,
+        (w, t) => {
+          w.appendString(t.name, false).appendArray(
+            t.partitionData,
+            (w, p) => {
+              w.appendInt32(p.index).appendBytes(p.records, false);
+            },
+            false,
+            false,
+          );
+        },
+        false,
+        false,
+      );
   const platformatic: Implementation = {
     library: '@platformatic/kafka',
     version: VERSION,
     encodeVia: 'primitives',
     decodeVia: 'primitives',
-    encode: () =>
+    encode: () => platformaticBody().buffer,
+    // Its connection's send(): header, then the body's buffer list appended, the length prepended,
+    // and `writer.buffer` (one Buffer, the list joined) handed to socket.write.
+    encodeFrame: () =>
       Writer.create()
-        .appendString(plt.transactionalId, false)
-        .appendInt16(plt.acks)
-        .appendInt32(plt.timeoutMs)
-        .appendArray(
-          plt.topicData,
-          (w, t) => {
-            w.appendString(t.name, false).appendArray(
-              t.partitionData,
-              (w, p) => {
-                w.appendInt32(p.index).appendBytes(p.records, false);
-              },
-              false,
-              false,
-            );
-          },
-          false,
-          false,
-        ).buffer,
+        .appendInt16(ApiKey.Produce)
+        .appendInt16(VERSION)
+        .appendInt32(CORRELATION_ID)
+        .appendString(CLIENT_ID, false)
+        .appendFrom(platformaticBody())
+        .prependLength().buffer,
+    frameVia: 'shipped',
     decode: () => {
       const r = Reader.from(wire);
       return {
@@ -193,5 +232,19 @@ export function produceCase(batches: readonly Buffer[]): Case {
     wire: new Map([[VERSION, wire]]),
     judge: (bytes, v) => fromTributary(decodeProduceRequest(bytes, v)),
     implementations: [tributary, kafkajs, platformatic],
+    frame: {
+      wire: new Map([
+        [VERSION, encodeRequestFrame(ProduceRequestDescriptor, VERSION, CORRELATION_ID, CLIENT_ID, message)],
+      ]),
+      judge: (frame, v) => {
+        if (frame.readInt32BE(0) !== frame.length - 4) throw new Error('wrong frame size prefix');
+        const body = frame.subarray(4);
+        const h = parseRequestHeader(body);
+        if (h.apiKey !== ApiKey.Produce || h.apiVersion !== v || h.correlationId !== CORRELATION_ID)
+          throw new Error(`wrong request header ${JSON.stringify(h)}`);
+        if (h.clientId !== CLIENT_ID) throw new Error(`wrong client id ${h.clientId}`);
+        return fromTributary(decodeRequestBody<ProduceRequest>(body, h));
+      },
+    },
   };
 }

@@ -10,15 +10,31 @@ import {
   createApiVersionsResponse,
 } from '../generated/clients/api-versions-response.js';
 import {
+  createFetchResponse,
+  createFetchResponseFetchableTopicResponse,
+  createFetchResponsePartitionData,
+  FetchResponseDescriptor,
+} from '../generated/clients/fetch-response.js';
+import {
   createMetadataResponse,
   MetadataResponseDescriptor,
 } from '../generated/clients/metadata-response.js';
+import {
+  createProduceRequest,
+  createProduceRequestPartitionProduceData,
+  createProduceRequestTopicProduceData,
+  encodeProduceRequest,
+  ProduceRequestDescriptor,
+} from '../generated/clients/produce-request.js';
 import { DecodeError } from './errors.js';
 import {
   decodeRequestBody,
   decodeResponseFrame,
+  encodeChunks,
   encodeRequestFrame,
+  encodeRequestFrameChunks,
   encodeResponseFrame,
+  encodeResponseFrameChunks,
   FrameSizeError,
   FrameSplitter,
   parseRequestHeader,
@@ -67,11 +83,109 @@ describe('FrameSplitter', () => {
     expect(() => new FrameSplitter().push(neg)).toThrow(/negative/);
   });
 
+  it('hands over the complete frames that precede a bad size prefix with the error', () => {
+    const bad = Buffer.alloc(4);
+    bad.writeInt32BE(-1, 0);
+    const chunk = Buffer.concat([frame(Buffer.from('abc')), frame(Buffer.from('de')), bad]);
+    let error: unknown;
+    try {
+      new FrameSplitter(100).push(chunk);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FrameSizeError);
+    expect((error as FrameSizeError).frames.map((f) => f.toString())).toEqual(['abc', 'de']);
+    expect((error as FrameSizeError).size).toBe(-1);
+  });
+
+  it('hands over a frame completed by the chunk that also brings a bad size prefix', () => {
+    const s = new FrameSplitter(100);
+    const whole = Buffer.concat([frame(Buffer.from('hello')), Buffer.from([0x7f, 0, 0, 0])]);
+    expect(s.push(whole.subarray(0, 6))).toEqual([]);
+    let error: unknown;
+    try {
+      s.push(whole.subarray(6));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FrameSizeError);
+    expect((error as FrameSizeError).frames.map((f) => f.toString())).toEqual(['hello']);
+  });
+
   it('slices frames out of a chunk without copying', () => {
     const chunk = Buffer.concat([frame(Buffer.from('abc')), frame(Buffer.from('de'))]);
     const [a, b] = new FrameSplitter().push(chunk);
     expect(a!.buffer).toBe(chunk.buffer);
     expect(b!.toString()).toBe('de');
+  });
+});
+
+describe('chunked frames', () => {
+  const records: Buffer[] = [Buffer.alloc(20_000, 1), Buffer.alloc(100, 2), Buffer.alloc(30_000, 3)];
+  const response = createFetchResponse({
+    responses: [
+      createFetchResponseFetchableTopicResponse({
+        topic: 't',
+        partitions: records.map((r, i) =>
+          createFetchResponsePartitionData({ partitionIndex: i, records: r }),
+        ),
+      }),
+    ],
+  });
+
+  it('references byte fields at or above the threshold and copies the rest', () => {
+    for (const version of [4, 11, 12, 16]) {
+      const chunks = encodeResponseFrameChunks(FetchResponseDescriptor, version, 9, response);
+      expect(Buffer.concat(chunks)).toEqual(
+        encodeResponseFrame(FetchResponseDescriptor, version, 9, response),
+      );
+      // head, batch 0, middle (with batch 1 copied), batch 2, then from v12 the tagged-field counts
+      expect(chunks).toHaveLength(version >= 12 ? 5 : 4);
+      expect(chunks[1]).toBe(records[0]);
+      expect(chunks[3]).toBe(records[2]);
+      expect(chunks[2]!.length).toBeGreaterThan(100);
+      expect(chunks[0]!.length + chunks[2]!.length + (chunks[4]?.length ?? 0)).toBe(
+        encodeResponseFrame(FetchResponseDescriptor, version, 9, response).length - 50_000,
+      );
+    }
+  });
+
+  it('splices from the threshold given, down to one byte', () => {
+    const chunks = encodeResponseFrameChunks(FetchResponseDescriptor, 12, 9, response, 100);
+    expect(chunks.filter((c) => records.includes(c))).toHaveLength(3);
+    const none = encodeResponseFrameChunks(FetchResponseDescriptor, 12, 9, response, 50_000);
+    expect(none).toHaveLength(1);
+    expect(() => encodeResponseFrameChunks(FetchResponseDescriptor, 12, 9, response, 0)).toThrow(/threshold/);
+  });
+
+  it('writes request frames and bodies the same way', () => {
+    const request = createProduceRequest({
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [
+        createProduceRequestTopicProduceData({
+          name: 't',
+          partitionData: [createProduceRequestPartitionProduceData({ index: 0, records: records[2]! })],
+        }),
+      ],
+    });
+    for (const version of [3, 9, 13]) {
+      const parts = encodeRequestFrameChunks(ProduceRequestDescriptor, version, 5, 'app', request);
+      // head and batch, then from v9 (flexible) the tagged-field counts
+      expect(parts).toHaveLength(version >= 9 ? 3 : 2);
+      expect(parts[1]).toBe(records[2]);
+      expect(Buffer.concat(parts)).toEqual(
+        encodeRequestFrame(ProduceRequestDescriptor, version, 5, 'app', request),
+      );
+      const body = encodeChunks(ProduceRequestDescriptor, request, version);
+      expect(body[1]).toBe(records[2]);
+      expect(Buffer.concat(body)).toEqual(encodeProduceRequest(request, version));
+    }
+  });
+
+  it('returns one chunk for a message without byte fields', () => {
+    const chunks = encodeChunks(ApiVersionsRequestDescriptor, createApiVersionsRequest(), 3);
+    expect(chunks).toHaveLength(1);
   });
 });
 

@@ -5,20 +5,26 @@ import { readResponseHeader } from '../generated/clients/response-header.js';
 import { DecodeError, EncodeError } from './errors.js';
 import { Reader } from './reader.js';
 import type { MessageDescriptor, TaggedField } from './runtime.js';
-import { stringSize, uvarintSize, Writer } from './writer.js';
+import { DEFAULT_SPLICE_THRESHOLD, stringSize, uvarintSize, Writer } from './writer.js';
 
 /** Kafka's default `socket.request.max.bytes`: 100 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024;
 
-/** A frame size prefix is negative or above the limit: the stream cannot be resynchronised. */
+/**
+ * A frame size prefix is negative or above the limit: the stream cannot be resynchronised. `frames`
+ * holds the complete frames that came before the bad prefix (in the same push), in order: they are
+ * sound and owed an answer, so handle them before acting on the error.
+ */
 export class FrameSizeError extends DecodeError {
   readonly size: number;
-  constructor(size: number, max: number) {
+  readonly frames: readonly Buffer[];
+  constructor(size: number, max: number, frames: readonly Buffer[] = []) {
     super(
       size < 0 ? `frame size ${size} is negative` : `frame of ${size} bytes exceeds the limit of ${max}`,
       0,
     );
     this.size = size;
+    this.frames = frames;
   }
 }
 
@@ -42,7 +48,10 @@ export class FrameSplitter {
     return this.pendingBytes;
   }
 
-  /** Adds a chunk and returns the frames it completes. Throws FrameSizeError on a bad size prefix. */
+  /**
+   * Adds a chunk and returns the frames it completes. Throws FrameSizeError on a bad size prefix,
+   * carrying the frames this chunk completed before it; the splitter is unusable afterwards.
+   */
   push(chunk: Buffer): Buffer[] {
     let buf: Buffer;
     if (this.pendingBytes === 0) buf = chunk;
@@ -60,7 +69,7 @@ export class FrameSplitter {
     this.needed = 0;
     while (buf.length - o >= 4) {
       const size = buf.readInt32BE(o);
-      if (size < 0 || size > this.maxFrameSize) throw new FrameSizeError(size, this.maxFrameSize);
+      if (size < 0 || size > this.maxFrameSize) throw new FrameSizeError(size, this.maxFrameSize, frames);
       if (buf.length - o - 4 < size) {
         this.needed = 4 + size;
         break;
@@ -170,9 +179,111 @@ export function encodeResponseFrame<T>(
   w.int32(correlationId);
   if (headerVersion >= 1) w.uvarint(0);
   descriptor.write(w, body, apiVersion);
-  if (w.offset !== w.buf.length)
-    throw new EncodeError(`${descriptor.name} v${apiVersion} wrote ${w.offset} bytes, sized ${w.buf.length}`);
+  checkWritten(w, descriptor, apiVersion);
   return w.buf;
+}
+
+/**
+ * Encodes a message body as chunks: byte fields of `spliceThreshold` bytes or more (record batches,
+ * say) are referenced, not copied, and everything else is written into one buffer sized for it.
+ * Concatenated, the chunks are exactly `descriptor`'s single-buffer encoding. The referenced
+ * buffers must stay unchanged until the chunks are written out.
+ */
+export function encodeChunks<T>(
+  descriptor: MessageDescriptor<T>,
+  message: T,
+  version: number,
+  spliceThreshold = DEFAULT_SPLICE_THRESHOLD,
+): Buffer[] {
+  const size = descriptor.size(message, version);
+  const w = Writer.chunked(
+    size - splicedBytes(descriptor, message, version, size, spliceThreshold),
+    spliceThreshold,
+  );
+  descriptor.write(w, message, version);
+  checkWritten(w, descriptor, version);
+  return w.chunks();
+}
+
+function splicedBytes<T>(
+  descriptor: MessageDescriptor<T>,
+  message: T,
+  version: number,
+  size: number,
+  spliceThreshold: number,
+): number {
+  // No field of a message smaller than the threshold can reach it: skip the walk.
+  return size < spliceThreshold ? 0 : descriptor.spliced(message, version, spliceThreshold);
+}
+
+function checkWritten(w: Writer, descriptor: MessageDescriptor<unknown>, version: number): void {
+  if (w.offset !== w.buf.length)
+    throw new EncodeError(`${descriptor.name} v${version} wrote ${w.offset} bytes, sized ${w.buf.length}`);
+}
+
+/**
+ * `encodeResponseFrame` as chunks for `socket.writev` (or `cork()`, one `write` per chunk,
+ * `uncork()`): the first chunk holds the size prefix, the header and the body up to the first spliced
+ * byte field; byte fields of `spliceThreshold` bytes or more are the caller's buffers, not copies.
+ * Concatenated, the chunks are exactly `encodeResponseFrame`'s buffer.
+ */
+export function encodeResponseFrameChunks<T>(
+  descriptor: MessageDescriptor<T>,
+  apiVersion: number,
+  correlationId: number,
+  body: T,
+  spliceThreshold = DEFAULT_SPLICE_THRESHOLD,
+): Buffer[] {
+  const apiKey = descriptor.apiKey ?? -1;
+  const headerVersion = responseHeaderVersion(apiKey, apiVersion);
+  const headerSize = headerVersion >= 1 ? 5 : 4;
+  const bodySize = descriptor.size(body, apiVersion);
+  const spliced = splicedBytes(descriptor, body, apiVersion, bodySize, spliceThreshold);
+  const w = Writer.chunked(4 + headerSize + bodySize - spliced, spliceThreshold);
+  w.int32(headerSize + bodySize);
+  w.int32(correlationId);
+  if (headerVersion >= 1) w.uvarint(0);
+  descriptor.write(w, body, apiVersion);
+  checkWritten(w, descriptor, apiVersion);
+  return w.chunks();
+}
+
+/** `encodeRequestFrame` as chunks; see `encodeResponseFrameChunks`. */
+export function encodeRequestFrameChunks<T>(
+  descriptor: MessageDescriptor<T>,
+  apiVersion: number,
+  correlationId: number,
+  clientId: string | null,
+  body: T,
+  spliceThreshold = DEFAULT_SPLICE_THRESHOLD,
+): Buffer[] {
+  const apiKey = descriptor.apiKey ?? -1;
+  const headerVersion = requestHeaderVersion(apiKey, apiVersion);
+  const headerSize = 8 + stringSize(clientId) + (headerVersion >= 2 ? uvarintSize(0) : 0);
+  const bodySize = descriptor.size(body, apiVersion);
+  const spliced = splicedBytes(descriptor, body, apiVersion, bodySize, spliceThreshold);
+  const w = Writer.chunked(4 + headerSize + bodySize - spliced, spliceThreshold);
+  writeRequestHead(w, apiKey, apiVersion, correlationId, clientId, headerVersion, headerSize + bodySize);
+  descriptor.write(w, body, apiVersion);
+  checkWritten(w, descriptor, apiVersion);
+  return w.chunks();
+}
+
+function writeRequestHead(
+  w: Writer,
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  clientId: string | null,
+  headerVersion: number,
+  frameSize: number,
+): void {
+  w.int32(frameSize);
+  w.int16(apiKey);
+  w.int16(apiVersion);
+  w.int32(correlationId);
+  w.nullableString(clientId);
+  if (headerVersion >= 2) w.uvarint(0);
 }
 
 /** Encodes a whole request frame, size prefix included, as a client or proxy sends it. */
@@ -188,13 +299,9 @@ export function encodeRequestFrame<T>(
   const headerSize = 8 + stringSize(clientId) + (headerVersion >= 2 ? uvarintSize(0) : 0);
   const bodySize = descriptor.size(body, apiVersion);
   const w = Writer.alloc(4 + headerSize + bodySize);
-  w.int32(headerSize + bodySize);
-  w.int16(apiKey);
-  w.int16(apiVersion);
-  w.int32(correlationId);
-  w.nullableString(clientId);
-  if (headerVersion >= 2) w.uvarint(0);
+  writeRequestHead(w, apiKey, apiVersion, correlationId, clientId, headerVersion, headerSize + bodySize);
   descriptor.write(w, body, apiVersion);
+  checkWritten(w, descriptor, apiVersion);
   return w.buf;
 }
 

@@ -4,6 +4,118 @@ import { DecodeError } from './errors.js';
 export const MAX_STRING_LENGTH = 0x7fff;
 
 const EMPTY = Buffer.alloc(0);
+const fromCharCode = String.fromCharCode;
+
+// The throws live in functions of their own so the hot readers stay small enough to be inlined.
+function shortRead(what: string, n: number, left: number, offset: number): never {
+  throw new DecodeError(`${what} needs ${n} bytes, ${left} left`, offset);
+}
+
+function badArrayLength(n: number, left: number, offset: number): never {
+  throw new DecodeError(
+    n < 0 ? `array has negative length ${n}` : `array length ${n} exceeds the ${left} bytes left`,
+    offset,
+  );
+}
+
+/**
+ * Node's own Buffer class (`Buffer[Symbol.species]`, which Node defines for typed-array methods):
+ * constructing it over the frame's ArrayBuffer makes a slice in a third of `subarray`'s time, which
+ * normalises its arguments and reads `buffer` and `byteOffset` again on every call. The instances are
+ * ordinary Buffers (same prototype). Where a runtime lacks it, slices fall back to `subarray`.
+ */
+type BufferView = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+const BufferView: BufferView | null =
+  typeof species === 'function' && species.prototype === Buffer.prototype ? (species as BufferView) : null;
+
+/** Node's Buffer#utf8Slice: toString('utf8') without its argument and encoding dispatch. */
+interface SliceableBuffer {
+  utf8Slice(start: number, end: number): string;
+}
+
+/**
+ * Decodes `len` bytes at `o` as UTF-8. Names in Kafka (topics, groups, protocols, racks) are mostly
+ * short ASCII: up to 12 bytes they become one flat string through a single fromCharCode call, far
+ * cheaper than a call into C++; longer or non-ASCII strings go to Node's UTF-8 decoder.
+ */
+function decodeUtf8(b: Buffer, o: number, len: number): string {
+  switch (len) {
+    case 0:
+      return '';
+    case 1:
+      if (b[o]! < 0x80) return fromCharCode(b[o]!);
+      break;
+    case 2:
+      if ((b[o]! | b[o + 1]!) < 0x80) return fromCharCode(b[o]!, b[o + 1]!);
+      break;
+    case 3:
+      if ((b[o]! | b[o + 1]! | b[o + 2]!) < 0x80) return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!);
+      break;
+    case 4:
+      if ((b[o]! | b[o + 1]! | b[o + 2]! | b[o + 3]!) < 0x80)
+        return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!);
+      break;
+    default:
+      if (len <= 12) return decodeShortUtf8(b, o, len);
+  }
+  return (b as unknown as SliceableBuffer).utf8Slice(o, o + len);
+}
+
+/** 5 to 12 bytes: two reads of the bytes (the ASCII check, then the characters). */
+function decodeShortUtf8(b: Buffer, o: number, len: number): string {
+  const c0 = b[o]!;
+  const c1 = b[o + 1]!;
+  const c2 = b[o + 2]!;
+  const c3 = b[o + 3]!;
+  const c4 = b[o + 4]!;
+  let high = c0 | c1 | c2 | c3 | c4;
+  for (let i = o + 5; i < o + len; i++) high |= b[i]!;
+  if (high >= 0x80) return (b as unknown as SliceableBuffer).utf8Slice(o, o + len);
+  switch (len) {
+    case 5:
+      return fromCharCode(c0, c1, c2, c3, c4);
+    case 6:
+      return fromCharCode(c0, c1, c2, c3, c4, b[o + 5]!);
+    case 7:
+      return fromCharCode(c0, c1, c2, c3, c4, b[o + 5]!, b[o + 6]!);
+    case 8:
+      return fromCharCode(c0, c1, c2, c3, c4, b[o + 5]!, b[o + 6]!, b[o + 7]!);
+    case 9:
+      return fromCharCode(c0, c1, c2, c3, c4, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!);
+    case 10:
+      return fromCharCode(c0, c1, c2, c3, c4, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!);
+    case 11:
+      return fromCharCode(
+        c0,
+        c1,
+        c2,
+        c3,
+        c4,
+        b[o + 5]!,
+        b[o + 6]!,
+        b[o + 7]!,
+        b[o + 8]!,
+        b[o + 9]!,
+        b[o + 10]!,
+      );
+    default:
+      return fromCharCode(
+        c0,
+        c1,
+        c2,
+        c3,
+        c4,
+        b[o + 5]!,
+        b[o + 6]!,
+        b[o + 7]!,
+        b[o + 8]!,
+        b[o + 9]!,
+        b[o + 10]!,
+        b[o + 11]!,
+      );
+  }
+}
 
 /**
  * A bounds-checked cursor over a Buffer. Byte fields (`bytes`, `records`, `uuid`) come back as
@@ -13,11 +125,26 @@ export class Reader {
   readonly buf: Buffer;
   offset: number;
   readonly end: number;
+  /** `buf.buffer` and `buf.byteOffset`, read on the first slice: both are slow property reads. */
+  private arrayBuffer: ArrayBufferLike | null = null;
+  private base = 0;
 
   constructor(buf: Buffer, offset = 0, end = buf.length) {
     this.buf = buf;
     this.offset = offset;
     this.end = end;
+  }
+
+  /** `len` bytes at `o` as a Buffer sharing the frame's memory. */
+  private view(o: number, len: number): Buffer {
+    if (BufferView === null) return this.buf.subarray(o, o + len);
+    let ab = this.arrayBuffer;
+    if (ab === null) {
+      ab = this.buf.buffer;
+      this.arrayBuffer = ab;
+      this.base = this.buf.byteOffset;
+    }
+    return new BufferView(ab, this.base + o, len);
   }
 
   remaining(): number {
@@ -26,36 +153,46 @@ export class Reader {
 
   private need(n: number, what: string): number {
     const o = this.offset;
-    if (o + n > this.end) throw new DecodeError(`${what} needs ${n} bytes, ${this.end - o} left`, o);
+    if (o + n > this.end) shortRead(what, n, this.end - o, o);
     this.offset = o + n;
     return o;
   }
 
   int8(): number {
-    const o = this.need(1, 'int8');
+    const o = this.offset;
+    if (o + 1 > this.end) shortRead('int8', 1, this.end - o, o);
+    this.offset = o + 1;
     const v = this.buf[o]!;
     return (v << 24) >> 24;
   }
 
   bool(): boolean {
-    const o = this.need(1, 'bool');
+    const o = this.offset;
+    if (o + 1 > this.end) shortRead('bool', 1, this.end - o, o);
+    this.offset = o + 1;
     return this.buf[o] !== 0;
   }
 
   int16(): number {
-    const o = this.need(2, 'int16');
+    const o = this.offset;
+    if (o + 2 > this.end) shortRead('int16', 2, this.end - o, o);
+    this.offset = o + 2;
     const b = this.buf;
     return (((b[o]! << 8) | b[o + 1]!) << 16) >> 16;
   }
 
   uint16(): number {
-    const o = this.need(2, 'uint16');
+    const o = this.offset;
+    if (o + 2 > this.end) shortRead('uint16', 2, this.end - o, o);
+    this.offset = o + 2;
     const b = this.buf;
     return (b[o]! << 8) | b[o + 1]!;
   }
 
   int32(): number {
-    const o = this.need(4, 'int32');
+    const o = this.offset;
+    if (o + 4 > this.end) shortRead('int32', 4, this.end - o, o);
+    this.offset = o + 4;
     const b = this.buf;
     return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
   }
@@ -65,17 +202,21 @@ export class Reader {
   }
 
   int64(): bigint {
-    const o = this.need(8, 'int64');
+    const o = this.offset;
+    if (o + 8 > this.end) shortRead('int64', 8, this.end - o, o);
+    this.offset = o + 8;
     const b = this.buf;
     const hi = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
-    const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-    // 0 and -1 (Kafka's "none" for offsets, producer ids and timestamps) come back as constants,
-    // allocating nothing. Other offsets, timestamps and producer ids sit far inside 2^53, where a
-    // double holds them exactly: one BigInt conversion instead of readBigInt64BE's three.
-    if (hi === 0 && lo === 0) return 0n;
-    if (hi === -1 && lo === 0xffffffff) return -1n;
-    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    const lo = (b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!;
+    // Offsets, producer ids and epochs mostly sit below 2^31, where BigInt of a small integer is
+    // V8's cheapest conversion; 0 and -1 (Kafka's "none") are constants, allocating nothing; the
+    // rest within 2^53 (timestamps) takes one conversion from a double, not readBigInt64BE's three
+    // BigInt operations.
+    if (hi === 0 && lo >= 0) return lo === 0 ? 0n : BigInt(lo);
+    const ulo = lo >>> 0;
+    if (hi === -1 && ulo === 0xffffffff) return -1n;
+    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + ulo);
+    return (BigInt(hi) << 32n) | BigInt(ulo);
   }
 
   float64(): number {
@@ -85,7 +226,7 @@ export class Reader {
 
   uuid(): Buffer {
     const o = this.need(16, 'uuid');
-    return this.buf.subarray(o, o + 16);
+    return this.view(o, 16);
   }
 
   /** Unsigned LEB128 up to 32 bits, as Kafka's readUnsignedVarint. */
@@ -146,20 +287,7 @@ export class Reader {
   private utf8(len: number, what: string): string {
     if (len > MAX_STRING_LENGTH)
       throw new DecodeError(`${what} length ${len} exceeds ${MAX_STRING_LENGTH}`, this.offset);
-    const o = this.need(len, what);
-    const b = this.buf;
-    if (len < 12) {
-      // Short ASCII strings are cheaper to build in JS than through toString; past about a dozen
-      // characters toString wins, and V8 would leave the concatenation as a rope to flatten later.
-      let s = '';
-      for (let i = o; i < o + len; i++) {
-        const c = b[i]!;
-        if (c > 0x7f) return b.toString('utf8', o, o + len);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return b.toString('utf8', o, o + len);
+    return decodeUtf8(this.buf, this.need(len, what), len);
   }
 
   string(): string {
@@ -192,8 +320,7 @@ export class Reader {
 
   private slice(len: number, what: string): Buffer {
     if (len === 0) return EMPTY;
-    const o = this.need(len, what);
-    return this.buf.subarray(o, o + len);
+    return this.view(this.need(len, what), len);
   }
 
   bytes(): Buffer {
@@ -229,11 +356,14 @@ export class Reader {
    * absurd count fails here instead of allocating.
    */
   arrayLength(minElementSize: number): number {
-    const start = this.offset;
-    const n = this.int32();
-    if (n < -1) throw new DecodeError(`array has negative length ${n}`, start);
-    if (n > 0 && n * minElementSize > this.end - this.offset)
-      throw new DecodeError(`array length ${n} exceeds the ${this.end - this.offset} bytes left`, start);
+    // The int32 read is spelled out: a nested call here would often miss the inlining budget of
+    // the struct readers, where arrays sit.
+    const o = this.offset;
+    if (o + 4 > this.end) shortRead('array length', 4, this.end - o, o);
+    const b = this.buf;
+    const n = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+    this.offset = o + 4;
+    if (n < -1 || (n > 0 && n * minElementSize > this.end - o - 4)) badArrayLength(n, this.end - o - 4, o);
     return n;
   }
 
@@ -247,12 +377,23 @@ export class Reader {
     return n;
   }
 
+  /** `n` int32 values (an array's elements after its length), with one bounds check for all. */
+  int32Array(n: number): number[] {
+    const o = this.offset;
+    if (o + 4 * n > this.end) shortRead('int32 array', 4 * n, this.end - o, o);
+    this.offset = o + 4 * n;
+    const b = this.buf;
+    const a: number[] = new Array(n);
+    for (let i = 0, p = o; i < n; i++, p += 4)
+      a[i] = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    return a;
+  }
+
   skip(n: number): void {
     this.need(n, 'skip');
   }
 
   raw(n: number): Buffer {
-    const o = this.need(n, 'raw bytes');
-    return this.buf.subarray(o, o + n);
+    return this.view(this.need(n, 'raw bytes'), n);
   }
 }

@@ -27,6 +27,19 @@ export const ZERO_UUID: Buffer = Buffer.alloc(16);
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 const NO_TAGS: readonly TaggedField[] = [];
 
+/**
+ * Freezes a default struct, and the structs and arrays in it, for decoders to share: a decoded
+ * message whose version lacks a struct field holds this one instance. Byte fields are left as they
+ * are (a typed array cannot be frozen), shared like ZERO_UUID.
+ */
+export function frozenDefault<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
+    for (const v of Object.values(value)) frozenDefault(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function uuidEquals(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -128,7 +141,22 @@ export interface MessageDescriptor<T> {
   read(r: Reader, version: number): T;
   write(w: Writer, message: T, version: number): void;
   size(message: T, version: number): number;
+  /**
+   * The bytes of the message's `bytes` and `records` fields of at least `threshold` bytes each: what
+   * a chunked writer with that threshold references instead of copying (`Writer.chunked`).
+   */
+  spliced(message: T, version: number, threshold: number): number;
   create(init?: Partial<T>): T;
+}
+
+/** `spliced` of a message with no byte fields. */
+export function noSplicedBytes(): number {
+  return 0;
+}
+
+/** Bytes a chunked writer with threshold `min` splices for one byte field. */
+export function splicedLength(b: Uint8Array | null, min: number): number {
+  return b !== null && b.length >= min ? b.length : 0;
 }
 
 /** Sum of `size(e)` over an array: the size of a variable-width array's elements. */

@@ -64,22 +64,69 @@ export function compactBytesSize(b: Uint8Array | null): number {
   return b === null ? 1 : uvarintSize(b.length + 1) + b.length;
 }
 
+/** Byte fields of at least this many bytes are spliced in by reference by chunked encoding. */
+export const DEFAULT_SPLICE_THRESHOLD = 16 * 1024;
+
 /**
  * Writes into a buffer whose size was computed beforehand by the matching size function, so no write
  * checks capacity. `Writer.alloc(n)` takes a fresh buffer; `new Writer(buf, offset)` writes into an
  * existing one (a frame with its header, say).
+ *
+ * A chunked writer (`Writer.chunked(n, threshold)`) does not copy `bytes` fields of `threshold`
+ * bytes or more: it references them as chunks of their own, so its buffer holds only the other
+ * fields (the message's size less its spliced bytes, which the descriptor's `spliced` function
+ * counts) and `chunks()` returns the output as a list for `socket.writev` or a corked write.
  */
 export class Writer {
   readonly buf: Buffer;
   offset: number;
+  /** Byte fields at least this long are spliced; Infinity for a plain writer, which never does. */
+  readonly spliceThreshold: number;
+  private spliced: Buffer[] | null = null;
+  /** Start of the part of `buf` not yet handed out as a chunk. */
+  private chunkStart: number;
 
-  constructor(buf: Buffer, offset = 0) {
+  constructor(buf: Buffer, offset = 0, spliceThreshold = Number.POSITIVE_INFINITY) {
     this.buf = buf;
     this.offset = offset;
+    this.chunkStart = offset;
+    this.spliceThreshold = spliceThreshold;
   }
 
   static alloc(size: number): Writer {
     return new Writer(Buffer.allocUnsafe(size), 0);
+  }
+
+  /** A writer for chunked output: `size` is the message's size less the bytes it will splice. */
+  static chunked(size: number, spliceThreshold = DEFAULT_SPLICE_THRESHOLD): Writer {
+    if (!(spliceThreshold >= 1))
+      throw new EncodeError(`splice threshold must be at least 1, got ${spliceThreshold}`);
+    return new Writer(Buffer.allocUnsafe(size), 0, spliceThreshold);
+  }
+
+  /**
+   * What was written, in order, as chunks: slices of `buf` between the spliced byte fields, and
+   * those fields themselves (the caller's buffers, not copies). Concatenated they are exactly the
+   * bytes a plain writer writes. Empty slices are left out; an empty message is one empty chunk.
+   */
+  chunks(): Buffer[] {
+    const out = this.spliced ?? [];
+    if (this.offset > this.chunkStart || out.length === 0)
+      out.push(this.buf.subarray(this.chunkStart, this.offset));
+    this.spliced = null;
+    this.chunkStart = this.offset;
+    return out;
+  }
+
+  private splice(v: Uint8Array): void {
+    let out = this.spliced;
+    if (out === null) {
+      out = [];
+      this.spliced = out;
+    }
+    if (this.offset > this.chunkStart) out.push(this.buf.subarray(this.chunkStart, this.offset));
+    out.push(Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    this.chunkStart = this.offset;
   }
 
   int8(v: number): void {
@@ -223,9 +270,13 @@ export class Writer {
   }
 
   bytes(v: Uint8Array): void {
-    this.int32(v.length);
-    this.buf.set(v, this.offset);
-    this.offset += v.length;
+    const n = v.length;
+    this.int32(n);
+    if (n >= this.spliceThreshold) this.splice(v);
+    else {
+      this.buf.set(v, this.offset);
+      this.offset += n;
+    }
   }
 
   nullableBytes(v: Uint8Array | null): void {
@@ -234,9 +285,13 @@ export class Writer {
   }
 
   compactBytes(v: Uint8Array): void {
-    this.uvarint(v.length + 1);
-    this.buf.set(v, this.offset);
-    this.offset += v.length;
+    const n = v.length;
+    this.uvarint(n + 1);
+    if (n >= this.spliceThreshold) this.splice(v);
+    else {
+      this.buf.set(v, this.offset);
+      this.offset += n;
+    }
   }
 
   compactNullableBytes(v: Uint8Array | null): void {

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,46 @@ export function createAddOffsetsToTxnRequest(init?: Partial<AddOffsetsToTxnReque
 /** Reads a AddOffsetsToTxnRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddOffsetsToTxnRequest(r: Reader, v: number): AddOffsetsToTxnRequest {
   if (v < 0 || v > 4) throw new DecodeError(`AddOffsetsToTxnRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddOffsetsToTxnRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddOffsetsToTxnRequest(r, v);
+  }
+}
+
+function readFastAddOffsetsToTxnRequest(r: Reader, v: number): AddOffsetsToTxnRequest {
+  let $transactionalId: string;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = ((v >= 3) ? r.compactString() : r.string());
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  $groupId = ((v >= 3) ? r.compactString() : r.string());
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddOffsetsToTxnRequest = {
+    transactionalId: $transactionalId,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddOffsetsToTxnRequest(r: Reader, v: number): AddOffsetsToTxnRequest {
   let field = '';
   let index = -1;
   try {
@@ -147,6 +187,7 @@ export const AddOffsetsToTxnRequestDescriptor: MessageDescriptor<AddOffsetsToTxn
   read: readAddOffsetsToTxnRequest,
   write: writeAddOffsetsToTxnRequest,
   size: sizeAddOffsetsToTxnRequest,
+  spliced: noSplicedBytes,
   create: createAddOffsetsToTxnRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createAddOffsetsToTxnResponse(init?: Partial<AddOffsetsToTxnResp
 /** Reads a AddOffsetsToTxnResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddOffsetsToTxnResponse(r: Reader, v: number): AddOffsetsToTxnResponse {
   if (v < 0 || v > 4) throw new DecodeError(`AddOffsetsToTxnResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddOffsetsToTxnResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddOffsetsToTxnResponse(r, v);
+  }
+}
+
+function readFastAddOffsetsToTxnResponse(r: Reader, v: number): AddOffsetsToTxnResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddOffsetsToTxnResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddOffsetsToTxnResponse(r: Reader, v: number): AddOffsetsToTxnResponse {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const AddOffsetsToTxnResponseDescriptor: MessageDescriptor<AddOffsetsToTx
   read: readAddOffsetsToTxnResponse,
   write: writeAddOffsetsToTxnResponse,
   size: sizeAddOffsetsToTxnResponse,
+  spliced: noSplicedBytes,
   create: createAddOffsetsToTxnResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,35 @@ export function createAddPartitionsToTxnRequestAddPartitionsToTxnTopic(init?: Pa
 }
 
 function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
+  let $name: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 3) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnRequestAddPartitionsToTxnTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
   let field = '';
   let index = -1;
   try {
@@ -146,10 +175,7 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: numb
       const n = ((v >= 3) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     if (v >= 3) {
@@ -205,6 +231,46 @@ function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(x: AddPartitionsTo
 }
 
 function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v: number): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
+  let $transactionalId: string;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $verifyOnly: boolean;
+  let $topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = r.compactString();
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  $verifyOnly = r.bool();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction = {
+    transactionalId: $transactionalId,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    verifyOnly: $verifyOnly,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v: number): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   let field = '';
   let index = -1;
   try {
@@ -228,7 +294,7 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
       if (n < 0) nullArray(r);
       else {
         const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -297,14 +363,83 @@ function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(x: AddPartit
 /** Reads a AddPartitionsToTxnRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitionsToTxnRequest {
   if (v < 0 || v > 5) throw new DecodeError(`AddPartitionsToTxnRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddPartitionsToTxnRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddPartitionsToTxnRequest(r, v);
+  }
+}
+
+function readFastAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitionsToTxnRequest {
+  let $transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[];
+  let $v3AndBelowTransactionalId: string = "";
+  let $v3AndBelowProducerId: bigint = 0n;
+  let $v3AndBelowProducerEpoch: number = 0;
+  let $v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 4) {
+    {
+      const n = r.compactArrayLength(14);
+      if (n < 0) nullArray(r);
+      else {
+        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, v);
+        $transactions = a;
+      }
+    }
+  } else $transactions = [];
+  if (v <= 3) {
+    $v3AndBelowTransactionalId = ((v >= 3) ? r.compactString() : r.string());
+  }
+  if (v <= 3) {
+    $v3AndBelowProducerId = r.int64();
+  }
+  if (v <= 3) {
+    $v3AndBelowProducerEpoch = r.int16();
+  }
+  if (v <= 3) {
+    {
+      const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) nullArray(r);
+      else {
+        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
+        $v3AndBelowTopics = a;
+      }
+    }
+  } else $v3AndBelowTopics = [];
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnRequest = {
+    transactions: $transactions,
+    v3AndBelowTransactionalId: $v3AndBelowTransactionalId,
+    v3AndBelowProducerId: $v3AndBelowProducerId,
+    v3AndBelowProducerEpoch: $v3AndBelowProducerEpoch,
+    v3AndBelowTopics: $v3AndBelowTopics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitionsToTxnRequest {
   let field = '';
   let index = -1;
   try {
-    let $transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
+    let $transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[];
     let $v3AndBelowTransactionalId: string = "";
     let $v3AndBelowProducerId: bigint = 0n;
     let $v3AndBelowProducerEpoch: number = 0;
-    let $v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+    let $v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 4) {
       field = 'transactions';
@@ -313,12 +448,12 @@ export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitio
         if (n < 0) nullArray(r);
         else {
           const a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, v);
+          for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, v);
           index = -1;
           $transactions = a;
         }
       }
-    }
+    } else $transactions = [];
     if (v <= 3) {
       field = 'v3AndBelowTransactionalId';
       $v3AndBelowTransactionalId = ((v >= 3) ? r.compactString() : r.string());
@@ -338,12 +473,12 @@ export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitio
         if (n < 0) nullArray(r);
         else {
           const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
+          for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v);
           index = -1;
           $v3AndBelowTopics = a;
         }
       }
-    }
+    } else $v3AndBelowTopics = [];
     if (v >= 3) {
       field = '';
       const numTags = r.uvarint();
@@ -452,6 +587,7 @@ export const AddPartitionsToTxnRequestDescriptor: MessageDescriptor<AddPartition
   read: readAddPartitionsToTxnRequest,
   write: writeAddPartitionsToTxnRequest,
   size: sizeAddPartitionsToTxnRequest,
+  spliced: noSplicedBytes,
   create: createAddPartitionsToTxnRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -132,6 +132,29 @@ export function createAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResul
 }
 
 function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
+  let $partitionIndex: number;
+  let $partitionErrorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $partitionErrorCode = r.int16();
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult = {
+    partitionIndex: $partitionIndex,
+    partitionErrorCode: $partitionErrorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -189,6 +212,37 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(x: AddP
 }
 
 function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
+  let $name: string;
+  let $resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 3) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v);
+      $resultsByPartition = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult = {
+    name: $name,
+    resultsByPartition: $resultsByPartition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -203,7 +257,7 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, 
       if (n < 0) nullArray(r);
       else {
         const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v);
         index = -1;
         $resultsByPartition = a;
       }
@@ -261,6 +315,37 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(x: AddParti
 }
 
 function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
+  let $transactionalId: string;
+  let $topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = r.compactString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
+      $topicResults = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnResponseAddPartitionsToTxnResult = {
+    transactionalId: $transactionalId,
+    topicResults: $topicResults,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   let field = '';
   let index = -1;
   try {
@@ -275,7 +360,7 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: nu
       if (n < 0) nullArray(r);
       else {
         const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
         index = -1;
         $topicResults = a;
       }
@@ -335,13 +420,75 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnResult(x: AddPartitions
 /** Reads a AddPartitionsToTxnResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartitionsToTxnResponse {
   if (v < 0 || v > 5) throw new DecodeError(`AddPartitionsToTxnResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddPartitionsToTxnResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddPartitionsToTxnResponse(r, v);
+  }
+}
+
+function readFastAddPartitionsToTxnResponse(r: Reader, v: number): AddPartitionsToTxnResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number = 0;
+  let $resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[];
+  let $resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  if (v >= 4) {
+    $errorCode = r.int16();
+  }
+  if (v >= 4) {
+    {
+      const n = r.compactArrayLength(3);
+      if (n < 0) nullArray(r);
+      else {
+        const a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v);
+        $resultsByTransaction = a;
+      }
+    }
+  } else $resultsByTransaction = [];
+  if (v <= 3) {
+    {
+      const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) nullArray(r);
+      else {
+        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
+        $resultsByTopicV3AndBelow = a;
+      }
+    }
+  } else $resultsByTopicV3AndBelow = [];
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddPartitionsToTxnResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    resultsByTransaction: $resultsByTransaction,
+    resultsByTopicV3AndBelow: $resultsByTopicV3AndBelow,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddPartitionsToTxnResponse(r: Reader, v: number): AddPartitionsToTxnResponse {
   let field = '';
   let index = -1;
   try {
     let $throttleTimeMs: number;
     let $errorCode: number = 0;
-    let $resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
-    let $resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+    let $resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[];
+    let $resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -356,12 +503,12 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
         if (n < 0) nullArray(r);
         else {
           const a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v);
+          for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v);
           index = -1;
           $resultsByTransaction = a;
         }
       }
-    }
+    } else $resultsByTransaction = [];
     if (v <= 3) {
       field = 'resultsByTopicV3AndBelow';
       {
@@ -369,12 +516,12 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
         if (n < 0) nullArray(r);
         else {
           const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
+          for (index = 0; index < n; index++) a[index] = traceAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v);
           index = -1;
           $resultsByTopicV3AndBelow = a;
         }
       }
-    }
+    } else $resultsByTopicV3AndBelow = [];
     if (v >= 3) {
       field = '';
       const numTags = r.uvarint();
@@ -473,6 +620,7 @@ export const AddPartitionsToTxnResponseDescriptor: MessageDescriptor<AddPartitio
   read: readAddPartitionsToTxnResponse,
   write: writeAddPartitionsToTxnResponse,
   size: sizeAddPartitionsToTxnResponse,
+  spliced: noSplicedBytes,
   create: createAddPartitionsToTxnResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -99,6 +99,32 @@ export function createAddRaftVoterRequestListener(init?: Partial<AddRaftVoterReq
 }
 
 function readAddRaftVoterRequestListener(r: Reader, v: number): AddRaftVoterRequestListener {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddRaftVoterRequestListener = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddRaftVoterRequestListener(r: Reader, v: number): AddRaftVoterRequestListener {
   let field = '';
   let index = -1;
   try {
@@ -164,6 +190,62 @@ function sizeAddRaftVoterRequestListener(x: AddRaftVoterRequestListener, v: numb
 /** Reads a AddRaftVoterRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
   if (v < 0 || v > 1) throw new DecodeError(`AddRaftVoterRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddRaftVoterRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddRaftVoterRequest(r, v);
+  }
+}
+
+function readFastAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
+  let $clusterId: string | null;
+  let $timeoutMs: number;
+  let $voterId: number;
+  let $voterDirectoryId: Buffer;
+  let $listeners: AddRaftVoterRequestListener[];
+  let $ackWhenCommitted: boolean = true;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = r.compactNullableString();
+  $timeoutMs = r.int32();
+  $voterId = r.int32();
+  $voterDirectoryId = r.uuid();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AddRaftVoterRequestListener[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAddRaftVoterRequestListener(r, v);
+      $listeners = a;
+    }
+  }
+  if (v >= 1) {
+    $ackWhenCommitted = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddRaftVoterRequest = {
+    clusterId: $clusterId,
+    timeoutMs: $timeoutMs,
+    voterId: $voterId,
+    voterDirectoryId: $voterDirectoryId,
+    listeners: $listeners,
+    ackWhenCommitted: $ackWhenCommitted,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
   let field = '';
   let index = -1;
   try {
@@ -188,7 +270,7 @@ export function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterReque
       if (n < 0) nullArray(r);
       else {
         const a: AddRaftVoterRequestListener[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAddRaftVoterRequestListener(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAddRaftVoterRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -290,6 +372,7 @@ export const AddRaftVoterRequestDescriptor: MessageDescriptor<AddRaftVoterReques
   read: readAddRaftVoterRequest,
   write: writeAddRaftVoterRequest,
   size: sizeAddRaftVoterRequest,
+  spliced: noSplicedBytes,
   create: createAddRaftVoterRequest,
 };
 

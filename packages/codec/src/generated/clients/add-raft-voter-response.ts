@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createAddRaftVoterResponse(init?: Partial<AddRaftVoterResponse>)
 /** Reads a AddRaftVoterResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAddRaftVoterResponse(r: Reader, v: number): AddRaftVoterResponse {
   if (v < 0 || v > 1) throw new DecodeError(`AddRaftVoterResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAddRaftVoterResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAddRaftVoterResponse(r, v);
+  }
+}
+
+function readFastAddRaftVoterResponse(r: Reader, v: number): AddRaftVoterResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AddRaftVoterResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAddRaftVoterResponse(r: Reader, v: number): AddRaftVoterResponse {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const AddRaftVoterResponseDescriptor: MessageDescriptor<AddRaftVoterRespo
   read: readAddRaftVoterResponse,
   write: writeAddRaftVoterResponse,
   size: sizeAddRaftVoterResponse,
+  spliced: noSplicedBytes,
   create: createAddRaftVoterResponse,
 };
 

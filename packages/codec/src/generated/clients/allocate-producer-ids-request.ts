@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createAllocateProducerIdsRequest(init?: Partial<AllocateProducer
 /** Reads a AllocateProducerIdsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAllocateProducerIdsRequest(r: Reader, v: number): AllocateProducerIdsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`AllocateProducerIdsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAllocateProducerIdsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAllocateProducerIdsRequest(r, v);
+  }
+}
+
+function readFastAllocateProducerIdsRequest(r: Reader, v: number): AllocateProducerIdsRequest {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AllocateProducerIdsRequest = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAllocateProducerIdsRequest(r: Reader, v: number): AllocateProducerIdsRequest {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const AllocateProducerIdsRequestDescriptor: MessageDescriptor<AllocatePro
   read: readAllocateProducerIdsRequest,
   write: writeAllocateProducerIdsRequest,
   size: sizeAllocateProducerIdsRequest,
+  spliced: noSplicedBytes,
   create: createAllocateProducerIdsRequest,
 };
 

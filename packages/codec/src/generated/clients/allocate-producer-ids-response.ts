@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,46 @@ export function createAllocateProducerIdsResponse(init?: Partial<AllocateProduce
 /** Reads a AllocateProducerIdsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAllocateProducerIdsResponse(r: Reader, v: number): AllocateProducerIdsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`AllocateProducerIdsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAllocateProducerIdsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAllocateProducerIdsResponse(r, v);
+  }
+}
+
+function readFastAllocateProducerIdsResponse(r: Reader, v: number): AllocateProducerIdsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $producerIdStart: bigint;
+  let $producerIdLen: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $producerIdStart = r.int64();
+  $producerIdLen = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AllocateProducerIdsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    producerIdStart: $producerIdStart,
+    producerIdLen: $producerIdLen,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAllocateProducerIdsResponse(r: Reader, v: number): AllocateProducerIdsResponse {
   let field = '';
   let index = -1;
   try {
@@ -147,6 +187,7 @@ export const AllocateProducerIdsResponseDescriptor: MessageDescriptor<AllocatePr
   read: readAllocateProducerIdsResponse,
   write: writeAllocateProducerIdsResponse,
   size: sizeAllocateProducerIdsResponse,
+  spliced: noSplicedBytes,
   create: createAllocateProducerIdsResponse,
 };
 

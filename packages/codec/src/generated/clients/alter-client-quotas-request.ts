@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -125,6 +125,32 @@ export function createAlterClientQuotasRequestOpData(init?: Partial<AlterClientQ
 }
 
 function readAlterClientQuotasRequestOpData(r: Reader, v: number): AlterClientQuotasRequestOpData {
+  let $key: string;
+  let $value: number;
+  let $remove: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = ((v >= 1) ? r.compactString() : r.string());
+  $value = r.float64();
+  $remove = r.bool();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasRequestOpData = {
+    key: $key,
+    value: $value,
+    remove: $remove,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasRequestOpData(r: Reader, v: number): AlterClientQuotasRequestOpData {
   let field = '';
   let index = -1;
   try {
@@ -188,6 +214,29 @@ function sizeAlterClientQuotasRequestOpData(x: AlterClientQuotasRequestOpData, v
 }
 
 function readAlterClientQuotasRequestEntityData(r: Reader, v: number): AlterClientQuotasRequestEntityData {
+  let $entityType: string;
+  let $entityName: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $entityType = ((v >= 1) ? r.compactString() : r.string());
+  $entityName = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasRequestEntityData = {
+    entityType: $entityType,
+    entityName: $entityName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasRequestEntityData(r: Reader, v: number): AlterClientQuotasRequestEntityData {
   let field = '';
   let index = -1;
   try {
@@ -245,6 +294,45 @@ function sizeAlterClientQuotasRequestEntityData(x: AlterClientQuotasRequestEntit
 }
 
 function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClientQuotasRequestEntryData {
+  let $entity: AlterClientQuotasRequestEntityData[];
+  let $ops: AlterClientQuotasRequestOpData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterClientQuotasRequestEntityData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterClientQuotasRequestEntityData(r, v);
+      $entity = a;
+    }
+  }
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(11) : r.arrayLength(11));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterClientQuotasRequestOpData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterClientQuotasRequestOpData(r, v);
+      $ops = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasRequestEntryData = {
+    entity: $entity,
+    ops: $ops,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClientQuotasRequestEntryData {
   let field = '';
   let index = -1;
   try {
@@ -257,7 +345,7 @@ function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClien
       if (n < 0) nullArray(r);
       else {
         const a: AlterClientQuotasRequestEntityData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestEntityData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterClientQuotasRequestEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -268,7 +356,7 @@ function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClien
       if (n < 0) nullArray(r);
       else {
         const a: AlterClientQuotasRequestOpData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestOpData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterClientQuotasRequestOpData(r, v);
         index = -1;
         $ops = a;
       }
@@ -334,6 +422,48 @@ function sizeAlterClientQuotasRequestEntryData(x: AlterClientQuotasRequestEntryD
 /** Reads a AlterClientQuotasRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterClientQuotasRequest(r: Reader, v: number): AlterClientQuotasRequest {
   if (v < 0 || v > 1) throw new DecodeError(`AlterClientQuotasRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterClientQuotasRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterClientQuotasRequest(r, v);
+  }
+}
+
+function readFastAlterClientQuotasRequest(r: Reader, v: number): AlterClientQuotasRequest {
+  let $entries: AlterClientQuotasRequestEntryData[];
+  let $validateOnly: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterClientQuotasRequestEntryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterClientQuotasRequestEntryData(r, v);
+      $entries = a;
+    }
+  }
+  $validateOnly = r.bool();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasRequest = {
+    entries: $entries,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasRequest(r: Reader, v: number): AlterClientQuotasRequest {
   let field = '';
   let index = -1;
   try {
@@ -346,7 +476,7 @@ export function readAlterClientQuotasRequest(r: Reader, v: number): AlterClientQ
       if (n < 0) nullArray(r);
       else {
         const a: AlterClientQuotasRequestEntryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasRequestEntryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterClientQuotasRequestEntryData(r, v);
         index = -1;
         $entries = a;
       }
@@ -431,6 +561,7 @@ export const AlterClientQuotasRequestDescriptor: MessageDescriptor<AlterClientQu
   read: readAlterClientQuotasRequest,
   write: writeAlterClientQuotasRequest,
   size: sizeAlterClientQuotasRequest,
+  spliced: noSplicedBytes,
   create: createAlterClientQuotasRequest,
 };
 

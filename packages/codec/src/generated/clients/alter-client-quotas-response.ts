@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,29 @@ export function createAlterClientQuotasResponseEntityData(init?: Partial<AlterCl
 }
 
 function readAlterClientQuotasResponseEntityData(r: Reader, v: number): AlterClientQuotasResponseEntityData {
+  let $entityType: string;
+  let $entityName: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $entityType = ((v >= 1) ? r.compactString() : r.string());
+  $entityName = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasResponseEntityData = {
+    entityType: $entityType,
+    entityName: $entityName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasResponseEntityData(r: Reader, v: number): AlterClientQuotasResponseEntityData {
   let field = '';
   let index = -1;
   try {
@@ -155,6 +178,40 @@ function sizeAlterClientQuotasResponseEntityData(x: AlterClientQuotasResponseEnt
 }
 
 function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClientQuotasResponseEntryData {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $entity: AlterClientQuotasResponseEntityData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterClientQuotasResponseEntityData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterClientQuotasResponseEntityData(r, v);
+      $entity = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasResponseEntryData = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    entity: $entity,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClientQuotasResponseEntryData {
   let field = '';
   let index = -1;
   try {
@@ -172,7 +229,7 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
       if (n < 0) nullArray(r);
       else {
         const a: AlterClientQuotasResponseEntityData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasResponseEntityData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterClientQuotasResponseEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -235,6 +292,48 @@ function sizeAlterClientQuotasResponseEntryData(x: AlterClientQuotasResponseEntr
 /** Reads a AlterClientQuotasResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterClientQuotasResponse(r: Reader, v: number): AlterClientQuotasResponse {
   if (v < 0 || v > 1) throw new DecodeError(`AlterClientQuotasResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterClientQuotasResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterClientQuotasResponse(r, v);
+  }
+}
+
+function readFastAlterClientQuotasResponse(r: Reader, v: number): AlterClientQuotasResponse {
+  let $throttleTimeMs: number;
+  let $entries: AlterClientQuotasResponseEntryData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterClientQuotasResponseEntryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterClientQuotasResponseEntryData(r, v);
+      $entries = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterClientQuotasResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    entries: $entries,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterClientQuotasResponse(r: Reader, v: number): AlterClientQuotasResponse {
   let field = '';
   let index = -1;
   try {
@@ -249,7 +348,7 @@ export function readAlterClientQuotasResponse(r: Reader, v: number): AlterClient
       if (n < 0) nullArray(r);
       else {
         const a: AlterClientQuotasResponseEntryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterClientQuotasResponseEntryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterClientQuotasResponseEntryData(r, v);
         index = -1;
         $entries = a;
       }
@@ -332,6 +431,7 @@ export const AlterClientQuotasResponseDescriptor: MessageDescriptor<AlterClientQ
   read: readAlterClientQuotasResponse,
   write: writeAlterClientQuotasResponse,
   size: sizeAlterClientQuotasResponse,
+  spliced: noSplicedBytes,
   create: createAlterClientQuotasResponse,
 };
 

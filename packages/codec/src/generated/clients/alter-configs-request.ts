@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,29 @@ export function createAlterConfigsRequestAlterableConfig(init?: Partial<AlterCon
 }
 
 function readAlterConfigsRequestAlterableConfig(r: Reader, v: number): AlterConfigsRequestAlterableConfig {
+  let $name: string;
+  let $value: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  $value = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterConfigsRequestAlterableConfig = {
+    name: $name,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterConfigsRequestAlterableConfig(r: Reader, v: number): AlterConfigsRequestAlterableConfig {
   let field = '';
   let index = -1;
   try {
@@ -155,6 +178,40 @@ function sizeAlterConfigsRequestAlterableConfig(x: AlterConfigsRequestAlterableC
 }
 
 function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): AlterConfigsRequestAlterConfigsResource {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $configs: AlterConfigsRequestAlterableConfig[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterConfigsRequestAlterableConfig[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterConfigsRequestAlterableConfig(r, v);
+      $configs = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterConfigsRequestAlterConfigsResource = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    configs: $configs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): AlterConfigsRequestAlterConfigsResource {
   let field = '';
   let index = -1;
   try {
@@ -172,7 +229,7 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
       if (n < 0) nullArray(r);
       else {
         const a: AlterConfigsRequestAlterableConfig[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterConfigsRequestAlterableConfig(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterConfigsRequestAlterableConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -235,6 +292,48 @@ function sizeAlterConfigsRequestAlterConfigsResource(x: AlterConfigsRequestAlter
 /** Reads a AlterConfigsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterConfigsRequest(r: Reader, v: number): AlterConfigsRequest {
   if (v < 0 || v > 2) throw new DecodeError(`AlterConfigsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterConfigsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterConfigsRequest(r, v);
+  }
+}
+
+function readFastAlterConfigsRequest(r: Reader, v: number): AlterConfigsRequest {
+  let $resources: AlterConfigsRequestAlterConfigsResource[];
+  let $validateOnly: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterConfigsRequestAlterConfigsResource[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterConfigsRequestAlterConfigsResource(r, v);
+      $resources = a;
+    }
+  }
+  $validateOnly = r.bool();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterConfigsRequest = {
+    resources: $resources,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterConfigsRequest(r: Reader, v: number): AlterConfigsRequest {
   let field = '';
   let index = -1;
   try {
@@ -247,7 +346,7 @@ export function readAlterConfigsRequest(r: Reader, v: number): AlterConfigsReque
       if (n < 0) nullArray(r);
       else {
         const a: AlterConfigsRequestAlterConfigsResource[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterConfigsRequestAlterConfigsResource(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterConfigsRequestAlterConfigsResource(r, v);
         index = -1;
         $resources = a;
       }
@@ -332,6 +431,7 @@ export const AlterConfigsRequestDescriptor: MessageDescriptor<AlterConfigsReques
   read: readAlterConfigsRequest,
   write: writeAlterConfigsRequest,
   size: sizeAlterConfigsRequest,
+  spliced: noSplicedBytes,
   create: createAlterConfigsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,35 @@ export function createAlterConfigsResponseAlterConfigsResourceResponse(init?: Pa
 }
 
 function readAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: number): AlterConfigsResponseAlterConfigsResourceResponse {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $resourceType: number;
+  let $resourceName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $resourceType = r.int8();
+  $resourceName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterConfigsResponseAlterConfigsResourceResponse = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: number): AlterConfigsResponseAlterConfigsResourceResponse {
   let field = '';
   let index = -1;
   try {
@@ -149,6 +178,48 @@ function sizeAlterConfigsResponseAlterConfigsResourceResponse(x: AlterConfigsRes
 /** Reads a AlterConfigsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResponse {
   if (v < 0 || v > 2) throw new DecodeError(`AlterConfigsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterConfigsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterConfigsResponse(r, v);
+  }
+}
+
+function readFastAlterConfigsResponse(r: Reader, v: number): AlterConfigsResponse {
+  let $throttleTimeMs: number;
+  let $responses: AlterConfigsResponseAlterConfigsResourceResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterConfigsResponseAlterConfigsResourceResponse(r, v);
+      $responses = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterConfigsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterConfigsResponse(r: Reader, v: number): AlterConfigsResponse {
   let field = '';
   let index = -1;
   try {
@@ -163,7 +234,7 @@ export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResp
       if (n < 0) nullArray(r);
       else {
         const a: AlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterConfigsResponseAlterConfigsResourceResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterConfigsResponseAlterConfigsResourceResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -246,6 +317,7 @@ export const AlterConfigsResponseDescriptor: MessageDescriptor<AlterConfigsRespo
   read: readAlterConfigsResponse,
   write: writeAlterConfigsResponse,
   size: sizeAlterConfigsResponse,
+  spliced: noSplicedBytes,
   create: createAlterConfigsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,35 @@ export function createAlterPartitionReassignmentsRequestReassignablePartition(in
 }
 
 function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignablePartition {
+  let $partitionIndex: number;
+  let $replicas: number[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) $replicas = null;
+    else {
+      $replicas = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsRequestReassignablePartition = {
+    partitionIndex: $partitionIndex,
+    replicas: $replicas,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignablePartition {
   let field = '';
   let index = -1;
   try {
@@ -111,10 +140,7 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
       const n = r.compactArrayLength(4);
       if (n < 0) $replicas = null;
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $replicas = a;
+        $replicas = r.int32Array(n);
       }
     }
     {
@@ -171,6 +197,37 @@ function sizeAlterPartitionReassignmentsRequestReassignablePartition(x: AlterPar
 }
 
 function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignableTopic {
+  let $name: string;
+  let $partitions: AlterPartitionReassignmentsRequestReassignablePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionReassignmentsRequestReassignablePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionReassignmentsRequestReassignablePartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsRequestReassignableTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignableTopic {
   let field = '';
   let index = -1;
   try {
@@ -185,7 +242,7 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: n
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionReassignmentsRequestReassignablePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsRequestReassignablePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionReassignmentsRequestReassignablePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -245,6 +302,53 @@ function sizeAlterPartitionReassignmentsRequestReassignableTopic(x: AlterPartiti
 /** Reads a AlterPartitionReassignmentsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
   if (v < 0 || v > 1) throw new DecodeError(`AlterPartitionReassignmentsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterPartitionReassignmentsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterPartitionReassignmentsRequest(r, v);
+  }
+}
+
+function readFastAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
+  let $timeoutMs: number;
+  let $allowReplicationFactorChange: boolean = true;
+  let $topics: AlterPartitionReassignmentsRequestReassignableTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $timeoutMs = r.int32();
+  if (v >= 1) {
+    $allowReplicationFactorChange = r.bool();
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionReassignmentsRequestReassignableTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionReassignmentsRequestReassignableTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsRequest = {
+    timeoutMs: $timeoutMs,
+    allowReplicationFactorChange: $allowReplicationFactorChange,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
   let field = '';
   let index = -1;
   try {
@@ -264,7 +368,7 @@ export function readAlterPartitionReassignmentsRequest(r: Reader, v: number): Al
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionReassignmentsRequestReassignableTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsRequestReassignableTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionReassignmentsRequestReassignableTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -353,6 +457,7 @@ export const AlterPartitionReassignmentsRequestDescriptor: MessageDescriptor<Alt
   read: readAlterPartitionReassignmentsRequest,
   write: writeAlterPartitionReassignmentsRequest,
   size: sizeAlterPartitionReassignmentsRequest,
+  spliced: noSplicedBytes,
   create: createAlterPartitionReassignmentsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,32 @@ export function createAlterPartitionReassignmentsResponseReassignablePartitionRe
 }
 
 function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r: Reader, v: number): AlterPartitionReassignmentsResponseReassignablePartitionResponse {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsResponseReassignablePartitionResponse = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsResponseReassignablePartitionResponse(r: Reader, v: number): AlterPartitionReassignmentsResponseReassignablePartitionResponse {
   let field = '';
   let index = -1;
   try {
@@ -182,6 +208,37 @@ function sizeAlterPartitionReassignmentsResponseReassignablePartitionResponse(x:
 }
 
 function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Reader, v: number): AlterPartitionReassignmentsResponseReassignableTopicResponse {
+  let $name: string;
+  let $partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsResponseReassignableTopicResponse = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Reader, v: number): AlterPartitionReassignmentsResponseReassignableTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -196,7 +253,7 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Rea
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -256,6 +313,59 @@ function sizeAlterPartitionReassignmentsResponseReassignableTopicResponse(x: Alt
 /** Reads a AlterPartitionReassignmentsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPartitionReassignmentsResponse {
   if (v < 0 || v > 1) throw new DecodeError(`AlterPartitionReassignmentsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterPartitionReassignmentsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterPartitionReassignmentsResponse(r, v);
+  }
+}
+
+function readFastAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPartitionReassignmentsResponse {
+  let $throttleTimeMs: number;
+  let $allowReplicationFactorChange: boolean = true;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  if (v >= 1) {
+    $allowReplicationFactorChange = r.bool();
+  }
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v);
+      $responses = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionReassignmentsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    allowReplicationFactorChange: $allowReplicationFactorChange,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPartitionReassignmentsResponse {
   let field = '';
   let index = -1;
   try {
@@ -281,7 +391,7 @@ export function readAlterPartitionReassignmentsResponse(r: Reader, v: number): A
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -375,6 +485,7 @@ export const AlterPartitionReassignmentsResponseDescriptor: MessageDescriptor<Al
   read: readAlterPartitionReassignmentsResponse,
   write: writeAlterPartitionReassignmentsResponse,
   size: sizeAlterPartitionReassignmentsResponse,
+  spliced: noSplicedBytes,
   create: createAlterPartitionReassignmentsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,29 @@ export function createAlterPartitionRequestBrokerState(init?: Partial<AlterParti
 }
 
 function readAlterPartitionRequestBrokerState(r: Reader, v: number): AlterPartitionRequestBrokerState {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionRequestBrokerState = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionRequestBrokerState(r: Reader, v: number): AlterPartitionRequestBrokerState {
   let field = '';
   let index = -1;
   try {
@@ -210,13 +233,66 @@ function sizeAlterPartitionRequestBrokerState(x: AlterPartitionRequestBrokerStat
 }
 
 function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPartitionRequestPartitionData {
+  let $partitionIndex: number;
+  let $leaderEpoch: number;
+  let $newIsr: number[];
+  let $newIsrWithEpochs: AlterPartitionRequestBrokerState[];
+  let $leaderRecoveryState: number;
+  let $partitionEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $leaderEpoch = r.int32();
+  if (v <= 2) {
+    {
+      const n = r.compactArrayLength(4);
+      if (n < 0) nullArray(r);
+      else {
+        $newIsr = r.int32Array(n);
+      }
+    }
+  } else $newIsr = [];
+  if (v >= 3) {
+    {
+      const n = r.compactArrayLength(13);
+      if (n < 0) nullArray(r);
+      else {
+        const a: AlterPartitionRequestBrokerState[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readAlterPartitionRequestBrokerState(r, v);
+        $newIsrWithEpochs = a;
+      }
+    }
+  } else $newIsrWithEpochs = [];
+  $leaderRecoveryState = r.int8();
+  $partitionEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+    leaderEpoch: $leaderEpoch,
+    newIsr: $newIsr,
+    newIsrWithEpochs: $newIsrWithEpochs,
+    leaderRecoveryState: $leaderRecoveryState,
+    partitionEpoch: $partitionEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPartitionRequestPartitionData {
   let field = '';
   let index = -1;
   try {
     let $partitionIndex: number;
     let $leaderEpoch: number;
-    let $newIsr: number[] = [];
-    let $newIsrWithEpochs: AlterPartitionRequestBrokerState[] = [];
+    let $newIsr: number[];
+    let $newIsrWithEpochs: AlterPartitionRequestBrokerState[];
     let $leaderRecoveryState: number;
     let $partitionEpoch: number;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -230,13 +306,10 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
         const n = r.compactArrayLength(4);
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = r.int32();
-          index = -1;
-          $newIsr = a;
+          $newIsr = r.int32Array(n);
         }
       }
-    }
+    } else $newIsr = [];
     if (v >= 3) {
       field = 'newIsrWithEpochs';
       {
@@ -244,12 +317,12 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
         if (n < 0) nullArray(r);
         else {
           const a: AlterPartitionRequestBrokerState[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestBrokerState(r, v);
+          for (index = 0; index < n; index++) a[index] = traceAlterPartitionRequestBrokerState(r, v);
           index = -1;
           $newIsrWithEpochs = a;
         }
       }
-    }
+    } else $newIsrWithEpochs = [];
     field = 'leaderRecoveryState';
     $leaderRecoveryState = r.int8();
     field = 'partitionEpoch';
@@ -331,6 +404,37 @@ function sizeAlterPartitionRequestPartitionData(x: AlterPartitionRequestPartitio
 }
 
 function readAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitionRequestTopicData {
+  let $topicId: Buffer;
+  let $partitions: AlterPartitionRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(15);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionRequestTopicData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitionRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -345,7 +449,7 @@ function readAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitio
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -405,6 +509,51 @@ function sizeAlterPartitionRequestTopicData(x: AlterPartitionRequestTopicData, v
 /** Reads a AlterPartitionRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterPartitionRequest(r: Reader, v: number): AlterPartitionRequest {
   if (v < 2 || v > 3) throw new DecodeError(`AlterPartitionRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterPartitionRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterPartitionRequest(r, v);
+  }
+}
+
+function readFastAlterPartitionRequest(r: Reader, v: number): AlterPartitionRequest {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let $topics: AlterPartitionRequestTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionRequest = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionRequest(r: Reader, v: number): AlterPartitionRequest {
   let field = '';
   let index = -1;
   try {
@@ -422,7 +571,7 @@ export function readAlterPartitionRequest(r: Reader, v: number): AlterPartitionR
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -508,6 +657,7 @@ export const AlterPartitionRequestDescriptor: MessageDescriptor<AlterPartitionRe
   read: readAlterPartitionRequest,
   write: writeAlterPartitionRequest,
   size: sizeAlterPartitionRequest,
+  spliced: noSplicedBytes,
   create: createAlterPartitionRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,50 @@ export function createAlterPartitionResponsePartitionData(init?: Partial<AlterPa
 }
 
 function readAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPartitionResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $isr: number[];
+  let $leaderRecoveryState: number;
+  let $partitionEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $isr = r.int32Array(n);
+    }
+  }
+  $leaderRecoveryState = r.int8();
+  $partitionEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    isr: $isr,
+    leaderRecoveryState: $leaderRecoveryState,
+    partitionEpoch: $partitionEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPartitionResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -157,10 +201,7 @@ function readAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPar
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $isr = a;
+        $isr = r.int32Array(n);
       }
     }
     field = 'leaderRecoveryState';
@@ -235,6 +276,37 @@ function sizeAlterPartitionResponsePartitionData(x: AlterPartitionResponsePartit
 }
 
 function readAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartitionResponseTopicData {
+  let $topicId: Buffer;
+  let $partitions: AlterPartitionResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(21);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionResponseTopicData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartitionResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -249,7 +321,7 @@ function readAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartiti
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -309,6 +381,51 @@ function sizeAlterPartitionResponseTopicData(x: AlterPartitionResponseTopicData,
 /** Reads a AlterPartitionResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterPartitionResponse(r: Reader, v: number): AlterPartitionResponse {
   if (v < 2 || v > 3) throw new DecodeError(`AlterPartitionResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterPartitionResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterPartitionResponse(r, v);
+  }
+}
+
+function readFastAlterPartitionResponse(r: Reader, v: number): AlterPartitionResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $topics: AlterPartitionResponseTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterPartitionResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterPartitionResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterPartitionResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterPartitionResponse(r: Reader, v: number): AlterPartitionResponse {
   let field = '';
   let index = -1;
   try {
@@ -326,7 +443,7 @@ export function readAlterPartitionResponse(r: Reader, v: number): AlterPartition
       if (n < 0) nullArray(r);
       else {
         const a: AlterPartitionResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterPartitionResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterPartitionResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -412,6 +529,7 @@ export const AlterPartitionResponseDescriptor: MessageDescriptor<AlterPartitionR
   read: readAlterPartitionResponse,
   write: writeAlterPartitionResponse,
   size: sizeAlterPartitionResponse,
+  spliced: noSplicedBytes,
   create: createAlterPartitionResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -84,6 +84,35 @@ export function createAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(init?: P
 }
 
 function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
+  let $name: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
   let field = '';
   let index = -1;
   try {
@@ -97,10 +126,7 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: num
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     if (v >= 2) {
@@ -156,6 +182,37 @@ function sizeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(x: AlterReplicaLo
 }
 
 function readAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDir {
+  let $path: string;
+  let $topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $path = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsRequestAlterReplicaLogDir = {
+    path: $path,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDir {
   let field = '';
   let index = -1;
   try {
@@ -170,7 +227,7 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -230,6 +287,45 @@ function sizeAlterReplicaLogDirsRequestAlterReplicaLogDir(x: AlterReplicaLogDirs
 /** Reads a AlterReplicaLogDirsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterReplicaLogDirsRequest(r: Reader, v: number): AlterReplicaLogDirsRequest {
   if (v < 1 || v > 2) throw new DecodeError(`AlterReplicaLogDirsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterReplicaLogDirsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterReplicaLogDirsRequest(r, v);
+  }
+}
+
+function readFastAlterReplicaLogDirsRequest(r: Reader, v: number): AlterReplicaLogDirsRequest {
+  let $dirs: AlterReplicaLogDirsRequestAlterReplicaLogDir[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v);
+      $dirs = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsRequest = {
+    dirs: $dirs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsRequest(r: Reader, v: number): AlterReplicaLogDirsRequest {
   let field = '';
   let index = -1;
   try {
@@ -241,7 +337,7 @@ export function readAlterReplicaLogDirsRequest(r: Reader, v: number): AlterRepli
       if (n < 0) nullArray(r);
       else {
         const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v);
         index = -1;
         $dirs = a;
       }
@@ -321,6 +417,7 @@ export const AlterReplicaLogDirsRequestDescriptor: MessageDescriptor<AlterReplic
   read: readAlterReplicaLogDirsRequest,
   write: writeAlterReplicaLogDirsRequest,
   size: sizeAlterReplicaLogDirsRequest,
+  spliced: noSplicedBytes,
   create: createAlterReplicaLogDirsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResu
 }
 
 function readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: Reader, v: number): AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: Reader, v: number): AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(x: Alt
 }
 
 function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader, v: number): AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
+  let $topicName: string;
+  let $partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader, v: number): AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader,
       if (n < 0) nullArray(r);
       else {
         const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(x: AlterRe
 /** Reads a AlterReplicaLogDirsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterReplicaLogDirsResponse {
   if (v < 1 || v > 2) throw new DecodeError(`AlterReplicaLogDirsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterReplicaLogDirsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterReplicaLogDirsResponse(r, v);
+  }
+}
+
+function readFastAlterReplicaLogDirsResponse(r: Reader, v: number): AlterReplicaLogDirsResponse {
+  let $throttleTimeMs: number;
+  let $results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterReplicaLogDirsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterReplicaLogDirsResponse(r: Reader, v: number): AlterReplicaLogDirsResponse {
   let field = '';
   let index = -1;
   try {
@@ -236,7 +332,7 @@ export function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterRepl
       if (n < 0) nullArray(r);
       else {
         const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v);
         index = -1;
         $results = a;
       }
@@ -319,6 +415,7 @@ export const AlterReplicaLogDirsResponseDescriptor: MessageDescriptor<AlterRepli
   read: readAlterReplicaLogDirsResponse,
   write: writeAlterReplicaLogDirsResponse,
   size: sizeAlterReplicaLogDirsResponse,
+  spliced: noSplicedBytes,
   create: createAlterReplicaLogDirsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createAlterShareGroupOffsetsRequestPartition(init?: Partial<Alte
 }
 
 function readAlterShareGroupOffsetsRequestPartition(r: Reader, v: number): AlterShareGroupOffsetsRequestPartition {
+  let $partitionIndex: number;
+  let $startOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $startOffset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsRequestPartition = {
+    partitionIndex: $partitionIndex,
+    startOffset: $startOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsRequestPartition(r: Reader, v: number): AlterShareGroupOffsetsRequestPartition {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeAlterShareGroupOffsetsRequestPartition(x: AlterShareGroupOffsetsReq
 }
 
 function readAlterShareGroupOffsetsRequestTopic(r: Reader, v: number): AlterShareGroupOffsetsRequestTopic {
+  let $topicName: string;
+  let $partitions: AlterShareGroupOffsetsRequestPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(13);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterShareGroupOffsetsRequestPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterShareGroupOffsetsRequestPartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsRequestTopic = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsRequestTopic(r: Reader, v: number): AlterShareGroupOffsetsRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readAlterShareGroupOffsetsRequestTopic(r: Reader, v: number): AlterShar
       if (n < 0) nullArray(r);
       else {
         const a: AlterShareGroupOffsetsRequestPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsRequestPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterShareGroupOffsetsRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeAlterShareGroupOffsetsRequestTopic(x: AlterShareGroupOffsetsRequest
 /** Reads a AlterShareGroupOffsetsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterShareGroupOffsetsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`AlterShareGroupOffsetsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterShareGroupOffsetsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterShareGroupOffsetsRequest(r, v);
+  }
+}
+
+function readFastAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterShareGroupOffsetsRequest {
+  let $groupId: string;
+  let $topics: AlterShareGroupOffsetsRequestTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterShareGroupOffsetsRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterShareGroupOffsetsRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterShareGroupOffsetsRequest {
   let field = '';
   let index = -1;
   try {
@@ -236,7 +332,7 @@ export function readAlterShareGroupOffsetsRequest(r: Reader, v: number): AlterSh
       if (n < 0) nullArray(r);
       else {
         const a: AlterShareGroupOffsetsRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -319,6 +415,7 @@ export const AlterShareGroupOffsetsRequestDescriptor: MessageDescriptor<AlterSha
   read: readAlterShareGroupOffsetsRequest,
   write: writeAlterShareGroupOffsetsRequest,
   size: sizeAlterShareGroupOffsetsRequest,
+  spliced: noSplicedBytes,
   create: createAlterShareGroupOffsetsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,32 @@ export function createAlterShareGroupOffsetsResponsePartition(init?: Partial<Alt
 }
 
 function readAlterShareGroupOffsetsResponsePartition(r: Reader, v: number): AlterShareGroupOffsetsResponsePartition {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsResponsePartition = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsResponsePartition(r: Reader, v: number): AlterShareGroupOffsetsResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -182,6 +208,40 @@ function sizeAlterShareGroupOffsetsResponsePartition(x: AlterShareGroupOffsetsRe
 }
 
 function readAlterShareGroupOffsetsResponseTopic(r: Reader, v: number): AlterShareGroupOffsetsResponseTopic {
+  let $topicName: string;
+  let $topicId: Buffer;
+  let $partitions: AlterShareGroupOffsetsResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterShareGroupOffsetsResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterShareGroupOffsetsResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsResponseTopic = {
+    topicName: $topicName,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsResponseTopic(r: Reader, v: number): AlterShareGroupOffsetsResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -199,7 +259,7 @@ function readAlterShareGroupOffsetsResponseTopic(r: Reader, v: number): AlterSha
       if (n < 0) nullArray(r);
       else {
         const a: AlterShareGroupOffsetsResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterShareGroupOffsetsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -262,6 +322,54 @@ function sizeAlterShareGroupOffsetsResponseTopic(x: AlterShareGroupOffsetsRespon
 /** Reads a AlterShareGroupOffsetsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterShareGroupOffsetsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`AlterShareGroupOffsetsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterShareGroupOffsetsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterShareGroupOffsetsResponse(r, v);
+  }
+}
+
+function readFastAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterShareGroupOffsetsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $responses: AlterShareGroupOffsetsResponseTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterShareGroupOffsetsResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterShareGroupOffsetsResponseTopic(r, v);
+      $responses = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterShareGroupOffsetsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterShareGroupOffsetsResponse {
   let field = '';
   let index = -1;
   try {
@@ -282,7 +390,7 @@ export function readAlterShareGroupOffsetsResponse(r: Reader, v: number): AlterS
       if (n < 0) nullArray(r);
       else {
         const a: AlterShareGroupOffsetsResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterShareGroupOffsetsResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $responses = a;
       }
@@ -371,6 +479,7 @@ export const AlterShareGroupOffsetsResponseDescriptor: MessageDescriptor<AlterSh
   read: readAlterShareGroupOffsetsResponse,
   write: writeAlterShareGroupOffsetsResponse,
   size: sizeAlterShareGroupOffsetsResponse,
+  spliced: noSplicedBytes,
   create: createAlterShareGroupOffsetsResponse,
 };
 

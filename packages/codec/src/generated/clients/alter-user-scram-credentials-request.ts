@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -112,6 +112,38 @@ export function createAlterUserScramCredentialsRequestScramCredentialUpsertion(i
 }
 
 function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reader, v: number): AlterUserScramCredentialsRequestScramCredentialUpsertion {
+  let $name: string;
+  let $mechanism: number;
+  let $iterations: number;
+  let $salt: Buffer;
+  let $saltedPassword: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $mechanism = r.int8();
+  $iterations = r.int32();
+  $salt = r.compactBytes();
+  $saltedPassword = r.compactBytes();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterUserScramCredentialsRequestScramCredentialUpsertion = {
+    name: $name,
+    mechanism: $mechanism,
+    iterations: $iterations,
+    salt: $salt,
+    saltedPassword: $saltedPassword,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reader, v: number): AlterUserScramCredentialsRequestScramCredentialUpsertion {
   let field = '';
   let index = -1;
   try {
@@ -186,7 +218,37 @@ function sizeAlterUserScramCredentialsRequestScramCredentialUpsertion(x: AlterUs
   return size;
 }
 
+function splicedAlterUserScramCredentialsRequestScramCredentialUpsertion(x: AlterUserScramCredentialsRequestScramCredentialUpsertion, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.salt, min);
+  n += splicedLength(x.saltedPassword, min);
+  return n;
+}
+
 function readAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, v: number): AlterUserScramCredentialsRequestScramCredentialDeletion {
+  let $name: string;
+  let $mechanism: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $mechanism = r.int8();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterUserScramCredentialsRequestScramCredentialDeletion = {
+    name: $name,
+    mechanism: $mechanism,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, v: number): AlterUserScramCredentialsRequestScramCredentialDeletion {
   let field = '';
   let index = -1;
   try {
@@ -246,6 +308,56 @@ function sizeAlterUserScramCredentialsRequestScramCredentialDeletion(x: AlterUse
 /** Reads a AlterUserScramCredentialsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterUserScramCredentialsRequest(r: Reader, v: number): AlterUserScramCredentialsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`AlterUserScramCredentialsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterUserScramCredentialsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterUserScramCredentialsRequest(r, v);
+  }
+}
+
+function readFastAlterUserScramCredentialsRequest(r: Reader, v: number): AlterUserScramCredentialsRequest {
+  let $deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[];
+  let $upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterUserScramCredentialsRequestScramCredentialDeletion(r, v);
+      $deletions = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v);
+      $upsertions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterUserScramCredentialsRequest = {
+    deletions: $deletions,
+    upsertions: $upsertions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterUserScramCredentialsRequest(r: Reader, v: number): AlterUserScramCredentialsRequest {
   let field = '';
   let index = -1;
   try {
@@ -258,7 +370,7 @@ export function readAlterUserScramCredentialsRequest(r: Reader, v: number): Alte
       if (n < 0) nullArray(r);
       else {
         const a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsRequestScramCredentialDeletion(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterUserScramCredentialsRequestScramCredentialDeletion(r, v);
         index = -1;
         $deletions = a;
       }
@@ -269,7 +381,7 @@ export function readAlterUserScramCredentialsRequest(r: Reader, v: number): Alte
       if (n < 0) nullArray(r);
       else {
         const a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v);
         index = -1;
         $upsertions = a;
       }
@@ -336,6 +448,13 @@ export function sizeAlterUserScramCredentialsRequest(x: AlterUserScramCredential
   return size;
 }
 
+/** Bytes of a AlterUserScramCredentialsRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedAlterUserScramCredentialsRequest(x: AlterUserScramCredentialsRequest, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.upsertions) n += splicedAlterUserScramCredentialsRequestScramCredentialUpsertion(e, v, min);
+  return n;
+}
+
 /** Encodes a AlterUserScramCredentialsRequest at `version` into a new buffer of exactly its size. */
 export function encodeAlterUserScramCredentialsRequest(message: AlterUserScramCredentialsRequest, version: number): Buffer {
   const w = Writer.alloc(sizeAlterUserScramCredentialsRequest(message, version));
@@ -358,6 +477,7 @@ export const AlterUserScramCredentialsRequestDescriptor: MessageDescriptor<Alter
   read: readAlterUserScramCredentialsRequest,
   write: writeAlterUserScramCredentialsRequest,
   size: sizeAlterUserScramCredentialsRequest,
+  spliced: splicedAlterUserScramCredentialsRequest,
   create: createAlterUserScramCredentialsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,32 @@ export function createAlterUserScramCredentialsResponseAlterUserScramCredentials
 }
 
 function readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r: Reader, v: number): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
+  let $user: string;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $user = r.compactString();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult = {
+    user: $user,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r: Reader, v: number): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   let field = '';
   let index = -1;
   try {
@@ -136,6 +162,48 @@ function sizeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(x:
 /** Reads a AlterUserScramCredentialsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAlterUserScramCredentialsResponse(r: Reader, v: number): AlterUserScramCredentialsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`AlterUserScramCredentialsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAlterUserScramCredentialsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAlterUserScramCredentialsResponse(r, v);
+  }
+}
+
+function readFastAlterUserScramCredentialsResponse(r: Reader, v: number): AlterUserScramCredentialsResponse {
+  let $throttleTimeMs: number;
+  let $results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AlterUserScramCredentialsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAlterUserScramCredentialsResponse(r: Reader, v: number): AlterUserScramCredentialsResponse {
   let field = '';
   let index = -1;
   try {
@@ -150,7 +218,7 @@ export function readAlterUserScramCredentialsResponse(r: Reader, v: number): Alt
       if (n < 0) nullArray(r);
       else {
         const a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v);
         index = -1;
         $results = a;
       }
@@ -233,6 +301,7 @@ export const AlterUserScramCredentialsResponseDescriptor: MessageDescriptor<Alte
   read: readAlterUserScramCredentialsResponse,
   write: writeAlterUserScramCredentialsResponse,
   size: sizeAlterUserScramCredentialsResponse,
+  spliced: noSplicedBytes,
   create: createAlterUserScramCredentialsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,44 @@ export function createApiVersionsRequest(init?: Partial<ApiVersionsRequest>): Ap
 /** Reads a ApiVersionsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
   if (v < 0 || v > 4) throw new DecodeError(`ApiVersionsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastApiVersionsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceApiVersionsRequest(r, v);
+  }
+}
+
+function readFastApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
+  let $clientSoftwareName: string = "";
+  let $clientSoftwareVersion: string = "";
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $clientSoftwareName = r.compactString();
+  }
+  if (v >= 3) {
+    $clientSoftwareVersion = r.compactString();
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ApiVersionsRequest = {
+    clientSoftwareName: $clientSoftwareName,
+    clientSoftwareVersion: $clientSoftwareVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
   let field = '';
   let index = -1;
   try {
@@ -129,6 +167,7 @@ export const ApiVersionsRequestDescriptor: MessageDescriptor<ApiVersionsRequest>
   read: readApiVersionsRequest,
   write: writeApiVersionsRequest,
   size: sizeApiVersionsRequest,
+  spliced: noSplicedBytes,
   create: createApiVersionsRequest,
 };
 

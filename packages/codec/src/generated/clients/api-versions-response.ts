@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -174,6 +174,32 @@ export function createApiVersionsResponseFinalizedFeatureKey(init?: Partial<ApiV
 }
 
 function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVersionsResponseFinalizedFeatureKey {
+  let $name: string;
+  let $maxVersionLevel: number;
+  let $minVersionLevel: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $maxVersionLevel = r.int16();
+  $minVersionLevel = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ApiVersionsResponseFinalizedFeatureKey = {
+    name: $name,
+    maxVersionLevel: $maxVersionLevel,
+    minVersionLevel: $minVersionLevel,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVersionsResponseFinalizedFeatureKey {
   let field = '';
   let index = -1;
   try {
@@ -237,6 +263,32 @@ function sizeApiVersionsResponseFinalizedFeatureKey(x: ApiVersionsResponseFinali
 }
 
 function readApiVersionsResponseSupportedFeatureKey(r: Reader, v: number): ApiVersionsResponseSupportedFeatureKey {
+  let $name: string;
+  let $minVersion: number;
+  let $maxVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $minVersion = r.int16();
+  $maxVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ApiVersionsResponseSupportedFeatureKey = {
+    name: $name,
+    minVersion: $minVersion,
+    maxVersion: $maxVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceApiVersionsResponseSupportedFeatureKey(r: Reader, v: number): ApiVersionsResponseSupportedFeatureKey {
   let field = '';
   let index = -1;
   try {
@@ -300,6 +352,32 @@ function sizeApiVersionsResponseSupportedFeatureKey(x: ApiVersionsResponseSuppor
 }
 
 function readApiVersionsResponseApiVersion(r: Reader, v: number): ApiVersionsResponseApiVersion {
+  let $apiKey: number;
+  let $minVersion: number;
+  let $maxVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $apiKey = r.int16();
+  $minVersion = r.int16();
+  $maxVersion = r.int16();
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ApiVersionsResponseApiVersion = {
+    apiKey: $apiKey,
+    minVersion: $minVersion,
+    maxVersion: $maxVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceApiVersionsResponseApiVersion(r: Reader, v: number): ApiVersionsResponseApiVersion {
   let field = '';
   let index = -1;
   try {
@@ -365,6 +443,117 @@ function sizeApiVersionsResponseApiVersion(x: ApiVersionsResponseApiVersion, v: 
 /** Reads a ApiVersionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsResponse {
   if (v < 0 || v > 4) throw new DecodeError(`ApiVersionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastApiVersionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceApiVersionsResponse(r, v);
+  }
+}
+
+function readFastApiVersionsResponse(r: Reader, v: number): ApiVersionsResponse {
+  let $errorCode: number;
+  let $apiKeys: ApiVersionsResponseApiVersion[];
+  let $throttleTimeMs: number = 0;
+  let $supportedFeatures: ApiVersionsResponseSupportedFeatureKey[] = [];
+  let $finalizedFeaturesEpoch: bigint = -1n;
+  let $finalizedFeatures: ApiVersionsResponseFinalizedFeatureKey[] = [];
+  let $zkMigrationReady: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ApiVersionsResponseApiVersion[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readApiVersionsResponseApiVersion(r, v);
+      $apiKeys = a;
+    }
+  }
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 3) {
+            {
+              const n = r.compactArrayLength(6);
+              if (n < 0) nullArray(r);
+              else {
+                const a: ApiVersionsResponseSupportedFeatureKey[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readApiVersionsResponseSupportedFeatureKey(r, v);
+                $supportedFeatures = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 3) {
+            $finalizedFeaturesEpoch = r.int64();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 2:
+          if (v >= 3) {
+            {
+              const n = r.compactArrayLength(6);
+              if (n < 0) nullArray(r);
+              else {
+                const a: ApiVersionsResponseFinalizedFeatureKey[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readApiVersionsResponseFinalizedFeatureKey(r, v);
+                $finalizedFeatures = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 3:
+          if (v >= 3) {
+            $zkMigrationReady = r.bool();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ApiVersionsResponse = {
+    errorCode: $errorCode,
+    apiKeys: $apiKeys,
+    throttleTimeMs: $throttleTimeMs,
+    supportedFeatures: $supportedFeatures,
+    finalizedFeaturesEpoch: $finalizedFeaturesEpoch,
+    finalizedFeatures: $finalizedFeatures,
+    zkMigrationReady: $zkMigrationReady,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceApiVersionsResponse(r: Reader, v: number): ApiVersionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -384,7 +573,7 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
       if (n < 0) nullArray(r);
       else {
         const a: ApiVersionsResponseApiVersion[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readApiVersionsResponseApiVersion(r, v);
+        for (index = 0; index < n; index++) a[index] = traceApiVersionsResponseApiVersion(r, v);
         index = -1;
         $apiKeys = a;
       }
@@ -409,7 +598,7 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
                 if (n < 0) nullArray(r);
                 else {
                   const a: ApiVersionsResponseSupportedFeatureKey[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readApiVersionsResponseSupportedFeatureKey(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceApiVersionsResponseSupportedFeatureKey(r, v);
                   index = -1;
                   $supportedFeatures = a;
                 }
@@ -438,7 +627,7 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
                 if (n < 0) nullArray(r);
                 else {
                   const a: ApiVersionsResponseFinalizedFeatureKey[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readApiVersionsResponseFinalizedFeatureKey(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceApiVersionsResponseFinalizedFeatureKey(r, v);
                   index = -1;
                   $finalizedFeatures = a;
                 }
@@ -605,6 +794,7 @@ export const ApiVersionsResponseDescriptor: MessageDescriptor<ApiVersionsRespons
   read: readApiVersionsResponse,
   write: writeApiVersionsResponse,
   size: sizeApiVersionsResponse,
+  spliced: noSplicedBytes,
   create: createApiVersionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -118,6 +118,26 @@ export function createAssignReplicasToDirsRequestPartitionData(init?: Partial<As
 }
 
 function readAssignReplicasToDirsRequestPartitionData(r: Reader, v: number): AssignReplicasToDirsRequestPartitionData {
+  let $partitionIndex: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsRequestPartitionData(r: Reader, v: number): AssignReplicasToDirsRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -169,6 +189,37 @@ function sizeAssignReplicasToDirsRequestPartitionData(x: AssignReplicasToDirsReq
 }
 
 function readAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignReplicasToDirsRequestTopicData {
+  let $topicId: Buffer;
+  let $partitions: AssignReplicasToDirsRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsRequestTopicData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignReplicasToDirsRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -183,7 +234,7 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignR
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -241,6 +292,37 @@ function sizeAssignReplicasToDirsRequestTopicData(x: AssignReplicasToDirsRequest
 }
 
 function readAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): AssignReplicasToDirsRequestDirectoryData {
+  let $id: Buffer;
+  let $topics: AssignReplicasToDirsRequestTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $id = r.uuid();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsRequestDirectoryData = {
+    id: $id,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): AssignReplicasToDirsRequestDirectoryData {
   let field = '';
   let index = -1;
   try {
@@ -255,7 +337,7 @@ function readAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): Ass
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -315,6 +397,51 @@ function sizeAssignReplicasToDirsRequestDirectoryData(x: AssignReplicasToDirsReq
 /** Reads a AssignReplicasToDirsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAssignReplicasToDirsRequest(r: Reader, v: number): AssignReplicasToDirsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`AssignReplicasToDirsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAssignReplicasToDirsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAssignReplicasToDirsRequest(r, v);
+  }
+}
+
+function readFastAssignReplicasToDirsRequest(r: Reader, v: number): AssignReplicasToDirsRequest {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let $directories: AssignReplicasToDirsRequestDirectoryData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsRequestDirectoryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsRequestDirectoryData(r, v);
+      $directories = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsRequest = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+    directories: $directories,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsRequest(r: Reader, v: number): AssignReplicasToDirsRequest {
   let field = '';
   let index = -1;
   try {
@@ -332,7 +459,7 @@ export function readAssignReplicasToDirsRequest(r: Reader, v: number): AssignRep
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsRequestDirectoryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsRequestDirectoryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsRequestDirectoryData(r, v);
         index = -1;
         $directories = a;
       }
@@ -418,6 +545,7 @@ export const AssignReplicasToDirsRequestDescriptor: MessageDescriptor<AssignRepl
   read: readAssignReplicasToDirsRequest,
   write: writeAssignReplicasToDirsRequest,
   size: sizeAssignReplicasToDirsRequest,
+  spliced: noSplicedBytes,
   create: createAssignReplicasToDirsRequest,
 };
 

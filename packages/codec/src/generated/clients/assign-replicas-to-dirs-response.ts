@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -125,6 +125,29 @@ export function createAssignReplicasToDirsResponsePartitionData(init?: Partial<A
 }
 
 function readAssignReplicasToDirsResponsePartitionData(r: Reader, v: number): AssignReplicasToDirsResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsResponsePartitionData(r: Reader, v: number): AssignReplicasToDirsResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -182,6 +205,37 @@ function sizeAssignReplicasToDirsResponsePartitionData(x: AssignReplicasToDirsRe
 }
 
 function readAssignReplicasToDirsResponseTopicData(r: Reader, v: number): AssignReplicasToDirsResponseTopicData {
+  let $topicId: Buffer;
+  let $partitions: AssignReplicasToDirsResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsResponseTopicData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsResponseTopicData(r: Reader, v: number): AssignReplicasToDirsResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -196,7 +250,7 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, v: number): Assign
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -254,6 +308,37 @@ function sizeAssignReplicasToDirsResponseTopicData(x: AssignReplicasToDirsRespon
 }
 
 function readAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): AssignReplicasToDirsResponseDirectoryData {
+  let $id: Buffer;
+  let $topics: AssignReplicasToDirsResponseTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $id = r.uuid();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsResponseDirectoryData = {
+    id: $id,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): AssignReplicasToDirsResponseDirectoryData {
   let field = '';
   let index = -1;
   try {
@@ -268,7 +353,7 @@ function readAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): As
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -328,6 +413,51 @@ function sizeAssignReplicasToDirsResponseDirectoryData(x: AssignReplicasToDirsRe
 /** Reads a AssignReplicasToDirsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAssignReplicasToDirsResponse(r: Reader, v: number): AssignReplicasToDirsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`AssignReplicasToDirsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAssignReplicasToDirsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAssignReplicasToDirsResponse(r, v);
+  }
+}
+
+function readFastAssignReplicasToDirsResponse(r: Reader, v: number): AssignReplicasToDirsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $directories: AssignReplicasToDirsResponseDirectoryData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: AssignReplicasToDirsResponseDirectoryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readAssignReplicasToDirsResponseDirectoryData(r, v);
+      $directories = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AssignReplicasToDirsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    directories: $directories,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAssignReplicasToDirsResponse(r: Reader, v: number): AssignReplicasToDirsResponse {
   let field = '';
   let index = -1;
   try {
@@ -345,7 +475,7 @@ export function readAssignReplicasToDirsResponse(r: Reader, v: number): AssignRe
       if (n < 0) nullArray(r);
       else {
         const a: AssignReplicasToDirsResponseDirectoryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readAssignReplicasToDirsResponseDirectoryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceAssignReplicasToDirsResponseDirectoryData(r, v);
         index = -1;
         $directories = a;
       }
@@ -431,6 +561,7 @@ export const AssignReplicasToDirsResponseDescriptor: MessageDescriptor<AssignRep
   read: readAssignReplicasToDirsResponse,
   write: writeAssignReplicasToDirsResponse,
   size: sizeAssignReplicasToDirsResponse,
+  spliced: noSplicedBytes,
   create: createAssignReplicasToDirsResponse,
 };
 

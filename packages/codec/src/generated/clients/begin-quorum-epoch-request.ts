@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,32 @@ export function createBeginQuorumEpochRequestLeaderEndpoint(init?: Partial<Begin
 }
 
 function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): BeginQuorumEpochRequestLeaderEndpoint {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochRequestLeaderEndpoint = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): BeginQuorumEpochRequestLeaderEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -216,6 +242,37 @@ function sizeBeginQuorumEpochRequestLeaderEndpoint(x: BeginQuorumEpochRequestLea
 }
 
 function readBeginQuorumEpochRequestPartitionData(r: Reader, v: number): BeginQuorumEpochRequestPartitionData {
+  let $partitionIndex: number;
+  let $voterDirectoryId: Buffer = ZERO_UUID;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  if (v >= 1) {
+    $voterDirectoryId = r.uuid();
+  }
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+    voterDirectoryId: $voterDirectoryId,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochRequestPartitionData(r: Reader, v: number): BeginQuorumEpochRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -289,6 +346,37 @@ function sizeBeginQuorumEpochRequestPartitionData(x: BeginQuorumEpochRequestPart
 }
 
 function readBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorumEpochRequestTopicData {
+  let $topicName: string;
+  let $partitions: BeginQuorumEpochRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(12) : r.arrayLength(12));
+    if (n < 0) nullArray(r);
+    else {
+      const a: BeginQuorumEpochRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochRequestTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorumEpochRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -303,7 +391,7 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorum
       if (n < 0) nullArray(r);
       else {
         const a: BeginQuorumEpochRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -363,13 +451,73 @@ function sizeBeginQuorumEpochRequestTopicData(x: BeginQuorumEpochRequestTopicDat
 /** Reads a BeginQuorumEpochRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEpochRequest {
   if (v < 0 || v > 1) throw new DecodeError(`BeginQuorumEpochRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBeginQuorumEpochRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBeginQuorumEpochRequest(r, v);
+  }
+}
+
+function readFastBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEpochRequest {
+  let $clusterId: string | null;
+  let $voterId: number = -1;
+  let $topics: BeginQuorumEpochRequestTopicData[];
+  let $leaderEndpoints: BeginQuorumEpochRequestLeaderEndpoint[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    $voterId = r.int32();
+  }
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: BeginQuorumEpochRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 1) {
+    {
+      const n = r.compactArrayLength(5);
+      if (n < 0) nullArray(r);
+      else {
+        const a: BeginQuorumEpochRequestLeaderEndpoint[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochRequestLeaderEndpoint(r, v);
+        $leaderEndpoints = a;
+      }
+    }
+  } else $leaderEndpoints = [];
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochRequest = {
+    clusterId: $clusterId,
+    voterId: $voterId,
+    topics: $topics,
+    leaderEndpoints: $leaderEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEpochRequest {
   let field = '';
   let index = -1;
   try {
     let $clusterId: string | null;
     let $voterId: number = -1;
     let $topics: BeginQuorumEpochRequestTopicData[];
-    let $leaderEndpoints: BeginQuorumEpochRequestLeaderEndpoint[] = [];
+    let $leaderEndpoints: BeginQuorumEpochRequestLeaderEndpoint[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
     $clusterId = ((v >= 1) ? r.compactNullableString() : r.nullableString());
@@ -383,7 +531,7 @@ export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEp
       if (n < 0) nullArray(r);
       else {
         const a: BeginQuorumEpochRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -395,12 +543,12 @@ export function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEp
         if (n < 0) nullArray(r);
         else {
           const a: BeginQuorumEpochRequestLeaderEndpoint[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochRequestLeaderEndpoint(r, v);
+          for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochRequestLeaderEndpoint(r, v);
           index = -1;
           $leaderEndpoints = a;
         }
       }
-    }
+    } else $leaderEndpoints = [];
     if (v >= 1) {
       field = '';
       const numTags = r.uvarint();
@@ -495,6 +643,7 @@ export const BeginQuorumEpochRequestDescriptor: MessageDescriptor<BeginQuorumEpo
   read: readBeginQuorumEpochRequest,
   write: writeBeginQuorumEpochRequest,
   size: sizeBeginQuorumEpochRequest,
+  spliced: noSplicedBytes,
   create: createBeginQuorumEpochRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -146,6 +146,32 @@ export function createBeginQuorumEpochResponseNodeEndpoint(init?: Partial<BeginQ
 }
 
 function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, v: number): BeginQuorumEpochResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochResponseNodeEndpoint(r: Reader, v: number): BeginQuorumEpochResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -209,6 +235,35 @@ function sizeBeginQuorumEpochResponseNodeEndpoint(x: BeginQuorumEpochResponseNod
 }
 
 function readBeginQuorumEpochResponsePartitionData(r: Reader, v: number): BeginQuorumEpochResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochResponsePartitionData(r: Reader, v: number): BeginQuorumEpochResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -278,6 +333,37 @@ function sizeBeginQuorumEpochResponsePartitionData(x: BeginQuorumEpochResponsePa
 }
 
 function readBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuorumEpochResponseTopicData {
+  let $topicName: string;
+  let $partitions: BeginQuorumEpochResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: BeginQuorumEpochResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BeginQuorumEpochResponseTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuorumEpochResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -292,7 +378,7 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuoru
       if (n < 0) nullArray(r);
       else {
         const a: BeginQuorumEpochResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -352,6 +438,71 @@ function sizeBeginQuorumEpochResponseTopicData(x: BeginQuorumEpochResponseTopicD
 /** Reads a BeginQuorumEpochResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumEpochResponse {
   if (v < 0 || v > 1) throw new DecodeError(`BeginQuorumEpochResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBeginQuorumEpochResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBeginQuorumEpochResponse(r, v);
+  }
+}
+
+function readFastBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumEpochResponse {
+  let $errorCode: number;
+  let $topics: BeginQuorumEpochResponseTopicData[];
+  let $nodeEndpoints: BeginQuorumEpochResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: BeginQuorumEpochResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(8);
+              if (n < 0) nullArray(r);
+              else {
+                const a: BeginQuorumEpochResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readBeginQuorumEpochResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: BeginQuorumEpochResponse = {
+    errorCode: $errorCode,
+    topics: $topics,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumEpochResponse {
   let field = '';
   let index = -1;
   try {
@@ -367,7 +518,7 @@ export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumE
       if (n < 0) nullArray(r);
       else {
         const a: BeginQuorumEpochResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -388,7 +539,7 @@ export function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumE
                 if (n < 0) nullArray(r);
                 else {
                   const a: BeginQuorumEpochResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readBeginQuorumEpochResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceBeginQuorumEpochResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -493,6 +644,7 @@ export const BeginQuorumEpochResponseDescriptor: MessageDescriptor<BeginQuorumEp
   read: readBeginQuorumEpochResponse,
   write: writeBeginQuorumEpochResponse,
   size: sizeBeginQuorumEpochResponse,
+  spliced: noSplicedBytes,
   create: createBeginQuorumEpochResponse,
 };
 

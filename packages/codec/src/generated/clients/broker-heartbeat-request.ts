@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -74,6 +74,91 @@ export function createBrokerHeartbeatRequest(init?: Partial<BrokerHeartbeatReque
 /** Reads a BrokerHeartbeatRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbeatRequest {
   if (v < 0 || v > 2) throw new DecodeError(`BrokerHeartbeatRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBrokerHeartbeatRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBrokerHeartbeatRequest(r, v);
+  }
+}
+
+function readFastBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbeatRequest {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let $currentMetadataOffset: bigint;
+  let $wantFence: boolean;
+  let $wantShutDown: boolean;
+  let $offlineLogDirs: Buffer[] = [];
+  let $cordonedLogDirs: Buffer[] | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  $currentMetadataOffset = r.int64();
+  $wantFence = r.bool();
+  $wantShutDown = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) nullArray(r);
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $offlineLogDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) $cordonedLogDirs = null;
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $cordonedLogDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: BrokerHeartbeatRequest = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+    currentMetadataOffset: $currentMetadataOffset,
+    wantFence: $wantFence,
+    wantShutDown: $wantShutDown,
+    offlineLogDirs: $offlineLogDirs,
+    cordonedLogDirs: $cordonedLogDirs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbeatRequest {
   let field = '';
   let index = -1;
   try {
@@ -260,6 +345,7 @@ export const BrokerHeartbeatRequestDescriptor: MessageDescriptor<BrokerHeartbeat
   read: readBrokerHeartbeatRequest,
   write: writeBrokerHeartbeatRequest,
   size: sizeBrokerHeartbeatRequest,
+  spliced: noSplicedBytes,
   create: createBrokerHeartbeatRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -60,6 +60,49 @@ export function createBrokerHeartbeatResponse(init?: Partial<BrokerHeartbeatResp
 /** Reads a BrokerHeartbeatResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBrokerHeartbeatResponse(r: Reader, v: number): BrokerHeartbeatResponse {
   if (v < 0 || v > 2) throw new DecodeError(`BrokerHeartbeatResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBrokerHeartbeatResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBrokerHeartbeatResponse(r, v);
+  }
+}
+
+function readFastBrokerHeartbeatResponse(r: Reader, v: number): BrokerHeartbeatResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $isCaughtUp: boolean;
+  let $isFenced: boolean;
+  let $shouldShutDown: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $isCaughtUp = r.bool();
+  $isFenced = r.bool();
+  $shouldShutDown = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BrokerHeartbeatResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    isCaughtUp: $isCaughtUp,
+    isFenced: $isFenced,
+    shouldShutDown: $shouldShutDown,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerHeartbeatResponse(r: Reader, v: number): BrokerHeartbeatResponse {
   let field = '';
   let index = -1;
   try {
@@ -160,6 +203,7 @@ export const BrokerHeartbeatResponseDescriptor: MessageDescriptor<BrokerHeartbea
   read: readBrokerHeartbeatResponse,
   write: writeBrokerHeartbeatResponse,
   size: sizeBrokerHeartbeatResponse,
+  spliced: noSplicedBytes,
   create: createBrokerHeartbeatResponse,
 };
 

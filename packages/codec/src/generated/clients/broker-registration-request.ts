@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -161,6 +161,32 @@ export function createBrokerRegistrationRequestFeature(init?: Partial<BrokerRegi
 }
 
 function readBrokerRegistrationRequestFeature(r: Reader, v: number): BrokerRegistrationRequestFeature {
+  let $name: string;
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BrokerRegistrationRequestFeature = {
+    name: $name,
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerRegistrationRequestFeature(r: Reader, v: number): BrokerRegistrationRequestFeature {
   let field = '';
   let index = -1;
   try {
@@ -224,6 +250,35 @@ function sizeBrokerRegistrationRequestFeature(x: BrokerRegistrationRequestFeatur
 }
 
 function readBrokerRegistrationRequestListener(r: Reader, v: number): BrokerRegistrationRequestListener {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let $securityProtocol: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  $securityProtocol = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BrokerRegistrationRequestListener = {
+    name: $name,
+    host: $host,
+    port: $port,
+    securityProtocol: $securityProtocol,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerRegistrationRequestListener(r: Reader, v: number): BrokerRegistrationRequestListener {
   let field = '';
   let index = -1;
   try {
@@ -295,6 +350,91 @@ function sizeBrokerRegistrationRequestListener(x: BrokerRegistrationRequestListe
 /** Reads a BrokerRegistrationRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegistrationRequest {
   if (v < 0 || v > 4) throw new DecodeError(`BrokerRegistrationRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBrokerRegistrationRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBrokerRegistrationRequest(r, v);
+  }
+}
+
+function readFastBrokerRegistrationRequest(r: Reader, v: number): BrokerRegistrationRequest {
+  let $brokerId: number;
+  let $clusterId: string;
+  let $incarnationId: Buffer;
+  let $listeners: BrokerRegistrationRequestListener[];
+  let $features: BrokerRegistrationRequestFeature[];
+  let $rack: string | null;
+  let $isMigratingZkBroker: boolean = false;
+  let $logDirs: Buffer[];
+  let $previousBrokerEpoch: bigint = -1n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $clusterId = r.compactString();
+  $incarnationId = r.uuid();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: BrokerRegistrationRequestListener[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBrokerRegistrationRequestListener(r, v);
+      $listeners = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: BrokerRegistrationRequestFeature[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readBrokerRegistrationRequestFeature(r, v);
+      $features = a;
+    }
+  }
+  $rack = r.compactNullableString();
+  if (v >= 1) {
+    $isMigratingZkBroker = r.bool();
+  }
+  if (v >= 2) {
+    {
+      const n = r.compactArrayLength(16);
+      if (n < 0) nullArray(r);
+      else {
+        const a: Buffer[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.uuid();
+        $logDirs = a;
+      }
+    }
+  } else $logDirs = [];
+  if (v >= 3) {
+    $previousBrokerEpoch = r.int64();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BrokerRegistrationRequest = {
+    brokerId: $brokerId,
+    clusterId: $clusterId,
+    incarnationId: $incarnationId,
+    listeners: $listeners,
+    features: $features,
+    rack: $rack,
+    isMigratingZkBroker: $isMigratingZkBroker,
+    logDirs: $logDirs,
+    previousBrokerEpoch: $previousBrokerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerRegistrationRequest(r: Reader, v: number): BrokerRegistrationRequest {
   let field = '';
   let index = -1;
   try {
@@ -305,7 +445,7 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
     let $features: BrokerRegistrationRequestFeature[];
     let $rack: string | null;
     let $isMigratingZkBroker: boolean = false;
-    let $logDirs: Buffer[] = [];
+    let $logDirs: Buffer[];
     let $previousBrokerEpoch: bigint = -1n;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'brokerId';
@@ -320,7 +460,7 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
       if (n < 0) nullArray(r);
       else {
         const a: BrokerRegistrationRequestListener[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBrokerRegistrationRequestListener(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBrokerRegistrationRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -331,7 +471,7 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
       if (n < 0) nullArray(r);
       else {
         const a: BrokerRegistrationRequestFeature[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readBrokerRegistrationRequestFeature(r, v);
+        for (index = 0; index < n; index++) a[index] = traceBrokerRegistrationRequestFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -354,7 +494,7 @@ export function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegis
           $logDirs = a;
         }
       }
-    }
+    } else $logDirs = [];
     if (v >= 3) {
       field = 'previousBrokerEpoch';
       $previousBrokerEpoch = r.int64();
@@ -477,6 +617,7 @@ export const BrokerRegistrationRequestDescriptor: MessageDescriptor<BrokerRegist
   read: readBrokerRegistrationRequest,
   write: writeBrokerRegistrationRequest,
   size: sizeBrokerRegistrationRequest,
+  spliced: noSplicedBytes,
   create: createBrokerRegistrationRequest,
 };
 

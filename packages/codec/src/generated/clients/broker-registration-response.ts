@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createBrokerRegistrationResponse(init?: Partial<BrokerRegistrati
 /** Reads a BrokerRegistrationResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBrokerRegistrationResponse(r: Reader, v: number): BrokerRegistrationResponse {
   if (v < 0 || v > 4) throw new DecodeError(`BrokerRegistrationResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBrokerRegistrationResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBrokerRegistrationResponse(r, v);
+  }
+}
+
+function readFastBrokerRegistrationResponse(r: Reader, v: number): BrokerRegistrationResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $brokerEpoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $brokerEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: BrokerRegistrationResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    brokerEpoch: $brokerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerRegistrationResponse(r: Reader, v: number): BrokerRegistrationResponse {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const BrokerRegistrationResponseDescriptor: MessageDescriptor<BrokerRegis
   read: readBrokerRegistrationResponse,
   write: writeBrokerRegistrationResponse,
   size: sizeBrokerRegistrationResponse,
+  spliced: noSplicedBytes,
   create: createBrokerRegistrationResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -257,6 +257,38 @@ export function createConsumerGroupDescribeResponseTopicPartitions(init?: Partia
 }
 
 function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number): ConsumerGroupDescribeResponseTopicPartitions {
+  let $topicId: Buffer;
+  let $topicName: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupDescribeResponseTopicPartitions = {
+    topicId: $topicId,
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number): ConsumerGroupDescribeResponseTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -273,10 +305,7 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -335,6 +364,34 @@ function sizeConsumerGroupDescribeResponseTopicPartitions(x: ConsumerGroupDescri
 }
 
 function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): ConsumerGroupDescribeResponseAssignment {
+  let $topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupDescribeResponseTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupDescribeResponseTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupDescribeResponseAssignment = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupDescribeResponseAssignment(r: Reader, v: number): ConsumerGroupDescribeResponseAssignment {
   let field = '';
   let index = -1;
   try {
@@ -346,7 +403,7 @@ function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): Cons
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupDescribeResponseTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupDescribeResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -401,6 +458,66 @@ function sizeConsumerGroupDescribeResponseAssignment(x: ConsumerGroupDescribeRes
 }
 
 function readConsumerGroupDescribeResponseMember(r: Reader, v: number): ConsumerGroupDescribeResponseMember {
+  let $memberId: string;
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $memberEpoch: number;
+  let $clientId: string;
+  let $clientHost: string;
+  let $subscribedTopicNames: string[];
+  let $subscribedTopicRegex: string | null;
+  let $assignment: ConsumerGroupDescribeResponseAssignment;
+  let $targetAssignment: ConsumerGroupDescribeResponseAssignment;
+  let $memberType: number = -1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = r.compactString();
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $memberEpoch = r.int32();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  $subscribedTopicRegex = r.compactNullableString();
+  $assignment = readConsumerGroupDescribeResponseAssignment(r, v);
+  $targetAssignment = readConsumerGroupDescribeResponseAssignment(r, v);
+  if (v >= 1) {
+    $memberType = r.int8();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupDescribeResponseMember = {
+    memberId: $memberId,
+    instanceId: $instanceId,
+    rackId: $rackId,
+    memberEpoch: $memberEpoch,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    subscribedTopicNames: $subscribedTopicNames,
+    subscribedTopicRegex: $subscribedTopicRegex,
+    assignment: $assignment,
+    targetAssignment: $targetAssignment,
+    memberType: $memberType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupDescribeResponseMember(r: Reader, v: number): ConsumerGroupDescribeResponseMember {
   let field = '';
   let index = -1;
   try {
@@ -442,9 +559,9 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
     field = 'subscribedTopicRegex';
     $subscribedTopicRegex = r.compactNullableString();
     field = 'assignment';
-    $assignment = readConsumerGroupDescribeResponseAssignment(r, v);
+    $assignment = traceConsumerGroupDescribeResponseAssignment(r, v);
     field = 'targetAssignment';
-    $targetAssignment = readConsumerGroupDescribeResponseAssignment(r, v);
+    $targetAssignment = traceConsumerGroupDescribeResponseAssignment(r, v);
     if (v >= 1) {
       field = 'memberType';
       $memberType = r.int8();
@@ -531,6 +648,58 @@ function sizeConsumerGroupDescribeResponseMember(x: ConsumerGroupDescribeRespons
 }
 
 function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): ConsumerGroupDescribeResponseDescribedGroup {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $groupId: string;
+  let $groupState: string;
+  let $groupEpoch: number;
+  let $assignmentEpoch: number;
+  let $assignorName: string;
+  let $members: ConsumerGroupDescribeResponseMember[];
+  let $authorizedOperations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $groupId = r.compactString();
+  $groupState = r.compactString();
+  $groupEpoch = r.int32();
+  $assignmentEpoch = r.int32();
+  $assignorName = r.compactString();
+  {
+    const n = r.compactArrayLength(16);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupDescribeResponseMember[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupDescribeResponseMember(r, v);
+      $members = a;
+    }
+  }
+  $authorizedOperations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupDescribeResponseDescribedGroup = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    groupId: $groupId,
+    groupState: $groupState,
+    groupEpoch: $groupEpoch,
+    assignmentEpoch: $assignmentEpoch,
+    assignorName: $assignorName,
+    members: $members,
+    authorizedOperations: $authorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): ConsumerGroupDescribeResponseDescribedGroup {
   let field = '';
   let index = -1;
   try {
@@ -564,7 +733,7 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupDescribeResponseMember[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseMember(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -647,6 +816,48 @@ function sizeConsumerGroupDescribeResponseDescribedGroup(x: ConsumerGroupDescrib
 /** Reads a ConsumerGroupDescribeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupDescribeResponse(r: Reader, v: number): ConsumerGroupDescribeResponse {
   if (v < 0 || v > 1) throw new DecodeError(`ConsumerGroupDescribeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupDescribeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupDescribeResponse(r, v);
+  }
+}
+
+function readFastConsumerGroupDescribeResponse(r: Reader, v: number): ConsumerGroupDescribeResponse {
+  let $throttleTimeMs: number;
+  let $groups: ConsumerGroupDescribeResponseDescribedGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupDescribeResponseDescribedGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupDescribeResponseDescribedGroup(r, v);
+      $groups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupDescribeResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupDescribeResponse(r: Reader, v: number): ConsumerGroupDescribeResponse {
   let field = '';
   let index = -1;
   try {
@@ -661,7 +872,7 @@ export function readConsumerGroupDescribeResponse(r: Reader, v: number): Consume
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupDescribeResponseDescribedGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupDescribeResponseDescribedGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -744,6 +955,7 @@ export const ConsumerGroupDescribeResponseDescriptor: MessageDescriptor<Consumer
   read: readConsumerGroupDescribeResponse,
   write: writeConsumerGroupDescribeResponse,
   size: sizeConsumerGroupDescribeResponse,
+  spliced: noSplicedBytes,
   create: createConsumerGroupDescribeResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -120,6 +120,35 @@ export function createConsumerGroupHeartbeatRequestTopicPartitions(init?: Partia
 }
 
 function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatRequestTopicPartitions {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupHeartbeatRequestTopicPartitions = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatRequestTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -133,10 +162,7 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -194,6 +220,82 @@ function sizeConsumerGroupHeartbeatRequestTopicPartitions(x: ConsumerGroupHeartb
 /** Reads a ConsumerGroupHeartbeatRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupHeartbeatRequest(r: Reader, v: number): ConsumerGroupHeartbeatRequest {
   if (v < 0 || v > 1) throw new DecodeError(`ConsumerGroupHeartbeatRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupHeartbeatRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupHeartbeatRequest(r, v);
+  }
+}
+
+function readFastConsumerGroupHeartbeatRequest(r: Reader, v: number): ConsumerGroupHeartbeatRequest {
+  let $groupId: string;
+  let $memberId: string;
+  let $memberEpoch: number;
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $rebalanceTimeoutMs: number;
+  let $subscribedTopicNames: string[] | null;
+  let $subscribedTopicRegex: string | null = null;
+  let $serverAssignor: string | null;
+  let $topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  $memberId = r.compactString();
+  $memberEpoch = r.int32();
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $rebalanceTimeoutMs = r.int32();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) $subscribedTopicNames = null;
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  if (v >= 1) {
+    $subscribedTopicRegex = r.compactNullableString();
+  }
+  $serverAssignor = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) $topicPartitions = null;
+    else {
+      const a: ConsumerGroupHeartbeatRequestTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupHeartbeatRequestTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupHeartbeatRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    instanceId: $instanceId,
+    rackId: $rackId,
+    rebalanceTimeoutMs: $rebalanceTimeoutMs,
+    subscribedTopicNames: $subscribedTopicNames,
+    subscribedTopicRegex: $subscribedTopicRegex,
+    serverAssignor: $serverAssignor,
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupHeartbeatRequest(r: Reader, v: number): ConsumerGroupHeartbeatRequest {
   let field = '';
   let index = -1;
   try {
@@ -243,7 +345,7 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, v: number): Consume
       if (n < 0) $topicPartitions = null;
       else {
         const a: ConsumerGroupHeartbeatRequestTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupHeartbeatRequestTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupHeartbeatRequestTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -361,6 +463,7 @@ export const ConsumerGroupHeartbeatRequestDescriptor: MessageDescriptor<Consumer
   read: readConsumerGroupHeartbeatRequest,
   write: writeConsumerGroupHeartbeatRequest,
   size: sizeConsumerGroupHeartbeatRequest,
+  spliced: noSplicedBytes,
   create: createConsumerGroupHeartbeatRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,35 @@ export function createConsumerGroupHeartbeatResponseTopicPartitions(init?: Parti
 }
 
 function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatResponseTopicPartitions {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupHeartbeatResponseTopicPartitions = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatResponseTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -132,10 +161,7 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number)
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -191,6 +217,34 @@ function sizeConsumerGroupHeartbeatResponseTopicPartitions(x: ConsumerGroupHeart
 }
 
 function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): ConsumerGroupHeartbeatResponseAssignment {
+  let $topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupHeartbeatResponseTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupHeartbeatResponseTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupHeartbeatResponseAssignment = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): ConsumerGroupHeartbeatResponseAssignment {
   let field = '';
   let index = -1;
   try {
@@ -202,7 +256,7 @@ function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): Con
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupHeartbeatResponseTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupHeartbeatResponseTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupHeartbeatResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -259,6 +313,55 @@ function sizeConsumerGroupHeartbeatResponseAssignment(x: ConsumerGroupHeartbeatR
 /** Reads a ConsumerGroupHeartbeatResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupHeartbeatResponse(r: Reader, v: number): ConsumerGroupHeartbeatResponse {
   if (v < 0 || v > 1) throw new DecodeError(`ConsumerGroupHeartbeatResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupHeartbeatResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupHeartbeatResponse(r, v);
+  }
+}
+
+function readFastConsumerGroupHeartbeatResponse(r: Reader, v: number): ConsumerGroupHeartbeatResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $memberId: string | null;
+  let $memberEpoch: number;
+  let $heartbeatIntervalMs: number;
+  let $assignment: ConsumerGroupHeartbeatResponseAssignment | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $memberId = r.compactNullableString();
+  $memberEpoch = r.int32();
+  $heartbeatIntervalMs = r.int32();
+  $assignment = r.int8() < 0 ? null : readConsumerGroupHeartbeatResponseAssignment(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupHeartbeatResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    heartbeatIntervalMs: $heartbeatIntervalMs,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupHeartbeatResponse(r: Reader, v: number): ConsumerGroupHeartbeatResponse {
   let field = '';
   let index = -1;
   try {
@@ -283,7 +386,7 @@ export function readConsumerGroupHeartbeatResponse(r: Reader, v: number): Consum
     field = 'heartbeatIntervalMs';
     $heartbeatIntervalMs = r.int32();
     field = 'assignment';
-    $assignment = r.int8() < 0 ? null : readConsumerGroupHeartbeatResponseAssignment(r, v);
+    $assignment = r.int8() < 0 ? null : traceConsumerGroupHeartbeatResponseAssignment(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -375,6 +478,7 @@ export const ConsumerGroupHeartbeatResponseDescriptor: MessageDescriptor<Consume
   read: readConsumerGroupHeartbeatResponse,
   write: writeConsumerGroupHeartbeatResponse,
   size: sizeConsumerGroupHeartbeatResponse,
+  spliced: noSplicedBytes,
   create: createConsumerGroupHeartbeatResponse,
 };
 

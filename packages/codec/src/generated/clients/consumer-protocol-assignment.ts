@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, splicedLength, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -64,6 +64,26 @@ export function createConsumerProtocolAssignmentTopicPartition(init?: Partial<Co
 }
 
 function readConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): ConsumerProtocolAssignmentTopicPartition {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = r.string();
+  {
+    const n = r.arrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  const x: ConsumerProtocolAssignmentTopicPartition = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): ConsumerProtocolAssignmentTopicPartition {
   let field = '';
   let index = -1;
   try {
@@ -77,10 +97,7 @@ function readConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): Con
       const n = r.arrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     const x: ConsumerProtocolAssignmentTopicPartition = {
@@ -115,6 +132,39 @@ function sizeConsumerProtocolAssignmentTopicPartition(x: ConsumerProtocolAssignm
 /** Reads a ConsumerProtocolAssignment at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerProtocolAssignment(r: Reader, v: number): ConsumerProtocolAssignment {
   if (v < 0 || v > 3) throw new DecodeError(`ConsumerProtocolAssignment has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerProtocolAssignment(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerProtocolAssignment(r, v);
+  }
+}
+
+function readFastConsumerProtocolAssignment(r: Reader, v: number): ConsumerProtocolAssignment {
+  let $assignedPartitions: ConsumerProtocolAssignmentTopicPartition[];
+  let $userData: Buffer | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.arrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerProtocolAssignmentTopicPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerProtocolAssignmentTopicPartition(r, v);
+      $assignedPartitions = a;
+    }
+  }
+  $userData = r.nullableBytes();
+  const x: ConsumerProtocolAssignment = {
+    assignedPartitions: $assignedPartitions,
+    userData: $userData,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerProtocolAssignment(r: Reader, v: number): ConsumerProtocolAssignment {
   let field = '';
   let index = -1;
   try {
@@ -127,7 +177,7 @@ export function readConsumerProtocolAssignment(r: Reader, v: number): ConsumerPr
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerProtocolAssignmentTopicPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerProtocolAssignmentTopicPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerProtocolAssignmentTopicPartition(r, v);
         index = -1;
         $assignedPartitions = a;
       }
@@ -167,6 +217,13 @@ export function sizeConsumerProtocolAssignment(x: ConsumerProtocolAssignment, v:
   return size;
 }
 
+/** Bytes of a ConsumerProtocolAssignment's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedConsumerProtocolAssignment(x: ConsumerProtocolAssignment, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.userData, min);
+  return n;
+}
+
 /** Encodes a ConsumerProtocolAssignment at `version` into a new buffer of exactly its size. */
 export function encodeConsumerProtocolAssignment(message: ConsumerProtocolAssignment, version: number): Buffer {
   const w = Writer.alloc(sizeConsumerProtocolAssignment(message, version));
@@ -189,6 +246,7 @@ export const ConsumerProtocolAssignmentDescriptor: MessageDescriptor<ConsumerPro
   read: readConsumerProtocolAssignment,
   write: writeConsumerProtocolAssignment,
   size: sizeConsumerProtocolAssignment,
+  spliced: splicedConsumerProtocolAssignment,
   create: createConsumerProtocolAssignment,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, splicedLength, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -85,6 +85,26 @@ export function createConsumerProtocolSubscriptionTopicPartition(init?: Partial<
 }
 
 function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): ConsumerProtocolSubscriptionTopicPartition {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = r.string();
+  {
+    const n = r.arrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  const x: ConsumerProtocolSubscriptionTopicPartition = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): ConsumerProtocolSubscriptionTopicPartition {
   let field = '';
   let index = -1;
   try {
@@ -98,10 +118,7 @@ function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): C
       const n = r.arrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     const x: ConsumerProtocolSubscriptionTopicPartition = {
@@ -136,12 +153,68 @@ function sizeConsumerProtocolSubscriptionTopicPartition(x: ConsumerProtocolSubsc
 /** Reads a ConsumerProtocolSubscription at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerProtocolSubscription(r: Reader, v: number): ConsumerProtocolSubscription {
   if (v < 0 || v > 3) throw new DecodeError(`ConsumerProtocolSubscription has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerProtocolSubscription(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerProtocolSubscription(r, v);
+  }
+}
+
+function readFastConsumerProtocolSubscription(r: Reader, v: number): ConsumerProtocolSubscription {
+  let $topics: string[];
+  let $userData: Buffer | null;
+  let $ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[];
+  let $generationId: number = -1;
+  let $rackId: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.arrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.string();
+      $topics = a;
+    }
+  }
+  $userData = r.nullableBytes();
+  if (v >= 1) {
+    {
+      const n = r.arrayLength(6);
+      if (n < 0) nullArray(r);
+      else {
+        const a: ConsumerProtocolSubscriptionTopicPartition[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readConsumerProtocolSubscriptionTopicPartition(r, v);
+        $ownedPartitions = a;
+      }
+    }
+  } else $ownedPartitions = [];
+  if (v >= 2) {
+    $generationId = r.int32();
+  }
+  if (v >= 3) {
+    $rackId = r.nullableString();
+  }
+  const x: ConsumerProtocolSubscription = {
+    topics: $topics,
+    userData: $userData,
+    ownedPartitions: $ownedPartitions,
+    generationId: $generationId,
+    rackId: $rackId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerProtocolSubscription(r: Reader, v: number): ConsumerProtocolSubscription {
   let field = '';
   let index = -1;
   try {
     let $topics: string[];
     let $userData: Buffer | null;
-    let $ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[] = [];
+    let $ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[];
     let $generationId: number = -1;
     let $rackId: string | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -165,12 +238,12 @@ export function readConsumerProtocolSubscription(r: Reader, v: number): Consumer
         if (n < 0) nullArray(r);
         else {
           const a: ConsumerProtocolSubscriptionTopicPartition[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readConsumerProtocolSubscriptionTopicPartition(r, v);
+          for (index = 0; index < n; index++) a[index] = traceConsumerProtocolSubscriptionTopicPartition(r, v);
           index = -1;
           $ownedPartitions = a;
         }
       }
-    }
+    } else $ownedPartitions = [];
     if (v >= 2) {
       field = 'generationId';
       $generationId = r.int32();
@@ -233,6 +306,13 @@ export function sizeConsumerProtocolSubscription(x: ConsumerProtocolSubscription
   return size;
 }
 
+/** Bytes of a ConsumerProtocolSubscription's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedConsumerProtocolSubscription(x: ConsumerProtocolSubscription, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.userData, min);
+  return n;
+}
+
 /** Encodes a ConsumerProtocolSubscription at `version` into a new buffer of exactly its size. */
 export function encodeConsumerProtocolSubscription(message: ConsumerProtocolSubscription, version: number): Buffer {
   const w = Writer.alloc(sizeConsumerProtocolSubscription(message, version));
@@ -255,6 +335,7 @@ export const ConsumerProtocolSubscriptionDescriptor: MessageDescriptor<ConsumerP
   read: readConsumerProtocolSubscription,
   write: writeConsumerProtocolSubscription,
   size: sizeConsumerProtocolSubscription,
+  spliced: splicedConsumerProtocolSubscription,
   create: createConsumerProtocolSubscription,
 };
 

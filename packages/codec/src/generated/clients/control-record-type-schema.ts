@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createControlRecordTypeSchema(init?: Partial<ControlRecordTypeSc
 /** Reads a ControlRecordTypeSchema at version `v`. Byte fields are slices of the reader's buffer. */
 export function readControlRecordTypeSchema(r: Reader, v: number): ControlRecordTypeSchema {
   if (v < 0 || v > 0) throw new DecodeError(`ControlRecordTypeSchema has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastControlRecordTypeSchema(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceControlRecordTypeSchema(r, v);
+  }
+}
+
+function readFastControlRecordTypeSchema(r: Reader, v: number): ControlRecordTypeSchema {
+  let $type: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $type = r.int16();
+  const x: ControlRecordTypeSchema = {
+    type: $type,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControlRecordTypeSchema(r: Reader, v: number): ControlRecordTypeSchema {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ControlRecordTypeSchemaDescriptor: MessageDescriptor<ControlRecordT
   read: readControlRecordTypeSchema,
   write: writeControlRecordTypeSchema,
   size: sizeControlRecordTypeSchema,
+  spliced: noSplicedBytes,
   create: createControlRecordTypeSchema,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createControlledShutdownRequest(init?: Partial<ControlledShutdow
 /** Reads a ControlledShutdownRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readControlledShutdownRequest(r: Reader, v: number): ControlledShutdownRequest {
   if (v < 0 || v > -1) throw new DecodeError(`ControlledShutdownRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastControlledShutdownRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceControlledShutdownRequest(r, v);
+  }
+}
+
+function readFastControlledShutdownRequest(r: Reader, v: number): ControlledShutdownRequest {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: ControlledShutdownRequest = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControlledShutdownRequest(r: Reader, v: number): ControlledShutdownRequest {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const ControlledShutdownRequestDescriptor: MessageDescriptor<ControlledSh
   read: readControlledShutdownRequest,
   write: writeControlledShutdownRequest,
   size: sizeControlledShutdownRequest,
+  spliced: noSplicedBytes,
   create: createControlledShutdownRequest,
 };
 

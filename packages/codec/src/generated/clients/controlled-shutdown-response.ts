@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createControlledShutdownResponse(init?: Partial<ControlledShutdo
 /** Reads a ControlledShutdownResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readControlledShutdownResponse(r: Reader, v: number): ControlledShutdownResponse {
   if (v < 0 || v > -1) throw new DecodeError(`ControlledShutdownResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastControlledShutdownResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceControlledShutdownResponse(r, v);
+  }
+}
+
+function readFastControlledShutdownResponse(r: Reader, v: number): ControlledShutdownResponse {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: ControlledShutdownResponse = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControlledShutdownResponse(r: Reader, v: number): ControlledShutdownResponse {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const ControlledShutdownResponseDescriptor: MessageDescriptor<ControlledS
   read: readControlledShutdownResponse,
   write: writeControlledShutdownResponse,
   size: sizeControlledShutdownResponse,
+  spliced: noSplicedBytes,
   create: createControlledShutdownResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,32 @@ export function createControllerRegistrationRequestFeature(init?: Partial<Contro
 }
 
 function readControllerRegistrationRequestFeature(r: Reader, v: number): ControllerRegistrationRequestFeature {
+  let $name: string;
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ControllerRegistrationRequestFeature = {
+    name: $name,
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControllerRegistrationRequestFeature(r: Reader, v: number): ControllerRegistrationRequestFeature {
   let field = '';
   let index = -1;
   try {
@@ -196,6 +222,35 @@ function sizeControllerRegistrationRequestFeature(x: ControllerRegistrationReque
 }
 
 function readControllerRegistrationRequestListener(r: Reader, v: number): ControllerRegistrationRequestListener {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let $securityProtocol: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  $securityProtocol = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ControllerRegistrationRequestListener = {
+    name: $name,
+    host: $host,
+    port: $port,
+    securityProtocol: $securityProtocol,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControllerRegistrationRequestListener(r: Reader, v: number): ControllerRegistrationRequestListener {
   let field = '';
   let index = -1;
   try {
@@ -267,6 +322,65 @@ function sizeControllerRegistrationRequestListener(x: ControllerRegistrationRequ
 /** Reads a ControllerRegistrationRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readControllerRegistrationRequest(r: Reader, v: number): ControllerRegistrationRequest {
   if (v < 0 || v > 0) throw new DecodeError(`ControllerRegistrationRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastControllerRegistrationRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceControllerRegistrationRequest(r, v);
+  }
+}
+
+function readFastControllerRegistrationRequest(r: Reader, v: number): ControllerRegistrationRequest {
+  let $controllerId: number;
+  let $incarnationId: Buffer;
+  let $zkMigrationReady: boolean;
+  let $listeners: ControllerRegistrationRequestListener[];
+  let $features: ControllerRegistrationRequestFeature[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $controllerId = r.int32();
+  $incarnationId = r.uuid();
+  $zkMigrationReady = r.bool();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ControllerRegistrationRequestListener[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readControllerRegistrationRequestListener(r, v);
+      $listeners = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ControllerRegistrationRequestFeature[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readControllerRegistrationRequestFeature(r, v);
+      $features = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ControllerRegistrationRequest = {
+    controllerId: $controllerId,
+    incarnationId: $incarnationId,
+    zkMigrationReady: $zkMigrationReady,
+    listeners: $listeners,
+    features: $features,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceControllerRegistrationRequest(r: Reader, v: number): ControllerRegistrationRequest {
   let field = '';
   let index = -1;
   try {
@@ -288,7 +402,7 @@ export function readControllerRegistrationRequest(r: Reader, v: number): Control
       if (n < 0) nullArray(r);
       else {
         const a: ControllerRegistrationRequestListener[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readControllerRegistrationRequestListener(r, v);
+        for (index = 0; index < n; index++) a[index] = traceControllerRegistrationRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -299,7 +413,7 @@ export function readControllerRegistrationRequest(r: Reader, v: number): Control
       if (n < 0) nullArray(r);
       else {
         const a: ControllerRegistrationRequestFeature[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readControllerRegistrationRequestFeature(r, v);
+        for (index = 0; index < n; index++) a[index] = traceControllerRegistrationRequestFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -397,6 +511,7 @@ export const ControllerRegistrationRequestDescriptor: MessageDescriptor<Controll
   read: readControllerRegistrationRequest,
   write: writeControllerRegistrationRequest,
   size: sizeControllerRegistrationRequest,
+  spliced: noSplicedBytes,
   create: createControllerRegistrationRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -92,6 +92,44 @@ export function createCreateAclsRequestAclCreation(init?: Partial<CreateAclsRequ
 }
 
 function readCreateAclsRequestAclCreation(r: Reader, v: number): CreateAclsRequestAclCreation {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $resourcePatternType: number;
+  let $principal: string;
+  let $host: string;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = ((v >= 2) ? r.compactString() : r.string());
+  $resourcePatternType = r.int8();
+  $principal = ((v >= 2) ? r.compactString() : r.string());
+  $host = ((v >= 2) ? r.compactString() : r.string());
+  $operation = r.int8();
+  $permissionType = r.int8();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateAclsRequestAclCreation = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    resourcePatternType: $resourcePatternType,
+    principal: $principal,
+    host: $host,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateAclsRequestAclCreation(r: Reader, v: number): CreateAclsRequestAclCreation {
   let field = '';
   let index = -1;
   try {
@@ -181,6 +219,45 @@ function sizeCreateAclsRequestAclCreation(x: CreateAclsRequestAclCreation, v: nu
 /** Reads a CreateAclsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
   if (v < 1 || v > 3) throw new DecodeError(`CreateAclsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateAclsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateAclsRequest(r, v);
+  }
+}
+
+function readFastCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
+  let $creations: CreateAclsRequestAclCreation[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateAclsRequestAclCreation[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateAclsRequestAclCreation(r, v);
+      $creations = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateAclsRequest = {
+    creations: $creations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
   let field = '';
   let index = -1;
   try {
@@ -192,7 +269,7 @@ export function readCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
       if (n < 0) nullArray(r);
       else {
         const a: CreateAclsRequestAclCreation[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateAclsRequestAclCreation(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateAclsRequestAclCreation(r, v);
         index = -1;
         $creations = a;
       }
@@ -272,6 +349,7 @@ export const CreateAclsRequestDescriptor: MessageDescriptor<CreateAclsRequest> =
   read: readCreateAclsRequest,
   write: writeCreateAclsRequest,
   size: sizeCreateAclsRequest,
+  spliced: noSplicedBytes,
   create: createCreateAclsRequest,
 };
 

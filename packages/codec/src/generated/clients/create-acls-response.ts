@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -64,6 +64,29 @@ export function createCreateAclsResponseAclCreationResult(init?: Partial<CreateA
 }
 
 function readCreateAclsResponseAclCreationResult(r: Reader, v: number): CreateAclsResponseAclCreationResult {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateAclsResponseAclCreationResult = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateAclsResponseAclCreationResult(r: Reader, v: number): CreateAclsResponseAclCreationResult {
   let field = '';
   let index = -1;
   try {
@@ -123,6 +146,48 @@ function sizeCreateAclsResponseAclCreationResult(x: CreateAclsResponseAclCreatio
 /** Reads a CreateAclsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse {
   if (v < 1 || v > 3) throw new DecodeError(`CreateAclsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateAclsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateAclsResponse(r, v);
+  }
+}
+
+function readFastCreateAclsResponse(r: Reader, v: number): CreateAclsResponse {
+  let $throttleTimeMs: number;
+  let $results: CreateAclsResponseAclCreationResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateAclsResponseAclCreationResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateAclsResponseAclCreationResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateAclsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateAclsResponse(r: Reader, v: number): CreateAclsResponse {
   let field = '';
   let index = -1;
   try {
@@ -137,7 +202,7 @@ export function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse
       if (n < 0) nullArray(r);
       else {
         const a: CreateAclsResponseAclCreationResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateAclsResponseAclCreationResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateAclsResponseAclCreationResult(r, v);
         index = -1;
         $results = a;
       }
@@ -220,6 +285,7 @@ export const CreateAclsResponseDescriptor: MessageDescriptor<CreateAclsResponse>
   read: readCreateAclsResponse,
   write: writeCreateAclsResponse,
   size: sizeCreateAclsResponse,
+  spliced: noSplicedBytes,
   create: createCreateAclsResponse,
 };
 

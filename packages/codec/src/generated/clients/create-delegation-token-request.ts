@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,29 @@ export function createCreateDelegationTokenRequestCreatableRenewers(init?: Parti
 }
 
 function readCreateDelegationTokenRequestCreatableRenewers(r: Reader, v: number): CreateDelegationTokenRequestCreatableRenewers {
+  let $principalType: string;
+  let $principalName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $principalType = ((v >= 2) ? r.compactString() : r.string());
+  $principalName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateDelegationTokenRequestCreatableRenewers = {
+    principalType: $principalType,
+    principalName: $principalName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateDelegationTokenRequestCreatableRenewers(r: Reader, v: number): CreateDelegationTokenRequestCreatableRenewers {
   let field = '';
   let index = -1;
   try {
@@ -137,6 +160,58 @@ function sizeCreateDelegationTokenRequestCreatableRenewers(x: CreateDelegationTo
 /** Reads a CreateDelegationTokenRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateDelegationTokenRequest(r: Reader, v: number): CreateDelegationTokenRequest {
   if (v < 1 || v > 3) throw new DecodeError(`CreateDelegationTokenRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateDelegationTokenRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateDelegationTokenRequest(r, v);
+  }
+}
+
+function readFastCreateDelegationTokenRequest(r: Reader, v: number): CreateDelegationTokenRequest {
+  let $ownerPrincipalType: string | null = "";
+  let $ownerPrincipalName: string | null = "";
+  let $renewers: CreateDelegationTokenRequestCreatableRenewers[];
+  let $maxLifetimeMs: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $ownerPrincipalType = r.compactNullableString();
+  }
+  if (v >= 3) {
+    $ownerPrincipalName = r.compactNullableString();
+  }
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateDelegationTokenRequestCreatableRenewers[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateDelegationTokenRequestCreatableRenewers(r, v);
+      $renewers = a;
+    }
+  }
+  $maxLifetimeMs = r.int64();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateDelegationTokenRequest = {
+    ownerPrincipalType: $ownerPrincipalType,
+    ownerPrincipalName: $ownerPrincipalName,
+    renewers: $renewers,
+    maxLifetimeMs: $maxLifetimeMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateDelegationTokenRequest(r: Reader, v: number): CreateDelegationTokenRequest {
   let field = '';
   let index = -1;
   try {
@@ -159,7 +234,7 @@ export function readCreateDelegationTokenRequest(r: Reader, v: number): CreateDe
       if (n < 0) nullArray(r);
       else {
         const a: CreateDelegationTokenRequestCreatableRenewers[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateDelegationTokenRequestCreatableRenewers(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateDelegationTokenRequestCreatableRenewers(r, v);
         index = -1;
         $renewers = a;
       }
@@ -256,6 +331,7 @@ export const CreateDelegationTokenRequestDescriptor: MessageDescriptor<CreateDel
   read: readCreateDelegationTokenRequest,
   write: writeCreateDelegationTokenRequest,
   size: sizeCreateDelegationTokenRequest,
+  spliced: noSplicedBytes,
   create: createCreateDelegationTokenRequest,
 };
 

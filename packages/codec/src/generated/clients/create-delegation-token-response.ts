@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -102,6 +102,71 @@ export function createCreateDelegationTokenResponse(init?: Partial<CreateDelegat
 /** Reads a CreateDelegationTokenResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateDelegationTokenResponse(r: Reader, v: number): CreateDelegationTokenResponse {
   if (v < 1 || v > 3) throw new DecodeError(`CreateDelegationTokenResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateDelegationTokenResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateDelegationTokenResponse(r, v);
+  }
+}
+
+function readFastCreateDelegationTokenResponse(r: Reader, v: number): CreateDelegationTokenResponse {
+  let $errorCode: number;
+  let $principalType: string;
+  let $principalName: string;
+  let $tokenRequesterPrincipalType: string = "";
+  let $tokenRequesterPrincipalName: string = "";
+  let $issueTimestampMs: bigint;
+  let $expiryTimestampMs: bigint;
+  let $maxTimestampMs: bigint;
+  let $tokenId: string;
+  let $hmac: Buffer;
+  let $throttleTimeMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $principalType = ((v >= 2) ? r.compactString() : r.string());
+  $principalName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 3) {
+    $tokenRequesterPrincipalType = r.compactString();
+  }
+  if (v >= 3) {
+    $tokenRequesterPrincipalName = r.compactString();
+  }
+  $issueTimestampMs = r.int64();
+  $expiryTimestampMs = r.int64();
+  $maxTimestampMs = r.int64();
+  $tokenId = ((v >= 2) ? r.compactString() : r.string());
+  $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());
+  $throttleTimeMs = r.int32();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateDelegationTokenResponse = {
+    errorCode: $errorCode,
+    principalType: $principalType,
+    principalName: $principalName,
+    tokenRequesterPrincipalType: $tokenRequesterPrincipalType,
+    tokenRequesterPrincipalName: $tokenRequesterPrincipalName,
+    issueTimestampMs: $issueTimestampMs,
+    expiryTimestampMs: $expiryTimestampMs,
+    maxTimestampMs: $maxTimestampMs,
+    tokenId: $tokenId,
+    hmac: $hmac,
+    throttleTimeMs: $throttleTimeMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateDelegationTokenResponse(r: Reader, v: number): CreateDelegationTokenResponse {
   let field = '';
   let index = -1;
   try {
@@ -226,6 +291,13 @@ export function sizeCreateDelegationTokenResponse(x: CreateDelegationTokenRespon
   return size;
 }
 
+/** Bytes of a CreateDelegationTokenResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedCreateDelegationTokenResponse(x: CreateDelegationTokenResponse, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.hmac, min);
+  return n;
+}
+
 /** Encodes a CreateDelegationTokenResponse at `version` into a new buffer of exactly its size. */
 export function encodeCreateDelegationTokenResponse(message: CreateDelegationTokenResponse, version: number): Buffer {
   const w = Writer.alloc(sizeCreateDelegationTokenResponse(message, version));
@@ -248,6 +320,7 @@ export const CreateDelegationTokenResponseDescriptor: MessageDescriptor<CreateDe
   read: readCreateDelegationTokenResponse,
   write: writeCreateDelegationTokenResponse,
   size: sizeCreateDelegationTokenResponse,
+  spliced: splicedCreateDelegationTokenResponse,
   create: createCreateDelegationTokenResponse,
 };
 

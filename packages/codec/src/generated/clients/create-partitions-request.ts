@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,32 @@ export function createCreatePartitionsRequestCreatePartitionsAssignment(init?: P
 }
 
 function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsAssignment {
+  let $brokerIds: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $brokerIds = r.int32Array(n);
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreatePartitionsRequestCreatePartitionsAssignment = {
+    brokerIds: $brokerIds,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsAssignment {
   let field = '';
   let index = -1;
   try {
@@ -108,10 +134,7 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: num
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $brokerIds = a;
+        $brokerIds = r.int32Array(n);
       }
     }
     if (v >= 2) {
@@ -164,6 +187,40 @@ function sizeCreatePartitionsRequestCreatePartitionsAssignment(x: CreatePartitio
 }
 
 function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsTopic {
+  let $name: string;
+  let $count: number;
+  let $assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  $count = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(2) : r.arrayLength(2));
+    if (n < 0) $assignments = null;
+    else {
+      const a: CreatePartitionsRequestCreatePartitionsAssignment[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreatePartitionsRequestCreatePartitionsAssignment(r, v);
+      $assignments = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreatePartitionsRequestCreatePartitionsTopic = {
+    name: $name,
+    count: $count,
+    assignments: $assignments,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsTopic {
   let field = '';
   let index = -1;
   try {
@@ -181,7 +238,7 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
       if (n < 0) $assignments = null;
       else {
         const a: CreatePartitionsRequestCreatePartitionsAssignment[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreatePartitionsRequestCreatePartitionsAssignment(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreatePartitionsRequestCreatePartitionsAssignment(r, v);
         index = -1;
         $assignments = a;
       }
@@ -245,6 +302,51 @@ function sizeCreatePartitionsRequestCreatePartitionsTopic(x: CreatePartitionsReq
 /** Reads a CreatePartitionsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreatePartitionsRequest(r: Reader, v: number): CreatePartitionsRequest {
   if (v < 0 || v > 3) throw new DecodeError(`CreatePartitionsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreatePartitionsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreatePartitionsRequest(r, v);
+  }
+}
+
+function readFastCreatePartitionsRequest(r: Reader, v: number): CreatePartitionsRequest {
+  let $topics: CreatePartitionsRequestCreatePartitionsTopic[];
+  let $timeoutMs: number;
+  let $validateOnly: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(7) : r.arrayLength(7));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreatePartitionsRequestCreatePartitionsTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreatePartitionsRequestCreatePartitionsTopic(r, v);
+      $topics = a;
+    }
+  }
+  $timeoutMs = r.int32();
+  $validateOnly = r.bool();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreatePartitionsRequest = {
+    topics: $topics,
+    timeoutMs: $timeoutMs,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreatePartitionsRequest(r: Reader, v: number): CreatePartitionsRequest {
   let field = '';
   let index = -1;
   try {
@@ -258,7 +360,7 @@ export function readCreatePartitionsRequest(r: Reader, v: number): CreatePartiti
       if (n < 0) nullArray(r);
       else {
         const a: CreatePartitionsRequestCreatePartitionsTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreatePartitionsRequestCreatePartitionsTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreatePartitionsRequestCreatePartitionsTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -348,6 +450,7 @@ export const CreatePartitionsRequestDescriptor: MessageDescriptor<CreatePartitio
   read: readCreatePartitionsRequest,
   write: writeCreatePartitionsRequest,
   size: sizeCreatePartitionsRequest,
+  spliced: noSplicedBytes,
   create: createCreatePartitionsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,32 @@ export function createCreatePartitionsResponseCreatePartitionsTopicResult(init?:
 }
 
 function readCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, v: number): CreatePartitionsResponseCreatePartitionsTopicResult {
+  let $name: string;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreatePartitionsResponseCreatePartitionsTopicResult = {
+    name: $name,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, v: number): CreatePartitionsResponseCreatePartitionsTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -136,6 +162,48 @@ function sizeCreatePartitionsResponseCreatePartitionsTopicResult(x: CreatePartit
 /** Reads a CreatePartitionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartitionsResponse {
   if (v < 0 || v > 3) throw new DecodeError(`CreatePartitionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreatePartitionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreatePartitionsResponse(r, v);
+  }
+}
+
+function readFastCreatePartitionsResponse(r: Reader, v: number): CreatePartitionsResponse {
+  let $throttleTimeMs: number;
+  let $results: CreatePartitionsResponseCreatePartitionsTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreatePartitionsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreatePartitionsResponse(r: Reader, v: number): CreatePartitionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -150,7 +218,7 @@ export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartit
       if (n < 0) nullArray(r);
       else {
         const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreatePartitionsResponseCreatePartitionsTopicResult(r, v);
         index = -1;
         $results = a;
       }
@@ -233,6 +301,7 @@ export const CreatePartitionsResponseDescriptor: MessageDescriptor<CreatePartiti
   read: readCreatePartitionsResponse,
   write: writeCreatePartitionsResponse,
   size: sizeCreatePartitionsResponse,
+  spliced: noSplicedBytes,
   create: createCreatePartitionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -146,6 +146,29 @@ export function createCreateTopicsRequestCreatableTopicConfig(init?: Partial<Cre
 }
 
 function readCreateTopicsRequestCreatableTopicConfig(r: Reader, v: number): CreateTopicsRequestCreatableTopicConfig {
+  let $name: string;
+  let $value: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 5) ? r.compactString() : r.string());
+  $value = ((v >= 5) ? r.compactNullableString() : r.nullableString());
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsRequestCreatableTopicConfig = {
+    name: $name,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsRequestCreatableTopicConfig(r: Reader, v: number): CreateTopicsRequestCreatableTopicConfig {
   let field = '';
   let index = -1;
   try {
@@ -203,6 +226,35 @@ function sizeCreateTopicsRequestCreatableTopicConfig(x: CreateTopicsRequestCreat
 }
 
 function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number): CreateTopicsRequestCreatableReplicaAssignment {
+  let $partitionIndex: number;
+  let $brokerIds: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $brokerIds = r.int32Array(n);
+    }
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsRequestCreatableReplicaAssignment = {
+    partitionIndex: $partitionIndex,
+    brokerIds: $brokerIds,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number): CreateTopicsRequestCreatableReplicaAssignment {
   let field = '';
   let index = -1;
   try {
@@ -216,10 +268,7 @@ function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number)
       const n = ((v >= 5) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $brokerIds = a;
+        $brokerIds = r.int32Array(n);
       }
     }
     if (v >= 5) {
@@ -275,6 +324,54 @@ function sizeCreateTopicsRequestCreatableReplicaAssignment(x: CreateTopicsReques
 }
 
 function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopicsRequestCreatableTopic {
+  let $name: string;
+  let $numPartitions: number;
+  let $replicationFactor: number;
+  let $assignments: CreateTopicsRequestCreatableReplicaAssignment[];
+  let $configs: CreateTopicsRequestCreatableTopicConfig[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 5) ? r.compactString() : r.string());
+  $numPartitions = r.int32();
+  $replicationFactor = r.int16();
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateTopicsRequestCreatableReplicaAssignment[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableReplicaAssignment(r, v);
+      $assignments = a;
+    }
+  }
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateTopicsRequestCreatableTopicConfig[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableTopicConfig(r, v);
+      $configs = a;
+    }
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsRequestCreatableTopic = {
+    name: $name,
+    numPartitions: $numPartitions,
+    replicationFactor: $replicationFactor,
+    assignments: $assignments,
+    configs: $configs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopicsRequestCreatableTopic {
   let field = '';
   let index = -1;
   try {
@@ -296,7 +393,7 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
       if (n < 0) nullArray(r);
       else {
         const a: CreateTopicsRequestCreatableReplicaAssignment[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableReplicaAssignment(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateTopicsRequestCreatableReplicaAssignment(r, v);
         index = -1;
         $assignments = a;
       }
@@ -307,7 +404,7 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
       if (n < 0) nullArray(r);
       else {
         const a: CreateTopicsRequestCreatableTopicConfig[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableTopicConfig(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateTopicsRequestCreatableTopicConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -382,6 +479,51 @@ function sizeCreateTopicsRequestCreatableTopic(x: CreateTopicsRequestCreatableTo
 /** Reads a CreateTopicsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateTopicsRequest(r: Reader, v: number): CreateTopicsRequest {
   if (v < 2 || v > 7) throw new DecodeError(`CreateTopicsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateTopicsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateTopicsRequest(r, v);
+  }
+}
+
+function readFastCreateTopicsRequest(r: Reader, v: number): CreateTopicsRequest {
+  let $topics: CreateTopicsRequestCreatableTopic[];
+  let $timeoutMs: number;
+  let $validateOnly: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(10) : r.arrayLength(10));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateTopicsRequestCreatableTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableTopic(r, v);
+      $topics = a;
+    }
+  }
+  $timeoutMs = r.int32();
+  $validateOnly = r.bool();
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsRequest = {
+    topics: $topics,
+    timeoutMs: $timeoutMs,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsRequest(r: Reader, v: number): CreateTopicsRequest {
   let field = '';
   let index = -1;
   try {
@@ -395,7 +537,7 @@ export function readCreateTopicsRequest(r: Reader, v: number): CreateTopicsReque
       if (n < 0) nullArray(r);
       else {
         const a: CreateTopicsRequestCreatableTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateTopicsRequestCreatableTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateTopicsRequestCreatableTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -485,6 +627,7 @@ export const CreateTopicsRequestDescriptor: MessageDescriptor<CreateTopicsReques
   read: readCreateTopicsRequest,
   write: writeCreateTopicsRequest,
   size: sizeCreateTopicsRequest,
+  spliced: noSplicedBytes,
   create: createCreateTopicsRequest,
 };
 

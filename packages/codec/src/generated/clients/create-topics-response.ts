@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -154,6 +154,38 @@ export function createCreateTopicsResponseCreatableTopicConfigs(init?: Partial<C
 }
 
 function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, v: number): CreateTopicsResponseCreatableTopicConfigs {
+  let $name: string;
+  let $value: string | null;
+  let $readOnly: boolean;
+  let $configSource: number;
+  let $isSensitive: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $value = r.compactNullableString();
+  $readOnly = r.bool();
+  $configSource = r.int8();
+  $isSensitive = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsResponseCreatableTopicConfigs = {
+    name: $name,
+    value: $value,
+    readOnly: $readOnly,
+    configSource: $configSource,
+    isSensitive: $isSensitive,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsResponseCreatableTopicConfigs(r: Reader, v: number): CreateTopicsResponseCreatableTopicConfigs {
   let field = '';
   let index = -1;
   try {
@@ -229,6 +261,75 @@ function sizeCreateTopicsResponseCreatableTopicConfigs(x: CreateTopicsResponseCr
 }
 
 function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): CreateTopicsResponseCreatableTopicResult {
+  let $name: string;
+  let $topicId: Buffer = ZERO_UUID;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $topicConfigErrorCode: number = 0;
+  let $numPartitions: number = -1;
+  let $replicationFactor: number = -1;
+  let $configs: CreateTopicsResponseCreatableTopicConfigs[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 5) ? r.compactString() : r.string());
+  if (v >= 7) {
+    $topicId = r.uuid();
+  }
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 5) ? r.compactNullableString() : r.nullableString());
+  if (v >= 5) {
+    $numPartitions = r.int32();
+  }
+  if (v >= 5) {
+    $replicationFactor = r.int16();
+  }
+  if (v >= 5) {
+    {
+      const n = r.compactArrayLength(6);
+      if (n < 0) $configs = null;
+      else {
+        const a: CreateTopicsResponseCreatableTopicConfigs[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readCreateTopicsResponseCreatableTopicConfigs(r, v);
+        $configs = a;
+      }
+    }
+  } else $configs = [];
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 5) {
+            $topicConfigErrorCode = r.int16();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: CreateTopicsResponseCreatableTopicResult = {
+    name: $name,
+    topicId: $topicId,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    topicConfigErrorCode: $topicConfigErrorCode,
+    numPartitions: $numPartitions,
+    replicationFactor: $replicationFactor,
+    configs: $configs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): CreateTopicsResponseCreatableTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -239,7 +340,7 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
     let $topicConfigErrorCode: number = 0;
     let $numPartitions: number = -1;
     let $replicationFactor: number = -1;
-    let $configs: CreateTopicsResponseCreatableTopicConfigs[] | null = [];
+    let $configs: CreateTopicsResponseCreatableTopicConfigs[] | null;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'name';
     $name = ((v >= 5) ? r.compactString() : r.string());
@@ -266,12 +367,12 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
         if (n < 0) $configs = null;
         else {
           const a: CreateTopicsResponseCreatableTopicConfigs[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readCreateTopicsResponseCreatableTopicConfigs(r, v);
+          for (index = 0; index < n; index++) a[index] = traceCreateTopicsResponseCreatableTopicConfigs(r, v);
           index = -1;
           $configs = a;
         }
       }
-    }
+    } else $configs = [];
     if (v >= 5) {
       field = '';
       const numTags = r.uvarint();
@@ -378,6 +479,48 @@ function sizeCreateTopicsResponseCreatableTopicResult(x: CreateTopicsResponseCre
 /** Reads a CreateTopicsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResponse {
   if (v < 2 || v > 7) throw new DecodeError(`CreateTopicsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastCreateTopicsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceCreateTopicsResponse(r, v);
+  }
+}
+
+function readFastCreateTopicsResponse(r: Reader, v: number): CreateTopicsResponse {
+  let $throttleTimeMs: number;
+  let $topics: CreateTopicsResponseCreatableTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: CreateTopicsResponseCreatableTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readCreateTopicsResponseCreatableTopicResult(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: CreateTopicsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceCreateTopicsResponse(r: Reader, v: number): CreateTopicsResponse {
   let field = '';
   let index = -1;
   try {
@@ -392,7 +535,7 @@ export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResp
       if (n < 0) nullArray(r);
       else {
         const a: CreateTopicsResponseCreatableTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readCreateTopicsResponseCreatableTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceCreateTopicsResponseCreatableTopicResult(r, v);
         index = -1;
         $topics = a;
       }
@@ -475,6 +618,7 @@ export const CreateTopicsResponseDescriptor: MessageDescriptor<CreateTopicsRespo
   read: readCreateTopicsResponse,
   write: writeCreateTopicsResponse,
   size: sizeCreateTopicsResponse,
+  spliced: noSplicedBytes,
   create: createCreateTopicsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createDefaultPrincipalData(init?: Partial<DefaultPrincipalData>)
 /** Reads a DefaultPrincipalData at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDefaultPrincipalData(r: Reader, v: number): DefaultPrincipalData {
   if (v < 0 || v > 0) throw new DecodeError(`DefaultPrincipalData has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDefaultPrincipalData(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDefaultPrincipalData(r, v);
+  }
+}
+
+function readFastDefaultPrincipalData(r: Reader, v: number): DefaultPrincipalData {
+  let $type: string;
+  let $name: string;
+  let $tokenAuthenticated: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $type = r.compactString();
+  $name = r.compactString();
+  $tokenAuthenticated = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DefaultPrincipalData = {
+    type: $type,
+    name: $name,
+    tokenAuthenticated: $tokenAuthenticated,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDefaultPrincipalData(r: Reader, v: number): DefaultPrincipalData {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const DefaultPrincipalDataDescriptor: MessageDescriptor<DefaultPrincipalD
   read: readDefaultPrincipalData,
   write: writeDefaultPrincipalData,
   size: sizeDefaultPrincipalData,
+  spliced: noSplicedBytes,
   create: createDefaultPrincipalData,
 };
 

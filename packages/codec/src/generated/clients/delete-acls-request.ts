@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -92,6 +92,44 @@ export function createDeleteAclsRequestDeleteAclsFilter(init?: Partial<DeleteAcl
 }
 
 function readDeleteAclsRequestDeleteAclsFilter(r: Reader, v: number): DeleteAclsRequestDeleteAclsFilter {
+  let $resourceTypeFilter: number;
+  let $resourceNameFilter: string | null;
+  let $patternTypeFilter: number;
+  let $principalFilter: string | null;
+  let $hostFilter: string | null;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceTypeFilter = r.int8();
+  $resourceNameFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $patternTypeFilter = r.int8();
+  $principalFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $hostFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $operation = r.int8();
+  $permissionType = r.int8();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteAclsRequestDeleteAclsFilter = {
+    resourceTypeFilter: $resourceTypeFilter,
+    resourceNameFilter: $resourceNameFilter,
+    patternTypeFilter: $patternTypeFilter,
+    principalFilter: $principalFilter,
+    hostFilter: $hostFilter,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteAclsRequestDeleteAclsFilter(r: Reader, v: number): DeleteAclsRequestDeleteAclsFilter {
   let field = '';
   let index = -1;
   try {
@@ -181,6 +219,45 @@ function sizeDeleteAclsRequestDeleteAclsFilter(x: DeleteAclsRequestDeleteAclsFil
 /** Reads a DeleteAclsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
   if (v < 1 || v > 3) throw new DecodeError(`DeleteAclsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteAclsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteAclsRequest(r, v);
+  }
+}
+
+function readFastDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
+  let $filters: DeleteAclsRequestDeleteAclsFilter[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteAclsRequestDeleteAclsFilter[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteAclsRequestDeleteAclsFilter(r, v);
+      $filters = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteAclsRequest = {
+    filters: $filters,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
   let field = '';
   let index = -1;
   try {
@@ -192,7 +269,7 @@ export function readDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
       if (n < 0) nullArray(r);
       else {
         const a: DeleteAclsRequestDeleteAclsFilter[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteAclsRequestDeleteAclsFilter(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteAclsRequestDeleteAclsFilter(r, v);
         index = -1;
         $filters = a;
       }
@@ -272,6 +349,7 @@ export const DeleteAclsRequestDescriptor: MessageDescriptor<DeleteAclsRequest> =
   read: readDeleteAclsRequest,
   write: writeDeleteAclsRequest,
   size: sizeDeleteAclsRequest,
+  spliced: noSplicedBytes,
   create: createDeleteAclsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -147,6 +147,50 @@ export function createDeleteAclsResponseDeleteAclsMatchingAcl(init?: Partial<Del
 }
 
 function readDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, v: number): DeleteAclsResponseDeleteAclsMatchingAcl {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $resourceType: number;
+  let $resourceName: string;
+  let $patternType: number;
+  let $principal: string;
+  let $host: string;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $resourceType = r.int8();
+  $resourceName = ((v >= 2) ? r.compactString() : r.string());
+  $patternType = r.int8();
+  $principal = ((v >= 2) ? r.compactString() : r.string());
+  $host = ((v >= 2) ? r.compactString() : r.string());
+  $operation = r.int8();
+  $permissionType = r.int8();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteAclsResponseDeleteAclsMatchingAcl = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    patternType: $patternType,
+    principal: $principal,
+    host: $host,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, v: number): DeleteAclsResponseDeleteAclsMatchingAcl {
   let field = '';
   let index = -1;
   try {
@@ -246,6 +290,40 @@ function sizeDeleteAclsResponseDeleteAclsMatchingAcl(x: DeleteAclsResponseDelete
 }
 
 function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): DeleteAclsResponseDeleteAclsFilterResult {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(11) : r.arrayLength(11));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteAclsResponseDeleteAclsMatchingAcl(r, v);
+      $matchingAcls = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteAclsResponseDeleteAclsFilterResult = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    matchingAcls: $matchingAcls,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): DeleteAclsResponseDeleteAclsFilterResult {
   let field = '';
   let index = -1;
   try {
@@ -263,7 +341,7 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
       if (n < 0) nullArray(r);
       else {
         const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteAclsResponseDeleteAclsMatchingAcl(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteAclsResponseDeleteAclsMatchingAcl(r, v);
         index = -1;
         $matchingAcls = a;
       }
@@ -326,6 +404,48 @@ function sizeDeleteAclsResponseDeleteAclsFilterResult(x: DeleteAclsResponseDelet
 /** Reads a DeleteAclsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse {
   if (v < 1 || v > 3) throw new DecodeError(`DeleteAclsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteAclsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteAclsResponse(r, v);
+  }
+}
+
+function readFastDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse {
+  let $throttleTimeMs: number;
+  let $filterResults: DeleteAclsResponseDeleteAclsFilterResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteAclsResponseDeleteAclsFilterResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteAclsResponseDeleteAclsFilterResult(r, v);
+      $filterResults = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteAclsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    filterResults: $filterResults,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse {
   let field = '';
   let index = -1;
   try {
@@ -340,7 +460,7 @@ export function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse
       if (n < 0) nullArray(r);
       else {
         const a: DeleteAclsResponseDeleteAclsFilterResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteAclsResponseDeleteAclsFilterResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteAclsResponseDeleteAclsFilterResult(r, v);
         index = -1;
         $filterResults = a;
       }
@@ -423,6 +543,7 @@ export const DeleteAclsResponseDescriptor: MessageDescriptor<DeleteAclsResponse>
   read: readDeleteAclsResponse,
   write: writeDeleteAclsResponse,
   size: sizeDeleteAclsResponse,
+  spliced: noSplicedBytes,
   create: createDeleteAclsResponse,
 };
 

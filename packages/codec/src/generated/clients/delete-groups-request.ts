@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,45 @@ export function createDeleteGroupsRequest(init?: Partial<DeleteGroupsRequest>): 
 /** Reads a DeleteGroupsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
   if (v < 0 || v > 2) throw new DecodeError(`DeleteGroupsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteGroupsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteGroupsRequest(r, v);
+  }
+}
+
+function readFastDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
+  let $groupsNames: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(1) : r.arrayLength(1));
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = ((v >= 2) ? r.compactString() : r.string());
+      $groupsNames = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteGroupsRequest = {
+    groupsNames: $groupsNames,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
   let field = '';
   let index = -1;
   try {
@@ -123,6 +162,7 @@ export const DeleteGroupsRequestDescriptor: MessageDescriptor<DeleteGroupsReques
   read: readDeleteGroupsRequest,
   write: writeDeleteGroupsRequest,
   size: sizeDeleteGroupsRequest,
+  spliced: noSplicedBytes,
   create: createDeleteGroupsRequest,
 };
 

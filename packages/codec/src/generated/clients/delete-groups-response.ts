@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -64,6 +64,29 @@ export function createDeleteGroupsResponseDeletableGroupResult(init?: Partial<De
 }
 
 function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): DeleteGroupsResponseDeletableGroupResult {
+  let $groupId: string;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 2) ? r.compactString() : r.string());
+  $errorCode = r.int16();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteGroupsResponseDeletableGroupResult = {
+    groupId: $groupId,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): DeleteGroupsResponseDeletableGroupResult {
   let field = '';
   let index = -1;
   try {
@@ -123,6 +146,48 @@ function sizeDeleteGroupsResponseDeletableGroupResult(x: DeleteGroupsResponseDel
 /** Reads a DeleteGroupsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResponse {
   if (v < 0 || v > 2) throw new DecodeError(`DeleteGroupsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteGroupsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteGroupsResponse(r, v);
+  }
+}
+
+function readFastDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResponse {
+  let $throttleTimeMs: number;
+  let $results: DeleteGroupsResponseDeletableGroupResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteGroupsResponseDeletableGroupResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteGroupsResponseDeletableGroupResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteGroupsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResponse {
   let field = '';
   let index = -1;
   try {
@@ -137,7 +202,7 @@ export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResp
       if (n < 0) nullArray(r);
       else {
         const a: DeleteGroupsResponseDeletableGroupResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteGroupsResponseDeletableGroupResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteGroupsResponseDeletableGroupResult(r, v);
         index = -1;
         $results = a;
       }
@@ -220,6 +285,7 @@ export const DeleteGroupsResponseDescriptor: MessageDescriptor<DeleteGroupsRespo
   read: readDeleteGroupsResponse,
   write: writeDeleteGroupsResponse,
   size: sizeDeleteGroupsResponse,
+  spliced: noSplicedBytes,
   create: createDeleteGroupsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createDeleteRecordsRequestDeleteRecordsPartition(init?: Partial<
 }
 
 function readDeleteRecordsRequestDeleteRecordsPartition(r: Reader, v: number): DeleteRecordsRequestDeleteRecordsPartition {
+  let $partitionIndex: number;
+  let $offset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $offset = r.int64();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsRequestDeleteRecordsPartition = {
+    partitionIndex: $partitionIndex,
+    offset: $offset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsRequestDeleteRecordsPartition(r: Reader, v: number): DeleteRecordsRequestDeleteRecordsPartition {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeDeleteRecordsRequestDeleteRecordsPartition(x: DeleteRecordsRequestD
 }
 
 function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): DeleteRecordsRequestDeleteRecordsTopic {
+  let $name: string;
+  let $partitions: DeleteRecordsRequestDeleteRecordsPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(12) : r.arrayLength(12));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteRecordsRequestDeleteRecordsPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteRecordsRequestDeleteRecordsPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsRequestDeleteRecordsTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): DeleteRecordsRequestDeleteRecordsTopic {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
       if (n < 0) nullArray(r);
       else {
         const a: DeleteRecordsRequestDeleteRecordsPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteRecordsRequestDeleteRecordsPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteRecordsRequestDeleteRecordsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeDeleteRecordsRequestDeleteRecordsTopic(x: DeleteRecordsRequestDelet
 /** Reads a DeleteRecordsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsRequest {
   if (v < 0 || v > 2) throw new DecodeError(`DeleteRecordsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteRecordsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteRecordsRequest(r, v);
+  }
+}
+
+function readFastDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsRequest {
+  let $topics: DeleteRecordsRequestDeleteRecordsTopic[];
+  let $timeoutMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteRecordsRequestDeleteRecordsTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteRecordsRequestDeleteRecordsTopic(r, v);
+      $topics = a;
+    }
+  }
+  $timeoutMs = r.int32();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsRequest = {
+    topics: $topics,
+    timeoutMs: $timeoutMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsRequest {
   let field = '';
   let index = -1;
   try {
@@ -234,7 +330,7 @@ export function readDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsReq
       if (n < 0) nullArray(r);
       else {
         const a: DeleteRecordsRequestDeleteRecordsTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteRecordsRequestDeleteRecordsTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteRecordsRequestDeleteRecordsTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -319,6 +415,7 @@ export const DeleteRecordsRequestDescriptor: MessageDescriptor<DeleteRecordsRequ
   read: readDeleteRecordsRequest,
   write: writeDeleteRecordsRequest,
   size: sizeDeleteRecordsRequest,
+  spliced: noSplicedBytes,
   create: createDeleteRecordsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,32 @@ export function createDeleteRecordsResponseDeleteRecordsPartitionResult(init?: P
 }
 
 function readDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, v: number): DeleteRecordsResponseDeleteRecordsPartitionResult {
+  let $partitionIndex: number;
+  let $lowWatermark: bigint;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $lowWatermark = r.int64();
+  $errorCode = r.int16();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsResponseDeleteRecordsPartitionResult = {
+    partitionIndex: $partitionIndex,
+    lowWatermark: $lowWatermark,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, v: number): DeleteRecordsResponseDeleteRecordsPartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -161,6 +187,37 @@ function sizeDeleteRecordsResponseDeleteRecordsPartitionResult(x: DeleteRecordsR
 }
 
 function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number): DeleteRecordsResponseDeleteRecordsTopicResult {
+  let $name: string;
+  let $partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsResponseDeleteRecordsTopicResult = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number): DeleteRecordsResponseDeleteRecordsTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -175,7 +232,7 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number)
       if (n < 0) nullArray(r);
       else {
         const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteRecordsResponseDeleteRecordsPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -235,6 +292,48 @@ function sizeDeleteRecordsResponseDeleteRecordsTopicResult(x: DeleteRecordsRespo
 /** Reads a DeleteRecordsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsResponse {
   if (v < 0 || v > 2) throw new DecodeError(`DeleteRecordsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteRecordsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteRecordsResponse(r, v);
+  }
+}
+
+function readFastDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsResponse {
+  let $throttleTimeMs: number;
+  let $topics: DeleteRecordsResponseDeleteRecordsTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteRecordsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsResponse {
   let field = '';
   let index = -1;
   try {
@@ -249,7 +348,7 @@ export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsRe
       if (n < 0) nullArray(r);
       else {
         const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteRecordsResponseDeleteRecordsTopicResult(r, v);
         index = -1;
         $topics = a;
       }
@@ -332,6 +431,7 @@ export const DeleteRecordsResponseDescriptor: MessageDescriptor<DeleteRecordsRes
   read: readDeleteRecordsResponse,
   write: writeDeleteRecordsResponse,
   size: sizeDeleteRecordsResponse,
+  spliced: noSplicedBytes,
   create: createDeleteRecordsResponse,
 };
 

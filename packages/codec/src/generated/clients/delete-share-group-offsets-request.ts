@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,26 @@ export function createDeleteShareGroupOffsetsRequestTopic(init?: Partial<DeleteS
 }
 
 function readDeleteShareGroupOffsetsRequestTopic(r: Reader, v: number): DeleteShareGroupOffsetsRequestTopic {
+  let $topicName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupOffsetsRequestTopic = {
+    topicName: $topicName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupOffsetsRequestTopic(r: Reader, v: number): DeleteShareGroupOffsetsRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -110,6 +130,48 @@ function sizeDeleteShareGroupOffsetsRequestTopic(x: DeleteShareGroupOffsetsReque
 /** Reads a DeleteShareGroupOffsetsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteShareGroupOffsetsRequest(r: Reader, v: number): DeleteShareGroupOffsetsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DeleteShareGroupOffsetsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteShareGroupOffsetsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteShareGroupOffsetsRequest(r, v);
+  }
+}
+
+function readFastDeleteShareGroupOffsetsRequest(r: Reader, v: number): DeleteShareGroupOffsetsRequest {
+  let $groupId: string;
+  let $topics: DeleteShareGroupOffsetsRequestTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupOffsetsRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupOffsetsRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupOffsetsRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupOffsetsRequest(r: Reader, v: number): DeleteShareGroupOffsetsRequest {
   let field = '';
   let index = -1;
   try {
@@ -124,7 +186,7 @@ export function readDeleteShareGroupOffsetsRequest(r: Reader, v: number): Delete
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupOffsetsRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupOffsetsRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -207,6 +269,7 @@ export const DeleteShareGroupOffsetsRequestDescriptor: MessageDescriptor<DeleteS
   read: readDeleteShareGroupOffsetsRequest,
   write: writeDeleteShareGroupOffsetsRequest,
   size: sizeDeleteShareGroupOffsetsRequest,
+  spliced: noSplicedBytes,
   create: createDeleteShareGroupOffsetsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -92,6 +92,35 @@ export function createDeleteShareGroupOffsetsResponseTopic(init?: Partial<Delete
 }
 
 function readDeleteShareGroupOffsetsResponseTopic(r: Reader, v: number): DeleteShareGroupOffsetsResponseTopic {
+  let $topicName: string;
+  let $topicId: Buffer;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  $topicId = r.uuid();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupOffsetsResponseTopic = {
+    topicName: $topicName,
+    topicId: $topicId,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupOffsetsResponseTopic(r: Reader, v: number): DeleteShareGroupOffsetsResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -163,6 +192,54 @@ function sizeDeleteShareGroupOffsetsResponseTopic(x: DeleteShareGroupOffsetsResp
 /** Reads a DeleteShareGroupOffsetsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteShareGroupOffsetsResponse(r: Reader, v: number): DeleteShareGroupOffsetsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DeleteShareGroupOffsetsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteShareGroupOffsetsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteShareGroupOffsetsResponse(r, v);
+  }
+}
+
+function readFastDeleteShareGroupOffsetsResponse(r: Reader, v: number): DeleteShareGroupOffsetsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $responses: DeleteShareGroupOffsetsResponseTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(21);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupOffsetsResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupOffsetsResponseTopic(r, v);
+      $responses = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupOffsetsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupOffsetsResponse(r: Reader, v: number): DeleteShareGroupOffsetsResponse {
   let field = '';
   let index = -1;
   try {
@@ -183,7 +260,7 @@ export function readDeleteShareGroupOffsetsResponse(r: Reader, v: number): Delet
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupOffsetsResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupOffsetsResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $responses = a;
       }
@@ -272,6 +349,7 @@ export const DeleteShareGroupOffsetsResponseDescriptor: MessageDescriptor<Delete
   read: readDeleteShareGroupOffsetsResponse,
   write: writeDeleteShareGroupOffsetsResponse,
   size: sizeDeleteShareGroupOffsetsResponse,
+  spliced: noSplicedBytes,
   create: createDeleteShareGroupOffsetsResponse,
 };
 

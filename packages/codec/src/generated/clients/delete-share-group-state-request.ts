@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -84,6 +84,26 @@ export function createDeleteShareGroupStateRequestPartitionData(init?: Partial<D
 }
 
 function readDeleteShareGroupStateRequestPartitionData(r: Reader, v: number): DeleteShareGroupStateRequestPartitionData {
+  let $partition: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateRequestPartitionData = {
+    partition: $partition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateRequestPartitionData(r: Reader, v: number): DeleteShareGroupStateRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -135,6 +155,37 @@ function sizeDeleteShareGroupStateRequestPartitionData(x: DeleteShareGroupStateR
 }
 
 function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): DeleteShareGroupStateRequestDeleteStateData {
+  let $topicId: Buffer;
+  let $partitions: DeleteShareGroupStateRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupStateRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupStateRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateRequestDeleteStateData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): DeleteShareGroupStateRequestDeleteStateData {
   let field = '';
   let index = -1;
   try {
@@ -149,7 +200,7 @@ function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupStateRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -209,6 +260,48 @@ function sizeDeleteShareGroupStateRequestDeleteStateData(x: DeleteShareGroupStat
 /** Reads a DeleteShareGroupStateRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteShareGroupStateRequest(r: Reader, v: number): DeleteShareGroupStateRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DeleteShareGroupStateRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteShareGroupStateRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteShareGroupStateRequest(r, v);
+  }
+}
+
+function readFastDeleteShareGroupStateRequest(r: Reader, v: number): DeleteShareGroupStateRequest {
+  let $groupId: string;
+  let $topics: DeleteShareGroupStateRequestDeleteStateData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupStateRequestDeleteStateData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupStateRequestDeleteStateData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateRequest(r: Reader, v: number): DeleteShareGroupStateRequest {
   let field = '';
   let index = -1;
   try {
@@ -223,7 +316,7 @@ export function readDeleteShareGroupStateRequest(r: Reader, v: number): DeleteSh
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupStateRequestDeleteStateData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateRequestDeleteStateData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupStateRequestDeleteStateData(r, v);
         index = -1;
         $topics = a;
       }
@@ -306,6 +399,7 @@ export const DeleteShareGroupStateRequestDescriptor: MessageDescriptor<DeleteSha
   read: readDeleteShareGroupStateRequest,
   write: writeDeleteShareGroupStateRequest,
   size: sizeDeleteShareGroupStateRequest,
+  spliced: noSplicedBytes,
   create: createDeleteShareGroupStateRequest,
 };
 

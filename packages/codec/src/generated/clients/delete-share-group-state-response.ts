@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,32 @@ export function createDeleteShareGroupStateResponsePartitionResult(init?: Partia
 }
 
 function readDeleteShareGroupStateResponsePartitionResult(r: Reader, v: number): DeleteShareGroupStateResponsePartitionResult {
+  let $partition: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateResponsePartitionResult = {
+    partition: $partition,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateResponsePartitionResult(r: Reader, v: number): DeleteShareGroupStateResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -154,6 +180,37 @@ function sizeDeleteShareGroupStateResponsePartitionResult(x: DeleteShareGroupSta
 }
 
 function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number): DeleteShareGroupStateResponseDeleteStateResult {
+  let $topicId: Buffer;
+  let $partitions: DeleteShareGroupStateResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupStateResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupStateResponsePartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateResponseDeleteStateResult = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number): DeleteShareGroupStateResponseDeleteStateResult {
   let field = '';
   let index = -1;
   try {
@@ -168,7 +225,7 @@ function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupStateResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -228,6 +285,45 @@ function sizeDeleteShareGroupStateResponseDeleteStateResult(x: DeleteShareGroupS
 /** Reads a DeleteShareGroupStateResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteShareGroupStateResponse(r: Reader, v: number): DeleteShareGroupStateResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DeleteShareGroupStateResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteShareGroupStateResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteShareGroupStateResponse(r, v);
+  }
+}
+
+function readFastDeleteShareGroupStateResponse(r: Reader, v: number): DeleteShareGroupStateResponse {
+  let $results: DeleteShareGroupStateResponseDeleteStateResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteShareGroupStateResponseDeleteStateResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteShareGroupStateResponseDeleteStateResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteShareGroupStateResponse = {
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteShareGroupStateResponse(r: Reader, v: number): DeleteShareGroupStateResponse {
   let field = '';
   let index = -1;
   try {
@@ -239,7 +335,7 @@ export function readDeleteShareGroupStateResponse(r: Reader, v: number): DeleteS
       if (n < 0) nullArray(r);
       else {
         const a: DeleteShareGroupStateResponseDeleteStateResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteShareGroupStateResponseDeleteStateResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteShareGroupStateResponseDeleteStateResult(r, v);
         index = -1;
         $results = a;
       }
@@ -319,6 +415,7 @@ export const DeleteShareGroupStateResponseDescriptor: MessageDescriptor<DeleteSh
   read: readDeleteShareGroupStateResponse,
   write: writeDeleteShareGroupStateResponse,
   size: sizeDeleteShareGroupStateResponse,
+  spliced: noSplicedBytes,
   create: createDeleteShareGroupStateResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,29 @@ export function createDeleteTopicsRequestDeleteTopicState(init?: Partial<DeleteT
 }
 
 function readDeleteTopicsRequestDeleteTopicState(r: Reader, v: number): DeleteTopicsRequestDeleteTopicState {
+  let $name: string | null;
+  let $topicId: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactNullableString();
+  $topicId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteTopicsRequestDeleteTopicState = {
+    name: $name,
+    topicId: $topicId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteTopicsRequestDeleteTopicState(r: Reader, v: number): DeleteTopicsRequestDeleteTopicState {
   let field = '';
   let index = -1;
   try {
@@ -130,11 +153,68 @@ function sizeDeleteTopicsRequestDeleteTopicState(x: DeleteTopicsRequestDeleteTop
 /** Reads a DeleteTopicsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsRequest {
   if (v < 1 || v > 6) throw new DecodeError(`DeleteTopicsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteTopicsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteTopicsRequest(r, v);
+  }
+}
+
+function readFastDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsRequest {
+  let $topics: DeleteTopicsRequestDeleteTopicState[];
+  let $topicNames: string[];
+  let $timeoutMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 6) {
+    {
+      const n = r.compactArrayLength(18);
+      if (n < 0) nullArray(r);
+      else {
+        const a: DeleteTopicsRequestDeleteTopicState[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readDeleteTopicsRequestDeleteTopicState(r, v);
+        $topics = a;
+      }
+    }
+  } else $topics = [];
+  if (v <= 5) {
+    {
+      const n = ((v >= 4) ? r.compactArrayLength(1) : r.arrayLength(1));
+      if (n < 0) nullArray(r);
+      else {
+        const a: string[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = ((v >= 4) ? r.compactString() : r.string());
+        $topicNames = a;
+      }
+    }
+  } else $topicNames = [];
+  $timeoutMs = r.int32();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteTopicsRequest = {
+    topics: $topics,
+    topicNames: $topicNames,
+    timeoutMs: $timeoutMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsRequest {
   let field = '';
   let index = -1;
   try {
-    let $topics: DeleteTopicsRequestDeleteTopicState[] = [];
-    let $topicNames: string[] = [];
+    let $topics: DeleteTopicsRequestDeleteTopicState[];
+    let $topicNames: string[];
     let $timeoutMs: number;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 6) {
@@ -144,12 +224,12 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
         if (n < 0) nullArray(r);
         else {
           const a: DeleteTopicsRequestDeleteTopicState[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readDeleteTopicsRequestDeleteTopicState(r, v);
+          for (index = 0; index < n; index++) a[index] = traceDeleteTopicsRequestDeleteTopicState(r, v);
           index = -1;
           $topics = a;
         }
       }
-    }
+    } else $topics = [];
     if (v <= 5) {
       field = 'topicNames';
       {
@@ -162,7 +242,7 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
           $topicNames = a;
         }
       }
-    }
+    } else $topicNames = [];
     field = 'timeoutMs';
     $timeoutMs = r.int32();
     if (v >= 4) {
@@ -257,6 +337,7 @@ export const DeleteTopicsRequestDescriptor: MessageDescriptor<DeleteTopicsReques
   read: readDeleteTopicsRequest,
   write: writeDeleteTopicsRequest,
   size: sizeDeleteTopicsRequest,
+  spliced: noSplicedBytes,
   create: createDeleteTopicsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,39 @@ export function createDeleteTopicsResponseDeletableTopicResult(init?: Partial<De
 }
 
 function readDeleteTopicsResponseDeletableTopicResult(r: Reader, v: number): DeleteTopicsResponseDeletableTopicResult {
+  let $name: string | null;
+  let $topicId: Buffer = ZERO_UUID;
+  let $errorCode: number;
+  let $errorMessage: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 4) ? ((v >= 6) ? r.compactNullableString() : r.compactString()) : ((v >= 6) ? r.nullableString() : r.string()));
+  if (v >= 6) {
+    $topicId = r.uuid();
+  }
+  $errorCode = r.int16();
+  if (v >= 5) {
+    $errorMessage = r.compactNullableString();
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteTopicsResponseDeletableTopicResult = {
+    name: $name,
+    topicId: $topicId,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteTopicsResponseDeletableTopicResult(r: Reader, v: number): DeleteTopicsResponseDeletableTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -158,6 +191,48 @@ function sizeDeleteTopicsResponseDeletableTopicResult(x: DeleteTopicsResponseDel
 /** Reads a DeleteTopicsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResponse {
   if (v < 1 || v > 6) throw new DecodeError(`DeleteTopicsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDeleteTopicsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDeleteTopicsResponse(r, v);
+  }
+}
+
+function readFastDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResponse {
+  let $throttleTimeMs: number;
+  let $responses: DeleteTopicsResponseDeletableTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DeleteTopicsResponseDeletableTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDeleteTopicsResponseDeletableTopicResult(r, v);
+      $responses = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DeleteTopicsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResponse {
   let field = '';
   let index = -1;
   try {
@@ -172,7 +247,7 @@ export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResp
       if (n < 0) nullArray(r);
       else {
         const a: DeleteTopicsResponseDeletableTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDeleteTopicsResponseDeletableTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDeleteTopicsResponseDeletableTopicResult(r, v);
         index = -1;
         $responses = a;
       }
@@ -255,6 +330,7 @@ export const DeleteTopicsResponseDescriptor: MessageDescriptor<DeleteTopicsRespo
   read: readDeleteTopicsResponse,
   write: writeDeleteTopicsResponse,
   size: sizeDeleteTopicsResponse,
+  spliced: noSplicedBytes,
   create: createDeleteTopicsResponse,
 };
 

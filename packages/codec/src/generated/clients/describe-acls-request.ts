@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -74,6 +74,55 @@ export function createDescribeAclsRequest(init?: Partial<DescribeAclsRequest>): 
 /** Reads a DescribeAclsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeAclsRequest(r: Reader, v: number): DescribeAclsRequest {
   if (v < 1 || v > 3) throw new DecodeError(`DescribeAclsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeAclsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeAclsRequest(r, v);
+  }
+}
+
+function readFastDescribeAclsRequest(r: Reader, v: number): DescribeAclsRequest {
+  let $resourceTypeFilter: number;
+  let $resourceNameFilter: string | null;
+  let $patternTypeFilter: number;
+  let $principalFilter: string | null;
+  let $hostFilter: string | null;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceTypeFilter = r.int8();
+  $resourceNameFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $patternTypeFilter = r.int8();
+  $principalFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $hostFilter = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $operation = r.int8();
+  $permissionType = r.int8();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeAclsRequest = {
+    resourceTypeFilter: $resourceTypeFilter,
+    resourceNameFilter: $resourceNameFilter,
+    patternTypeFilter: $patternTypeFilter,
+    principalFilter: $principalFilter,
+    hostFilter: $hostFilter,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeAclsRequest(r: Reader, v: number): DescribeAclsRequest {
   let field = '';
   let index = -1;
   try {
@@ -186,6 +235,7 @@ export const DescribeAclsRequestDescriptor: MessageDescriptor<DescribeAclsReques
   read: readDescribeAclsRequest,
   write: writeDescribeAclsRequest,
   size: sizeDescribeAclsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeAclsRequest,
 };
 

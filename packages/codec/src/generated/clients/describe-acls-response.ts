@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,35 @@ export function createDescribeAclsResponseAclDescription(init?: Partial<Describe
 }
 
 function readDescribeAclsResponseAclDescription(r: Reader, v: number): DescribeAclsResponseAclDescription {
+  let $principal: string;
+  let $host: string;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $principal = ((v >= 2) ? r.compactString() : r.string());
+  $host = ((v >= 2) ? r.compactString() : r.string());
+  $operation = r.int8();
+  $permissionType = r.int8();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeAclsResponseAclDescription = {
+    principal: $principal,
+    host: $host,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeAclsResponseAclDescription(r: Reader, v: number): DescribeAclsResponseAclDescription {
   let field = '';
   let index = -1;
   try {
@@ -202,6 +231,43 @@ function sizeDescribeAclsResponseAclDescription(x: DescribeAclsResponseAclDescri
 }
 
 function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): DescribeAclsResponseDescribeAclsResource {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $patternType: number;
+  let $acls: DescribeAclsResponseAclDescription[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = ((v >= 2) ? r.compactString() : r.string());
+  $patternType = r.int8();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeAclsResponseAclDescription[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeAclsResponseAclDescription(r, v);
+      $acls = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeAclsResponseDescribeAclsResource = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    patternType: $patternType,
+    acls: $acls,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): DescribeAclsResponseDescribeAclsResource {
   let field = '';
   let index = -1;
   try {
@@ -222,7 +288,7 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
       if (n < 0) nullArray(r);
       else {
         const a: DescribeAclsResponseAclDescription[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeAclsResponseAclDescription(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeAclsResponseAclDescription(r, v);
         index = -1;
         $acls = a;
       }
@@ -288,6 +354,54 @@ function sizeDescribeAclsResponseDescribeAclsResource(x: DescribeAclsResponseDes
 /** Reads a DescribeAclsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResponse {
   if (v < 1 || v > 3) throw new DecodeError(`DescribeAclsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeAclsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeAclsResponse(r, v);
+  }
+}
+
+function readFastDescribeAclsResponse(r: Reader, v: number): DescribeAclsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $resources: DescribeAclsResponseDescribeAclsResource[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeAclsResponseDescribeAclsResource[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeAclsResponseDescribeAclsResource(r, v);
+      $resources = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeAclsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    resources: $resources,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeAclsResponse(r: Reader, v: number): DescribeAclsResponse {
   let field = '';
   let index = -1;
   try {
@@ -308,7 +422,7 @@ export function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResp
       if (n < 0) nullArray(r);
       else {
         const a: DescribeAclsResponseDescribeAclsResource[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeAclsResponseDescribeAclsResource(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeAclsResponseDescribeAclsResource(r, v);
         index = -1;
         $resources = a;
       }
@@ -397,6 +511,7 @@ export const DescribeAclsResponseDescriptor: MessageDescriptor<DescribeAclsRespo
   read: readDescribeAclsResponse,
   write: writeDescribeAclsResponse,
   size: sizeDescribeAclsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeAclsResponse,
 };
 

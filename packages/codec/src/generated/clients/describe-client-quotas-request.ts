@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,32 @@ export function createDescribeClientQuotasRequestComponentData(init?: Partial<De
 }
 
 function readDescribeClientQuotasRequestComponentData(r: Reader, v: number): DescribeClientQuotasRequestComponentData {
+  let $entityType: string;
+  let $matchType: number;
+  let $match: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $entityType = ((v >= 1) ? r.compactString() : r.string());
+  $matchType = r.int8();
+  $match = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasRequestComponentData = {
+    entityType: $entityType,
+    matchType: $matchType,
+    match: $match,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasRequestComponentData(r: Reader, v: number): DescribeClientQuotasRequestComponentData {
   let field = '';
   let index = -1;
   try {
@@ -136,6 +162,48 @@ function sizeDescribeClientQuotasRequestComponentData(x: DescribeClientQuotasReq
 /** Reads a DescribeClientQuotasRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeClientQuotasRequest(r: Reader, v: number): DescribeClientQuotasRequest {
   if (v < 0 || v > 1) throw new DecodeError(`DescribeClientQuotasRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeClientQuotasRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeClientQuotasRequest(r, v);
+  }
+}
+
+function readFastDescribeClientQuotasRequest(r: Reader, v: number): DescribeClientQuotasRequest {
+  let $components: DescribeClientQuotasRequestComponentData[];
+  let $strict: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeClientQuotasRequestComponentData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeClientQuotasRequestComponentData(r, v);
+      $components = a;
+    }
+  }
+  $strict = r.bool();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasRequest = {
+    components: $components,
+    strict: $strict,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasRequest(r: Reader, v: number): DescribeClientQuotasRequest {
   let field = '';
   let index = -1;
   try {
@@ -148,7 +216,7 @@ export function readDescribeClientQuotasRequest(r: Reader, v: number): DescribeC
       if (n < 0) nullArray(r);
       else {
         const a: DescribeClientQuotasRequestComponentData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasRequestComponentData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeClientQuotasRequestComponentData(r, v);
         index = -1;
         $components = a;
       }
@@ -233,6 +301,7 @@ export const DescribeClientQuotasRequestDescriptor: MessageDescriptor<DescribeCl
   read: readDescribeClientQuotasRequest,
   write: writeDescribeClientQuotasRequest,
   size: sizeDescribeClientQuotasRequest,
+  spliced: noSplicedBytes,
   create: createDescribeClientQuotasRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -132,6 +132,29 @@ export function createDescribeClientQuotasResponseValueData(init?: Partial<Descr
 }
 
 function readDescribeClientQuotasResponseValueData(r: Reader, v: number): DescribeClientQuotasResponseValueData {
+  let $key: string;
+  let $value: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = ((v >= 1) ? r.compactString() : r.string());
+  $value = r.float64();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasResponseValueData = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasResponseValueData(r: Reader, v: number): DescribeClientQuotasResponseValueData {
   let field = '';
   let index = -1;
   try {
@@ -189,6 +212,29 @@ function sizeDescribeClientQuotasResponseValueData(x: DescribeClientQuotasRespon
 }
 
 function readDescribeClientQuotasResponseEntityData(r: Reader, v: number): DescribeClientQuotasResponseEntityData {
+  let $entityType: string;
+  let $entityName: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $entityType = ((v >= 1) ? r.compactString() : r.string());
+  $entityName = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasResponseEntityData = {
+    entityType: $entityType,
+    entityName: $entityName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasResponseEntityData(r: Reader, v: number): DescribeClientQuotasResponseEntityData {
   let field = '';
   let index = -1;
   try {
@@ -246,6 +292,45 @@ function sizeDescribeClientQuotasResponseEntityData(x: DescribeClientQuotasRespo
 }
 
 function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): DescribeClientQuotasResponseEntryData {
+  let $entity: DescribeClientQuotasResponseEntityData[];
+  let $values: DescribeClientQuotasResponseValueData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeClientQuotasResponseEntityData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeClientQuotasResponseEntityData(r, v);
+      $entity = a;
+    }
+  }
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(10) : r.arrayLength(10));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeClientQuotasResponseValueData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeClientQuotasResponseValueData(r, v);
+      $values = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasResponseEntryData = {
+    entity: $entity,
+    values: $values,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasResponseEntryData(r: Reader, v: number): DescribeClientQuotasResponseEntryData {
   let field = '';
   let index = -1;
   try {
@@ -258,7 +343,7 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): Descri
       if (n < 0) nullArray(r);
       else {
         const a: DescribeClientQuotasResponseEntityData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseEntityData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeClientQuotasResponseEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -269,7 +354,7 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): Descri
       if (n < 0) nullArray(r);
       else {
         const a: DescribeClientQuotasResponseValueData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseValueData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeClientQuotasResponseValueData(r, v);
         index = -1;
         $values = a;
       }
@@ -335,6 +420,54 @@ function sizeDescribeClientQuotasResponseEntryData(x: DescribeClientQuotasRespon
 /** Reads a DescribeClientQuotasResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeClientQuotasResponse(r: Reader, v: number): DescribeClientQuotasResponse {
   if (v < 0 || v > 1) throw new DecodeError(`DescribeClientQuotasResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeClientQuotasResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeClientQuotasResponse(r, v);
+  }
+}
+
+function readFastDescribeClientQuotasResponse(r: Reader, v: number): DescribeClientQuotasResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $entries: DescribeClientQuotasResponseEntryData[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) $entries = null;
+    else {
+      const a: DescribeClientQuotasResponseEntryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeClientQuotasResponseEntryData(r, v);
+      $entries = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClientQuotasResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    entries: $entries,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClientQuotasResponse(r: Reader, v: number): DescribeClientQuotasResponse {
   let field = '';
   let index = -1;
   try {
@@ -355,7 +488,7 @@ export function readDescribeClientQuotasResponse(r: Reader, v: number): Describe
       if (n < 0) $entries = null;
       else {
         const a: DescribeClientQuotasResponseEntryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeClientQuotasResponseEntryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeClientQuotasResponseEntryData(r, v);
         index = -1;
         $entries = a;
       }
@@ -445,6 +578,7 @@ export const DescribeClientQuotasResponseDescriptor: MessageDescriptor<DescribeC
   read: readDescribeClientQuotasResponse,
   write: writeDescribeClientQuotasResponse,
   size: sizeDescribeClientQuotasResponse,
+  spliced: noSplicedBytes,
   create: createDescribeClientQuotasResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,47 @@ export function createDescribeClusterRequest(init?: Partial<DescribeClusterReque
 /** Reads a DescribeClusterRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeClusterRequest(r: Reader, v: number): DescribeClusterRequest {
   if (v < 0 || v > 2) throw new DecodeError(`DescribeClusterRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeClusterRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeClusterRequest(r, v);
+  }
+}
+
+function readFastDescribeClusterRequest(r: Reader, v: number): DescribeClusterRequest {
+  let $includeClusterAuthorizedOperations: boolean;
+  let $endpointType: number = 1;
+  let $includeFencedBrokers: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $includeClusterAuthorizedOperations = r.bool();
+  if (v >= 1) {
+    $endpointType = r.int8();
+  }
+  if (v >= 2) {
+    $includeFencedBrokers = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClusterRequest = {
+    includeClusterAuthorizedOperations: $includeClusterAuthorizedOperations,
+    endpointType: $endpointType,
+    includeFencedBrokers: $includeFencedBrokers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClusterRequest(r: Reader, v: number): DescribeClusterRequest {
   let field = '';
   let index = -1;
   try {
@@ -144,6 +185,7 @@ export const DescribeClusterRequestDescriptor: MessageDescriptor<DescribeCluster
   read: readDescribeClusterRequest,
   write: writeDescribeClusterRequest,
   size: sizeDescribeClusterRequest,
+  spliced: noSplicedBytes,
   create: createDescribeClusterRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -127,6 +127,40 @@ export function createDescribeClusterResponseDescribeClusterBroker(init?: Partia
 }
 
 function readDescribeClusterResponseDescribeClusterBroker(r: Reader, v: number): DescribeClusterResponseDescribeClusterBroker {
+  let $brokerId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null;
+  let $isFenced: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $rack = r.compactNullableString();
+  if (v >= 2) {
+    $isFenced = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClusterResponseDescribeClusterBroker = {
+    brokerId: $brokerId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+    isFenced: $isFenced,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClusterResponseDescribeClusterBroker(r: Reader, v: number): DescribeClusterResponseDescribeClusterBroker {
   let field = '';
   let index = -1;
   try {
@@ -209,6 +243,68 @@ function sizeDescribeClusterResponseDescribeClusterBroker(x: DescribeClusterResp
 /** Reads a DescribeClusterResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeClusterResponse(r: Reader, v: number): DescribeClusterResponse {
   if (v < 0 || v > 2) throw new DecodeError(`DescribeClusterResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeClusterResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeClusterResponse(r, v);
+  }
+}
+
+function readFastDescribeClusterResponse(r: Reader, v: number): DescribeClusterResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $endpointType: number = 1;
+  let $clusterId: string;
+  let $controllerId: number;
+  let $brokers: DescribeClusterResponseDescribeClusterBroker[];
+  let $clusterAuthorizedOperations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  if (v >= 1) {
+    $endpointType = r.int8();
+  }
+  $clusterId = r.compactString();
+  $controllerId = r.int32();
+  {
+    const n = r.compactArrayLength(11);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeClusterResponseDescribeClusterBroker[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeClusterResponseDescribeClusterBroker(r, v);
+      $brokers = a;
+    }
+  }
+  $clusterAuthorizedOperations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeClusterResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    endpointType: $endpointType,
+    clusterId: $clusterId,
+    controllerId: $controllerId,
+    brokers: $brokers,
+    clusterAuthorizedOperations: $clusterAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeClusterResponse(r: Reader, v: number): DescribeClusterResponse {
   let field = '';
   let index = -1;
   try {
@@ -241,7 +337,7 @@ export function readDescribeClusterResponse(r: Reader, v: number): DescribeClust
       if (n < 0) nullArray(r);
       else {
         const a: DescribeClusterResponseDescribeClusterBroker[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeClusterResponseDescribeClusterBroker(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeClusterResponseDescribeClusterBroker(r, v);
         index = -1;
         $brokers = a;
       }
@@ -347,6 +443,7 @@ export const DescribeClusterResponseDescriptor: MessageDescriptor<DescribeCluste
   read: readDescribeClusterResponse,
   write: writeDescribeClusterResponse,
   size: sizeDescribeClusterResponse,
+  spliced: noSplicedBytes,
   create: createDescribeClusterResponse,
 };
 

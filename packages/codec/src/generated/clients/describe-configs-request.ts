@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,40 @@ export function createDescribeConfigsRequestDescribeConfigsResource(init?: Parti
 }
 
 function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number): DescribeConfigsRequestDescribeConfigsResource {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $configurationKeys: string[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = ((v >= 4) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(1) : r.arrayLength(1));
+    if (n < 0) $configurationKeys = null;
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = ((v >= 4) ? r.compactString() : r.string());
+      $configurationKeys = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsRequestDescribeConfigsResource = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    configurationKeys: $configurationKeys,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number): DescribeConfigsRequestDescribeConfigsResource {
   let field = '';
   let index = -1;
   try {
@@ -159,6 +193,53 @@ function sizeDescribeConfigsRequestDescribeConfigsResource(x: DescribeConfigsReq
 /** Reads a DescribeConfigsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfigsRequest {
   if (v < 1 || v > 4) throw new DecodeError(`DescribeConfigsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeConfigsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeConfigsRequest(r, v);
+  }
+}
+
+function readFastDescribeConfigsRequest(r: Reader, v: number): DescribeConfigsRequest {
+  let $resources: DescribeConfigsRequestDescribeConfigsResource[];
+  let $includeSynonyms: boolean;
+  let $includeDocumentation: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeConfigsRequestDescribeConfigsResource[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeConfigsRequestDescribeConfigsResource(r, v);
+      $resources = a;
+    }
+  }
+  $includeSynonyms = r.bool();
+  if (v >= 3) {
+    $includeDocumentation = r.bool();
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsRequest = {
+    resources: $resources,
+    includeSynonyms: $includeSynonyms,
+    includeDocumentation: $includeDocumentation,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsRequest(r: Reader, v: number): DescribeConfigsRequest {
   let field = '';
   let index = -1;
   try {
@@ -172,7 +253,7 @@ export function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfig
       if (n < 0) nullArray(r);
       else {
         const a: DescribeConfigsRequestDescribeConfigsResource[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeConfigsRequestDescribeConfigsResource(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeConfigsRequestDescribeConfigsResource(r, v);
         index = -1;
         $resources = a;
       }
@@ -267,6 +348,7 @@ export const DescribeConfigsRequestDescriptor: MessageDescriptor<DescribeConfigs
   read: readDescribeConfigsRequest,
   write: writeDescribeConfigsRequest,
   size: sizeDescribeConfigsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeConfigsRequest,
 };
 

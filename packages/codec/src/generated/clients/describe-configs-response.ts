@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -188,6 +188,32 @@ export function createDescribeConfigsResponseDescribeConfigsSynonym(init?: Parti
 }
 
 function readDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsSynonym {
+  let $name: string;
+  let $value: string | null;
+  let $source: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 4) ? r.compactString() : r.string());
+  $value = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  $source = r.int8();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsResponseDescribeConfigsSynonym = {
+    name: $name,
+    value: $value,
+    source: $source,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsSynonym {
   let field = '';
   let index = -1;
   try {
@@ -251,6 +277,59 @@ function sizeDescribeConfigsResponseDescribeConfigsSynonym(x: DescribeConfigsRes
 }
 
 function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsResourceResult {
+  let $name: string;
+  let $value: string | null;
+  let $readOnly: boolean;
+  let $configSource: number;
+  let $isSensitive: boolean;
+  let $synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
+  let $configType: number = 0;
+  let $documentation: string | null = "";
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 4) ? r.compactString() : r.string());
+  $value = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  $readOnly = r.bool();
+  $configSource = r.int8();
+  $isSensitive = r.bool();
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeConfigsResponseDescribeConfigsSynonym[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsSynonym(r, v);
+      $synonyms = a;
+    }
+  }
+  if (v >= 3) {
+    $configType = r.int8();
+  }
+  if (v >= 3) {
+    $documentation = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsResponseDescribeConfigsResourceResult = {
+    name: $name,
+    value: $value,
+    readOnly: $readOnly,
+    configSource: $configSource,
+    isSensitive: $isSensitive,
+    synonyms: $synonyms,
+    configType: $configType,
+    documentation: $documentation,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsResourceResult {
   let field = '';
   let index = -1;
   try {
@@ -279,7 +358,7 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: 
       if (n < 0) nullArray(r);
       else {
         const a: DescribeConfigsResponseDescribeConfigsSynonym[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsSynonym(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeConfigsResponseDescribeConfigsSynonym(r, v);
         index = -1;
         $synonyms = a;
       }
@@ -367,6 +446,46 @@ function sizeDescribeConfigsResponseDescribeConfigsResourceResult(x: DescribeCon
 }
 
 function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsResult {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $resourceType: number;
+  let $resourceName: string;
+  let $configs: DescribeConfigsResponseDescribeConfigsResourceResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  $resourceType = r.int8();
+  $resourceName = ((v >= 4) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(9) : r.arrayLength(9));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, v);
+      $configs = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsResponseDescribeConfigsResult = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    configs: $configs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number): DescribeConfigsResponseDescribeConfigsResult {
   let field = '';
   let index = -1;
   try {
@@ -390,7 +509,7 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeConfigsResponseDescribeConfigsResourceResult(r, v);
         index = -1;
         $configs = a;
       }
@@ -459,6 +578,48 @@ function sizeDescribeConfigsResponseDescribeConfigsResult(x: DescribeConfigsResp
 /** Reads a DescribeConfigsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfigsResponse {
   if (v < 1 || v > 4) throw new DecodeError(`DescribeConfigsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeConfigsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeConfigsResponse(r, v);
+  }
+}
+
+function readFastDescribeConfigsResponse(r: Reader, v: number): DescribeConfigsResponse {
+  let $throttleTimeMs: number;
+  let $results: DescribeConfigsResponseDescribeConfigsResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(7) : r.arrayLength(7));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeConfigsResponseDescribeConfigsResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeConfigsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeConfigsResponse(r: Reader, v: number): DescribeConfigsResponse {
   let field = '';
   let index = -1;
   try {
@@ -473,7 +634,7 @@ export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfi
       if (n < 0) nullArray(r);
       else {
         const a: DescribeConfigsResponseDescribeConfigsResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeConfigsResponseDescribeConfigsResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeConfigsResponseDescribeConfigsResult(r, v);
         index = -1;
         $results = a;
       }
@@ -556,6 +717,7 @@ export const DescribeConfigsResponseDescriptor: MessageDescriptor<DescribeConfig
   read: readDescribeConfigsResponse,
   write: writeDescribeConfigsResponse,
   size: sizeDescribeConfigsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeConfigsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,29 @@ export function createDescribeDelegationTokenRequestDescribeDelegationTokenOwner
 }
 
 function readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r: Reader, v: number): DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
+  let $principalType: string;
+  let $principalName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $principalType = ((v >= 2) ? r.compactString() : r.string());
+  $principalName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeDelegationTokenRequestDescribeDelegationTokenOwner = {
+    principalType: $principalType,
+    principalName: $principalName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r: Reader, v: number): DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
   let field = '';
   let index = -1;
   try {
@@ -116,6 +139,45 @@ function sizeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(x: Descr
 /** Reads a DescribeDelegationTokenRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeDelegationTokenRequest(r: Reader, v: number): DescribeDelegationTokenRequest {
   if (v < 1 || v > 3) throw new DecodeError(`DescribeDelegationTokenRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeDelegationTokenRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeDelegationTokenRequest(r, v);
+  }
+}
+
+function readFastDescribeDelegationTokenRequest(r: Reader, v: number): DescribeDelegationTokenRequest {
+  let $owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) $owners = null;
+    else {
+      const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, v);
+      $owners = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeDelegationTokenRequest = {
+    owners: $owners,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeDelegationTokenRequest(r: Reader, v: number): DescribeDelegationTokenRequest {
   let field = '';
   let index = -1;
   try {
@@ -127,7 +189,7 @@ export function readDescribeDelegationTokenRequest(r: Reader, v: number): Descri
       if (n < 0) $owners = null;
       else {
         const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, v);
         index = -1;
         $owners = a;
       }
@@ -208,6 +270,7 @@ export const DescribeDelegationTokenRequestDescriptor: MessageDescriptor<Describ
   read: readDescribeDelegationTokenRequest,
   write: writeDescribeDelegationTokenRequest,
   size: sizeDescribeDelegationTokenRequest,
+  spliced: noSplicedBytes,
   create: createDescribeDelegationTokenRequest,
 };
 

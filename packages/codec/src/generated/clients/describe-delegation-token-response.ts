@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -154,6 +154,29 @@ export function createDescribeDelegationTokenResponseDescribedDelegationTokenRen
 }
 
 function readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r: Reader, v: number): DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
+  let $principalType: string;
+  let $principalName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $principalType = ((v >= 2) ? r.compactString() : r.string());
+  $principalName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer = {
+    principalType: $principalType,
+    principalName: $principalName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r: Reader, v: number): DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
   let field = '';
   let index = -1;
   try {
@@ -211,6 +234,65 @@ function sizeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(x: D
 }
 
 function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, v: number): DescribeDelegationTokenResponseDescribedDelegationToken {
+  let $principalType: string;
+  let $principalName: string;
+  let $tokenRequesterPrincipalType: string = "";
+  let $tokenRequesterPrincipalName: string = "";
+  let $issueTimestamp: bigint;
+  let $expiryTimestamp: bigint;
+  let $maxTimestamp: bigint;
+  let $tokenId: string;
+  let $hmac: Buffer;
+  let $renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $principalType = ((v >= 2) ? r.compactString() : r.string());
+  $principalName = ((v >= 2) ? r.compactString() : r.string());
+  if (v >= 3) {
+    $tokenRequesterPrincipalType = r.compactString();
+  }
+  if (v >= 3) {
+    $tokenRequesterPrincipalName = r.compactString();
+  }
+  $issueTimestamp = r.int64();
+  $expiryTimestamp = r.int64();
+  $maxTimestamp = r.int64();
+  $tokenId = ((v >= 2) ? r.compactString() : r.string());
+  $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v);
+      $renewers = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeDelegationTokenResponseDescribedDelegationToken = {
+    principalType: $principalType,
+    principalName: $principalName,
+    tokenRequesterPrincipalType: $tokenRequesterPrincipalType,
+    tokenRequesterPrincipalName: $tokenRequesterPrincipalName,
+    issueTimestamp: $issueTimestamp,
+    expiryTimestamp: $expiryTimestamp,
+    maxTimestamp: $maxTimestamp,
+    tokenId: $tokenId,
+    hmac: $hmac,
+    renewers: $renewers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, v: number): DescribeDelegationTokenResponseDescribedDelegationToken {
   let field = '';
   let index = -1;
   try {
@@ -253,7 +335,7 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
       if (n < 0) nullArray(r);
       else {
         const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v);
         index = -1;
         $renewers = a;
       }
@@ -340,9 +422,60 @@ function sizeDescribeDelegationTokenResponseDescribedDelegationToken(x: Describe
   return size;
 }
 
+function splicedDescribeDelegationTokenResponseDescribedDelegationToken(x: DescribeDelegationTokenResponseDescribedDelegationToken, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.hmac, min);
+  return n;
+}
+
 /** Reads a DescribeDelegationTokenResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeDelegationTokenResponse(r: Reader, v: number): DescribeDelegationTokenResponse {
   if (v < 1 || v > 3) throw new DecodeError(`DescribeDelegationTokenResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeDelegationTokenResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeDelegationTokenResponse(r, v);
+  }
+}
+
+function readFastDescribeDelegationTokenResponse(r: Reader, v: number): DescribeDelegationTokenResponse {
+  let $errorCode: number;
+  let $tokens: DescribeDelegationTokenResponseDescribedDelegationToken[];
+  let $throttleTimeMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(30) : r.arrayLength(30));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeDelegationTokenResponseDescribedDelegationToken(r, v);
+      $tokens = a;
+    }
+  }
+  $throttleTimeMs = r.int32();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeDelegationTokenResponse = {
+    errorCode: $errorCode,
+    tokens: $tokens,
+    throttleTimeMs: $throttleTimeMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeDelegationTokenResponse(r: Reader, v: number): DescribeDelegationTokenResponse {
   let field = '';
   let index = -1;
   try {
@@ -358,7 +491,7 @@ export function readDescribeDelegationTokenResponse(r: Reader, v: number): Descr
       if (n < 0) nullArray(r);
       else {
         const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeDelegationTokenResponseDescribedDelegationToken(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeDelegationTokenResponseDescribedDelegationToken(r, v);
         index = -1;
         $tokens = a;
       }
@@ -424,6 +557,13 @@ export function sizeDescribeDelegationTokenResponse(x: DescribeDelegationTokenRe
   return size;
 }
 
+/** Bytes of a DescribeDelegationTokenResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedDescribeDelegationTokenResponse(x: DescribeDelegationTokenResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.tokens) n += splicedDescribeDelegationTokenResponseDescribedDelegationToken(e, v, min);
+  return n;
+}
+
 /** Encodes a DescribeDelegationTokenResponse at `version` into a new buffer of exactly its size. */
 export function encodeDescribeDelegationTokenResponse(message: DescribeDelegationTokenResponse, version: number): Buffer {
   const w = Writer.alloc(sizeDescribeDelegationTokenResponse(message, version));
@@ -446,6 +586,7 @@ export const DescribeDelegationTokenResponseDescriptor: MessageDescriptor<Descri
   read: readDescribeDelegationTokenResponse,
   write: writeDescribeDelegationTokenResponse,
   size: sizeDescribeDelegationTokenResponse,
+  spliced: splicedDescribeDelegationTokenResponse,
   create: createDescribeDelegationTokenResponse,
 };
 

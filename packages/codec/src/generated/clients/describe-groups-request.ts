@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,50 @@ export function createDescribeGroupsRequest(init?: Partial<DescribeGroupsRequest
 /** Reads a DescribeGroupsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsRequest {
   if (v < 0 || v > 6) throw new DecodeError(`DescribeGroupsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeGroupsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeGroupsRequest(r, v);
+  }
+}
+
+function readFastDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsRequest {
+  let $groups: string[];
+  let $includeAuthorizedOperations: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(1) : r.arrayLength(1));
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = ((v >= 5) ? r.compactString() : r.string());
+      $groups = a;
+    }
+  }
+  if (v >= 3) {
+    $includeAuthorizedOperations = r.bool();
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeGroupsRequest = {
+    groups: $groups,
+    includeAuthorizedOperations: $includeAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsRequest {
   let field = '';
   let index = -1;
   try {
@@ -141,6 +185,7 @@ export const DescribeGroupsRequestDescriptor: MessageDescriptor<DescribeGroupsRe
   read: readDescribeGroupsRequest,
   write: writeDescribeGroupsRequest,
   size: sizeDescribeGroupsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeGroupsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -161,6 +161,43 @@ export function createDescribeGroupsResponseDescribedGroupMember(init?: Partial<
 }
 
 function readDescribeGroupsResponseDescribedGroupMember(r: Reader, v: number): DescribeGroupsResponseDescribedGroupMember {
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $memberMetadata: Buffer;
+  let $memberAssignment: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 5) ? r.compactString() : r.string());
+  if (v >= 4) {
+    $groupInstanceId = ((v >= 5) ? r.compactNullableString() : r.nullableString());
+  }
+  $clientId = ((v >= 5) ? r.compactString() : r.string());
+  $clientHost = ((v >= 5) ? r.compactString() : r.string());
+  $memberMetadata = ((v >= 5) ? r.compactBytes() : r.bytes());
+  $memberAssignment = ((v >= 5) ? r.compactBytes() : r.bytes());
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeGroupsResponseDescribedGroupMember = {
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    memberMetadata: $memberMetadata,
+    memberAssignment: $memberAssignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeGroupsResponseDescribedGroupMember(r: Reader, v: number): DescribeGroupsResponseDescribedGroupMember {
   let field = '';
   let index = -1;
   try {
@@ -245,7 +282,67 @@ function sizeDescribeGroupsResponseDescribedGroupMember(x: DescribeGroupsRespons
   return size;
 }
 
+function splicedDescribeGroupsResponseDescribedGroupMember(x: DescribeGroupsResponseDescribedGroupMember, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.memberMetadata, min);
+  n += splicedLength(x.memberAssignment, min);
+  return n;
+}
+
 function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): DescribeGroupsResponseDescribedGroup {
+  let $errorCode: number;
+  let $errorMessage: string | null = null;
+  let $groupId: string;
+  let $groupState: string;
+  let $protocolType: string;
+  let $protocolData: string;
+  let $members: DescribeGroupsResponseDescribedGroupMember[];
+  let $authorizedOperations: number = -2147483648;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  if (v >= 6) {
+    $errorMessage = r.compactNullableString();
+  }
+  $groupId = ((v >= 5) ? r.compactString() : r.string());
+  $groupState = ((v >= 5) ? r.compactString() : r.string());
+  $protocolType = ((v >= 5) ? r.compactString() : r.string());
+  $protocolData = ((v >= 5) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(7) : r.arrayLength(7));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeGroupsResponseDescribedGroupMember[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeGroupsResponseDescribedGroupMember(r, v);
+      $members = a;
+    }
+  }
+  if (v >= 3) {
+    $authorizedOperations = r.int32();
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeGroupsResponseDescribedGroup = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    groupId: $groupId,
+    groupState: $groupState,
+    protocolType: $protocolType,
+    protocolData: $protocolData,
+    members: $members,
+    authorizedOperations: $authorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeGroupsResponseDescribedGroup(r: Reader, v: number): DescribeGroupsResponseDescribedGroup {
   let field = '';
   let index = -1;
   try {
@@ -278,7 +375,7 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
       if (n < 0) nullArray(r);
       else {
         const a: DescribeGroupsResponseDescribedGroupMember[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeGroupsResponseDescribedGroupMember(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeGroupsResponseDescribedGroupMember(r, v);
         index = -1;
         $members = a;
       }
@@ -363,9 +460,59 @@ function sizeDescribeGroupsResponseDescribedGroup(x: DescribeGroupsResponseDescr
   return size;
 }
 
+function splicedDescribeGroupsResponseDescribedGroup(x: DescribeGroupsResponseDescribedGroup, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.members) n += splicedDescribeGroupsResponseDescribedGroupMember(e, v, min);
+  return n;
+}
+
 /** Reads a DescribeGroupsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroupsResponse {
   if (v < 0 || v > 6) throw new DecodeError(`DescribeGroupsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeGroupsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeGroupsResponse(r, v);
+  }
+}
+
+function readFastDescribeGroupsResponse(r: Reader, v: number): DescribeGroupsResponse {
+  let $throttleTimeMs: number = 0;
+  let $groups: DescribeGroupsResponseDescribedGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  {
+    const n = ((v >= 5) ? r.compactArrayLength(12) : r.arrayLength(12));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeGroupsResponseDescribedGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeGroupsResponseDescribedGroup(r, v);
+      $groups = a;
+    }
+  }
+  if (v >= 5) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeGroupsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeGroupsResponse(r: Reader, v: number): DescribeGroupsResponse {
   let field = '';
   let index = -1;
   try {
@@ -382,7 +529,7 @@ export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroups
       if (n < 0) nullArray(r);
       else {
         const a: DescribeGroupsResponseDescribedGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeGroupsResponseDescribedGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeGroupsResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -445,6 +592,13 @@ export function sizeDescribeGroupsResponse(x: DescribeGroupsResponse, v: number)
   return size;
 }
 
+/** Bytes of a DescribeGroupsResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedDescribeGroupsResponse(x: DescribeGroupsResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.groups) n += splicedDescribeGroupsResponseDescribedGroup(e, v, min);
+  return n;
+}
+
 /** Encodes a DescribeGroupsResponse at `version` into a new buffer of exactly its size. */
 export function encodeDescribeGroupsResponse(message: DescribeGroupsResponse, version: number): Buffer {
   const w = Writer.alloc(sizeDescribeGroupsResponse(message, version));
@@ -467,6 +621,7 @@ export const DescribeGroupsResponseDescriptor: MessageDescriptor<DescribeGroupsR
   read: readDescribeGroupsResponse,
   write: writeDescribeGroupsResponse,
   size: sizeDescribeGroupsResponse,
+  spliced: splicedDescribeGroupsResponse,
   create: createDescribeGroupsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,35 @@ export function createDescribeLogDirsRequestDescribableLogDirTopic(init?: Partia
 }
 
 function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number): DescribeLogDirsRequestDescribableLogDirTopic {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsRequestDescribableLogDirTopic = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number): DescribeLogDirsRequestDescribableLogDirTopic {
   let field = '';
   let index = -1;
   try {
@@ -70,10 +99,7 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number):
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     if (v >= 2) {
@@ -131,6 +157,45 @@ function sizeDescribeLogDirsRequestDescribableLogDirTopic(x: DescribeLogDirsRequ
 /** Reads a DescribeLogDirsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDirsRequest {
   if (v < 1 || v > 5) throw new DecodeError(`DescribeLogDirsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeLogDirsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeLogDirsRequest(r, v);
+  }
+}
+
+function readFastDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDirsRequest {
+  let $topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) $topics = null;
+    else {
+      const a: DescribeLogDirsRequestDescribableLogDirTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeLogDirsRequestDescribableLogDirTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsRequest = {
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDirsRequest {
   let field = '';
   let index = -1;
   try {
@@ -142,7 +207,7 @@ export function readDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDir
       if (n < 0) $topics = null;
       else {
         const a: DescribeLogDirsRequestDescribableLogDirTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsRequestDescribableLogDirTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeLogDirsRequestDescribableLogDirTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -223,6 +288,7 @@ export const DescribeLogDirsRequestDescriptor: MessageDescriptor<DescribeLogDirs
   read: readDescribeLogDirsRequest,
   write: writeDescribeLogDirsRequest,
   size: sizeDescribeLogDirsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeLogDirsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -167,6 +167,35 @@ export function createDescribeLogDirsResponseDescribeLogDirsPartition(init?: Par
 }
 
 function readDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsPartition {
+  let $partitionIndex: number;
+  let $partitionSize: bigint;
+  let $offsetLag: bigint;
+  let $isFutureKey: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $partitionSize = r.int64();
+  $offsetLag = r.int64();
+  $isFutureKey = r.bool();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsResponseDescribeLogDirsPartition = {
+    partitionIndex: $partitionIndex,
+    partitionSize: $partitionSize,
+    offsetLag: $offsetLag,
+    isFutureKey: $isFutureKey,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsPartition {
   let field = '';
   let index = -1;
   try {
@@ -236,6 +265,37 @@ function sizeDescribeLogDirsResponseDescribeLogDirsPartition(x: DescribeLogDirsR
 }
 
 function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsTopic {
+  let $name: string;
+  let $partitions: DescribeLogDirsResponseDescribeLogDirsPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(21) : r.arrayLength(21));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeLogDirsResponseDescribeLogDirsPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsResponseDescribeLogDirsTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsTopic {
   let field = '';
   let index = -1;
   try {
@@ -250,7 +310,7 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeLogDirsResponseDescribeLogDirsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -308,6 +368,55 @@ function sizeDescribeLogDirsResponseDescribeLogDirsTopic(x: DescribeLogDirsRespo
 }
 
 function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsResult {
+  let $errorCode: number;
+  let $logDir: string;
+  let $topics: DescribeLogDirsResponseDescribeLogDirsTopic[];
+  let $totalBytes: bigint = -1n;
+  let $usableBytes: bigint = -1n;
+  let $isCordoned: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $logDir = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeLogDirsResponseDescribeLogDirsTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 4) {
+    $totalBytes = r.int64();
+  }
+  if (v >= 4) {
+    $usableBytes = r.int64();
+  }
+  if (v >= 5) {
+    $isCordoned = r.bool();
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsResponseDescribeLogDirsResult = {
+    errorCode: $errorCode,
+    logDir: $logDir,
+    topics: $topics,
+    totalBytes: $totalBytes,
+    usableBytes: $usableBytes,
+    isCordoned: $isCordoned,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsResult {
   let field = '';
   let index = -1;
   try {
@@ -328,7 +437,7 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeLogDirsResponseDescribeLogDirsTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -418,6 +527,53 @@ function sizeDescribeLogDirsResponseDescribeLogDirsResult(x: DescribeLogDirsResp
 /** Reads a DescribeLogDirsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDirsResponse {
   if (v < 1 || v > 5) throw new DecodeError(`DescribeLogDirsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeLogDirsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeLogDirsResponse(r, v);
+  }
+}
+
+function readFastDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDirsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number = 0;
+  let $results: DescribeLogDirsResponseDescribeLogDirsResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  if (v >= 3) {
+    $errorCode = r.int16();
+  }
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(5) : r.arrayLength(5));
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeLogDirsResponseDescribeLogDirsResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeLogDirsResponseDescribeLogDirsResult(r, v);
+      $results = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeLogDirsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDirsResponse {
   let field = '';
   let index = -1;
   try {
@@ -437,7 +593,7 @@ export function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDi
       if (n < 0) nullArray(r);
       else {
         const a: DescribeLogDirsResponseDescribeLogDirsResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeLogDirsResponseDescribeLogDirsResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeLogDirsResponseDescribeLogDirsResult(r, v);
         index = -1;
         $results = a;
       }
@@ -525,6 +681,7 @@ export const DescribeLogDirsResponseDescriptor: MessageDescriptor<DescribeLogDir
   read: readDescribeLogDirsResponse,
   write: writeDescribeLogDirsResponse,
   size: sizeDescribeLogDirsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeLogDirsResponse,
 };
 

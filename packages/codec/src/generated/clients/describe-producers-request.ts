@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,35 @@ export function createDescribeProducersRequestTopicRequest(init?: Partial<Descri
 }
 
 function readDescribeProducersRequestTopicRequest(r: Reader, v: number): DescribeProducersRequestTopicRequest {
+  let $name: string;
+  let $partitionIndexes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIndexes = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersRequestTopicRequest = {
+    name: $name,
+    partitionIndexes: $partitionIndexes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersRequestTopicRequest(r: Reader, v: number): DescribeProducersRequestTopicRequest {
   let field = '';
   let index = -1;
   try {
@@ -70,10 +99,7 @@ function readDescribeProducersRequestTopicRequest(r: Reader, v: number): Describ
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIndexes = a;
+        $partitionIndexes = r.int32Array(n);
       }
     }
     {
@@ -131,6 +157,45 @@ function sizeDescribeProducersRequestTopicRequest(x: DescribeProducersRequestTop
 /** Reads a DescribeProducersRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeProducersRequest(r: Reader, v: number): DescribeProducersRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeProducersRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeProducersRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeProducersRequest(r, v);
+  }
+}
+
+function readFastDescribeProducersRequest(r: Reader, v: number): DescribeProducersRequest {
+  let $topics: DescribeProducersRequestTopicRequest[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeProducersRequestTopicRequest[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeProducersRequestTopicRequest(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersRequest = {
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersRequest(r: Reader, v: number): DescribeProducersRequest {
   let field = '';
   let index = -1;
   try {
@@ -142,7 +207,7 @@ export function readDescribeProducersRequest(r: Reader, v: number): DescribeProd
       if (n < 0) nullArray(r);
       else {
         const a: DescribeProducersRequestTopicRequest[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeProducersRequestTopicRequest(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeProducersRequestTopicRequest(r, v);
         index = -1;
         $topics = a;
       }
@@ -222,6 +287,7 @@ export const DescribeProducersRequestDescriptor: MessageDescriptor<DescribeProdu
   read: readDescribeProducersRequest,
   write: writeDescribeProducersRequest,
   size: sizeDescribeProducersRequest,
+  spliced: noSplicedBytes,
   create: createDescribeProducersRequest,
 };
 

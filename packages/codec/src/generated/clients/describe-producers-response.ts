@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -160,6 +160,41 @@ export function createDescribeProducersResponseProducerState(init?: Partial<Desc
 }
 
 function readDescribeProducersResponseProducerState(r: Reader, v: number): DescribeProducersResponseProducerState {
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $lastSequence: number;
+  let $lastTimestamp: bigint;
+  let $coordinatorEpoch: number;
+  let $currentTxnStartOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $producerId = r.int64();
+  $producerEpoch = r.int32();
+  $lastSequence = r.int32();
+  $lastTimestamp = r.int64();
+  $coordinatorEpoch = r.int32();
+  $currentTxnStartOffset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersResponseProducerState = {
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    lastSequence: $lastSequence,
+    lastTimestamp: $lastTimestamp,
+    coordinatorEpoch: $coordinatorEpoch,
+    currentTxnStartOffset: $currentTxnStartOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersResponseProducerState(r: Reader, v: number): DescribeProducersResponseProducerState {
   let field = '';
   let index = -1;
   try {
@@ -241,6 +276,43 @@ function sizeDescribeProducersResponseProducerState(x: DescribeProducersResponse
 }
 
 function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): DescribeProducersResponsePartitionResponse {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $activeProducers: DescribeProducersResponseProducerState[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(37);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeProducersResponseProducerState[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponseProducerState(r, v);
+      $activeProducers = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersResponsePartitionResponse = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    activeProducers: $activeProducers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersResponsePartitionResponse(r: Reader, v: number): DescribeProducersResponsePartitionResponse {
   let field = '';
   let index = -1;
   try {
@@ -261,7 +333,7 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
       if (n < 0) nullArray(r);
       else {
         const a: DescribeProducersResponseProducerState[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponseProducerState(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeProducersResponseProducerState(r, v);
         index = -1;
         $activeProducers = a;
       }
@@ -325,6 +397,37 @@ function sizeDescribeProducersResponsePartitionResponse(x: DescribeProducersResp
 }
 
 function readDescribeProducersResponseTopicResponse(r: Reader, v: number): DescribeProducersResponseTopicResponse {
+  let $name: string;
+  let $partitions: DescribeProducersResponsePartitionResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeProducersResponsePartitionResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponsePartitionResponse(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersResponseTopicResponse = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersResponseTopicResponse(r: Reader, v: number): DescribeProducersResponseTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -339,7 +442,7 @@ function readDescribeProducersResponseTopicResponse(r: Reader, v: number): Descr
       if (n < 0) nullArray(r);
       else {
         const a: DescribeProducersResponsePartitionResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponsePartitionResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeProducersResponsePartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -399,6 +502,48 @@ function sizeDescribeProducersResponseTopicResponse(x: DescribeProducersResponse
 /** Reads a DescribeProducersResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeProducersResponse(r: Reader, v: number): DescribeProducersResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeProducersResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeProducersResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeProducersResponse(r, v);
+  }
+}
+
+function readFastDescribeProducersResponse(r: Reader, v: number): DescribeProducersResponse {
+  let $throttleTimeMs: number;
+  let $topics: DescribeProducersResponseTopicResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeProducersResponseTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponseTopicResponse(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeProducersResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeProducersResponse(r: Reader, v: number): DescribeProducersResponse {
   let field = '';
   let index = -1;
   try {
@@ -413,7 +558,7 @@ export function readDescribeProducersResponse(r: Reader, v: number): DescribePro
       if (n < 0) nullArray(r);
       else {
         const a: DescribeProducersResponseTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeProducersResponseTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeProducersResponseTopicResponse(r, v);
         index = -1;
         $topics = a;
       }
@@ -496,6 +641,7 @@ export const DescribeProducersResponseDescriptor: MessageDescriptor<DescribeProd
   read: readDescribeProducersResponse,
   write: writeDescribeProducersResponse,
   size: sizeDescribeProducersResponse,
+  spliced: noSplicedBytes,
   create: createDescribeProducersResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -77,6 +77,26 @@ export function createDescribeQuorumRequestPartitionData(init?: Partial<Describe
 }
 
 function readDescribeQuorumRequestPartitionData(r: Reader, v: number): DescribeQuorumRequestPartitionData {
+  let $partitionIndex: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumRequestPartitionData(r: Reader, v: number): DescribeQuorumRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -128,6 +148,37 @@ function sizeDescribeQuorumRequestPartitionData(x: DescribeQuorumRequestPartitio
 }
 
 function readDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuorumRequestTopicData {
+  let $topicName: string;
+  let $partitions: DescribeQuorumRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumRequestTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuorumRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -142,7 +193,7 @@ function readDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuoru
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -202,6 +253,45 @@ function sizeDescribeQuorumRequestTopicData(x: DescribeQuorumRequestTopicData, v
 /** Reads a DescribeQuorumRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumRequest {
   if (v < 0 || v > 2) throw new DecodeError(`DescribeQuorumRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeQuorumRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeQuorumRequest(r, v);
+  }
+}
+
+function readFastDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumRequest {
+  let $topics: DescribeQuorumRequestTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumRequest = {
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumRequest {
   let field = '';
   let index = -1;
   try {
@@ -213,7 +303,7 @@ export function readDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumR
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -293,6 +383,7 @@ export const DescribeQuorumRequestDescriptor: MessageDescriptor<DescribeQuorumRe
   read: readDescribeQuorumRequest,
   write: writeDescribeQuorumRequest,
   size: sizeDescribeQuorumRequest,
+  spliced: noSplicedBytes,
   create: createDescribeQuorumRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -256,6 +256,32 @@ export function createDescribeQuorumResponseListener(init?: Partial<DescribeQuor
 }
 
 function readDescribeQuorumResponseListener(r: Reader, v: number): DescribeQuorumResponseListener {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponseListener = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponseListener(r: Reader, v: number): DescribeQuorumResponseListener {
   let field = '';
   let index = -1;
   try {
@@ -319,6 +345,37 @@ function sizeDescribeQuorumResponseListener(x: DescribeQuorumResponseListener, v
 }
 
 function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumResponseNode {
+  let $nodeId: number;
+  let $listeners: DescribeQuorumResponseListener[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumResponseListener[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponseListener(r, v);
+      $listeners = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponseNode = {
+    nodeId: $nodeId,
+    listeners: $listeners,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumResponseNode {
   let field = '';
   let index = -1;
   try {
@@ -333,7 +390,7 @@ function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumRes
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumResponseListener[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseListener(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponseListener(r, v);
         index = -1;
         $listeners = a;
       }
@@ -391,6 +448,44 @@ function sizeDescribeQuorumResponseNode(x: DescribeQuorumResponseNode, v: number
 }
 
 function readDescribeQuorumResponseReplicaState(r: Reader, v: number): DescribeQuorumResponseReplicaState {
+  let $replicaId: number;
+  let $replicaDirectoryId: Buffer = ZERO_UUID;
+  let $logEndOffset: bigint;
+  let $lastFetchTimestamp: bigint = -1n;
+  let $lastCaughtUpTimestamp: bigint = -1n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $replicaId = r.int32();
+  if (v >= 2) {
+    $replicaDirectoryId = r.uuid();
+  }
+  $logEndOffset = r.int64();
+  if (v >= 1) {
+    $lastFetchTimestamp = r.int64();
+  }
+  if (v >= 1) {
+    $lastCaughtUpTimestamp = r.int64();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponseReplicaState = {
+    replicaId: $replicaId,
+    replicaDirectoryId: $replicaDirectoryId,
+    logEndOffset: $logEndOffset,
+    lastFetchTimestamp: $lastFetchTimestamp,
+    lastCaughtUpTimestamp: $lastCaughtUpTimestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponseReplicaState(r: Reader, v: number): DescribeQuorumResponseReplicaState {
   let field = '';
   let index = -1;
   try {
@@ -479,6 +574,65 @@ function sizeDescribeQuorumResponseReplicaState(x: DescribeQuorumResponseReplica
 }
 
 function readDescribeQuorumResponsePartitionData(r: Reader, v: number): DescribeQuorumResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null = "";
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $highWatermark: bigint;
+  let $currentVoters: DescribeQuorumResponseReplicaState[];
+  let $observers: DescribeQuorumResponseReplicaState[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  if (v >= 2) {
+    $errorMessage = r.compactNullableString();
+  }
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  $highWatermark = r.int64();
+  {
+    const n = r.compactArrayLength(13);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumResponseReplicaState[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponseReplicaState(r, v);
+      $currentVoters = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(13);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumResponseReplicaState[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponseReplicaState(r, v);
+      $observers = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    highWatermark: $highWatermark,
+    currentVoters: $currentVoters,
+    observers: $observers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponsePartitionData(r: Reader, v: number): DescribeQuorumResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -511,7 +665,7 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumResponseReplicaState[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseReplicaState(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponseReplicaState(r, v);
         index = -1;
         $currentVoters = a;
       }
@@ -522,7 +676,7 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumResponseReplicaState[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseReplicaState(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponseReplicaState(r, v);
         index = -1;
         $observers = a;
       }
@@ -606,6 +760,37 @@ function sizeDescribeQuorumResponsePartitionData(x: DescribeQuorumResponsePartit
 }
 
 function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuorumResponseTopicData {
+  let $topicName: string;
+  let $partitions: DescribeQuorumResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(25);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponseTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuorumResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -620,7 +805,7 @@ function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuor
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -680,13 +865,73 @@ function sizeDescribeQuorumResponseTopicData(x: DescribeQuorumResponseTopicData,
 /** Reads a DescribeQuorumResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorumResponse {
   if (v < 0 || v > 2) throw new DecodeError(`DescribeQuorumResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeQuorumResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeQuorumResponse(r, v);
+  }
+}
+
+function readFastDescribeQuorumResponse(r: Reader, v: number): DescribeQuorumResponse {
+  let $errorCode: number;
+  let $errorMessage: string | null = "";
+  let $topics: DescribeQuorumResponseTopicData[];
+  let $nodes: DescribeQuorumResponseNode[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  if (v >= 2) {
+    $errorMessage = r.compactNullableString();
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeQuorumResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 2) {
+    {
+      const n = r.compactArrayLength(6);
+      if (n < 0) nullArray(r);
+      else {
+        const a: DescribeQuorumResponseNode[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readDescribeQuorumResponseNode(r, v);
+        $nodes = a;
+      }
+    }
+  } else $nodes = [];
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeQuorumResponse = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    topics: $topics,
+    nodes: $nodes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeQuorumResponse(r: Reader, v: number): DescribeQuorumResponse {
   let field = '';
   let index = -1;
   try {
     let $errorCode: number;
     let $errorMessage: string | null = "";
     let $topics: DescribeQuorumResponseTopicData[];
-    let $nodes: DescribeQuorumResponseNode[] = [];
+    let $nodes: DescribeQuorumResponseNode[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -700,7 +945,7 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
       if (n < 0) nullArray(r);
       else {
         const a: DescribeQuorumResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -712,12 +957,12 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
         if (n < 0) nullArray(r);
         else {
           const a: DescribeQuorumResponseNode[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readDescribeQuorumResponseNode(r, v);
+          for (index = 0; index < n; index++) a[index] = traceDescribeQuorumResponseNode(r, v);
           index = -1;
           $nodes = a;
         }
       }
-    }
+    } else $nodes = [];
     {
       field = '';
       const numTags = r.uvarint();
@@ -813,6 +1058,7 @@ export const DescribeQuorumResponseDescriptor: MessageDescriptor<DescribeQuorumR
   read: readDescribeQuorumResponse,
   write: writeDescribeQuorumResponse,
   size: sizeDescribeQuorumResponse,
+  spliced: noSplicedBytes,
   create: createDescribeQuorumResponse,
 };
 

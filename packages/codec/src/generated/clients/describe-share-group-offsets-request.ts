@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -84,6 +84,35 @@ export function createDescribeShareGroupOffsetsRequestTopic(init?: Partial<Descr
 }
 
 function readDescribeShareGroupOffsetsRequestTopic(r: Reader, v: number): DescribeShareGroupOffsetsRequestTopic {
+  let $topicName: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsRequestTopic = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsRequestTopic(r: Reader, v: number): DescribeShareGroupOffsetsRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -97,10 +126,7 @@ function readDescribeShareGroupOffsetsRequestTopic(r: Reader, v: number): Descri
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -156,6 +182,37 @@ function sizeDescribeShareGroupOffsetsRequestTopic(x: DescribeShareGroupOffsetsR
 }
 
 function readDescribeShareGroupOffsetsRequestGroup(r: Reader, v: number): DescribeShareGroupOffsetsRequestGroup {
+  let $groupId: string;
+  let $topics: DescribeShareGroupOffsetsRequestTopic[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $topics = null;
+    else {
+      const a: DescribeShareGroupOffsetsRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeShareGroupOffsetsRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsRequestGroup = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsRequestGroup(r: Reader, v: number): DescribeShareGroupOffsetsRequestGroup {
   let field = '';
   let index = -1;
   try {
@@ -170,7 +227,7 @@ function readDescribeShareGroupOffsetsRequestGroup(r: Reader, v: number): Descri
       if (n < 0) $topics = null;
       else {
         const a: DescribeShareGroupOffsetsRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeShareGroupOffsetsRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -231,6 +288,45 @@ function sizeDescribeShareGroupOffsetsRequestGroup(x: DescribeShareGroupOffsetsR
 /** Reads a DescribeShareGroupOffsetsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeShareGroupOffsetsRequest(r: Reader, v: number): DescribeShareGroupOffsetsRequest {
   if (v < 0 || v > 1) throw new DecodeError(`DescribeShareGroupOffsetsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeShareGroupOffsetsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeShareGroupOffsetsRequest(r, v);
+  }
+}
+
+function readFastDescribeShareGroupOffsetsRequest(r: Reader, v: number): DescribeShareGroupOffsetsRequest {
+  let $groups: DescribeShareGroupOffsetsRequestGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeShareGroupOffsetsRequestGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeShareGroupOffsetsRequestGroup(r, v);
+      $groups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsRequest = {
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsRequest(r: Reader, v: number): DescribeShareGroupOffsetsRequest {
   let field = '';
   let index = -1;
   try {
@@ -242,7 +338,7 @@ export function readDescribeShareGroupOffsetsRequest(r: Reader, v: number): Desc
       if (n < 0) nullArray(r);
       else {
         const a: DescribeShareGroupOffsetsRequestGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsRequestGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeShareGroupOffsetsRequestGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -322,6 +418,7 @@ export const DescribeShareGroupOffsetsRequestDescriptor: MessageDescriptor<Descr
   read: readDescribeShareGroupOffsetsRequest,
   write: writeDescribeShareGroupOffsetsRequest,
   size: sizeDescribeShareGroupOffsetsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeShareGroupOffsetsRequest,
 };
 

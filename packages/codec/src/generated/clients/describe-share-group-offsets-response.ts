@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -167,6 +167,43 @@ export function createDescribeShareGroupOffsetsResponsePartition(init?: Partial<
 }
 
 function readDescribeShareGroupOffsetsResponsePartition(r: Reader, v: number): DescribeShareGroupOffsetsResponsePartition {
+  let $partitionIndex: number;
+  let $startOffset: bigint;
+  let $leaderEpoch: number;
+  let $lag: bigint = -1n;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $startOffset = r.int64();
+  $leaderEpoch = r.int32();
+  if (v >= 1) {
+    $lag = r.int64();
+  }
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsResponsePartition = {
+    partitionIndex: $partitionIndex,
+    startOffset: $startOffset,
+    leaderEpoch: $leaderEpoch,
+    lag: $lag,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsResponsePartition(r: Reader, v: number): DescribeShareGroupOffsetsResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -252,6 +289,40 @@ function sizeDescribeShareGroupOffsetsResponsePartition(x: DescribeShareGroupOff
 }
 
 function readDescribeShareGroupOffsetsResponseTopic(r: Reader, v: number): DescribeShareGroupOffsetsResponseTopic {
+  let $topicName: string;
+  let $topicId: Buffer;
+  let $partitions: DescribeShareGroupOffsetsResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeShareGroupOffsetsResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeShareGroupOffsetsResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsResponseTopic = {
+    topicName: $topicName,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsResponseTopic(r: Reader, v: number): DescribeShareGroupOffsetsResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -269,7 +340,7 @@ function readDescribeShareGroupOffsetsResponseTopic(r: Reader, v: number): Descr
       if (n < 0) nullArray(r);
       else {
         const a: DescribeShareGroupOffsetsResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeShareGroupOffsetsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -330,6 +401,43 @@ function sizeDescribeShareGroupOffsetsResponseTopic(x: DescribeShareGroupOffsets
 }
 
 function readDescribeShareGroupOffsetsResponseGroup(r: Reader, v: number): DescribeShareGroupOffsetsResponseGroup {
+  let $groupId: string;
+  let $topics: DescribeShareGroupOffsetsResponseTopic[];
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeShareGroupOffsetsResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeShareGroupOffsetsResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsResponseGroup = {
+    groupId: $groupId,
+    topics: $topics,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsResponseGroup(r: Reader, v: number): DescribeShareGroupOffsetsResponseGroup {
   let field = '';
   let index = -1;
   try {
@@ -346,7 +454,7 @@ function readDescribeShareGroupOffsetsResponseGroup(r: Reader, v: number): Descr
       if (n < 0) nullArray(r);
       else {
         const a: DescribeShareGroupOffsetsResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeShareGroupOffsetsResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -416,6 +524,48 @@ function sizeDescribeShareGroupOffsetsResponseGroup(x: DescribeShareGroupOffsets
 /** Reads a DescribeShareGroupOffsetsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeShareGroupOffsetsResponse(r: Reader, v: number): DescribeShareGroupOffsetsResponse {
   if (v < 0 || v > 1) throw new DecodeError(`DescribeShareGroupOffsetsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeShareGroupOffsetsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeShareGroupOffsetsResponse(r, v);
+  }
+}
+
+function readFastDescribeShareGroupOffsetsResponse(r: Reader, v: number): DescribeShareGroupOffsetsResponse {
+  let $throttleTimeMs: number;
+  let $groups: DescribeShareGroupOffsetsResponseGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeShareGroupOffsetsResponseGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeShareGroupOffsetsResponseGroup(r, v);
+      $groups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeShareGroupOffsetsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeShareGroupOffsetsResponse(r: Reader, v: number): DescribeShareGroupOffsetsResponse {
   let field = '';
   let index = -1;
   try {
@@ -430,7 +580,7 @@ export function readDescribeShareGroupOffsetsResponse(r: Reader, v: number): Des
       if (n < 0) nullArray(r);
       else {
         const a: DescribeShareGroupOffsetsResponseGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeShareGroupOffsetsResponseGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeShareGroupOffsetsResponseGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -513,6 +663,7 @@ export const DescribeShareGroupOffsetsResponseDescriptor: MessageDescriptor<Desc
   read: readDescribeShareGroupOffsetsResponse,
   write: writeDescribeShareGroupOffsetsResponse,
   size: sizeDescribeShareGroupOffsetsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeShareGroupOffsetsResponse,
 };
 

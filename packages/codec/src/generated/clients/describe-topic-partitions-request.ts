@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createDescribeTopicPartitionsRequestCursor(init?: Partial<Descri
 }
 
 function readDescribeTopicPartitionsRequestCursor(r: Reader, v: number): DescribeTopicPartitionsRequestCursor {
+  let $topicName: string;
+  let $partitionIndex: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  $partitionIndex = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsRequestCursor = {
+    topicName: $topicName,
+    partitionIndex: $partitionIndex,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsRequestCursor(r: Reader, v: number): DescribeTopicPartitionsRequestCursor {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,26 @@ function sizeDescribeTopicPartitionsRequestCursor(x: DescribeTopicPartitionsRequ
 }
 
 function readDescribeTopicPartitionsRequestTopicRequest(r: Reader, v: number): DescribeTopicPartitionsRequestTopicRequest {
+  let $name: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsRequestTopicRequest = {
+    name: $name,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsRequestTopicRequest(r: Reader, v: number): DescribeTopicPartitionsRequestTopicRequest {
   let field = '';
   let index = -1;
   try {
@@ -201,6 +244,51 @@ function sizeDescribeTopicPartitionsRequestTopicRequest(x: DescribeTopicPartitio
 /** Reads a DescribeTopicPartitionsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeTopicPartitionsRequest(r: Reader, v: number): DescribeTopicPartitionsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeTopicPartitionsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeTopicPartitionsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeTopicPartitionsRequest(r, v);
+  }
+}
+
+function readFastDescribeTopicPartitionsRequest(r: Reader, v: number): DescribeTopicPartitionsRequest {
+  let $topics: DescribeTopicPartitionsRequestTopicRequest[];
+  let $responsePartitionLimit: number;
+  let $cursor: DescribeTopicPartitionsRequestCursor | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeTopicPartitionsRequestTopicRequest[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeTopicPartitionsRequestTopicRequest(r, v);
+      $topics = a;
+    }
+  }
+  $responsePartitionLimit = r.int32();
+  $cursor = r.int8() < 0 ? null : readDescribeTopicPartitionsRequestCursor(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsRequest = {
+    topics: $topics,
+    responsePartitionLimit: $responsePartitionLimit,
+    cursor: $cursor,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsRequest(r: Reader, v: number): DescribeTopicPartitionsRequest {
   let field = '';
   let index = -1;
   try {
@@ -214,7 +302,7 @@ export function readDescribeTopicPartitionsRequest(r: Reader, v: number): Descri
       if (n < 0) nullArray(r);
       else {
         const a: DescribeTopicPartitionsRequestTopicRequest[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsRequestTopicRequest(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeTopicPartitionsRequestTopicRequest(r, v);
         index = -1;
         $topics = a;
       }
@@ -222,7 +310,7 @@ export function readDescribeTopicPartitionsRequest(r: Reader, v: number): Descri
     field = 'responsePartitionLimit';
     $responsePartitionLimit = r.int32();
     field = 'cursor';
-    $cursor = r.int8() < 0 ? null : readDescribeTopicPartitionsRequestCursor(r, v);
+    $cursor = r.int8() < 0 ? null : traceDescribeTopicPartitionsRequestCursor(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -308,6 +396,7 @@ export const DescribeTopicPartitionsRequestDescriptor: MessageDescriptor<Describ
   read: readDescribeTopicPartitionsRequest,
   write: writeDescribeTopicPartitionsRequest,
   size: sizeDescribeTopicPartitionsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeTopicPartitionsRequest,
 };
 

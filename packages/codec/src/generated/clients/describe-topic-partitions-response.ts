@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -202,6 +202,29 @@ export function createDescribeTopicPartitionsResponseCursor(init?: Partial<Descr
 }
 
 function readDescribeTopicPartitionsResponseCursor(r: Reader, v: number): DescribeTopicPartitionsResponseCursor {
+  let $topicName: string;
+  let $partitionIndex: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  $partitionIndex = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsResponseCursor = {
+    topicName: $topicName,
+    partitionIndex: $partitionIndex,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsResponseCursor(r: Reader, v: number): DescribeTopicPartitionsResponseCursor {
   let field = '';
   let index = -1;
   try {
@@ -259,6 +282,80 @@ function sizeDescribeTopicPartitionsResponseCursor(x: DescribeTopicPartitionsRes
 }
 
 function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): DescribeTopicPartitionsResponsePartition {
+  let $errorCode: number;
+  let $partitionIndex: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $replicaNodes: number[];
+  let $isrNodes: number[];
+  let $eligibleLeaderReplicas: number[] | null;
+  let $lastKnownElr: number[] | null;
+  let $offlineReplicas: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $partitionIndex = r.int32();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $replicaNodes = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $isrNodes = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) $eligibleLeaderReplicas = null;
+    else {
+      $eligibleLeaderReplicas = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) $lastKnownElr = null;
+    else {
+      $lastKnownElr = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $offlineReplicas = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsResponsePartition = {
+    errorCode: $errorCode,
+    partitionIndex: $partitionIndex,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    replicaNodes: $replicaNodes,
+    isrNodes: $isrNodes,
+    eligibleLeaderReplicas: $eligibleLeaderReplicas,
+    lastKnownElr: $lastKnownElr,
+    offlineReplicas: $offlineReplicas,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsResponsePartition(r: Reader, v: number): DescribeTopicPartitionsResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -285,10 +382,7 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $replicaNodes = a;
+        $replicaNodes = r.int32Array(n);
       }
     }
     field = 'isrNodes';
@@ -296,10 +390,7 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $isrNodes = a;
+        $isrNodes = r.int32Array(n);
       }
     }
     field = 'eligibleLeaderReplicas';
@@ -307,10 +398,7 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) $eligibleLeaderReplicas = null;
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $eligibleLeaderReplicas = a;
+        $eligibleLeaderReplicas = r.int32Array(n);
       }
     }
     field = 'lastKnownElr';
@@ -318,10 +406,7 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) $lastKnownElr = null;
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $lastKnownElr = a;
+        $lastKnownElr = r.int32Array(n);
       }
     }
     field = 'offlineReplicas';
@@ -329,10 +414,7 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $offlineReplicas = a;
+        $offlineReplicas = r.int32Array(n);
       }
     }
     {
@@ -435,6 +517,49 @@ function sizeDescribeTopicPartitionsResponsePartition(x: DescribeTopicPartitions
 }
 
 function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): DescribeTopicPartitionsResponseTopic {
+  let $errorCode: number;
+  let $name: string | null;
+  let $topicId: Buffer;
+  let $isInternal: boolean;
+  let $partitions: DescribeTopicPartitionsResponsePartition[];
+  let $topicAuthorizedOperations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $name = r.compactNullableString();
+  $topicId = r.uuid();
+  $isInternal = r.bool();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeTopicPartitionsResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeTopicPartitionsResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  $topicAuthorizedOperations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsResponseTopic = {
+    errorCode: $errorCode,
+    name: $name,
+    topicId: $topicId,
+    isInternal: $isInternal,
+    partitions: $partitions,
+    topicAuthorizedOperations: $topicAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsResponseTopic(r: Reader, v: number): DescribeTopicPartitionsResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -459,7 +584,7 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): Describ
       if (n < 0) nullArray(r);
       else {
         const a: DescribeTopicPartitionsResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeTopicPartitionsResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -533,6 +658,51 @@ function sizeDescribeTopicPartitionsResponseTopic(x: DescribeTopicPartitionsResp
 /** Reads a DescribeTopicPartitionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeTopicPartitionsResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeTopicPartitionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeTopicPartitionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeTopicPartitionsResponse(r, v);
+  }
+}
+
+function readFastDescribeTopicPartitionsResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
+  let $throttleTimeMs: number;
+  let $topics: DescribeTopicPartitionsResponseTopic[];
+  let $nextCursor: DescribeTopicPartitionsResponseCursor | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(26);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeTopicPartitionsResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeTopicPartitionsResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  $nextCursor = r.int8() < 0 ? null : readDescribeTopicPartitionsResponseCursor(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTopicPartitionsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+    nextCursor: $nextCursor,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTopicPartitionsResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -548,13 +718,13 @@ export function readDescribeTopicPartitionsResponse(r: Reader, v: number): Descr
       if (n < 0) nullArray(r);
       else {
         const a: DescribeTopicPartitionsResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeTopicPartitionsResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeTopicPartitionsResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
     }
     field = 'nextCursor';
-    $nextCursor = r.int8() < 0 ? null : readDescribeTopicPartitionsResponseCursor(r, v);
+    $nextCursor = r.int8() < 0 ? null : traceDescribeTopicPartitionsResponseCursor(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -640,6 +810,7 @@ export const DescribeTopicPartitionsResponseDescriptor: MessageDescriptor<Descri
   read: readDescribeTopicPartitionsResponse,
   write: writeDescribeTopicPartitionsResponse,
   size: sizeDescribeTopicPartitionsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeTopicPartitionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,45 @@ export function createDescribeTransactionsRequest(init?: Partial<DescribeTransac
 /** Reads a DescribeTransactionsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeTransactionsRequest(r: Reader, v: number): DescribeTransactionsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeTransactionsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeTransactionsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeTransactionsRequest(r, v);
+  }
+}
+
+function readFastDescribeTransactionsRequest(r: Reader, v: number): DescribeTransactionsRequest {
+  let $transactionalIds: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $transactionalIds = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTransactionsRequest = {
+    transactionalIds: $transactionalIds,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTransactionsRequest(r: Reader, v: number): DescribeTransactionsRequest {
   let field = '';
   let index = -1;
   try {
@@ -123,6 +162,7 @@ export const DescribeTransactionsRequestDescriptor: MessageDescriptor<DescribeTr
   read: readDescribeTransactionsRequest,
   write: writeDescribeTransactionsRequest,
   size: sizeDescribeTransactionsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeTransactionsRequest,
 };
 

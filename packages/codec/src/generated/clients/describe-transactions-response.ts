@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,35 @@ export function createDescribeTransactionsResponseTopicData(init?: Partial<Descr
 }
 
 function readDescribeTransactionsResponseTopicData(r: Reader, v: number): DescribeTransactionsResponseTopicData {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTransactionsResponseTopicData = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTransactionsResponseTopicData(r: Reader, v: number): DescribeTransactionsResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -146,10 +175,7 @@ function readDescribeTransactionsResponseTopicData(r: Reader, v: number): Descri
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -205,6 +231,55 @@ function sizeDescribeTransactionsResponseTopicData(x: DescribeTransactionsRespon
 }
 
 function readDescribeTransactionsResponseTransactionState(r: Reader, v: number): DescribeTransactionsResponseTransactionState {
+  let $errorCode: number;
+  let $transactionalId: string;
+  let $transactionState: string;
+  let $transactionTimeoutMs: number;
+  let $transactionStartTimeMs: bigint;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $topics: DescribeTransactionsResponseTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $transactionalId = r.compactString();
+  $transactionState = r.compactString();
+  $transactionTimeoutMs = r.int32();
+  $transactionStartTimeMs = r.int64();
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeTransactionsResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeTransactionsResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTransactionsResponseTransactionState = {
+    errorCode: $errorCode,
+    transactionalId: $transactionalId,
+    transactionState: $transactionState,
+    transactionTimeoutMs: $transactionTimeoutMs,
+    transactionStartTimeMs: $transactionStartTimeMs,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTransactionsResponseTransactionState(r: Reader, v: number): DescribeTransactionsResponseTransactionState {
   let field = '';
   let index = -1;
   try {
@@ -237,7 +312,7 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: DescribeTransactionsResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeTransactionsResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeTransactionsResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -315,6 +390,48 @@ function sizeDescribeTransactionsResponseTransactionState(x: DescribeTransaction
 /** Reads a DescribeTransactionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeTransactionsResponse(r: Reader, v: number): DescribeTransactionsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeTransactionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeTransactionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeTransactionsResponse(r, v);
+  }
+}
+
+function readFastDescribeTransactionsResponse(r: Reader, v: number): DescribeTransactionsResponse {
+  let $throttleTimeMs: number;
+  let $transactionStates: DescribeTransactionsResponseTransactionState[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(28);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeTransactionsResponseTransactionState[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeTransactionsResponseTransactionState(r, v);
+      $transactionStates = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeTransactionsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    transactionStates: $transactionStates,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeTransactionsResponse(r: Reader, v: number): DescribeTransactionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -329,7 +446,7 @@ export function readDescribeTransactionsResponse(r: Reader, v: number): Describe
       if (n < 0) nullArray(r);
       else {
         const a: DescribeTransactionsResponseTransactionState[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeTransactionsResponseTransactionState(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeTransactionsResponseTransactionState(r, v);
         index = -1;
         $transactionStates = a;
       }
@@ -412,6 +529,7 @@ export const DescribeTransactionsResponseDescriptor: MessageDescriptor<DescribeT
   read: readDescribeTransactionsResponse,
   write: writeDescribeTransactionsResponse,
   size: sizeDescribeTransactionsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeTransactionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -50,6 +50,26 @@ export function createDescribeUserScramCredentialsRequestUserName(init?: Partial
 }
 
 function readDescribeUserScramCredentialsRequestUserName(r: Reader, v: number): DescribeUserScramCredentialsRequestUserName {
+  let $name: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeUserScramCredentialsRequestUserName = {
+    name: $name,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeUserScramCredentialsRequestUserName(r: Reader, v: number): DescribeUserScramCredentialsRequestUserName {
   let field = '';
   let index = -1;
   try {
@@ -103,6 +123,45 @@ function sizeDescribeUserScramCredentialsRequestUserName(x: DescribeUserScramCre
 /** Reads a DescribeUserScramCredentialsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeUserScramCredentialsRequest(r: Reader, v: number): DescribeUserScramCredentialsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeUserScramCredentialsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeUserScramCredentialsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeUserScramCredentialsRequest(r, v);
+  }
+}
+
+function readFastDescribeUserScramCredentialsRequest(r: Reader, v: number): DescribeUserScramCredentialsRequest {
+  let $users: DescribeUserScramCredentialsRequestUserName[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) $users = null;
+    else {
+      const a: DescribeUserScramCredentialsRequestUserName[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeUserScramCredentialsRequestUserName(r, v);
+      $users = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeUserScramCredentialsRequest = {
+    users: $users,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeUserScramCredentialsRequest(r: Reader, v: number): DescribeUserScramCredentialsRequest {
   let field = '';
   let index = -1;
   try {
@@ -114,7 +173,7 @@ export function readDescribeUserScramCredentialsRequest(r: Reader, v: number): D
       if (n < 0) $users = null;
       else {
         const a: DescribeUserScramCredentialsRequestUserName[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsRequestUserName(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeUserScramCredentialsRequestUserName(r, v);
         index = -1;
         $users = a;
       }
@@ -195,6 +254,7 @@ export const DescribeUserScramCredentialsRequestDescriptor: MessageDescriptor<De
   read: readDescribeUserScramCredentialsRequest,
   write: writeDescribeUserScramCredentialsRequest,
   size: sizeDescribeUserScramCredentialsRequest,
+  spliced: noSplicedBytes,
   create: createDescribeUserScramCredentialsRequest,
 };
 

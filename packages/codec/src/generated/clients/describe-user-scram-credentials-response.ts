@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,29 @@ export function createDescribeUserScramCredentialsResponseCredentialInfo(init?: 
 }
 
 function readDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, v: number): DescribeUserScramCredentialsResponseCredentialInfo {
+  let $mechanism: number;
+  let $iterations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $mechanism = r.int8();
+  $iterations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeUserScramCredentialsResponseCredentialInfo = {
+    mechanism: $mechanism,
+    iterations: $iterations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, v: number): DescribeUserScramCredentialsResponseCredentialInfo {
   let field = '';
   let index = -1;
   try {
@@ -176,6 +199,43 @@ function sizeDescribeUserScramCredentialsResponseCredentialInfo(x: DescribeUserS
 }
 
 function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r: Reader, v: number): DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
+  let $user: string;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $user = r.compactString();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeUserScramCredentialsResponseCredentialInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeUserScramCredentialsResponseCredentialInfo(r, v);
+      $credentialInfos = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult = {
+    user: $user,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    credentialInfos: $credentialInfos,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r: Reader, v: number): DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   let field = '';
   let index = -1;
   try {
@@ -196,7 +256,7 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
       if (n < 0) nullArray(r);
       else {
         const a: DescribeUserScramCredentialsResponseCredentialInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsResponseCredentialInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeUserScramCredentialsResponseCredentialInfo(r, v);
         index = -1;
         $credentialInfos = a;
       }
@@ -262,6 +322,54 @@ function sizeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
 /** Reads a DescribeUserScramCredentialsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDescribeUserScramCredentialsResponse(r: Reader, v: number): DescribeUserScramCredentialsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`DescribeUserScramCredentialsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDescribeUserScramCredentialsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDescribeUserScramCredentialsResponse(r, v);
+  }
+}
+
+function readFastDescribeUserScramCredentialsResponse(r: Reader, v: number): DescribeUserScramCredentialsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DescribeUserScramCredentialsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDescribeUserScramCredentialsResponse(r: Reader, v: number): DescribeUserScramCredentialsResponse {
   let field = '';
   let index = -1;
   try {
@@ -282,7 +390,7 @@ export function readDescribeUserScramCredentialsResponse(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v);
         index = -1;
         $results = a;
       }
@@ -371,6 +479,7 @@ export const DescribeUserScramCredentialsResponseDescriptor: MessageDescriptor<D
   read: readDescribeUserScramCredentialsResponse,
   write: writeDescribeUserScramCredentialsResponse,
   size: sizeDescribeUserScramCredentialsResponse,
+  spliced: noSplicedBytes,
   create: createDescribeUserScramCredentialsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,35 @@ export function createElectLeadersRequestTopicPartitions(init?: Partial<ElectLea
 }
 
 function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLeadersRequestTopicPartitions {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ElectLeadersRequestTopicPartitions = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLeadersRequestTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -84,10 +113,7 @@ function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLead
       const n = ((v >= 2) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     if (v >= 2) {
@@ -145,6 +171,53 @@ function sizeElectLeadersRequestTopicPartitions(x: ElectLeadersRequestTopicParti
 /** Reads a ElectLeadersRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readElectLeadersRequest(r: Reader, v: number): ElectLeadersRequest {
   if (v < 0 || v > 2) throw new DecodeError(`ElectLeadersRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastElectLeadersRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceElectLeadersRequest(r, v);
+  }
+}
+
+function readFastElectLeadersRequest(r: Reader, v: number): ElectLeadersRequest {
+  let $electionType: number = 0;
+  let $topicPartitions: ElectLeadersRequestTopicPartitions[] | null;
+  let $timeoutMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $electionType = r.int8();
+  }
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) $topicPartitions = null;
+    else {
+      const a: ElectLeadersRequestTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readElectLeadersRequestTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  $timeoutMs = r.int32();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ElectLeadersRequest = {
+    electionType: $electionType,
+    topicPartitions: $topicPartitions,
+    timeoutMs: $timeoutMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceElectLeadersRequest(r: Reader, v: number): ElectLeadersRequest {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +235,7 @@ export function readElectLeadersRequest(r: Reader, v: number): ElectLeadersReque
       if (n < 0) $topicPartitions = null;
       else {
         const a: ElectLeadersRequestTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readElectLeadersRequestTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceElectLeadersRequestTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -254,6 +327,7 @@ export const ElectLeadersRequestDescriptor: MessageDescriptor<ElectLeadersReques
   read: readElectLeadersRequest,
   write: writeElectLeadersRequest,
   size: sizeElectLeadersRequest,
+  spliced: noSplicedBytes,
   create: createElectLeadersRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -105,6 +105,32 @@ export function createElectLeadersResponsePartitionResult(init?: Partial<ElectLe
 }
 
 function readElectLeadersResponsePartitionResult(r: Reader, v: number): ElectLeadersResponsePartitionResult {
+  let $partitionId: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionId = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ElectLeadersResponsePartitionResult = {
+    partitionId: $partitionId,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceElectLeadersResponsePartitionResult(r: Reader, v: number): ElectLeadersResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -168,6 +194,37 @@ function sizeElectLeadersResponsePartitionResult(x: ElectLeadersResponsePartitio
 }
 
 function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): ElectLeadersResponseReplicaElectionResult {
+  let $topic: string;
+  let $partitionResult: ElectLeadersResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 2) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(8) : r.arrayLength(8));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ElectLeadersResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readElectLeadersResponsePartitionResult(r, v);
+      $partitionResult = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ElectLeadersResponseReplicaElectionResult = {
+    topic: $topic,
+    partitionResult: $partitionResult,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceElectLeadersResponseReplicaElectionResult(r: Reader, v: number): ElectLeadersResponseReplicaElectionResult {
   let field = '';
   let index = -1;
   try {
@@ -182,7 +239,7 @@ function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): El
       if (n < 0) nullArray(r);
       else {
         const a: ElectLeadersResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readElectLeadersResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceElectLeadersResponsePartitionResult(r, v);
         index = -1;
         $partitionResult = a;
       }
@@ -242,6 +299,53 @@ function sizeElectLeadersResponseReplicaElectionResult(x: ElectLeadersResponseRe
 /** Reads a ElectLeadersResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResponse {
   if (v < 0 || v > 2) throw new DecodeError(`ElectLeadersResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastElectLeadersResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceElectLeadersResponse(r, v);
+  }
+}
+
+function readFastElectLeadersResponse(r: Reader, v: number): ElectLeadersResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number = 0;
+  let $replicaElectionResults: ElectLeadersResponseReplicaElectionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  if (v >= 1) {
+    $errorCode = r.int16();
+  }
+  {
+    const n = ((v >= 2) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ElectLeadersResponseReplicaElectionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readElectLeadersResponseReplicaElectionResult(r, v);
+      $replicaElectionResults = a;
+    }
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ElectLeadersResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    replicaElectionResults: $replicaElectionResults,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceElectLeadersResponse(r: Reader, v: number): ElectLeadersResponse {
   let field = '';
   let index = -1;
   try {
@@ -261,7 +365,7 @@ export function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResp
       if (n < 0) nullArray(r);
       else {
         const a: ElectLeadersResponseReplicaElectionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readElectLeadersResponseReplicaElectionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceElectLeadersResponseReplicaElectionResult(r, v);
         index = -1;
         $replicaElectionResults = a;
       }
@@ -350,6 +454,7 @@ export const ElectLeadersResponseDescriptor: MessageDescriptor<ElectLeadersRespo
   read: readElectLeadersResponse,
   write: writeElectLeadersResponse,
   size: sizeElectLeadersResponse,
+  spliced: noSplicedBytes,
   create: createElectLeadersResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -180,6 +180,32 @@ export function createEndQuorumEpochRequestLeaderEndpoint(init?: Partial<EndQuor
 }
 
 function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): EndQuorumEpochRequestLeaderEndpoint {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochRequestLeaderEndpoint = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochRequestLeaderEndpoint(r: Reader, v: number): EndQuorumEpochRequestLeaderEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -243,6 +269,29 @@ function sizeEndQuorumEpochRequestLeaderEndpoint(x: EndQuorumEpochRequestLeaderE
 }
 
 function readEndQuorumEpochRequestReplicaInfo(r: Reader, v: number): EndQuorumEpochRequestReplicaInfo {
+  let $candidateId: number;
+  let $candidateDirectoryId: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $candidateId = r.int32();
+  $candidateDirectoryId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochRequestReplicaInfo = {
+    candidateId: $candidateId,
+    candidateDirectoryId: $candidateDirectoryId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochRequestReplicaInfo(r: Reader, v: number): EndQuorumEpochRequestReplicaInfo {
   let field = '';
   let index = -1;
   try {
@@ -300,14 +349,64 @@ function sizeEndQuorumEpochRequestReplicaInfo(x: EndQuorumEpochRequestReplicaInf
 }
 
 function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorumEpochRequestPartitionData {
+  let $partitionIndex: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $preferredSuccessors: number[];
+  let $preferredCandidates: EndQuorumEpochRequestReplicaInfo[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  if (v <= 0) {
+    {
+      const n = r.arrayLength(4);
+      if (n < 0) nullArray(r);
+      else {
+        $preferredSuccessors = r.int32Array(n);
+      }
+    }
+  } else $preferredSuccessors = [];
+  if (v >= 1) {
+    {
+      const n = r.compactArrayLength(21);
+      if (n < 0) nullArray(r);
+      else {
+        const a: EndQuorumEpochRequestReplicaInfo[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochRequestReplicaInfo(r, v);
+        $preferredCandidates = a;
+      }
+    }
+  } else $preferredCandidates = [];
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    preferredSuccessors: $preferredSuccessors,
+    preferredCandidates: $preferredCandidates,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorumEpochRequestPartitionData {
   let field = '';
   let index = -1;
   try {
     let $partitionIndex: number;
     let $leaderId: number;
     let $leaderEpoch: number;
-    let $preferredSuccessors: number[] = [];
-    let $preferredCandidates: EndQuorumEpochRequestReplicaInfo[] = [];
+    let $preferredSuccessors: number[];
+    let $preferredCandidates: EndQuorumEpochRequestReplicaInfo[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'partitionIndex';
     $partitionIndex = r.int32();
@@ -321,13 +420,10 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
         const n = r.arrayLength(4);
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = r.int32();
-          index = -1;
-          $preferredSuccessors = a;
+          $preferredSuccessors = r.int32Array(n);
         }
       }
-    }
+    } else $preferredSuccessors = [];
     if (v >= 1) {
       field = 'preferredCandidates';
       {
@@ -335,12 +431,12 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
         if (n < 0) nullArray(r);
         else {
           const a: EndQuorumEpochRequestReplicaInfo[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestReplicaInfo(r, v);
+          for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochRequestReplicaInfo(r, v);
           index = -1;
           $preferredCandidates = a;
         }
       }
-    }
+    } else $preferredCandidates = [];
     if (v >= 1) {
       field = '';
       const numTags = r.uvarint();
@@ -413,6 +509,37 @@ function sizeEndQuorumEpochRequestPartitionData(x: EndQuorumEpochRequestPartitio
 }
 
 function readEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpochRequestTopicData {
+  let $topicName: string;
+  let $partitions: EndQuorumEpochRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: EndQuorumEpochRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochRequestTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpochRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -427,7 +554,7 @@ function readEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpoc
       if (n < 0) nullArray(r);
       else {
         const a: EndQuorumEpochRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -487,12 +614,67 @@ function sizeEndQuorumEpochRequestTopicData(x: EndQuorumEpochRequestTopicData, v
 /** Reads a EndQuorumEpochRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochRequest {
   if (v < 0 || v > 1) throw new DecodeError(`EndQuorumEpochRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndQuorumEpochRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndQuorumEpochRequest(r, v);
+  }
+}
+
+function readFastEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochRequest {
+  let $clusterId: string | null;
+  let $topics: EndQuorumEpochRequestTopicData[];
+  let $leaderEndpoints: EndQuorumEpochRequestLeaderEndpoint[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: EndQuorumEpochRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 1) {
+    {
+      const n = r.compactArrayLength(5);
+      if (n < 0) nullArray(r);
+      else {
+        const a: EndQuorumEpochRequestLeaderEndpoint[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochRequestLeaderEndpoint(r, v);
+        $leaderEndpoints = a;
+      }
+    }
+  } else $leaderEndpoints = [];
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochRequest = {
+    clusterId: $clusterId,
+    topics: $topics,
+    leaderEndpoints: $leaderEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochRequest {
   let field = '';
   let index = -1;
   try {
     let $clusterId: string | null;
     let $topics: EndQuorumEpochRequestTopicData[];
-    let $leaderEndpoints: EndQuorumEpochRequestLeaderEndpoint[] = [];
+    let $leaderEndpoints: EndQuorumEpochRequestLeaderEndpoint[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'clusterId';
     $clusterId = ((v >= 1) ? r.compactNullableString() : r.nullableString());
@@ -502,7 +684,7 @@ export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochR
       if (n < 0) nullArray(r);
       else {
         const a: EndQuorumEpochRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -514,12 +696,12 @@ export function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochR
         if (n < 0) nullArray(r);
         else {
           const a: EndQuorumEpochRequestLeaderEndpoint[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readEndQuorumEpochRequestLeaderEndpoint(r, v);
+          for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochRequestLeaderEndpoint(r, v);
           index = -1;
           $leaderEndpoints = a;
         }
       }
-    }
+    } else $leaderEndpoints = [];
     if (v >= 1) {
       field = '';
       const numTags = r.uvarint();
@@ -609,6 +791,7 @@ export const EndQuorumEpochRequestDescriptor: MessageDescriptor<EndQuorumEpochRe
   read: readEndQuorumEpochRequest,
   write: writeEndQuorumEpochRequest,
   size: sizeEndQuorumEpochRequest,
+  spliced: noSplicedBytes,
   create: createEndQuorumEpochRequest,
 };
 

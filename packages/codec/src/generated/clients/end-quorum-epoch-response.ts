@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -146,6 +146,32 @@ export function createEndQuorumEpochResponseNodeEndpoint(init?: Partial<EndQuoru
 }
 
 function readEndQuorumEpochResponseNodeEndpoint(r: Reader, v: number): EndQuorumEpochResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochResponseNodeEndpoint(r: Reader, v: number): EndQuorumEpochResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -209,6 +235,35 @@ function sizeEndQuorumEpochResponseNodeEndpoint(x: EndQuorumEpochResponseNodeEnd
 }
 
 function readEndQuorumEpochResponsePartitionData(r: Reader, v: number): EndQuorumEpochResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochResponsePartitionData(r: Reader, v: number): EndQuorumEpochResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -278,6 +333,37 @@ function sizeEndQuorumEpochResponsePartitionData(x: EndQuorumEpochResponsePartit
 }
 
 function readEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpochResponseTopicData {
+  let $topicName: string;
+  let $partitions: EndQuorumEpochResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: EndQuorumEpochResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndQuorumEpochResponseTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpochResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -292,7 +378,7 @@ function readEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpo
       if (n < 0) nullArray(r);
       else {
         const a: EndQuorumEpochResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -352,6 +438,71 @@ function sizeEndQuorumEpochResponseTopicData(x: EndQuorumEpochResponseTopicData,
 /** Reads a EndQuorumEpochResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpochResponse {
   if (v < 0 || v > 1) throw new DecodeError(`EndQuorumEpochResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndQuorumEpochResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndQuorumEpochResponse(r, v);
+  }
+}
+
+function readFastEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpochResponse {
+  let $errorCode: number;
+  let $topics: EndQuorumEpochResponseTopicData[];
+  let $nodeEndpoints: EndQuorumEpochResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: EndQuorumEpochResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(8);
+              if (n < 0) nullArray(r);
+              else {
+                const a: EndQuorumEpochResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readEndQuorumEpochResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: EndQuorumEpochResponse = {
+    errorCode: $errorCode,
+    topics: $topics,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpochResponse {
   let field = '';
   let index = -1;
   try {
@@ -367,7 +518,7 @@ export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpoch
       if (n < 0) nullArray(r);
       else {
         const a: EndQuorumEpochResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -388,7 +539,7 @@ export function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpoch
                 if (n < 0) nullArray(r);
                 else {
                   const a: EndQuorumEpochResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readEndQuorumEpochResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceEndQuorumEpochResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -493,6 +644,7 @@ export const EndQuorumEpochResponseDescriptor: MessageDescriptor<EndQuorumEpochR
   read: readEndQuorumEpochResponse,
   write: writeEndQuorumEpochResponse,
   size: sizeEndQuorumEpochResponse,
+  spliced: noSplicedBytes,
   create: createEndQuorumEpochResponse,
 };
 

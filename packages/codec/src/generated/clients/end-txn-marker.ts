@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createEndTxnMarker(init?: Partial<EndTxnMarker>): EndTxnMarker {
 /** Reads a EndTxnMarker at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndTxnMarker(r: Reader, v: number): EndTxnMarker {
   if (v < 0 || v > 0) throw new DecodeError(`EndTxnMarker has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndTxnMarker(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndTxnMarker(r, v);
+  }
+}
+
+function readFastEndTxnMarker(r: Reader, v: number): EndTxnMarker {
+  let $coordinatorEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $coordinatorEpoch = r.int32();
+  const x: EndTxnMarker = {
+    coordinatorEpoch: $coordinatorEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndTxnMarker(r: Reader, v: number): EndTxnMarker {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const EndTxnMarkerDescriptor: MessageDescriptor<EndTxnMarker> = {
   read: readEndTxnMarker,
   write: writeEndTxnMarker,
   size: sizeEndTxnMarker,
+  spliced: noSplicedBytes,
   create: createEndTxnMarker,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,46 @@ export function createEndTxnRequest(init?: Partial<EndTxnRequest>): EndTxnReques
 /** Reads a EndTxnRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndTxnRequest(r: Reader, v: number): EndTxnRequest {
   if (v < 0 || v > 5) throw new DecodeError(`EndTxnRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndTxnRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndTxnRequest(r, v);
+  }
+}
+
+function readFastEndTxnRequest(r: Reader, v: number): EndTxnRequest {
+  let $transactionalId: string;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $committed: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = ((v >= 3) ? r.compactString() : r.string());
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  $committed = r.bool();
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndTxnRequest = {
+    transactionalId: $transactionalId,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    committed: $committed,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndTxnRequest(r: Reader, v: number): EndTxnRequest {
   let field = '';
   let index = -1;
   try {
@@ -147,6 +187,7 @@ export const EndTxnRequestDescriptor: MessageDescriptor<EndTxnRequest> = {
   read: readEndTxnRequest,
   write: writeEndTxnRequest,
   size: sizeEndTxnRequest,
+  spliced: noSplicedBytes,
   create: createEndTxnRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,50 @@ export function createEndTxnResponse(init?: Partial<EndTxnResponse>): EndTxnResp
 /** Reads a EndTxnResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndTxnResponse(r: Reader, v: number): EndTxnResponse {
   if (v < 0 || v > 5) throw new DecodeError(`EndTxnResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndTxnResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndTxnResponse(r, v);
+  }
+}
+
+function readFastEndTxnResponse(r: Reader, v: number): EndTxnResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $producerId: bigint = -1n;
+  let $producerEpoch: number = -1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  if (v >= 5) {
+    $producerId = r.int64();
+  }
+  if (v >= 5) {
+    $producerEpoch = r.int16();
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndTxnResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndTxnResponse(r: Reader, v: number): EndTxnResponse {
   let field = '';
   let index = -1;
   try {
@@ -155,6 +199,7 @@ export const EndTxnResponseDescriptor: MessageDescriptor<EndTxnResponse> = {
   read: readEndTxnResponse,
   write: writeEndTxnResponse,
   size: sizeEndTxnResponse,
+  spliced: noSplicedBytes,
   create: createEndTxnResponse,
 };
 

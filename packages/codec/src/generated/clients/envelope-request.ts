@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createEnvelopeRequest(init?: Partial<EnvelopeRequest>): Envelope
 /** Reads a EnvelopeRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEnvelopeRequest(r: Reader, v: number): EnvelopeRequest {
   if (v < 0 || v > 0) throw new DecodeError(`EnvelopeRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEnvelopeRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEnvelopeRequest(r, v);
+  }
+}
+
+function readFastEnvelopeRequest(r: Reader, v: number): EnvelopeRequest {
+  let $requestData: Buffer;
+  let $requestPrincipal: Buffer | null;
+  let $clientHostAddress: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $requestData = r.compactBytes();
+  $requestPrincipal = r.compactNullableBytes();
+  $clientHostAddress = r.compactBytes();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EnvelopeRequest = {
+    requestData: $requestData,
+    requestPrincipal: $requestPrincipal,
+    clientHostAddress: $clientHostAddress,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEnvelopeRequest(r: Reader, v: number): EnvelopeRequest {
   let field = '';
   let index = -1;
   try {
@@ -112,6 +149,15 @@ export function sizeEnvelopeRequest(x: EnvelopeRequest, v: number): number {
   return size;
 }
 
+/** Bytes of a EnvelopeRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedEnvelopeRequest(x: EnvelopeRequest, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.requestData, min);
+  n += splicedLength(x.requestPrincipal, min);
+  n += splicedLength(x.clientHostAddress, min);
+  return n;
+}
+
 /** Encodes a EnvelopeRequest at `version` into a new buffer of exactly its size. */
 export function encodeEnvelopeRequest(message: EnvelopeRequest, version: number): Buffer {
   const w = Writer.alloc(sizeEnvelopeRequest(message, version));
@@ -134,6 +180,7 @@ export const EnvelopeRequestDescriptor: MessageDescriptor<EnvelopeRequest> = {
   read: readEnvelopeRequest,
   write: writeEnvelopeRequest,
   size: sizeEnvelopeRequest,
+  spliced: splicedEnvelopeRequest,
   create: createEnvelopeRequest,
 };
 

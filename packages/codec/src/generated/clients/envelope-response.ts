@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createEnvelopeResponse(init?: Partial<EnvelopeResponse>): Envelo
 /** Reads a EnvelopeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEnvelopeResponse(r: Reader, v: number): EnvelopeResponse {
   if (v < 0 || v > 0) throw new DecodeError(`EnvelopeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEnvelopeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEnvelopeResponse(r, v);
+  }
+}
+
+function readFastEnvelopeResponse(r: Reader, v: number): EnvelopeResponse {
+  let $responseData: Buffer | null;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $responseData = r.compactNullableBytes();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EnvelopeResponse = {
+    responseData: $responseData,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEnvelopeResponse(r: Reader, v: number): EnvelopeResponse {
   let field = '';
   let index = -1;
   try {
@@ -99,6 +133,13 @@ export function sizeEnvelopeResponse(x: EnvelopeResponse, v: number): number {
   return size;
 }
 
+/** Bytes of a EnvelopeResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedEnvelopeResponse(x: EnvelopeResponse, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.responseData, min);
+  return n;
+}
+
 /** Encodes a EnvelopeResponse at `version` into a new buffer of exactly its size. */
 export function encodeEnvelopeResponse(message: EnvelopeResponse, version: number): Buffer {
   const w = Writer.alloc(sizeEnvelopeResponse(message, version));
@@ -121,6 +162,7 @@ export const EnvelopeResponseDescriptor: MessageDescriptor<EnvelopeResponse> = {
   read: readEnvelopeResponse,
   write: writeEnvelopeResponse,
   size: sizeEnvelopeResponse,
+  spliced: splicedEnvelopeResponse,
   create: createEnvelopeResponse,
 };
 

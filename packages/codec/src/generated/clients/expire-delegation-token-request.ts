@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createExpireDelegationTokenRequest(init?: Partial<ExpireDelegati
 /** Reads a ExpireDelegationTokenRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readExpireDelegationTokenRequest(r: Reader, v: number): ExpireDelegationTokenRequest {
   if (v < 1 || v > 2) throw new DecodeError(`ExpireDelegationTokenRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastExpireDelegationTokenRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceExpireDelegationTokenRequest(r, v);
+  }
+}
+
+function readFastExpireDelegationTokenRequest(r: Reader, v: number): ExpireDelegationTokenRequest {
+  let $hmac: Buffer;
+  let $expiryTimePeriodMs: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());
+  $expiryTimePeriodMs = r.int64();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ExpireDelegationTokenRequest = {
+    hmac: $hmac,
+    expiryTimePeriodMs: $expiryTimePeriodMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceExpireDelegationTokenRequest(r: Reader, v: number): ExpireDelegationTokenRequest {
   let field = '';
   let index = -1;
   try {
@@ -99,6 +133,13 @@ export function sizeExpireDelegationTokenRequest(x: ExpireDelegationTokenRequest
   return size;
 }
 
+/** Bytes of a ExpireDelegationTokenRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedExpireDelegationTokenRequest(x: ExpireDelegationTokenRequest, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.hmac, min);
+  return n;
+}
+
 /** Encodes a ExpireDelegationTokenRequest at `version` into a new buffer of exactly its size. */
 export function encodeExpireDelegationTokenRequest(message: ExpireDelegationTokenRequest, version: number): Buffer {
   const w = Writer.alloc(sizeExpireDelegationTokenRequest(message, version));
@@ -121,6 +162,7 @@ export const ExpireDelegationTokenRequestDescriptor: MessageDescriptor<ExpireDel
   read: readExpireDelegationTokenRequest,
   write: writeExpireDelegationTokenRequest,
   size: sizeExpireDelegationTokenRequest,
+  spliced: splicedExpireDelegationTokenRequest,
   create: createExpireDelegationTokenRequest,
 };
 

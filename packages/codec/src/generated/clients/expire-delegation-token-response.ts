@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createExpireDelegationTokenResponse(init?: Partial<ExpireDelegat
 /** Reads a ExpireDelegationTokenResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readExpireDelegationTokenResponse(r: Reader, v: number): ExpireDelegationTokenResponse {
   if (v < 1 || v > 2) throw new DecodeError(`ExpireDelegationTokenResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastExpireDelegationTokenResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceExpireDelegationTokenResponse(r, v);
+  }
+}
+
+function readFastExpireDelegationTokenResponse(r: Reader, v: number): ExpireDelegationTokenResponse {
+  let $errorCode: number;
+  let $expiryTimestampMs: bigint;
+  let $throttleTimeMs: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $expiryTimestampMs = r.int64();
+  $throttleTimeMs = r.int32();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ExpireDelegationTokenResponse = {
+    errorCode: $errorCode,
+    expiryTimestampMs: $expiryTimestampMs,
+    throttleTimeMs: $throttleTimeMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceExpireDelegationTokenResponse(r: Reader, v: number): ExpireDelegationTokenResponse {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const ExpireDelegationTokenResponseDescriptor: MessageDescriptor<ExpireDe
   read: readExpireDelegationTokenResponse,
   write: writeExpireDelegationTokenResponse,
   size: sizeExpireDelegationTokenResponse,
+  spliced: noSplicedBytes,
   create: createExpireDelegationTokenResponse,
 };
 

@@ -2,8 +2,10 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, frozenDefault, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_FetchRequestReplicaState = frozenDefault(createFetchRequestReplicaState());
 
 /**
  * FetchRequest (request).
@@ -271,6 +273,42 @@ export function createFetchRequestForgottenTopic(init?: Partial<FetchRequestForg
 }
 
 function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgottenTopic {
+  let $topic: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 12) {
+    $topic = ((v >= 12) ? r.compactString() : r.string());
+  }
+  if (v >= 13) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchRequestForgottenTopic = {
+    topic: $topic,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgottenTopic {
   let field = '';
   let index = -1;
   try {
@@ -291,10 +329,7 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
       const n = ((v >= 12) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     if (v >= 12) {
@@ -357,6 +392,73 @@ function sizeFetchRequestForgottenTopic(x: FetchRequestForgottenTopic, v: number
 }
 
 function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetchPartition {
+  let $partition: number;
+  let $currentLeaderEpoch: number = -1;
+  let $fetchOffset: bigint;
+  let $lastFetchedEpoch: number = -1;
+  let $logStartOffset: bigint = -1n;
+  let $partitionMaxBytes: number;
+  let $replicaDirectoryId: Buffer = ZERO_UUID;
+  let $highWatermark: bigint = 9223372036854775807n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  if (v >= 9) {
+    $currentLeaderEpoch = r.int32();
+  }
+  $fetchOffset = r.int64();
+  if (v >= 12) {
+    $lastFetchedEpoch = r.int32();
+  }
+  if (v >= 5) {
+    $logStartOffset = r.int64();
+  }
+  $partitionMaxBytes = r.int32();
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 17) {
+            $replicaDirectoryId = r.uuid();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 18) {
+            $highWatermark = r.int64();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchRequestFetchPartition = {
+    partition: $partition,
+    currentLeaderEpoch: $currentLeaderEpoch,
+    fetchOffset: $fetchOffset,
+    lastFetchedEpoch: $lastFetchedEpoch,
+    logStartOffset: $logStartOffset,
+    partitionMaxBytes: $partitionMaxBytes,
+    replicaDirectoryId: $replicaDirectoryId,
+    highWatermark: $highWatermark,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetchPartition {
   let field = '';
   let index = -1;
   try {
@@ -504,6 +606,44 @@ function sizeFetchRequestFetchPartition(x: FetchRequestFetchPartition, v: number
 }
 
 function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopic {
+  let $topic: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: FetchRequestFetchPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 12) {
+    $topic = ((v >= 12) ? r.compactString() : r.string());
+  }
+  if (v >= 13) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(16) : r.arrayLength(16));
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchRequestFetchPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchRequestFetchPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchRequestFetchTopic = {
+    topic: $topic,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopic {
   let field = '';
   let index = -1;
   try {
@@ -525,7 +665,7 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
       if (n < 0) nullArray(r);
       else {
         const a: FetchRequestFetchPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchRequestFetchPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchRequestFetchPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -590,6 +730,29 @@ function sizeFetchRequestFetchTopic(x: FetchRequestFetchTopic, v: number): numbe
 }
 
 function readFetchRequestReplicaState(r: Reader, v: number): FetchRequestReplicaState {
+  let $replicaId: number;
+  let $replicaEpoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $replicaId = r.int32();
+  $replicaEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchRequestReplicaState = {
+    replicaId: $replicaId,
+    replicaEpoch: $replicaEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchRequestReplicaState(r: Reader, v: number): FetchRequestReplicaState {
   let field = '';
   let index = -1;
   try {
@@ -649,12 +812,122 @@ function sizeFetchRequestReplicaState(x: FetchRequestReplicaState, v: number): n
 /** Reads a FetchRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFetchRequest(r: Reader, v: number): FetchRequest {
   if (v < 4 || v > 18) throw new DecodeError(`FetchRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFetchRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFetchRequest(r, v);
+  }
+}
+
+function readFastFetchRequest(r: Reader, v: number): FetchRequest {
+  let $clusterId: string | null = null;
+  let $replicaId: number = -1;
+  let $replicaState: FetchRequestReplicaState = DECODED_DEFAULT_FetchRequestReplicaState;
+  let $maxWaitMs: number;
+  let $minBytes: number;
+  let $maxBytes: number;
+  let $isolationLevel: number;
+  let $sessionId: number = 0;
+  let $sessionEpoch: number = -1;
+  let $topics: FetchRequestFetchTopic[];
+  let $forgottenTopicsData: FetchRequestForgottenTopic[];
+  let $rackId: string = "";
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 14) {
+    $replicaId = r.int32();
+  }
+  $maxWaitMs = r.int32();
+  $minBytes = r.int32();
+  $maxBytes = r.int32();
+  $isolationLevel = r.int8();
+  if (v >= 7) {
+    $sessionId = r.int32();
+  }
+  if (v >= 7) {
+    $sessionEpoch = r.int32();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchRequestFetchTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchRequestFetchTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 7) {
+    {
+      const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) nullArray(r);
+      else {
+        const a: FetchRequestForgottenTopic[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readFetchRequestForgottenTopic(r, v);
+        $forgottenTopicsData = a;
+      }
+    }
+  } else $forgottenTopicsData = [];
+  if (v >= 11) {
+    $rackId = ((v >= 12) ? r.compactString() : r.string());
+  }
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 12) {
+            $clusterId = r.compactNullableString();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 15) {
+            $replicaState = readFetchRequestReplicaState(r, v);
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchRequest = {
+    clusterId: $clusterId,
+    replicaId: $replicaId,
+    replicaState: $replicaState,
+    maxWaitMs: $maxWaitMs,
+    minBytes: $minBytes,
+    maxBytes: $maxBytes,
+    isolationLevel: $isolationLevel,
+    sessionId: $sessionId,
+    sessionEpoch: $sessionEpoch,
+    topics: $topics,
+    forgottenTopicsData: $forgottenTopicsData,
+    rackId: $rackId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchRequest(r: Reader, v: number): FetchRequest {
   let field = '';
   let index = -1;
   try {
     let $clusterId: string | null = null;
     let $replicaId: number = -1;
-    let $replicaState: FetchRequestReplicaState = createFetchRequestReplicaState();
+    let $replicaState: FetchRequestReplicaState = DECODED_DEFAULT_FetchRequestReplicaState;
     let $maxWaitMs: number;
     let $minBytes: number;
     let $maxBytes: number;
@@ -662,7 +935,7 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
     let $sessionId: number = 0;
     let $sessionEpoch: number = -1;
     let $topics: FetchRequestFetchTopic[];
-    let $forgottenTopicsData: FetchRequestForgottenTopic[] = [];
+    let $forgottenTopicsData: FetchRequestForgottenTopic[];
     let $rackId: string = "";
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 14) {
@@ -691,7 +964,7 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
       if (n < 0) nullArray(r);
       else {
         const a: FetchRequestFetchTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchRequestFetchTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchRequestFetchTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -703,12 +976,12 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
         if (n < 0) nullArray(r);
         else {
           const a: FetchRequestForgottenTopic[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readFetchRequestForgottenTopic(r, v);
+          for (index = 0; index < n; index++) a[index] = traceFetchRequestForgottenTopic(r, v);
           index = -1;
           $forgottenTopicsData = a;
         }
       }
-    }
+    } else $forgottenTopicsData = [];
     if (v >= 11) {
       field = 'rackId';
       $rackId = ((v >= 12) ? r.compactString() : r.string());
@@ -734,7 +1007,7 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
           case 1:
             if (v >= 15) {
               field = 'replicaState';
-              $replicaState = readFetchRequestReplicaState(r, v);
+              $replicaState = traceFetchRequestReplicaState(r, v);
               checkTagEnd(r, tag, end);
               continue;
             }
@@ -885,6 +1158,7 @@ export const FetchRequestDescriptor: MessageDescriptor<FetchRequest> = {
   read: readFetchRequest,
   write: writeFetchRequest,
   size: sizeFetchRequest,
+  spliced: noSplicedBytes,
   create: createFetchRequest,
 };
 function isDefaultFetchRequestReplicaState(x: FetchRequestReplicaState): boolean {

@@ -2,8 +2,12 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, frozenDefault, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_FetchResponseEpochEndOffset = frozenDefault(createFetchResponseEpochEndOffset());
+const DECODED_DEFAULT_FetchResponseLeaderIdAndEpoch = frozenDefault(createFetchResponseLeaderIdAndEpoch());
+const DECODED_DEFAULT_FetchResponseSnapshotId = frozenDefault(createFetchResponseSnapshotId());
 
 /**
  * FetchResponse (response).
@@ -331,6 +335,35 @@ export function createFetchResponseNodeEndpoint(init?: Partial<FetchResponseNode
 }
 
 function readFetchResponseNodeEndpoint(r: Reader, v: number): FetchResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $rack = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseNodeEndpoint(r: Reader, v: number): FetchResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -400,6 +433,29 @@ function sizeFetchResponseNodeEndpoint(x: FetchResponseNodeEndpoint, v: number):
 }
 
 function readFetchResponseAbortedTransaction(r: Reader, v: number): FetchResponseAbortedTransaction {
+  let $producerId: bigint;
+  let $firstOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $producerId = r.int64();
+  $firstOffset = r.int64();
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseAbortedTransaction = {
+    producerId: $producerId,
+    firstOffset: $firstOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseAbortedTransaction(r: Reader, v: number): FetchResponseAbortedTransaction {
   let field = '';
   let index = -1;
   try {
@@ -457,6 +513,29 @@ function sizeFetchResponseAbortedTransaction(x: FetchResponseAbortedTransaction,
 }
 
 function readFetchResponseSnapshotId(r: Reader, v: number): FetchResponseSnapshotId {
+  let $endOffset: bigint;
+  let $epoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $endOffset = r.int64();
+  $epoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseSnapshotId = {
+    endOffset: $endOffset,
+    epoch: $epoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseSnapshotId(r: Reader, v: number): FetchResponseSnapshotId {
   let field = '';
   let index = -1;
   try {
@@ -514,6 +593,29 @@ function sizeFetchResponseSnapshotId(x: FetchResponseSnapshotId, v: number): num
 }
 
 function readFetchResponseLeaderIdAndEpoch(r: Reader, v: number): FetchResponseLeaderIdAndEpoch {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseLeaderIdAndEpoch = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseLeaderIdAndEpoch(r: Reader, v: number): FetchResponseLeaderIdAndEpoch {
   let field = '';
   let index = -1;
   try {
@@ -571,6 +673,29 @@ function sizeFetchResponseLeaderIdAndEpoch(x: FetchResponseLeaderIdAndEpoch, v: 
 }
 
 function readFetchResponseEpochEndOffset(r: Reader, v: number): FetchResponseEpochEndOffset {
+  let $epoch: number;
+  let $endOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  $endOffset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseEpochEndOffset = {
+    epoch: $epoch,
+    endOffset: $endOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseEpochEndOffset(r: Reader, v: number): FetchResponseEpochEndOffset {
   let field = '';
   let index = -1;
   try {
@@ -628,6 +753,96 @@ function sizeFetchResponseEpochEndOffset(x: FetchResponseEpochEndOffset, v: numb
 }
 
 function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $highWatermark: bigint;
+  let $lastStableOffset: bigint;
+  let $logStartOffset: bigint = -1n;
+  let $divergingEpoch: FetchResponseEpochEndOffset = DECODED_DEFAULT_FetchResponseEpochEndOffset;
+  let $currentLeader: FetchResponseLeaderIdAndEpoch = DECODED_DEFAULT_FetchResponseLeaderIdAndEpoch;
+  let $snapshotId: FetchResponseSnapshotId = DECODED_DEFAULT_FetchResponseSnapshotId;
+  let $abortedTransactions: FetchResponseAbortedTransaction[] | null;
+  let $preferredReadReplica: number = -1;
+  let $records: Buffer | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $highWatermark = r.int64();
+  $lastStableOffset = r.int64();
+  if (v >= 5) {
+    $logStartOffset = r.int64();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(16) : r.arrayLength(16));
+    if (n < 0) $abortedTransactions = null;
+    else {
+      const a: FetchResponseAbortedTransaction[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchResponseAbortedTransaction(r, v);
+      $abortedTransactions = a;
+    }
+  }
+  if (v >= 11) {
+    $preferredReadReplica = r.int32();
+  }
+  $records = ((v >= 12) ? r.compactNullableBytes() : r.nullableBytes());
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 12) {
+            $divergingEpoch = readFetchResponseEpochEndOffset(r, v);
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 12) {
+            $currentLeader = readFetchResponseLeaderIdAndEpoch(r, v);
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 2:
+          if (v >= 12) {
+            $snapshotId = readFetchResponseSnapshotId(r, v);
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    highWatermark: $highWatermark,
+    lastStableOffset: $lastStableOffset,
+    logStartOffset: $logStartOffset,
+    divergingEpoch: $divergingEpoch,
+    currentLeader: $currentLeader,
+    snapshotId: $snapshotId,
+    abortedTransactions: $abortedTransactions,
+    preferredReadReplica: $preferredReadReplica,
+    records: $records,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponsePartitionData(r: Reader, v: number): FetchResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -636,9 +851,9 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
     let $highWatermark: bigint;
     let $lastStableOffset: bigint;
     let $logStartOffset: bigint = -1n;
-    let $divergingEpoch: FetchResponseEpochEndOffset = createFetchResponseEpochEndOffset();
-    let $currentLeader: FetchResponseLeaderIdAndEpoch = createFetchResponseLeaderIdAndEpoch();
-    let $snapshotId: FetchResponseSnapshotId = createFetchResponseSnapshotId();
+    let $divergingEpoch: FetchResponseEpochEndOffset = DECODED_DEFAULT_FetchResponseEpochEndOffset;
+    let $currentLeader: FetchResponseLeaderIdAndEpoch = DECODED_DEFAULT_FetchResponseLeaderIdAndEpoch;
+    let $snapshotId: FetchResponseSnapshotId = DECODED_DEFAULT_FetchResponseSnapshotId;
     let $abortedTransactions: FetchResponseAbortedTransaction[] | null;
     let $preferredReadReplica: number = -1;
     let $records: Buffer | null;
@@ -661,7 +876,7 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
       if (n < 0) $abortedTransactions = null;
       else {
         const a: FetchResponseAbortedTransaction[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchResponseAbortedTransaction(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchResponseAbortedTransaction(r, v);
         index = -1;
         $abortedTransactions = a;
       }
@@ -683,7 +898,7 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
           case 0:
             if (v >= 12) {
               field = 'divergingEpoch';
-              $divergingEpoch = readFetchResponseEpochEndOffset(r, v);
+              $divergingEpoch = traceFetchResponseEpochEndOffset(r, v);
               checkTagEnd(r, tag, end);
               continue;
             }
@@ -693,7 +908,7 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
           case 1:
             if (v >= 12) {
               field = 'currentLeader';
-              $currentLeader = readFetchResponseLeaderIdAndEpoch(r, v);
+              $currentLeader = traceFetchResponseLeaderIdAndEpoch(r, v);
               checkTagEnd(r, tag, end);
               continue;
             }
@@ -703,7 +918,7 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
           case 2:
             if (v >= 12) {
               field = 'snapshotId';
-              $snapshotId = readFetchResponseSnapshotId(r, v);
+              $snapshotId = traceFetchResponseSnapshotId(r, v);
               checkTagEnd(r, tag, end);
               continue;
             }
@@ -826,7 +1041,51 @@ function sizeFetchResponsePartitionData(x: FetchResponsePartitionData, v: number
   return size;
 }
 
+function splicedFetchResponsePartitionData(x: FetchResponsePartitionData, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.records, min);
+  return n;
+}
+
 function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchResponseFetchableTopicResponse {
+  let $topic: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: FetchResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 12) {
+    $topic = ((v >= 12) ? r.compactString() : r.string());
+  }
+  if (v >= 13) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(30) : r.arrayLength(30));
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchResponseFetchableTopicResponse = {
+    topic: $topic,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchResponseFetchableTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -848,7 +1107,7 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
       if (n < 0) nullArray(r);
       else {
         const a: FetchResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -912,9 +1171,90 @@ function sizeFetchResponseFetchableTopicResponse(x: FetchResponseFetchableTopicR
   return size;
 }
 
+function splicedFetchResponseFetchableTopicResponse(x: FetchResponseFetchableTopicResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.partitions) n += splicedFetchResponsePartitionData(e, v, min);
+  return n;
+}
+
 /** Reads a FetchResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFetchResponse(r: Reader, v: number): FetchResponse {
   if (v < 4 || v > 18) throw new DecodeError(`FetchResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFetchResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFetchResponse(r, v);
+  }
+}
+
+function readFastFetchResponse(r: Reader, v: number): FetchResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number = 0;
+  let $sessionId: number = 0;
+  let $responses: FetchResponseFetchableTopicResponse[];
+  let $nodeEndpoints: FetchResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  if (v >= 7) {
+    $errorCode = r.int16();
+  }
+  if (v >= 7) {
+    $sessionId = r.int32();
+  }
+  {
+    const n = ((v >= 12) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchResponseFetchableTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchResponseFetchableTopicResponse(r, v);
+      $responses = a;
+    }
+  }
+  if (v >= 12) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 16) {
+            {
+              const n = r.compactArrayLength(11);
+              if (n < 0) nullArray(r);
+              else {
+                const a: FetchResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readFetchResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    sessionId: $sessionId,
+    responses: $responses,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchResponse(r: Reader, v: number): FetchResponse {
   let field = '';
   let index = -1;
   try {
@@ -940,7 +1280,7 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
       if (n < 0) nullArray(r);
       else {
         const a: FetchResponseFetchableTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchResponseFetchableTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchResponseFetchableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -961,7 +1301,7 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
                 if (n < 0) nullArray(r);
                 else {
                   const a: FetchResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readFetchResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceFetchResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -1055,6 +1395,13 @@ export function sizeFetchResponse(x: FetchResponse, v: number): number {
   return size;
 }
 
+/** Bytes of a FetchResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedFetchResponse(x: FetchResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.responses) n += splicedFetchResponseFetchableTopicResponse(e, v, min);
+  return n;
+}
+
 /** Encodes a FetchResponse at `version` into a new buffer of exactly its size. */
 export function encodeFetchResponse(message: FetchResponse, version: number): Buffer {
   const w = Writer.alloc(sizeFetchResponse(message, version));
@@ -1077,6 +1424,7 @@ export const FetchResponseDescriptor: MessageDescriptor<FetchResponse> = {
   read: readFetchResponse,
   write: writeFetchResponse,
   size: sizeFetchResponse,
+  spliced: splicedFetchResponse,
   create: createFetchResponse,
 };
 function isDefaultFetchResponseEpochEndOffset(x: FetchResponseEpochEndOffset): boolean {

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,29 @@ export function createFetchSnapshotRequestSnapshotId(init?: Partial<FetchSnapsho
 }
 
 function readFetchSnapshotRequestSnapshotId(r: Reader, v: number): FetchSnapshotRequestSnapshotId {
+  let $endOffset: bigint;
+  let $epoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $endOffset = r.int64();
+  $epoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotRequestSnapshotId = {
+    endOffset: $endOffset,
+    epoch: $epoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotRequestSnapshotId(r: Reader, v: number): FetchSnapshotRequestSnapshotId {
   let field = '';
   let index = -1;
   try {
@@ -210,6 +233,50 @@ function sizeFetchSnapshotRequestSnapshotId(x: FetchSnapshotRequestSnapshotId, v
 }
 
 function readFetchSnapshotRequestPartitionSnapshot(r: Reader, v: number): FetchSnapshotRequestPartitionSnapshot {
+  let $partition: number;
+  let $currentLeaderEpoch: number;
+  let $snapshotId: FetchSnapshotRequestSnapshotId;
+  let $position: bigint;
+  let $replicaDirectoryId: Buffer = ZERO_UUID;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $currentLeaderEpoch = r.int32();
+  $snapshotId = readFetchSnapshotRequestSnapshotId(r, v);
+  $position = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            $replicaDirectoryId = r.uuid();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchSnapshotRequestPartitionSnapshot = {
+    partition: $partition,
+    currentLeaderEpoch: $currentLeaderEpoch,
+    snapshotId: $snapshotId,
+    position: $position,
+    replicaDirectoryId: $replicaDirectoryId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotRequestPartitionSnapshot(r: Reader, v: number): FetchSnapshotRequestPartitionSnapshot {
   let field = '';
   let index = -1;
   try {
@@ -224,7 +291,7 @@ function readFetchSnapshotRequestPartitionSnapshot(r: Reader, v: number): FetchS
     field = 'currentLeaderEpoch';
     $currentLeaderEpoch = r.int32();
     field = 'snapshotId';
-    $snapshotId = readFetchSnapshotRequestSnapshotId(r, v);
+    $snapshotId = traceFetchSnapshotRequestSnapshotId(r, v);
     field = 'position';
     $position = r.int64();
     {
@@ -307,6 +374,37 @@ function sizeFetchSnapshotRequestPartitionSnapshot(x: FetchSnapshotRequestPartit
 }
 
 function readFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnapshotRequestTopicSnapshot {
+  let $name: string;
+  let $partitions: FetchSnapshotRequestPartitionSnapshot[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(30);
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchSnapshotRequestPartitionSnapshot[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchSnapshotRequestPartitionSnapshot(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotRequestTopicSnapshot = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnapshotRequestTopicSnapshot {
   let field = '';
   let index = -1;
   try {
@@ -321,7 +419,7 @@ function readFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnaps
       if (n < 0) nullArray(r);
       else {
         const a: FetchSnapshotRequestPartitionSnapshot[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchSnapshotRequestPartitionSnapshot(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchSnapshotRequestPartitionSnapshot(r, v);
         index = -1;
         $partitions = a;
       }
@@ -381,6 +479,62 @@ function sizeFetchSnapshotRequestTopicSnapshot(x: FetchSnapshotRequestTopicSnaps
 /** Reads a FetchSnapshotRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotRequest {
   if (v < 0 || v > 1) throw new DecodeError(`FetchSnapshotRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFetchSnapshotRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFetchSnapshotRequest(r, v);
+  }
+}
+
+function readFastFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotRequest {
+  let $clusterId: string | null = null;
+  let $replicaId: number;
+  let $maxBytes: number;
+  let $topics: FetchSnapshotRequestTopicSnapshot[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $replicaId = r.int32();
+  $maxBytes = r.int32();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchSnapshotRequestTopicSnapshot[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchSnapshotRequestTopicSnapshot(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $clusterId = r.compactNullableString();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchSnapshotRequest = {
+    clusterId: $clusterId,
+    replicaId: $replicaId,
+    maxBytes: $maxBytes,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotRequest {
   let field = '';
   let index = -1;
   try {
@@ -399,7 +553,7 @@ export function readFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotReq
       if (n < 0) nullArray(r);
       else {
         const a: FetchSnapshotRequestTopicSnapshot[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchSnapshotRequestTopicSnapshot(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchSnapshotRequestTopicSnapshot(r, v);
         index = -1;
         $topics = a;
       }
@@ -508,6 +662,7 @@ export const FetchSnapshotRequestDescriptor: MessageDescriptor<FetchSnapshotRequ
   read: readFetchSnapshotRequest,
   write: writeFetchSnapshotRequest,
   size: sizeFetchSnapshotRequest,
+  spliced: noSplicedBytes,
   create: createFetchSnapshotRequest,
 };
 

@@ -2,8 +2,10 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, frozenDefault, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_FetchSnapshotResponseLeaderIdAndEpoch = frozenDefault(createFetchSnapshotResponseLeaderIdAndEpoch());
 
 /**
  * FetchSnapshotResponse (response).
@@ -228,6 +230,32 @@ export function createFetchSnapshotResponseNodeEndpoint(init?: Partial<FetchSnap
 }
 
 function readFetchSnapshotResponseNodeEndpoint(r: Reader, v: number): FetchSnapshotResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponseNodeEndpoint(r: Reader, v: number): FetchSnapshotResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -291,6 +319,29 @@ function sizeFetchSnapshotResponseNodeEndpoint(x: FetchSnapshotResponseNodeEndpo
 }
 
 function readFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, v: number): FetchSnapshotResponseLeaderIdAndEpoch {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotResponseLeaderIdAndEpoch = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, v: number): FetchSnapshotResponseLeaderIdAndEpoch {
   let field = '';
   let index = -1;
   try {
@@ -348,6 +399,29 @@ function sizeFetchSnapshotResponseLeaderIdAndEpoch(x: FetchSnapshotResponseLeade
 }
 
 function readFetchSnapshotResponseSnapshotId(r: Reader, v: number): FetchSnapshotResponseSnapshotId {
+  let $endOffset: bigint;
+  let $epoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $endOffset = r.int64();
+  $epoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotResponseSnapshotId = {
+    endOffset: $endOffset,
+    epoch: $epoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponseSnapshotId(r: Reader, v: number): FetchSnapshotResponseSnapshotId {
   let field = '';
   let index = -1;
   try {
@@ -405,13 +479,59 @@ function sizeFetchSnapshotResponseSnapshotId(x: FetchSnapshotResponseSnapshotId,
 }
 
 function readFetchSnapshotResponsePartitionSnapshot(r: Reader, v: number): FetchSnapshotResponsePartitionSnapshot {
+  let $index: number;
+  let $errorCode: number;
+  let $snapshotId: FetchSnapshotResponseSnapshotId;
+  let $currentLeader: FetchSnapshotResponseLeaderIdAndEpoch = DECODED_DEFAULT_FetchSnapshotResponseLeaderIdAndEpoch;
+  let $size: bigint;
+  let $position: bigint;
+  let $unalignedRecords: Buffer | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $index = r.int32();
+  $errorCode = r.int16();
+  $snapshotId = readFetchSnapshotResponseSnapshotId(r, v);
+  $size = r.int64();
+  $position = r.int64();
+  $unalignedRecords = r.compactBytes();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $currentLeader = readFetchSnapshotResponseLeaderIdAndEpoch(r, v);
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchSnapshotResponsePartitionSnapshot = {
+    index: $index,
+    errorCode: $errorCode,
+    snapshotId: $snapshotId,
+    currentLeader: $currentLeader,
+    size: $size,
+    position: $position,
+    unalignedRecords: $unalignedRecords,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponsePartitionSnapshot(r: Reader, v: number): FetchSnapshotResponsePartitionSnapshot {
   let field = '';
   let index = -1;
   try {
     let $index: number;
     let $errorCode: number;
     let $snapshotId: FetchSnapshotResponseSnapshotId;
-    let $currentLeader: FetchSnapshotResponseLeaderIdAndEpoch = createFetchSnapshotResponseLeaderIdAndEpoch();
+    let $currentLeader: FetchSnapshotResponseLeaderIdAndEpoch = DECODED_DEFAULT_FetchSnapshotResponseLeaderIdAndEpoch;
     let $size: bigint;
     let $position: bigint;
     let $unalignedRecords: Buffer | null;
@@ -421,7 +541,7 @@ function readFetchSnapshotResponsePartitionSnapshot(r: Reader, v: number): Fetch
     field = 'errorCode';
     $errorCode = r.int16();
     field = 'snapshotId';
-    $snapshotId = readFetchSnapshotResponseSnapshotId(r, v);
+    $snapshotId = traceFetchSnapshotResponseSnapshotId(r, v);
     field = 'size';
     $size = r.int64();
     field = 'position';
@@ -438,7 +558,7 @@ function readFetchSnapshotResponsePartitionSnapshot(r: Reader, v: number): Fetch
         switch (tag) {
           case 0:
             field = 'currentLeader';
-            $currentLeader = readFetchSnapshotResponseLeaderIdAndEpoch(r, v);
+            $currentLeader = traceFetchSnapshotResponseLeaderIdAndEpoch(r, v);
             checkTagEnd(r, tag, end);
             continue;
 
@@ -510,7 +630,44 @@ function sizeFetchSnapshotResponsePartitionSnapshot(x: FetchSnapshotResponsePart
   return size;
 }
 
+function splicedFetchSnapshotResponsePartitionSnapshot(x: FetchSnapshotResponsePartitionSnapshot, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.unalignedRecords, min);
+  return n;
+}
+
 function readFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnapshotResponseTopicSnapshot {
+  let $name: string;
+  let $partitions: FetchSnapshotResponsePartitionSnapshot[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(37);
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchSnapshotResponsePartitionSnapshot[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchSnapshotResponsePartitionSnapshot(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FetchSnapshotResponseTopicSnapshot = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnapshotResponseTopicSnapshot {
   let field = '';
   let index = -1;
   try {
@@ -525,7 +682,7 @@ function readFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnap
       if (n < 0) nullArray(r);
       else {
         const a: FetchSnapshotResponsePartitionSnapshot[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponsePartitionSnapshot(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchSnapshotResponsePartitionSnapshot(r, v);
         index = -1;
         $partitions = a;
       }
@@ -582,9 +739,83 @@ function sizeFetchSnapshotResponseTopicSnapshot(x: FetchSnapshotResponseTopicSna
   return size;
 }
 
+function splicedFetchSnapshotResponseTopicSnapshot(x: FetchSnapshotResponseTopicSnapshot, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.partitions) n += splicedFetchSnapshotResponsePartitionSnapshot(e, v, min);
+  return n;
+}
+
 /** Reads a FetchSnapshotResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotResponse {
   if (v < 0 || v > 1) throw new DecodeError(`FetchSnapshotResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFetchSnapshotResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFetchSnapshotResponse(r, v);
+  }
+}
+
+function readFastFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $topics: FetchSnapshotResponseTopicSnapshot[];
+  let $nodeEndpoints: FetchSnapshotResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: FetchSnapshotResponseTopicSnapshot[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readFetchSnapshotResponseTopicSnapshot(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(8);
+              if (n < 0) nullArray(r);
+              else {
+                const a: FetchSnapshotResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readFetchSnapshotResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: FetchSnapshotResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    topics: $topics,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotResponse {
   let field = '';
   let index = -1;
   try {
@@ -603,7 +834,7 @@ export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotRe
       if (n < 0) nullArray(r);
       else {
         const a: FetchSnapshotResponseTopicSnapshot[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponseTopicSnapshot(r, v);
+        for (index = 0; index < n; index++) a[index] = traceFetchSnapshotResponseTopicSnapshot(r, v);
         index = -1;
         $topics = a;
       }
@@ -624,7 +855,7 @@ export function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotRe
                 if (n < 0) nullArray(r);
                 else {
                   const a: FetchSnapshotResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readFetchSnapshotResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceFetchSnapshotResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -710,6 +941,13 @@ export function sizeFetchSnapshotResponse(x: FetchSnapshotResponse, v: number): 
   return size;
 }
 
+/** Bytes of a FetchSnapshotResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedFetchSnapshotResponse(x: FetchSnapshotResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.topics) n += splicedFetchSnapshotResponseTopicSnapshot(e, v, min);
+  return n;
+}
+
 /** Encodes a FetchSnapshotResponse at `version` into a new buffer of exactly its size. */
 export function encodeFetchSnapshotResponse(message: FetchSnapshotResponse, version: number): Buffer {
   const w = Writer.alloc(sizeFetchSnapshotResponse(message, version));
@@ -732,6 +970,7 @@ export const FetchSnapshotResponseDescriptor: MessageDescriptor<FetchSnapshotRes
   read: readFetchSnapshotResponse,
   write: writeFetchSnapshotResponse,
   size: sizeFetchSnapshotResponse,
+  spliced: splicedFetchSnapshotResponse,
   create: createFetchSnapshotResponse,
 };
 function isDefaultFetchSnapshotResponseLeaderIdAndEpoch(x: FetchSnapshotResponseLeaderIdAndEpoch): boolean {

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,12 +46,63 @@ export function createFindCoordinatorRequest(init?: Partial<FindCoordinatorReque
 /** Reads a FindCoordinatorRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFindCoordinatorRequest(r: Reader, v: number): FindCoordinatorRequest {
   if (v < 0 || v > 6) throw new DecodeError(`FindCoordinatorRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFindCoordinatorRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFindCoordinatorRequest(r, v);
+  }
+}
+
+function readFastFindCoordinatorRequest(r: Reader, v: number): FindCoordinatorRequest {
+  let $key: string = "";
+  let $keyType: number = 0;
+  let $coordinatorKeys: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 3) {
+    $key = ((v >= 3) ? r.compactString() : r.string());
+  }
+  if (v >= 1) {
+    $keyType = r.int8();
+  }
+  if (v >= 4) {
+    {
+      const n = r.compactArrayLength(1);
+      if (n < 0) nullArray(r);
+      else {
+        const a: string[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.compactString();
+        $coordinatorKeys = a;
+      }
+    }
+  } else $coordinatorKeys = [];
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FindCoordinatorRequest = {
+    key: $key,
+    keyType: $keyType,
+    coordinatorKeys: $coordinatorKeys,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFindCoordinatorRequest(r: Reader, v: number): FindCoordinatorRequest {
   let field = '';
   let index = -1;
   try {
     let $key: string = "";
     let $keyType: number = 0;
-    let $coordinatorKeys: string[] = [];
+    let $coordinatorKeys: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 3) {
       field = 'key';
@@ -73,7 +124,7 @@ export function readFindCoordinatorRequest(r: Reader, v: number): FindCoordinato
           $coordinatorKeys = a;
         }
       }
-    }
+    } else $coordinatorKeys = [];
     if (v >= 3) {
       field = '';
       const numTags = r.uvarint();
@@ -164,6 +215,7 @@ export const FindCoordinatorRequestDescriptor: MessageDescriptor<FindCoordinator
   read: readFindCoordinatorRequest,
   write: writeFindCoordinatorRequest,
   size: sizeFindCoordinatorRequest,
+  spliced: noSplicedBytes,
   create: createFindCoordinatorRequest,
 };
 

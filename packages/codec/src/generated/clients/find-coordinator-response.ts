@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -127,6 +127,41 @@ export function createFindCoordinatorResponseCoordinator(init?: Partial<FindCoor
 }
 
 function readFindCoordinatorResponseCoordinator(r: Reader, v: number): FindCoordinatorResponseCoordinator {
+  let $key: string;
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FindCoordinatorResponseCoordinator = {
+    key: $key,
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFindCoordinatorResponseCoordinator(r: Reader, v: number): FindCoordinatorResponseCoordinator {
   let field = '';
   let index = -1;
   try {
@@ -210,6 +245,77 @@ function sizeFindCoordinatorResponseCoordinator(x: FindCoordinatorResponseCoordi
 /** Reads a FindCoordinatorResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinatorResponse {
   if (v < 0 || v > 6) throw new DecodeError(`FindCoordinatorResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFindCoordinatorResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFindCoordinatorResponse(r, v);
+  }
+}
+
+function readFastFindCoordinatorResponse(r: Reader, v: number): FindCoordinatorResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number = 0;
+  let $errorMessage: string | null = "";
+  let $nodeId: number = 0;
+  let $host: string = "";
+  let $port: number = 0;
+  let $coordinators: FindCoordinatorResponseCoordinator[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  if (v <= 3) {
+    $errorCode = r.int16();
+  }
+  if (v >= 1 && v <= 3) {
+    $errorMessage = ((v >= 3) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v <= 3) {
+    $nodeId = r.int32();
+  }
+  if (v <= 3) {
+    $host = ((v >= 3) ? r.compactString() : r.string());
+  }
+  if (v <= 3) {
+    $port = r.int32();
+  }
+  if (v >= 4) {
+    {
+      const n = r.compactArrayLength(14);
+      if (n < 0) nullArray(r);
+      else {
+        const a: FindCoordinatorResponseCoordinator[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readFindCoordinatorResponseCoordinator(r, v);
+        $coordinators = a;
+      }
+    }
+  } else $coordinators = [];
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FindCoordinatorResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    coordinators: $coordinators,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFindCoordinatorResponse(r: Reader, v: number): FindCoordinatorResponse {
   let field = '';
   let index = -1;
   try {
@@ -219,7 +325,7 @@ export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinat
     let $nodeId: number = 0;
     let $host: string = "";
     let $port: number = 0;
-    let $coordinators: FindCoordinatorResponseCoordinator[] = [];
+    let $coordinators: FindCoordinatorResponseCoordinator[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';
@@ -252,12 +358,12 @@ export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinat
         if (n < 0) nullArray(r);
         else {
           const a: FindCoordinatorResponseCoordinator[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readFindCoordinatorResponseCoordinator(r, v);
+          for (index = 0; index < n; index++) a[index] = traceFindCoordinatorResponseCoordinator(r, v);
           index = -1;
           $coordinators = a;
         }
       }
-    }
+    } else $coordinators = [];
     if (v >= 3) {
       field = '';
       const numTags = r.uvarint();
@@ -370,6 +476,7 @@ export const FindCoordinatorResponseDescriptor: MessageDescriptor<FindCoordinato
   read: readFindCoordinatorResponse,
   write: writeFindCoordinatorResponse,
   size: sizeFindCoordinatorResponse,
+  spliced: noSplicedBytes,
   create: createFindCoordinatorResponse,
 };
 

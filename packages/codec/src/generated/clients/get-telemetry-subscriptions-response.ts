@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -88,6 +88,77 @@ export function createGetTelemetrySubscriptionsResponse(init?: Partial<GetTeleme
 /** Reads a GetTelemetrySubscriptionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): GetTelemetrySubscriptionsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`GetTelemetrySubscriptionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastGetTelemetrySubscriptionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceGetTelemetrySubscriptionsResponse(r, v);
+  }
+}
+
+function readFastGetTelemetrySubscriptionsResponse(r: Reader, v: number): GetTelemetrySubscriptionsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $clientInstanceId: Buffer;
+  let $subscriptionId: number;
+  let $acceptedCompressionTypes: number[];
+  let $pushIntervalMs: number;
+  let $telemetryMaxBytes: number;
+  let $deltaTemporality: boolean;
+  let $requestedMetrics: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $clientInstanceId = r.uuid();
+  $subscriptionId = r.int32();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int8();
+      $acceptedCompressionTypes = a;
+    }
+  }
+  $pushIntervalMs = r.int32();
+  $telemetryMaxBytes = r.int32();
+  $deltaTemporality = r.bool();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $requestedMetrics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: GetTelemetrySubscriptionsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    clientInstanceId: $clientInstanceId,
+    subscriptionId: $subscriptionId,
+    acceptedCompressionTypes: $acceptedCompressionTypes,
+    pushIntervalMs: $pushIntervalMs,
+    telemetryMaxBytes: $telemetryMaxBytes,
+    deltaTemporality: $deltaTemporality,
+    requestedMetrics: $requestedMetrics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceGetTelemetrySubscriptionsResponse(r: Reader, v: number): GetTelemetrySubscriptionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -242,6 +313,7 @@ export const GetTelemetrySubscriptionsResponseDescriptor: MessageDescriptor<GetT
   read: readGetTelemetrySubscriptionsResponse,
   write: writeGetTelemetrySubscriptionsResponse,
   size: sizeGetTelemetrySubscriptionsResponse,
+  spliced: noSplicedBytes,
   create: createGetTelemetrySubscriptionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,48 @@ export function createHeartbeatRequest(init?: Partial<HeartbeatRequest>): Heartb
 /** Reads a HeartbeatRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readHeartbeatRequest(r: Reader, v: number): HeartbeatRequest {
   if (v < 0 || v > 4) throw new DecodeError(`HeartbeatRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastHeartbeatRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceHeartbeatRequest(r, v);
+  }
+}
+
+function readFastHeartbeatRequest(r: Reader, v: number): HeartbeatRequest {
+  let $groupId: string;
+  let $generationId: number;
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 4) ? r.compactString() : r.string());
+  $generationId = r.int32();
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  if (v >= 3) {
+    $groupInstanceId = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: HeartbeatRequest = {
+    groupId: $groupId,
+    generationId: $generationId,
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceHeartbeatRequest(r: Reader, v: number): HeartbeatRequest {
   let field = '';
   let index = -1;
   try {
@@ -152,6 +194,7 @@ export const HeartbeatRequestDescriptor: MessageDescriptor<HeartbeatRequest> = {
   read: readHeartbeatRequest,
   write: writeHeartbeatRequest,
   size: sizeHeartbeatRequest,
+  spliced: noSplicedBytes,
   create: createHeartbeatRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,42 @@ export function createHeartbeatResponse(init?: Partial<HeartbeatResponse>): Hear
 /** Reads a HeartbeatResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
   if (v < 0 || v > 4) throw new DecodeError(`HeartbeatResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastHeartbeatResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceHeartbeatResponse(r, v);
+  }
+}
+
+function readFastHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  $errorCode = r.int16();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: HeartbeatResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
   let field = '';
   let index = -1;
   try {
@@ -125,6 +161,7 @@ export const HeartbeatResponseDescriptor: MessageDescriptor<HeartbeatResponse> =
   read: readHeartbeatResponse,
   write: writeHeartbeatResponse,
   size: sizeHeartbeatResponse,
+  spliced: noSplicedBytes,
   create: createHeartbeatResponse,
 };
 

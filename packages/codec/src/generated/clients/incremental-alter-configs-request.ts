@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -105,6 +105,32 @@ export function createIncrementalAlterConfigsRequestAlterableConfig(init?: Parti
 }
 
 function readIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v: number): IncrementalAlterConfigsRequestAlterableConfig {
+  let $name: string;
+  let $configOperation: number;
+  let $value: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 1) ? r.compactString() : r.string());
+  $configOperation = r.int8();
+  $value = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: IncrementalAlterConfigsRequestAlterableConfig = {
+    name: $name,
+    configOperation: $configOperation,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v: number): IncrementalAlterConfigsRequestAlterableConfig {
   let field = '';
   let index = -1;
   try {
@@ -168,6 +194,40 @@ function sizeIncrementalAlterConfigsRequestAlterableConfig(x: IncrementalAlterCo
 }
 
 function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): IncrementalAlterConfigsRequestAlterConfigsResource {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $configs: IncrementalAlterConfigsRequestAlterableConfig[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: IncrementalAlterConfigsRequestAlterableConfig[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsRequestAlterableConfig(r, v);
+      $configs = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: IncrementalAlterConfigsRequestAlterConfigsResource = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    configs: $configs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): IncrementalAlterConfigsRequestAlterConfigsResource {
   let field = '';
   let index = -1;
   try {
@@ -185,7 +245,7 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
       if (n < 0) nullArray(r);
       else {
         const a: IncrementalAlterConfigsRequestAlterableConfig[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsRequestAlterableConfig(r, v);
+        for (index = 0; index < n; index++) a[index] = traceIncrementalAlterConfigsRequestAlterableConfig(r, v);
         index = -1;
         $configs = a;
       }
@@ -248,6 +308,48 @@ function sizeIncrementalAlterConfigsRequestAlterConfigsResource(x: IncrementalAl
 /** Reads a IncrementalAlterConfigsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readIncrementalAlterConfigsRequest(r: Reader, v: number): IncrementalAlterConfigsRequest {
   if (v < 0 || v > 1) throw new DecodeError(`IncrementalAlterConfigsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastIncrementalAlterConfigsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceIncrementalAlterConfigsRequest(r, v);
+  }
+}
+
+function readFastIncrementalAlterConfigsRequest(r: Reader, v: number): IncrementalAlterConfigsRequest {
+  let $resources: IncrementalAlterConfigsRequestAlterConfigsResource[];
+  let $validateOnly: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, v);
+      $resources = a;
+    }
+  }
+  $validateOnly = r.bool();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: IncrementalAlterConfigsRequest = {
+    resources: $resources,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceIncrementalAlterConfigsRequest(r: Reader, v: number): IncrementalAlterConfigsRequest {
   let field = '';
   let index = -1;
   try {
@@ -260,7 +362,7 @@ export function readIncrementalAlterConfigsRequest(r: Reader, v: number): Increm
       if (n < 0) nullArray(r);
       else {
         const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, v);
+        for (index = 0; index < n; index++) a[index] = traceIncrementalAlterConfigsRequestAlterConfigsResource(r, v);
         index = -1;
         $resources = a;
       }
@@ -345,6 +447,7 @@ export const IncrementalAlterConfigsRequestDescriptor: MessageDescriptor<Increme
   read: readIncrementalAlterConfigsRequest,
   write: writeIncrementalAlterConfigsRequest,
   size: sizeIncrementalAlterConfigsRequest,
+  spliced: noSplicedBytes,
   create: createIncrementalAlterConfigsRequest,
 };
 

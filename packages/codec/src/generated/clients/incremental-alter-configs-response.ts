@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,35 @@ export function createIncrementalAlterConfigsResponseAlterConfigsResourceRespons
 }
 
 function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: number): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $resourceType: number;
+  let $resourceName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 1) ? r.compactNullableString() : r.nullableString());
+  $resourceType = r.int8();
+  $resourceName = ((v >= 1) ? r.compactString() : r.string());
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: IncrementalAlterConfigsResponseAlterConfigsResourceResponse = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: number): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   let field = '';
   let index = -1;
   try {
@@ -149,6 +178,48 @@ function sizeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(x: Incr
 /** Reads a IncrementalAlterConfigsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readIncrementalAlterConfigsResponse(r: Reader, v: number): IncrementalAlterConfigsResponse {
   if (v < 0 || v > 1) throw new DecodeError(`IncrementalAlterConfigsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastIncrementalAlterConfigsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceIncrementalAlterConfigsResponse(r, v);
+  }
+}
+
+function readFastIncrementalAlterConfigsResponse(r: Reader, v: number): IncrementalAlterConfigsResponse {
+  let $throttleTimeMs: number;
+  let $responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v);
+      $responses = a;
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: IncrementalAlterConfigsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    responses: $responses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceIncrementalAlterConfigsResponse(r: Reader, v: number): IncrementalAlterConfigsResponse {
   let field = '';
   let index = -1;
   try {
@@ -163,7 +234,7 @@ export function readIncrementalAlterConfigsResponse(r: Reader, v: number): Incre
       if (n < 0) nullArray(r);
       else {
         const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -246,6 +317,7 @@ export const IncrementalAlterConfigsResponseDescriptor: MessageDescriptor<Increm
   read: readIncrementalAlterConfigsResponse,
   write: writeIncrementalAlterConfigsResponse,
   size: sizeIncrementalAlterConfigsResponse,
+  spliced: noSplicedBytes,
   create: createIncrementalAlterConfigsResponse,
 };
 

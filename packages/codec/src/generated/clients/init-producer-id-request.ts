@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -67,6 +67,60 @@ export function createInitProducerIdRequest(init?: Partial<InitProducerIdRequest
 /** Reads a InitProducerIdRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest {
   if (v < 0 || v > 6) throw new DecodeError(`InitProducerIdRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastInitProducerIdRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceInitProducerIdRequest(r, v);
+  }
+}
+
+function readFastInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest {
+  let $transactionalId: string | null;
+  let $transactionTimeoutMs: number;
+  let $producerId: bigint = -1n;
+  let $producerEpoch: number = -1;
+  let $enable2Pc: boolean = false;
+  let $keepPreparedTxn: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $transactionTimeoutMs = r.int32();
+  if (v >= 3) {
+    $producerId = r.int64();
+  }
+  if (v >= 3) {
+    $producerEpoch = r.int16();
+  }
+  if (v >= 6) {
+    $enable2Pc = r.bool();
+  }
+  if (v >= 6) {
+    $keepPreparedTxn = r.bool();
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitProducerIdRequest = {
+    transactionalId: $transactionalId,
+    transactionTimeoutMs: $transactionTimeoutMs,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    enable2Pc: $enable2Pc,
+    keepPreparedTxn: $keepPreparedTxn,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest {
   let field = '';
   let index = -1;
   try {
@@ -193,6 +247,7 @@ export const InitProducerIdRequestDescriptor: MessageDescriptor<InitProducerIdRe
   read: readInitProducerIdRequest,
   write: writeInitProducerIdRequest,
   size: sizeInitProducerIdRequest,
+  spliced: noSplicedBytes,
   create: createInitProducerIdRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -67,6 +67,56 @@ export function createInitProducerIdResponse(init?: Partial<InitProducerIdRespon
 /** Reads a InitProducerIdResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readInitProducerIdResponse(r: Reader, v: number): InitProducerIdResponse {
   if (v < 0 || v > 6) throw new DecodeError(`InitProducerIdResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastInitProducerIdResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceInitProducerIdResponse(r, v);
+  }
+}
+
+function readFastInitProducerIdResponse(r: Reader, v: number): InitProducerIdResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $ongoingTxnProducerId: bigint = -1n;
+  let $ongoingTxnProducerEpoch: number = -1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  if (v >= 6) {
+    $ongoingTxnProducerId = r.int64();
+  }
+  if (v >= 6) {
+    $ongoingTxnProducerEpoch = r.int16();
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitProducerIdResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    ongoingTxnProducerId: $ongoingTxnProducerId,
+    ongoingTxnProducerEpoch: $ongoingTxnProducerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitProducerIdResponse(r: Reader, v: number): InitProducerIdResponse {
   let field = '';
   let index = -1;
   try {
@@ -183,6 +233,7 @@ export const InitProducerIdResponseDescriptor: MessageDescriptor<InitProducerIdR
   read: readInitProducerIdResponse,
   write: writeInitProducerIdResponse,
   size: sizeInitProducerIdResponse,
+  spliced: noSplicedBytes,
   create: createInitProducerIdResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,32 @@ export function createInitializeShareGroupStateRequestPartitionData(init?: Parti
 }
 
 function readInitializeShareGroupStateRequestPartitionData(r: Reader, v: number): InitializeShareGroupStateRequestPartitionData {
+  let $partition: number;
+  let $stateEpoch: number;
+  let $startOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $stateEpoch = r.int32();
+  $startOffset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateRequestPartitionData = {
+    partition: $partition,
+    stateEpoch: $stateEpoch,
+    startOffset: $startOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateRequestPartitionData(r: Reader, v: number): InitializeShareGroupStateRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -161,6 +187,37 @@ function sizeInitializeShareGroupStateRequestPartitionData(x: InitializeShareGro
 }
 
 function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: number): InitializeShareGroupStateRequestInitializeStateData {
+  let $topicId: Buffer;
+  let $partitions: InitializeShareGroupStateRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(17);
+    if (n < 0) nullArray(r);
+    else {
+      const a: InitializeShareGroupStateRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readInitializeShareGroupStateRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateRequestInitializeStateData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: number): InitializeShareGroupStateRequestInitializeStateData {
   let field = '';
   let index = -1;
   try {
@@ -175,7 +232,7 @@ function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: n
       if (n < 0) nullArray(r);
       else {
         const a: InitializeShareGroupStateRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceInitializeShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -235,6 +292,48 @@ function sizeInitializeShareGroupStateRequestInitializeStateData(x: InitializeSh
 /** Reads a InitializeShareGroupStateRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readInitializeShareGroupStateRequest(r: Reader, v: number): InitializeShareGroupStateRequest {
   if (v < 0 || v > 0) throw new DecodeError(`InitializeShareGroupStateRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastInitializeShareGroupStateRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceInitializeShareGroupStateRequest(r, v);
+  }
+}
+
+function readFastInitializeShareGroupStateRequest(r: Reader, v: number): InitializeShareGroupStateRequest {
+  let $groupId: string;
+  let $topics: InitializeShareGroupStateRequestInitializeStateData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: InitializeShareGroupStateRequestInitializeStateData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readInitializeShareGroupStateRequestInitializeStateData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateRequest(r: Reader, v: number): InitializeShareGroupStateRequest {
   let field = '';
   let index = -1;
   try {
@@ -249,7 +348,7 @@ export function readInitializeShareGroupStateRequest(r: Reader, v: number): Init
       if (n < 0) nullArray(r);
       else {
         const a: InitializeShareGroupStateRequestInitializeStateData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateRequestInitializeStateData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceInitializeShareGroupStateRequestInitializeStateData(r, v);
         index = -1;
         $topics = a;
       }
@@ -332,6 +431,7 @@ export const InitializeShareGroupStateRequestDescriptor: MessageDescriptor<Initi
   read: readInitializeShareGroupStateRequest,
   write: writeInitializeShareGroupStateRequest,
   size: sizeInitializeShareGroupStateRequest,
+  spliced: noSplicedBytes,
   create: createInitializeShareGroupStateRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,32 @@ export function createInitializeShareGroupStateResponsePartitionResult(init?: Pa
 }
 
 function readInitializeShareGroupStateResponsePartitionResult(r: Reader, v: number): InitializeShareGroupStateResponsePartitionResult {
+  let $partition: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateResponsePartitionResult = {
+    partition: $partition,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateResponsePartitionResult(r: Reader, v: number): InitializeShareGroupStateResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -154,6 +180,37 @@ function sizeInitializeShareGroupStateResponsePartitionResult(x: InitializeShare
 }
 
 function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v: number): InitializeShareGroupStateResponseInitializeStateResult {
+  let $topicId: Buffer;
+  let $partitions: InitializeShareGroupStateResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: InitializeShareGroupStateResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readInitializeShareGroupStateResponsePartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateResponseInitializeStateResult = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v: number): InitializeShareGroupStateResponseInitializeStateResult {
   let field = '';
   let index = -1;
   try {
@@ -168,7 +225,7 @@ function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v
       if (n < 0) nullArray(r);
       else {
         const a: InitializeShareGroupStateResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceInitializeShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -228,6 +285,45 @@ function sizeInitializeShareGroupStateResponseInitializeStateResult(x: Initializ
 /** Reads a InitializeShareGroupStateResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readInitializeShareGroupStateResponse(r: Reader, v: number): InitializeShareGroupStateResponse {
   if (v < 0 || v > 0) throw new DecodeError(`InitializeShareGroupStateResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastInitializeShareGroupStateResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceInitializeShareGroupStateResponse(r, v);
+  }
+}
+
+function readFastInitializeShareGroupStateResponse(r: Reader, v: number): InitializeShareGroupStateResponse {
+  let $results: InitializeShareGroupStateResponseInitializeStateResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: InitializeShareGroupStateResponseInitializeStateResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readInitializeShareGroupStateResponseInitializeStateResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: InitializeShareGroupStateResponse = {
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceInitializeShareGroupStateResponse(r: Reader, v: number): InitializeShareGroupStateResponse {
   let field = '';
   let index = -1;
   try {
@@ -239,7 +335,7 @@ export function readInitializeShareGroupStateResponse(r: Reader, v: number): Ini
       if (n < 0) nullArray(r);
       else {
         const a: InitializeShareGroupStateResponseInitializeStateResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readInitializeShareGroupStateResponseInitializeStateResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceInitializeShareGroupStateResponseInitializeStateResult(r, v);
         index = -1;
         $results = a;
       }
@@ -319,6 +415,7 @@ export const InitializeShareGroupStateResponseDescriptor: MessageDescriptor<Init
   read: readInitializeShareGroupStateResponse,
   write: writeInitializeShareGroupStateResponse,
   size: sizeInitializeShareGroupStateResponse,
+  spliced: noSplicedBytes,
   create: createInitializeShareGroupStateResponse,
 };
 

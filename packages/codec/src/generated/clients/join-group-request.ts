@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -106,6 +106,29 @@ export function createJoinGroupRequestProtocol(init?: Partial<JoinGroupRequestPr
 }
 
 function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestProtocol {
+  let $name: string;
+  let $metadata: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 6) ? r.compactString() : r.string());
+  $metadata = ((v >= 6) ? r.compactBytes() : r.bytes());
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: JoinGroupRequestProtocol = {
+    name: $name,
+    metadata: $metadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestProtocol {
   let field = '';
   let index = -1;
   try {
@@ -162,9 +185,81 @@ function sizeJoinGroupRequestProtocol(x: JoinGroupRequestProtocol, v: number): n
   return size;
 }
 
+function splicedJoinGroupRequestProtocol(x: JoinGroupRequestProtocol, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.metadata, min);
+  return n;
+}
+
 /** Reads a JoinGroupRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   if (v < 0 || v > 9) throw new DecodeError(`JoinGroupRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastJoinGroupRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceJoinGroupRequest(r, v);
+  }
+}
+
+function readFastJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
+  let $groupId: string;
+  let $sessionTimeoutMs: number;
+  let $rebalanceTimeoutMs: number = -1;
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $protocolType: string;
+  let $protocols: JoinGroupRequestProtocol[];
+  let $reason: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 6) ? r.compactString() : r.string());
+  $sessionTimeoutMs = r.int32();
+  if (v >= 1) {
+    $rebalanceTimeoutMs = r.int32();
+  }
+  $memberId = ((v >= 6) ? r.compactString() : r.string());
+  if (v >= 5) {
+    $groupInstanceId = ((v >= 6) ? r.compactNullableString() : r.nullableString());
+  }
+  $protocolType = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: JoinGroupRequestProtocol[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readJoinGroupRequestProtocol(r, v);
+      $protocols = a;
+    }
+  }
+  if (v >= 8) {
+    $reason = r.compactNullableString();
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: JoinGroupRequest = {
+    groupId: $groupId,
+    sessionTimeoutMs: $sessionTimeoutMs,
+    rebalanceTimeoutMs: $rebalanceTimeoutMs,
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    protocolType: $protocolType,
+    protocols: $protocols,
+    reason: $reason,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   let field = '';
   let index = -1;
   try {
@@ -199,7 +294,7 @@ export function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
       if (n < 0) nullArray(r);
       else {
         const a: JoinGroupRequestProtocol[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readJoinGroupRequestProtocol(r, v);
+        for (index = 0; index < n; index++) a[index] = traceJoinGroupRequestProtocol(r, v);
         index = -1;
         $protocols = a;
       }
@@ -289,6 +384,13 @@ export function sizeJoinGroupRequest(x: JoinGroupRequest, v: number): number {
   return size;
 }
 
+/** Bytes of a JoinGroupRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedJoinGroupRequest(x: JoinGroupRequest, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.protocols) n += splicedJoinGroupRequestProtocol(e, v, min);
+  return n;
+}
+
 /** Encodes a JoinGroupRequest at `version` into a new buffer of exactly its size. */
 export function encodeJoinGroupRequest(message: JoinGroupRequest, version: number): Buffer {
   const w = Writer.alloc(sizeJoinGroupRequest(message, version));
@@ -311,6 +413,7 @@ export const JoinGroupRequestDescriptor: MessageDescriptor<JoinGroupRequest> = {
   read: readJoinGroupRequest,
   write: writeJoinGroupRequest,
   size: sizeJoinGroupRequest,
+  spliced: splicedJoinGroupRequest,
   create: createJoinGroupRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -120,6 +120,34 @@ export function createJoinGroupResponseMember(init?: Partial<JoinGroupResponseMe
 }
 
 function readJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMember {
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $metadata: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 6) ? r.compactString() : r.string());
+  if (v >= 5) {
+    $groupInstanceId = ((v >= 6) ? r.compactNullableString() : r.nullableString());
+  }
+  $metadata = ((v >= 6) ? r.compactBytes() : r.bytes());
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: JoinGroupResponseMember = {
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    metadata: $metadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMember {
   let field = '';
   let index = -1;
   try {
@@ -186,9 +214,84 @@ function sizeJoinGroupResponseMember(x: JoinGroupResponseMember, v: number): num
   return size;
 }
 
+function splicedJoinGroupResponseMember(x: JoinGroupResponseMember, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.metadata, min);
+  return n;
+}
+
 /** Reads a JoinGroupResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
   if (v < 0 || v > 9) throw new DecodeError(`JoinGroupResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastJoinGroupResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceJoinGroupResponse(r, v);
+  }
+}
+
+function readFastJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number;
+  let $generationId: number;
+  let $protocolType: string | null = null;
+  let $protocolName: string | null;
+  let $leader: string;
+  let $skipAssignment: boolean = false;
+  let $memberId: string;
+  let $members: JoinGroupResponseMember[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 2) {
+    $throttleTimeMs = r.int32();
+  }
+  $errorCode = r.int16();
+  $generationId = r.int32();
+  if (v >= 7) {
+    $protocolType = r.compactNullableString();
+  }
+  $protocolName = ((v >= 6) ? ((v >= 7) ? r.compactNullableString() : r.compactString()) : ((v >= 7) ? r.nullableString() : r.string()));
+  $leader = ((v >= 6) ? r.compactString() : r.string());
+  if (v >= 9) {
+    $skipAssignment = r.bool();
+  }
+  $memberId = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      const a: JoinGroupResponseMember[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readJoinGroupResponseMember(r, v);
+      $members = a;
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: JoinGroupResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    generationId: $generationId,
+    protocolType: $protocolType,
+    protocolName: $protocolName,
+    leader: $leader,
+    skipAssignment: $skipAssignment,
+    memberId: $memberId,
+    members: $members,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
   let field = '';
   let index = -1;
   try {
@@ -230,7 +333,7 @@ export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
       if (n < 0) nullArray(r);
       else {
         const a: JoinGroupResponseMember[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readJoinGroupResponseMember(r, v);
+        for (index = 0; index < n; index++) a[index] = traceJoinGroupResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -320,6 +423,13 @@ export function sizeJoinGroupResponse(x: JoinGroupResponse, v: number): number {
   return size;
 }
 
+/** Bytes of a JoinGroupResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedJoinGroupResponse(x: JoinGroupResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.members) n += splicedJoinGroupResponseMember(e, v, min);
+  return n;
+}
+
 /** Encodes a JoinGroupResponse at `version` into a new buffer of exactly its size. */
 export function encodeJoinGroupResponse(message: JoinGroupResponse, version: number): Buffer {
   const w = Writer.alloc(sizeJoinGroupResponse(message, version));
@@ -342,6 +452,7 @@ export const JoinGroupResponseDescriptor: MessageDescriptor<JoinGroupResponse> =
   read: readJoinGroupResponse,
   write: writeJoinGroupResponse,
   size: sizeJoinGroupResponse,
+  spliced: splicedJoinGroupResponse,
   create: createJoinGroupResponse,
 };
 

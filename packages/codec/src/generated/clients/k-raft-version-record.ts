@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createKRaftVersionRecord(init?: Partial<KRaftVersionRecord>): KR
 /** Reads a KRaftVersionRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readKRaftVersionRecord(r: Reader, v: number): KRaftVersionRecord {
   if (v < 0 || v > 0) throw new DecodeError(`KRaftVersionRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastKRaftVersionRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceKRaftVersionRecord(r, v);
+  }
+}
+
+function readFastKRaftVersionRecord(r: Reader, v: number): KRaftVersionRecord {
+  let $version: number;
+  let $kRaftVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $version = r.int16();
+  $kRaftVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: KRaftVersionRecord = {
+    version: $version,
+    kRaftVersion: $kRaftVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceKRaftVersionRecord(r: Reader, v: number): KRaftVersionRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const KRaftVersionRecordDescriptor: MessageDescriptor<KRaftVersionRecord>
   read: readKRaftVersionRecord,
   write: writeKRaftVersionRecord,
   size: sizeKRaftVersionRecord,
+  spliced: noSplicedBytes,
   create: createKRaftVersionRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createLeaderAndIsrRequest(init?: Partial<LeaderAndIsrRequest>): 
 /** Reads a LeaderAndIsrRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLeaderAndIsrRequest(r: Reader, v: number): LeaderAndIsrRequest {
   if (v < 0 || v > -1) throw new DecodeError(`LeaderAndIsrRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLeaderAndIsrRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLeaderAndIsrRequest(r, v);
+  }
+}
+
+function readFastLeaderAndIsrRequest(r: Reader, v: number): LeaderAndIsrRequest {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: LeaderAndIsrRequest = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaderAndIsrRequest(r: Reader, v: number): LeaderAndIsrRequest {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const LeaderAndIsrRequestDescriptor: MessageDescriptor<LeaderAndIsrReques
   read: readLeaderAndIsrRequest,
   write: writeLeaderAndIsrRequest,
   size: sizeLeaderAndIsrRequest,
+  spliced: noSplicedBytes,
   create: createLeaderAndIsrRequest,
 };
 

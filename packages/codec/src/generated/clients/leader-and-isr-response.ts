@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createLeaderAndIsrResponse(init?: Partial<LeaderAndIsrResponse>)
 /** Reads a LeaderAndIsrResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLeaderAndIsrResponse(r: Reader, v: number): LeaderAndIsrResponse {
   if (v < 0 || v > -1) throw new DecodeError(`LeaderAndIsrResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLeaderAndIsrResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLeaderAndIsrResponse(r, v);
+  }
+}
+
+function readFastLeaderAndIsrResponse(r: Reader, v: number): LeaderAndIsrResponse {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: LeaderAndIsrResponse = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaderAndIsrResponse(r: Reader, v: number): LeaderAndIsrResponse {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const LeaderAndIsrResponseDescriptor: MessageDescriptor<LeaderAndIsrRespo
   read: readLeaderAndIsrResponse,
   write: writeLeaderAndIsrResponse,
   size: sizeLeaderAndIsrResponse,
+  spliced: noSplicedBytes,
   create: createLeaderAndIsrResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,31 @@ export function createLeaderChangeMessageVoter(init?: Partial<LeaderChangeMessag
 }
 
 function readLeaderChangeMessageVoter(r: Reader, v: number): LeaderChangeMessageVoter {
+  let $voterId: number;
+  let $voterDirectoryId: Buffer = ZERO_UUID;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $voterId = r.int32();
+  if (v >= 1) {
+    $voterDirectoryId = r.uuid();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaderChangeMessageVoter = {
+    voterId: $voterId,
+    voterDirectoryId: $voterDirectoryId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaderChangeMessageVoter(r: Reader, v: number): LeaderChangeMessageVoter {
   let field = '';
   let index = -1;
   try {
@@ -142,6 +167,62 @@ function sizeLeaderChangeMessageVoter(x: LeaderChangeMessageVoter, v: number): n
 /** Reads a LeaderChangeMessage at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessage {
   if (v < 0 || v > 1) throw new DecodeError(`LeaderChangeMessage has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLeaderChangeMessage(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLeaderChangeMessage(r, v);
+  }
+}
+
+function readFastLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessage {
+  let $version: number;
+  let $leaderId: number;
+  let $voters: LeaderChangeMessageVoter[];
+  let $grantingVoters: LeaderChangeMessageVoter[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $version = r.int16();
+  $leaderId = r.int32();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: LeaderChangeMessageVoter[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readLeaderChangeMessageVoter(r, v);
+      $voters = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: LeaderChangeMessageVoter[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readLeaderChangeMessageVoter(r, v);
+      $grantingVoters = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaderChangeMessage = {
+    version: $version,
+    leaderId: $leaderId,
+    voters: $voters,
+    grantingVoters: $grantingVoters,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessage {
   let field = '';
   let index = -1;
   try {
@@ -160,7 +241,7 @@ export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessa
       if (n < 0) nullArray(r);
       else {
         const a: LeaderChangeMessageVoter[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readLeaderChangeMessageVoter(r, v);
+        for (index = 0; index < n; index++) a[index] = traceLeaderChangeMessageVoter(r, v);
         index = -1;
         $voters = a;
       }
@@ -171,7 +252,7 @@ export function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessa
       if (n < 0) nullArray(r);
       else {
         const a: LeaderChangeMessageVoter[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readLeaderChangeMessageVoter(r, v);
+        for (index = 0; index < n; index++) a[index] = traceLeaderChangeMessageVoter(r, v);
         index = -1;
         $grantingVoters = a;
       }
@@ -266,6 +347,7 @@ export const LeaderChangeMessageDescriptor: MessageDescriptor<LeaderChangeMessag
   read: readLeaderChangeMessage,
   write: writeLeaderChangeMessage,
   size: sizeLeaderChangeMessage,
+  spliced: noSplicedBytes,
   create: createLeaderChangeMessage,
 };
 

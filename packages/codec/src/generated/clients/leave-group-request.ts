@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,34 @@ export function createLeaveGroupRequestMemberIdentity(init?: Partial<LeaveGroupR
 }
 
 function readLeaveGroupRequestMemberIdentity(r: Reader, v: number): LeaveGroupRequestMemberIdentity {
+  let $memberId: string;
+  let $groupInstanceId: string | null;
+  let $reason: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  $groupInstanceId = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  if (v >= 5) {
+    $reason = r.compactNullableString();
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaveGroupRequestMemberIdentity = {
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    reason: $reason,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaveGroupRequestMemberIdentity(r: Reader, v: number): LeaveGroupRequestMemberIdentity {
   let field = '';
   let index = -1;
   try {
@@ -147,12 +175,61 @@ function sizeLeaveGroupRequestMemberIdentity(x: LeaveGroupRequestMemberIdentity,
 /** Reads a LeaveGroupRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
   if (v < 0 || v > 5) throw new DecodeError(`LeaveGroupRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLeaveGroupRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLeaveGroupRequest(r, v);
+  }
+}
+
+function readFastLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
+  let $groupId: string;
+  let $memberId: string = "";
+  let $members: LeaveGroupRequestMemberIdentity[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 4) ? r.compactString() : r.string());
+  if (v <= 2) {
+    $memberId = r.string();
+  }
+  if (v >= 3) {
+    {
+      const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) nullArray(r);
+      else {
+        const a: LeaveGroupRequestMemberIdentity[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readLeaveGroupRequestMemberIdentity(r, v);
+        $members = a;
+      }
+    }
+  } else $members = [];
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaveGroupRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    members: $members,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
   let field = '';
   let index = -1;
   try {
     let $groupId: string;
     let $memberId: string = "";
-    let $members: LeaveGroupRequestMemberIdentity[] = [];
+    let $members: LeaveGroupRequestMemberIdentity[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'groupId';
     $groupId = ((v >= 4) ? r.compactString() : r.string());
@@ -167,12 +244,12 @@ export function readLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
         if (n < 0) nullArray(r);
         else {
           const a: LeaveGroupRequestMemberIdentity[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readLeaveGroupRequestMemberIdentity(r, v);
+          for (index = 0; index < n; index++) a[index] = traceLeaveGroupRequestMemberIdentity(r, v);
           index = -1;
           $members = a;
         }
       }
-    }
+    } else $members = [];
     if (v >= 4) {
       field = '';
       const numTags = r.uvarint();
@@ -260,6 +337,7 @@ export const LeaveGroupRequestDescriptor: MessageDescriptor<LeaveGroupRequest> =
   read: readLeaveGroupRequest,
   write: writeLeaveGroupRequest,
   size: sizeLeaveGroupRequest,
+  spliced: noSplicedBytes,
   create: createLeaveGroupRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,32 @@ export function createLeaveGroupResponseMemberResponse(init?: Partial<LeaveGroup
 }
 
 function readLeaveGroupResponseMemberResponse(r: Reader, v: number): LeaveGroupResponseMemberResponse {
+  let $memberId: string;
+  let $groupInstanceId: string | null;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  $groupInstanceId = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  $errorCode = r.int16();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaveGroupResponseMemberResponse = {
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaveGroupResponseMemberResponse(r: Reader, v: number): LeaveGroupResponseMemberResponse {
   let field = '';
   let index = -1;
   try {
@@ -143,12 +169,61 @@ function sizeLeaveGroupResponseMemberResponse(x: LeaveGroupResponseMemberRespons
 /** Reads a LeaveGroupResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse {
   if (v < 0 || v > 5) throw new DecodeError(`LeaveGroupResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLeaveGroupResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLeaveGroupResponse(r, v);
+  }
+}
+
+function readFastLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number;
+  let $members: LeaveGroupResponseMemberResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  $errorCode = r.int16();
+  if (v >= 3) {
+    {
+      const n = ((v >= 4) ? r.compactArrayLength(5) : r.arrayLength(5));
+      if (n < 0) nullArray(r);
+      else {
+        const a: LeaveGroupResponseMemberResponse[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readLeaveGroupResponseMemberResponse(r, v);
+        $members = a;
+      }
+    }
+  } else $members = [];
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: LeaveGroupResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    members: $members,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse {
   let field = '';
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
     let $errorCode: number;
-    let $members: LeaveGroupResponseMemberResponse[] = [];
+    let $members: LeaveGroupResponseMemberResponse[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'throttleTimeMs';
@@ -163,12 +238,12 @@ export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse
         if (n < 0) nullArray(r);
         else {
           const a: LeaveGroupResponseMemberResponse[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readLeaveGroupResponseMemberResponse(r, v);
+          for (index = 0; index < n; index++) a[index] = traceLeaveGroupResponseMemberResponse(r, v);
           index = -1;
           $members = a;
         }
       }
-    }
+    } else $members = [];
     if (v >= 4) {
       field = '';
       const numTags = r.uvarint();
@@ -255,6 +330,7 @@ export const LeaveGroupResponseDescriptor: MessageDescriptor<LeaveGroupResponse>
   read: readLeaveGroupResponse,
   write: writeLeaveGroupResponse,
   size: sizeLeaveGroupResponse,
+  spliced: noSplicedBytes,
   create: createLeaveGroupResponse,
 };
 

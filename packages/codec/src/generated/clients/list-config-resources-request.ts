@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,10 +32,51 @@ export function createListConfigResourcesRequest(init?: Partial<ListConfigResour
 /** Reads a ListConfigResourcesRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListConfigResourcesRequest(r: Reader, v: number): ListConfigResourcesRequest {
   if (v < 0 || v > 1) throw new DecodeError(`ListConfigResourcesRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListConfigResourcesRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListConfigResourcesRequest(r, v);
+  }
+}
+
+function readFastListConfigResourcesRequest(r: Reader, v: number): ListConfigResourcesRequest {
+  let $resourceTypes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    {
+      const n = r.compactArrayLength(1);
+      if (n < 0) nullArray(r);
+      else {
+        const a: number[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.int8();
+        $resourceTypes = a;
+      }
+    }
+  } else $resourceTypes = [];
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListConfigResourcesRequest = {
+    resourceTypes: $resourceTypes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListConfigResourcesRequest(r: Reader, v: number): ListConfigResourcesRequest {
   let field = '';
   let index = -1;
   try {
-    let $resourceTypes: number[] = [];
+    let $resourceTypes: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 1) {
       field = 'resourceTypes';
@@ -49,7 +90,7 @@ export function readListConfigResourcesRequest(r: Reader, v: number): ListConfig
           $resourceTypes = a;
         }
       }
-    }
+    } else $resourceTypes = [];
     {
       field = '';
       const numTags = r.uvarint();
@@ -128,6 +169,7 @@ export const ListConfigResourcesRequestDescriptor: MessageDescriptor<ListConfigR
   read: readListConfigResourcesRequest,
   write: writeListConfigResourcesRequest,
   size: sizeListConfigResourcesRequest,
+  spliced: noSplicedBytes,
   create: createListConfigResourcesRequest,
 };
 

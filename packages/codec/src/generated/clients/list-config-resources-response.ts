@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,31 @@ export function createListConfigResourcesResponseConfigResource(init?: Partial<L
 }
 
 function readListConfigResourcesResponseConfigResource(r: Reader, v: number): ListConfigResourcesResponseConfigResource {
+  let $resourceName: string;
+  let $resourceType: number = 16;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceName = r.compactString();
+  if (v >= 1) {
+    $resourceType = r.int8();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListConfigResourcesResponseConfigResource = {
+    resourceName: $resourceName,
+    resourceType: $resourceType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListConfigResourcesResponseConfigResource(r: Reader, v: number): ListConfigResourcesResponseConfigResource {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +159,51 @@ function sizeListConfigResourcesResponseConfigResource(x: ListConfigResourcesRes
 /** Reads a ListConfigResourcesResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListConfigResourcesResponse(r: Reader, v: number): ListConfigResourcesResponse {
   if (v < 0 || v > 1) throw new DecodeError(`ListConfigResourcesResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListConfigResourcesResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListConfigResourcesResponse(r, v);
+  }
+}
+
+function readFastListConfigResourcesResponse(r: Reader, v: number): ListConfigResourcesResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $configResources: ListConfigResourcesResponseConfigResource[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListConfigResourcesResponseConfigResource[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListConfigResourcesResponseConfigResource(r, v);
+      $configResources = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListConfigResourcesResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    configResources: $configResources,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListConfigResourcesResponse(r: Reader, v: number): ListConfigResourcesResponse {
   let field = '';
   let index = -1;
   try {
@@ -151,7 +221,7 @@ export function readListConfigResourcesResponse(r: Reader, v: number): ListConfi
       if (n < 0) nullArray(r);
       else {
         const a: ListConfigResourcesResponseConfigResource[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListConfigResourcesResponseConfigResource(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListConfigResourcesResponseConfigResource(r, v);
         index = -1;
         $configResources = a;
       }
@@ -237,6 +307,7 @@ export const ListConfigResourcesResponseDescriptor: MessageDescriptor<ListConfig
   read: readListConfigResourcesResponse,
   write: writeListConfigResourcesResponse,
   size: sizeListConfigResourcesResponse,
+  spliced: noSplicedBytes,
   create: createListConfigResourcesResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,11 +39,65 @@ export function createListGroupsRequest(init?: Partial<ListGroupsRequest>): List
 /** Reads a ListGroupsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
   if (v < 0 || v > 5) throw new DecodeError(`ListGroupsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListGroupsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListGroupsRequest(r, v);
+  }
+}
+
+function readFastListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
+  let $statesFilter: string[];
+  let $typesFilter: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 4) {
+    {
+      const n = r.compactArrayLength(1);
+      if (n < 0) nullArray(r);
+      else {
+        const a: string[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.compactString();
+        $statesFilter = a;
+      }
+    }
+  } else $statesFilter = [];
+  if (v >= 5) {
+    {
+      const n = r.compactArrayLength(1);
+      if (n < 0) nullArray(r);
+      else {
+        const a: string[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.compactString();
+        $typesFilter = a;
+      }
+    }
+  } else $typesFilter = [];
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListGroupsRequest = {
+    statesFilter: $statesFilter,
+    typesFilter: $typesFilter,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
   let field = '';
   let index = -1;
   try {
-    let $statesFilter: string[] = [];
-    let $typesFilter: string[] = [];
+    let $statesFilter: string[];
+    let $typesFilter: string[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 4) {
       field = 'statesFilter';
@@ -57,7 +111,7 @@ export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
           $statesFilter = a;
         }
       }
-    }
+    } else $statesFilter = [];
     if (v >= 5) {
       field = 'typesFilter';
       {
@@ -70,7 +124,7 @@ export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
           $typesFilter = a;
         }
       }
-    }
+    } else $typesFilter = [];
     if (v >= 3) {
       field = '';
       const numTags = r.uvarint();
@@ -161,6 +215,7 @@ export const ListGroupsRequestDescriptor: MessageDescriptor<ListGroupsRequest> =
   read: readListGroupsRequest,
   write: writeListGroupsRequest,
   size: sizeListGroupsRequest,
+  spliced: noSplicedBytes,
   create: createListGroupsRequest,
 };
 

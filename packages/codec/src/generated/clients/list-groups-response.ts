@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -85,6 +85,39 @@ export function createListGroupsResponseListedGroup(init?: Partial<ListGroupsRes
 }
 
 function readListGroupsResponseListedGroup(r: Reader, v: number): ListGroupsResponseListedGroup {
+  let $groupId: string;
+  let $protocolType: string;
+  let $groupState: string = "";
+  let $groupType: string = "";
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 3) ? r.compactString() : r.string());
+  $protocolType = ((v >= 3) ? r.compactString() : r.string());
+  if (v >= 4) {
+    $groupState = r.compactString();
+  }
+  if (v >= 5) {
+    $groupType = r.compactString();
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListGroupsResponseListedGroup = {
+    groupId: $groupId,
+    protocolType: $protocolType,
+    groupState: $groupState,
+    groupType: $groupType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListGroupsResponseListedGroup(r: Reader, v: number): ListGroupsResponseListedGroup {
   let field = '';
   let index = -1;
   try {
@@ -164,6 +197,53 @@ function sizeListGroupsResponseListedGroup(x: ListGroupsResponseListedGroup, v: 
 /** Reads a ListGroupsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse {
   if (v < 0 || v > 5) throw new DecodeError(`ListGroupsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListGroupsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListGroupsResponse(r, v);
+  }
+}
+
+function readFastListGroupsResponse(r: Reader, v: number): ListGroupsResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number;
+  let $groups: ListGroupsResponseListedGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  $errorCode = r.int16();
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListGroupsResponseListedGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListGroupsResponseListedGroup(r, v);
+      $groups = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListGroupsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListGroupsResponse(r: Reader, v: number): ListGroupsResponse {
   let field = '';
   let index = -1;
   try {
@@ -183,7 +263,7 @@ export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse
       if (n < 0) nullArray(r);
       else {
         const a: ListGroupsResponseListedGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListGroupsResponseListedGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListGroupsResponseListedGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -271,6 +351,7 @@ export const ListGroupsResponseDescriptor: MessageDescriptor<ListGroupsResponse>
   read: readListGroupsResponse,
   write: writeListGroupsResponse,
   size: sizeListGroupsResponse,
+  spliced: noSplicedBytes,
   create: createListGroupsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -112,6 +112,34 @@ export function createListOffsetsRequestListOffsetsPartition(init?: Partial<List
 }
 
 function readListOffsetsRequestListOffsetsPartition(r: Reader, v: number): ListOffsetsRequestListOffsetsPartition {
+  let $partitionIndex: number;
+  let $currentLeaderEpoch: number = -1;
+  let $timestamp: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  if (v >= 4) {
+    $currentLeaderEpoch = r.int32();
+  }
+  $timestamp = r.int64();
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsRequestListOffsetsPartition = {
+    partitionIndex: $partitionIndex,
+    currentLeaderEpoch: $currentLeaderEpoch,
+    timestamp: $timestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsRequestListOffsetsPartition(r: Reader, v: number): ListOffsetsRequestListOffsetsPartition {
   let field = '';
   let index = -1;
   try {
@@ -179,6 +207,37 @@ function sizeListOffsetsRequestListOffsetsPartition(x: ListOffsetsRequestListOff
 }
 
 function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffsetsRequestListOffsetsTopic {
+  let $name: string;
+  let $partitions: ListOffsetsRequestListOffsetsPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(12) : r.arrayLength(12));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListOffsetsRequestListOffsetsPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListOffsetsRequestListOffsetsPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsRequestListOffsetsTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffsetsRequestListOffsetsTopic {
   let field = '';
   let index = -1;
   try {
@@ -193,7 +252,7 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
       if (n < 0) nullArray(r);
       else {
         const a: ListOffsetsRequestListOffsetsPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListOffsetsRequestListOffsetsPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListOffsetsRequestListOffsetsPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -253,6 +312,58 @@ function sizeListOffsetsRequestListOffsetsTopic(x: ListOffsetsRequestListOffsets
 /** Reads a ListOffsetsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest {
   if (v < 1 || v > 11) throw new DecodeError(`ListOffsetsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListOffsetsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListOffsetsRequest(r, v);
+  }
+}
+
+function readFastListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest {
+  let $replicaId: number;
+  let $isolationLevel: number = 0;
+  let $topics: ListOffsetsRequestListOffsetsTopic[];
+  let $timeoutMs: number = 0;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $replicaId = r.int32();
+  if (v >= 2) {
+    $isolationLevel = r.int8();
+  }
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListOffsetsRequestListOffsetsTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListOffsetsRequestListOffsetsTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 10) {
+    $timeoutMs = r.int32();
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsRequest = {
+    replicaId: $replicaId,
+    isolationLevel: $isolationLevel,
+    topics: $topics,
+    timeoutMs: $timeoutMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest {
   let field = '';
   let index = -1;
   try {
@@ -273,7 +384,7 @@ export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest
       if (n < 0) nullArray(r);
       else {
         const a: ListOffsetsRequestListOffsetsTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListOffsetsRequestListOffsetsTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListOffsetsRequestListOffsetsTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -371,6 +482,7 @@ export const ListOffsetsRequestDescriptor: MessageDescriptor<ListOffsetsRequest>
   read: readListOffsetsRequest,
   write: writeListOffsetsRequest,
   size: sizeListOffsetsRequest,
+  spliced: noSplicedBytes,
   create: createListOffsetsRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -112,6 +112,40 @@ export function createListOffsetsResponseListOffsetsPartitionResponse(init?: Par
 }
 
 function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: number): ListOffsetsResponseListOffsetsPartitionResponse {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $timestamp: bigint;
+  let $offset: bigint;
+  let $leaderEpoch: number = -1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $timestamp = r.int64();
+  $offset = r.int64();
+  if (v >= 4) {
+    $leaderEpoch = r.int32();
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsResponseListOffsetsPartitionResponse = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    timestamp: $timestamp,
+    offset: $offset,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: number): ListOffsetsResponseListOffsetsPartitionResponse {
   let field = '';
   let index = -1;
   try {
@@ -192,6 +226,37 @@ function sizeListOffsetsResponseListOffsetsPartitionResponse(x: ListOffsetsRespo
 }
 
 function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): ListOffsetsResponseListOffsetsTopicResponse {
+  let $name: string;
+  let $partitions: ListOffsetsResponseListOffsetsPartitionResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(22) : r.arrayLength(22));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListOffsetsResponseListOffsetsPartitionResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListOffsetsResponseListOffsetsPartitionResponse(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsResponseListOffsetsTopicResponse = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): ListOffsetsResponseListOffsetsTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -206,7 +271,7 @@ function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: ListOffsetsResponseListOffsetsPartitionResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListOffsetsResponseListOffsetsPartitionResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListOffsetsResponseListOffsetsPartitionResponse(r, v);
         index = -1;
         $partitions = a;
       }
@@ -266,6 +331,50 @@ function sizeListOffsetsResponseListOffsetsTopicResponse(x: ListOffsetsResponseL
 /** Reads a ListOffsetsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsResponse {
   if (v < 1 || v > 11) throw new DecodeError(`ListOffsetsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListOffsetsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListOffsetsResponse(r, v);
+  }
+}
+
+function readFastListOffsetsResponse(r: Reader, v: number): ListOffsetsResponse {
+  let $throttleTimeMs: number = 0;
+  let $topics: ListOffsetsResponseListOffsetsTopicResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 2) {
+    $throttleTimeMs = r.int32();
+  }
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListOffsetsResponseListOffsetsTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListOffsetsResponseListOffsetsTopicResponse(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListOffsetsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListOffsetsResponse(r: Reader, v: number): ListOffsetsResponse {
   let field = '';
   let index = -1;
   try {
@@ -282,7 +391,7 @@ export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsRespon
       if (n < 0) nullArray(r);
       else {
         const a: ListOffsetsResponseListOffsetsTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListOffsetsResponseListOffsetsTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListOffsetsResponseListOffsetsTopicResponse(r, v);
         index = -1;
         $topics = a;
       }
@@ -367,6 +476,7 @@ export const ListOffsetsResponseDescriptor: MessageDescriptor<ListOffsetsRespons
   read: readListOffsetsResponse,
   write: writeListOffsetsResponse,
   size: sizeListOffsetsResponse,
+  spliced: noSplicedBytes,
   create: createListOffsetsResponse,
 };
 

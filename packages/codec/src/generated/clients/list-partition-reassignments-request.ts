@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -64,6 +64,35 @@ export function createListPartitionReassignmentsRequestListPartitionReassignment
 }
 
 function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r: Reader, v: number): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
+  let $name: string;
+  let $partitionIndexes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIndexes = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics = {
+    name: $name,
+    partitionIndexes: $partitionIndexes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r: Reader, v: number): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
   let field = '';
   let index = -1;
   try {
@@ -77,10 +106,7 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIndexes = a;
+        $partitionIndexes = r.int32Array(n);
       }
     }
     {
@@ -138,6 +164,48 @@ function sizeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(x
 /** Reads a ListPartitionReassignmentsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListPartitionReassignmentsRequest(r: Reader, v: number): ListPartitionReassignmentsRequest {
   if (v < 0 || v > 0) throw new DecodeError(`ListPartitionReassignmentsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListPartitionReassignmentsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListPartitionReassignmentsRequest(r, v);
+  }
+}
+
+function readFastListPartitionReassignmentsRequest(r: Reader, v: number): ListPartitionReassignmentsRequest {
+  let $timeoutMs: number;
+  let $topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $timeoutMs = r.int32();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $topics = null;
+    else {
+      const a: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListPartitionReassignmentsRequest = {
+    timeoutMs: $timeoutMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListPartitionReassignmentsRequest(r: Reader, v: number): ListPartitionReassignmentsRequest {
   let field = '';
   let index = -1;
   try {
@@ -152,7 +220,7 @@ export function readListPartitionReassignmentsRequest(r: Reader, v: number): Lis
       if (n < 0) $topics = null;
       else {
         const a: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, v);
         index = -1;
         $topics = a;
       }
@@ -236,6 +304,7 @@ export const ListPartitionReassignmentsRequestDescriptor: MessageDescriptor<List
   read: readListPartitionReassignmentsRequest,
   write: writeListPartitionReassignmentsRequest,
   size: sizeListPartitionReassignmentsRequest,
+  spliced: noSplicedBytes,
   create: createListPartitionReassignmentsRequest,
 };
 

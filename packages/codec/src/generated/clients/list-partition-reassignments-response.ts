@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,53 @@ export function createListPartitionReassignmentsResponseOngoingPartitionReassign
 }
 
 function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
+  let $partitionIndex: number;
+  let $replicas: number[];
+  let $addingReplicas: number[];
+  let $removingReplicas: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $replicas = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $addingReplicas = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $removingReplicas = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListPartitionReassignmentsResponseOngoingPartitionReassignment = {
+    partitionIndex: $partitionIndex,
+    replicas: $replicas,
+    addingReplicas: $addingReplicas,
+    removingReplicas: $removingReplicas,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListPartitionReassignmentsResponseOngoingPartitionReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
   let field = '';
   let index = -1;
   try {
@@ -134,10 +181,7 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $replicas = a;
+        $replicas = r.int32Array(n);
       }
     }
     field = 'addingReplicas';
@@ -145,10 +189,7 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $addingReplicas = a;
+        $addingReplicas = r.int32Array(n);
       }
     }
     field = 'removingReplicas';
@@ -156,10 +197,7 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $removingReplicas = a;
+        $removingReplicas = r.int32Array(n);
       }
     }
     {
@@ -233,6 +271,37 @@ function sizeListPartitionReassignmentsResponseOngoingPartitionReassignment(x: L
 }
 
 function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingTopicReassignment {
+  let $name: string;
+  let $partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListPartitionReassignmentsResponseOngoingTopicReassignment = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingTopicReassignment {
   let field = '';
   let index = -1;
   try {
@@ -247,7 +316,7 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reade
       if (n < 0) nullArray(r);
       else {
         const a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v);
         index = -1;
         $partitions = a;
       }
@@ -307,6 +376,54 @@ function sizeListPartitionReassignmentsResponseOngoingTopicReassignment(x: ListP
 /** Reads a ListPartitionReassignmentsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListPartitionReassignmentsResponse(r: Reader, v: number): ListPartitionReassignmentsResponse {
   if (v < 0 || v > 0) throw new DecodeError(`ListPartitionReassignmentsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListPartitionReassignmentsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListPartitionReassignmentsResponse(r, v);
+  }
+}
+
+function readFastListPartitionReassignmentsResponse(r: Reader, v: number): ListPartitionReassignmentsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListPartitionReassignmentsResponseOngoingTopicReassignment(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListPartitionReassignmentsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListPartitionReassignmentsResponse(r: Reader, v: number): ListPartitionReassignmentsResponse {
   let field = '';
   let index = -1;
   try {
@@ -327,7 +444,7 @@ export function readListPartitionReassignmentsResponse(r: Reader, v: number): Li
       if (n < 0) nullArray(r);
       else {
         const a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListPartitionReassignmentsResponseOngoingTopicReassignment(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListPartitionReassignmentsResponseOngoingTopicReassignment(r, v);
         index = -1;
         $topics = a;
       }
@@ -416,6 +533,7 @@ export const ListPartitionReassignmentsResponseDescriptor: MessageDescriptor<Lis
   read: readListPartitionReassignmentsResponse,
   write: writeListPartitionReassignmentsResponse,
   size: sizeListPartitionReassignmentsResponse,
+  spliced: noSplicedBytes,
   create: createListPartitionReassignmentsResponse,
 };
 

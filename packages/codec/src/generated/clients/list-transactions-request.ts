@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,66 @@ export function createListTransactionsRequest(init?: Partial<ListTransactionsReq
 /** Reads a ListTransactionsRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListTransactionsRequest(r: Reader, v: number): ListTransactionsRequest {
   if (v < 0 || v > 2) throw new DecodeError(`ListTransactionsRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListTransactionsRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListTransactionsRequest(r, v);
+  }
+}
+
+function readFastListTransactionsRequest(r: Reader, v: number): ListTransactionsRequest {
+  let $stateFilters: string[];
+  let $producerIdFilters: bigint[];
+  let $durationFilter: bigint = -1n;
+  let $transactionalIdPattern: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $stateFilters = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: bigint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int64();
+      $producerIdFilters = a;
+    }
+  }
+  if (v >= 1) {
+    $durationFilter = r.int64();
+  }
+  if (v >= 2) {
+    $transactionalIdPattern = r.compactNullableString();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListTransactionsRequest = {
+    stateFilters: $stateFilters,
+    producerIdFilters: $producerIdFilters,
+    durationFilter: $durationFilter,
+    transactionalIdPattern: $transactionalIdPattern,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListTransactionsRequest(r: Reader, v: number): ListTransactionsRequest {
   let field = '';
   let index = -1;
   try {
@@ -187,6 +247,7 @@ export const ListTransactionsRequestDescriptor: MessageDescriptor<ListTransactio
   read: readListTransactionsRequest,
   write: writeListTransactionsRequest,
   size: sizeListTransactionsRequest,
+  spliced: noSplicedBytes,
   create: createListTransactionsRequest,
 };
 

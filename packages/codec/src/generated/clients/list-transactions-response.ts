@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -85,6 +85,32 @@ export function createListTransactionsResponseTransactionState(init?: Partial<Li
 }
 
 function readListTransactionsResponseTransactionState(r: Reader, v: number): ListTransactionsResponseTransactionState {
+  let $transactionalId: string;
+  let $producerId: bigint;
+  let $transactionState: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = r.compactString();
+  $producerId = r.int64();
+  $transactionState = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListTransactionsResponseTransactionState = {
+    transactionalId: $transactionalId,
+    producerId: $producerId,
+    transactionState: $transactionState,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListTransactionsResponseTransactionState(r: Reader, v: number): ListTransactionsResponseTransactionState {
   let field = '';
   let index = -1;
   try {
@@ -150,6 +176,62 @@ function sizeListTransactionsResponseTransactionState(x: ListTransactionsRespons
 /** Reads a ListTransactionsResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readListTransactionsResponse(r: Reader, v: number): ListTransactionsResponse {
   if (v < 0 || v > 2) throw new DecodeError(`ListTransactionsResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastListTransactionsResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceListTransactionsResponse(r, v);
+  }
+}
+
+function readFastListTransactionsResponse(r: Reader, v: number): ListTransactionsResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $unknownStateFilters: string[];
+  let $transactionStates: ListTransactionsResponseTransactionState[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $unknownStateFilters = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(11);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ListTransactionsResponseTransactionState[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readListTransactionsResponseTransactionState(r, v);
+      $transactionStates = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ListTransactionsResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    unknownStateFilters: $unknownStateFilters,
+    transactionStates: $transactionStates,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceListTransactionsResponse(r: Reader, v: number): ListTransactionsResponse {
   let field = '';
   let index = -1;
   try {
@@ -179,7 +261,7 @@ export function readListTransactionsResponse(r: Reader, v: number): ListTransact
       if (n < 0) nullArray(r);
       else {
         const a: ListTransactionsResponseTransactionState[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readListTransactionsResponseTransactionState(r, v);
+        for (index = 0; index < n; index++) a[index] = traceListTransactionsResponseTransactionState(r, v);
         index = -1;
         $transactionStates = a;
       }
@@ -274,6 +356,7 @@ export const ListTransactionsResponseDescriptor: MessageDescriptor<ListTransacti
   read: readListTransactionsResponse,
   write: writeListTransactionsResponse,
   size: sizeListTransactionsResponse,
+  spliced: noSplicedBytes,
   create: createListTransactionsResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,31 @@ export function createMetadataRequestTopic(init?: Partial<MetadataRequestTopic>)
 }
 
 function readMetadataRequestTopic(r: Reader, v: number): MetadataRequestTopic {
+  let $topicId: Buffer = ZERO_UUID;
+  let $name: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  $name = ((v >= 9) ? ((v >= 10) ? r.compactNullableString() : r.compactString()) : ((v >= 10) ? r.nullableString() : r.string()));
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataRequestTopic = {
+    topicId: $topicId,
+    name: $name,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataRequestTopic(r: Reader, v: number): MetadataRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -142,6 +167,60 @@ function sizeMetadataRequestTopic(x: MetadataRequestTopic, v: number): number {
 /** Reads a MetadataRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readMetadataRequest(r: Reader, v: number): MetadataRequest {
   if (v < 0 || v > 13) throw new DecodeError(`MetadataRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastMetadataRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceMetadataRequest(r, v);
+  }
+}
+
+function readFastMetadataRequest(r: Reader, v: number): MetadataRequest {
+  let $topics: MetadataRequestTopic[] | null;
+  let $allowAutoTopicCreation: boolean = true;
+  let $includeClusterAuthorizedOperations: boolean = false;
+  let $includeTopicAuthorizedOperations: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(2) : r.arrayLength(2));
+    if (n < 0) $topics = (v >= 1) ? null : nullArray(r);
+    else {
+      const a: MetadataRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readMetadataRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 4) {
+    $allowAutoTopicCreation = r.bool();
+  }
+  if (v >= 8 && v <= 10) {
+    $includeClusterAuthorizedOperations = r.bool();
+  }
+  if (v >= 8) {
+    $includeTopicAuthorizedOperations = r.bool();
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataRequest = {
+    topics: $topics,
+    allowAutoTopicCreation: $allowAutoTopicCreation,
+    includeClusterAuthorizedOperations: $includeClusterAuthorizedOperations,
+    includeTopicAuthorizedOperations: $includeTopicAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataRequest(r: Reader, v: number): MetadataRequest {
   let field = '';
   let index = -1;
   try {
@@ -156,7 +235,7 @@ export function readMetadataRequest(r: Reader, v: number): MetadataRequest {
       if (n < 0) $topics = (v >= 1) ? null : nullArray(r);
       else {
         const a: MetadataRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readMetadataRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceMetadataRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -268,6 +347,7 @@ export const MetadataRequestDescriptor: MessageDescriptor<MetadataRequest> = {
   read: readMetadataRequest,
   write: writeMetadataRequest,
   size: sizeMetadataRequest,
+  spliced: noSplicedBytes,
   create: createMetadataRequest,
 };
 

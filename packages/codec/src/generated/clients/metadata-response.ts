@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -230,6 +230,66 @@ export function createMetadataResponsePartition(init?: Partial<MetadataResponseP
 }
 
 function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePartition {
+  let $errorCode: number;
+  let $partitionIndex: number;
+  let $leaderId: number;
+  let $leaderEpoch: number = -1;
+  let $replicaNodes: number[];
+  let $isrNodes: number[];
+  let $offlineReplicas: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $partitionIndex = r.int32();
+  $leaderId = r.int32();
+  if (v >= 7) {
+    $leaderEpoch = r.int32();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $replicaNodes = r.int32Array(n);
+    }
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $isrNodes = r.int32Array(n);
+    }
+  }
+  if (v >= 5) {
+    {
+      const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
+      if (n < 0) nullArray(r);
+      else {
+        $offlineReplicas = r.int32Array(n);
+      }
+    }
+  } else $offlineReplicas = [];
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataResponsePartition = {
+    errorCode: $errorCode,
+    partitionIndex: $partitionIndex,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    replicaNodes: $replicaNodes,
+    isrNodes: $isrNodes,
+    offlineReplicas: $offlineReplicas,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataResponsePartition(r: Reader, v: number): MetadataResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -239,7 +299,7 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
     let $leaderEpoch: number = -1;
     let $replicaNodes: number[];
     let $isrNodes: number[];
-    let $offlineReplicas: number[] = [];
+    let $offlineReplicas: number[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'errorCode';
     $errorCode = r.int16();
@@ -256,10 +316,7 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
       const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $replicaNodes = a;
+        $replicaNodes = r.int32Array(n);
       }
     }
     field = 'isrNodes';
@@ -267,10 +324,7 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
       const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $isrNodes = a;
+        $isrNodes = r.int32Array(n);
       }
     }
     if (v >= 5) {
@@ -279,13 +333,10 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
         const n = ((v >= 9) ? r.compactArrayLength(4) : r.arrayLength(4));
         if (n < 0) nullArray(r);
         else {
-          const a: number[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = r.int32();
-          index = -1;
-          $offlineReplicas = a;
+          $offlineReplicas = r.int32Array(n);
         }
       }
-    }
+    } else $offlineReplicas = [];
     if (v >= 9) {
       field = '';
       const numTags = r.uvarint();
@@ -370,6 +421,55 @@ function sizeMetadataResponsePartition(x: MetadataResponsePartition, v: number):
 }
 
 function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic {
+  let $errorCode: number;
+  let $name: string | null;
+  let $topicId: Buffer = ZERO_UUID;
+  let $isInternal: boolean = false;
+  let $partitions: MetadataResponsePartition[];
+  let $topicAuthorizedOperations: number = -2147483648;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $name = ((v >= 9) ? ((v >= 12) ? r.compactNullableString() : r.compactString()) : ((v >= 12) ? r.nullableString() : r.string()));
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  if (v >= 1) {
+    $isInternal = r.bool();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(18) : r.arrayLength(18));
+    if (n < 0) nullArray(r);
+    else {
+      const a: MetadataResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readMetadataResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 8) {
+    $topicAuthorizedOperations = r.int32();
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataResponseTopic = {
+    errorCode: $errorCode,
+    name: $name,
+    topicId: $topicId,
+    isInternal: $isInternal,
+    partitions: $partitions,
+    topicAuthorizedOperations: $topicAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -398,7 +498,7 @@ function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic 
       if (n < 0) nullArray(r);
       else {
         const a: MetadataResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readMetadataResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceMetadataResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -480,6 +580,37 @@ function sizeMetadataResponseTopic(x: MetadataResponseTopic, v: number): number 
 }
 
 function readMetadataResponseBroker(r: Reader, v: number): MetadataResponseBroker {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = ((v >= 9) ? r.compactString() : r.string());
+  $port = r.int32();
+  if (v >= 1) {
+    $rack = ((v >= 9) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataResponseBroker = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataResponseBroker(r: Reader, v: number): MetadataResponseBroker {
   let field = '';
   let index = -1;
   try {
@@ -555,6 +686,81 @@ function sizeMetadataResponseBroker(x: MetadataResponseBroker, v: number): numbe
 /** Reads a MetadataResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
   if (v < 0 || v > 13) throw new DecodeError(`MetadataResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastMetadataResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceMetadataResponse(r, v);
+  }
+}
+
+function readFastMetadataResponse(r: Reader, v: number): MetadataResponse {
+  let $throttleTimeMs: number = 0;
+  let $brokers: MetadataResponseBroker[];
+  let $clusterId: string | null = null;
+  let $controllerId: number = -1;
+  let $topics: MetadataResponseTopic[];
+  let $clusterAuthorizedOperations: number = -2147483648;
+  let $errorCode: number = 0;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $throttleTimeMs = r.int32();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(10) : r.arrayLength(10));
+    if (n < 0) nullArray(r);
+    else {
+      const a: MetadataResponseBroker[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readMetadataResponseBroker(r, v);
+      $brokers = a;
+    }
+  }
+  if (v >= 2) {
+    $clusterId = ((v >= 9) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 1) {
+    $controllerId = r.int32();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(8) : r.arrayLength(8));
+    if (n < 0) nullArray(r);
+    else {
+      const a: MetadataResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readMetadataResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 8 && v <= 10) {
+    $clusterAuthorizedOperations = r.int32();
+  }
+  if (v >= 13) {
+    $errorCode = r.int16();
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: MetadataResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    brokers: $brokers,
+    clusterId: $clusterId,
+    controllerId: $controllerId,
+    topics: $topics,
+    clusterAuthorizedOperations: $clusterAuthorizedOperations,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceMetadataResponse(r: Reader, v: number): MetadataResponse {
   let field = '';
   let index = -1;
   try {
@@ -576,7 +782,7 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
       if (n < 0) nullArray(r);
       else {
         const a: MetadataResponseBroker[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readMetadataResponseBroker(r, v);
+        for (index = 0; index < n; index++) a[index] = traceMetadataResponseBroker(r, v);
         index = -1;
         $brokers = a;
       }
@@ -595,7 +801,7 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
       if (n < 0) nullArray(r);
       else {
         const a: MetadataResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readMetadataResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceMetadataResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -718,6 +924,7 @@ export const MetadataResponseDescriptor: MessageDescriptor<MetadataResponse> = {
   read: readMetadataResponse,
   write: writeMetadataResponse,
   size: sizeMetadataResponse,
+  spliced: noSplicedBytes,
   create: createMetadataResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -140,6 +140,37 @@ export function createOffsetCommitRequestPartition(init?: Partial<OffsetCommitRe
 }
 
 function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitRequestPartition {
+  let $partitionIndex: number;
+  let $committedOffset: bigint;
+  let $committedLeaderEpoch: number = -1;
+  let $committedMetadata: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $committedOffset = r.int64();
+  if (v >= 6) {
+    $committedLeaderEpoch = r.int32();
+  }
+  $committedMetadata = ((v >= 8) ? r.compactNullableString() : r.nullableString());
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitRequestPartition = {
+    partitionIndex: $partitionIndex,
+    committedOffset: $committedOffset,
+    committedLeaderEpoch: $committedLeaderEpoch,
+    committedMetadata: $committedMetadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitRequestPartition {
   let field = '';
   let index = -1;
   try {
@@ -213,6 +244,44 @@ function sizeOffsetCommitRequestPartition(x: OffsetCommitRequestPartition, v: nu
 }
 
 function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestTopic {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: OffsetCommitRequestPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 9) {
+    $name = ((v >= 8) ? r.compactString() : r.string());
+  }
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 8) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetCommitRequestPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetCommitRequestPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitRequestTopic = {
+    name: $name,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -234,7 +303,7 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
       if (n < 0) nullArray(r);
       else {
         const a: OffsetCommitRequestPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetCommitRequestPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetCommitRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -301,6 +370,64 @@ function sizeOffsetCommitRequestTopic(x: OffsetCommitRequestTopic, v: number): n
 /** Reads a OffsetCommitRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitRequest {
   if (v < 2 || v > 10) throw new DecodeError(`OffsetCommitRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetCommitRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetCommitRequest(r, v);
+  }
+}
+
+function readFastOffsetCommitRequest(r: Reader, v: number): OffsetCommitRequest {
+  let $groupId: string;
+  let $generationIdOrMemberEpoch: number;
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $retentionTimeMs: bigint = -1n;
+  let $topics: OffsetCommitRequestTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 8) ? r.compactString() : r.string());
+  $generationIdOrMemberEpoch = r.int32();
+  $memberId = ((v >= 8) ? r.compactString() : r.string());
+  if (v >= 7) {
+    $groupInstanceId = ((v >= 8) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v <= 4) {
+    $retentionTimeMs = r.int64();
+  }
+  {
+    const n = ((v >= 8) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetCommitRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetCommitRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitRequest = {
+    groupId: $groupId,
+    generationIdOrMemberEpoch: $generationIdOrMemberEpoch,
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    retentionTimeMs: $retentionTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitRequest(r: Reader, v: number): OffsetCommitRequest {
   let field = '';
   let index = -1;
   try {
@@ -331,7 +458,7 @@ export function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitReque
       if (n < 0) nullArray(r);
       else {
         const a: OffsetCommitRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetCommitRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetCommitRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -431,6 +558,7 @@ export const OffsetCommitRequestDescriptor: MessageDescriptor<OffsetCommitReques
   read: readOffsetCommitRequest,
   write: writeOffsetCommitRequest,
   size: sizeOffsetCommitRequest,
+  spliced: noSplicedBytes,
   create: createOffsetCommitRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,29 @@ export function createOffsetCommitResponsePartition(init?: Partial<OffsetCommitR
 }
 
 function readOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitResponsePartition {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitResponsePartition = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -155,6 +178,44 @@ function sizeOffsetCommitResponsePartition(x: OffsetCommitResponsePartition, v: 
 }
 
 function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseTopic {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: OffsetCommitResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 9) {
+    $name = ((v >= 8) ? r.compactString() : r.string());
+  }
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 8) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetCommitResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetCommitResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitResponseTopic = {
+    name: $name,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -176,7 +237,7 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
       if (n < 0) nullArray(r);
       else {
         const a: OffsetCommitResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetCommitResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetCommitResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -243,6 +304,50 @@ function sizeOffsetCommitResponseTopic(x: OffsetCommitResponseTopic, v: number):
 /** Reads a OffsetCommitResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
   if (v < 2 || v > 10) throw new DecodeError(`OffsetCommitResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetCommitResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetCommitResponse(r, v);
+  }
+}
+
+function readFastOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
+  let $throttleTimeMs: number = 0;
+  let $topics: OffsetCommitResponseTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $throttleTimeMs = r.int32();
+  }
+  {
+    const n = ((v >= 8) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetCommitResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetCommitResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 8) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetCommitResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
   let field = '';
   let index = -1;
   try {
@@ -259,7 +364,7 @@ export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResp
       if (n < 0) nullArray(r);
       else {
         const a: OffsetCommitResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetCommitResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetCommitResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -344,6 +449,7 @@ export const OffsetCommitResponseDescriptor: MessageDescriptor<OffsetCommitRespo
   read: readOffsetCommitResponse,
   write: writeOffsetCommitResponse,
   size: sizeOffsetCommitResponse,
+  spliced: noSplicedBytes,
   create: createOffsetCommitResponse,
 };
 

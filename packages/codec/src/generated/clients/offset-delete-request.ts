@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -84,6 +84,17 @@ export function createOffsetDeleteRequestPartition(init?: Partial<OffsetDeleteRe
 }
 
 function readOffsetDeleteRequestPartition(r: Reader, v: number): OffsetDeleteRequestPartition {
+  let $partitionIndex: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  const x: OffsetDeleteRequestPartition = {
+    partitionIndex: $partitionIndex,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteRequestPartition(r: Reader, v: number): OffsetDeleteRequestPartition {
   let field = '';
   let index = -1;
   try {
@@ -112,6 +123,28 @@ function sizeOffsetDeleteRequestPartition(x: OffsetDeleteRequestPartition, v: nu
 }
 
 function readOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequestTopic {
+  let $name: string;
+  let $partitions: OffsetDeleteRequestPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.string();
+  {
+    const n = r.arrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetDeleteRequestPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetDeleteRequestPartition(r, v);
+      $partitions = a;
+    }
+  }
+  const x: OffsetDeleteRequestTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -126,7 +159,7 @@ function readOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequest
       if (n < 0) nullArray(r);
       else {
         const a: OffsetDeleteRequestPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetDeleteRequestPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetDeleteRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -163,6 +196,39 @@ function sizeOffsetDeleteRequestTopic(x: OffsetDeleteRequestTopic, v: number): n
 /** Reads a OffsetDeleteRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteRequest {
   if (v < 0 || v > 0) throw new DecodeError(`OffsetDeleteRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetDeleteRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetDeleteRequest(r, v);
+  }
+}
+
+function readFastOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteRequest {
+  let $groupId: string;
+  let $topics: OffsetDeleteRequestTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  {
+    const n = r.arrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetDeleteRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetDeleteRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  const x: OffsetDeleteRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteRequest {
   let field = '';
   let index = -1;
   try {
@@ -177,7 +243,7 @@ export function readOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteReque
       if (n < 0) nullArray(r);
       else {
         const a: OffsetDeleteRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetDeleteRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetDeleteRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -237,6 +303,7 @@ export const OffsetDeleteRequestDescriptor: MessageDescriptor<OffsetDeleteReques
   read: readOffsetDeleteRequest,
   write: writeOffsetDeleteRequest,
   size: sizeOffsetDeleteRequest,
+  spliced: noSplicedBytes,
   create: createOffsetDeleteRequest,
 };
 

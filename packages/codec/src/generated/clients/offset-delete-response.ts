@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,20 @@ export function createOffsetDeleteResponsePartition(init?: Partial<OffsetDeleteR
 }
 
 function readOffsetDeleteResponsePartition(r: Reader, v: number): OffsetDeleteResponsePartition {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  const x: OffsetDeleteResponsePartition = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteResponsePartition(r: Reader, v: number): OffsetDeleteResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -132,6 +146,28 @@ function sizeOffsetDeleteResponsePartition(x: OffsetDeleteResponsePartition, v: 
 }
 
 function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteResponseTopic {
+  let $name: string;
+  let $partitions: OffsetDeleteResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.string();
+  {
+    const n = r.arrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetDeleteResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetDeleteResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  const x: OffsetDeleteResponseTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -146,7 +182,7 @@ function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteRespon
       if (n < 0) nullArray(r);
       else {
         const a: OffsetDeleteResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetDeleteResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetDeleteResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -183,6 +219,42 @@ function sizeOffsetDeleteResponseTopic(x: OffsetDeleteResponseTopic, v: number):
 /** Reads a OffsetDeleteResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
   if (v < 0 || v > 0) throw new DecodeError(`OffsetDeleteResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetDeleteResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetDeleteResponse(r, v);
+  }
+}
+
+function readFastOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
+  let $errorCode: number;
+  let $throttleTimeMs: number;
+  let $topics: OffsetDeleteResponseTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.arrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetDeleteResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetDeleteResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  const x: OffsetDeleteResponse = {
+    errorCode: $errorCode,
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
   let field = '';
   let index = -1;
   try {
@@ -200,7 +272,7 @@ export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResp
       if (n < 0) nullArray(r);
       else {
         const a: OffsetDeleteResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetDeleteResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetDeleteResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -263,6 +335,7 @@ export const OffsetDeleteResponseDescriptor: MessageDescriptor<OffsetDeleteRespo
   read: readOffsetDeleteResponse,
   write: writeOffsetDeleteResponse,
   size: sizeOffsetDeleteResponse,
+  spliced: noSplicedBytes,
   create: createOffsetDeleteResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,42 @@ export function createOffsetFetchRequestTopics(init?: Partial<OffsetFetchRequest
 }
 
 function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestTopics {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitionIndexes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 9) {
+    $name = r.compactString();
+  }
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIndexes = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchRequestTopics = {
+    name: $name,
+    topicId: $topicId,
+    partitionIndexes: $partitionIndexes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestTopics {
   let field = '';
   let index = -1;
   try {
@@ -173,10 +209,7 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIndexes = a;
+        $partitionIndexes = r.int32Array(n);
       }
     }
     {
@@ -239,6 +272,47 @@ function sizeOffsetFetchRequestTopics(x: OffsetFetchRequestTopics, v: number): n
 }
 
 function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGroup {
+  let $groupId: string;
+  let $memberId: string | null = null;
+  let $memberEpoch: number = -1;
+  let $topics: OffsetFetchRequestTopics[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  if (v >= 9) {
+    $memberId = r.compactNullableString();
+  }
+  if (v >= 9) {
+    $memberEpoch = r.int32();
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $topics = null;
+    else {
+      const a: OffsetFetchRequestTopics[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestTopics(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchRequestGroup = {
+    groupId: $groupId,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGroup {
   let field = '';
   let index = -1;
   try {
@@ -263,7 +337,7 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
       if (n < 0) $topics = null;
       else {
         const a: OffsetFetchRequestTopics[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestTopics(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetFetchRequestTopics(r, v);
         index = -1;
         $topics = a;
       }
@@ -332,6 +406,35 @@ function sizeOffsetFetchRequestGroup(x: OffsetFetchRequestGroup, v: number): num
 }
 
 function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTopic {
+  let $name: string;
+  let $partitionIndexes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIndexes = r.int32Array(n);
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchRequestTopic = {
+    name: $name,
+    partitionIndexes: $partitionIndexes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -345,10 +448,7 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
       const n = ((v >= 6) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIndexes = a;
+        $partitionIndexes = r.int32Array(n);
       }
     }
     if (v >= 6) {
@@ -406,12 +506,76 @@ function sizeOffsetFetchRequestTopic(x: OffsetFetchRequestTopic, v: number): num
 /** Reads a OffsetFetchRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest {
   if (v < 1 || v > 10) throw new DecodeError(`OffsetFetchRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetFetchRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetFetchRequest(r, v);
+  }
+}
+
+function readFastOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest {
+  let $groupId: string = "";
+  let $topics: OffsetFetchRequestTopic[] | null;
+  let $groups: OffsetFetchRequestGroup[];
+  let $requireStable: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 7) {
+    $groupId = ((v >= 6) ? r.compactString() : r.string());
+  }
+  if (v <= 7) {
+    {
+      const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) $topics = (v >= 2) ? null : nullArray(r);
+      else {
+        const a: OffsetFetchRequestTopic[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestTopic(r, v);
+        $topics = a;
+      }
+    }
+  } else $topics = [];
+  if (v >= 8) {
+    {
+      const n = r.compactArrayLength(3);
+      if (n < 0) nullArray(r);
+      else {
+        const a: OffsetFetchRequestGroup[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestGroup(r, v);
+        $groups = a;
+      }
+    }
+  } else $groups = [];
+  if (v >= 7) {
+    $requireStable = r.bool();
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchRequest = {
+    groupId: $groupId,
+    topics: $topics,
+    groups: $groups,
+    requireStable: $requireStable,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest {
   let field = '';
   let index = -1;
   try {
     let $groupId: string = "";
-    let $topics: OffsetFetchRequestTopic[] | null = [];
-    let $groups: OffsetFetchRequestGroup[] = [];
+    let $topics: OffsetFetchRequestTopic[] | null;
+    let $groups: OffsetFetchRequestGroup[];
     let $requireStable: boolean = false;
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v <= 7) {
@@ -425,12 +589,12 @@ export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest
         if (n < 0) $topics = (v >= 2) ? null : nullArray(r);
         else {
           const a: OffsetFetchRequestTopic[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestTopic(r, v);
+          for (index = 0; index < n; index++) a[index] = traceOffsetFetchRequestTopic(r, v);
           index = -1;
           $topics = a;
         }
       }
-    }
+    } else $topics = [];
     if (v >= 8) {
       field = 'groups';
       {
@@ -438,12 +602,12 @@ export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest
         if (n < 0) nullArray(r);
         else {
           const a: OffsetFetchRequestGroup[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readOffsetFetchRequestGroup(r, v);
+          for (index = 0; index < n; index++) a[index] = traceOffsetFetchRequestGroup(r, v);
           index = -1;
           $groups = a;
         }
       }
-    }
+    } else $groups = [];
     if (v >= 7) {
       field = 'requireStable';
       $requireStable = r.bool();
@@ -552,6 +716,7 @@ export const OffsetFetchRequestDescriptor: MessageDescriptor<OffsetFetchRequest>
   read: readOffsetFetchRequest,
   write: writeOffsetFetchRequest,
   size: sizeOffsetFetchRequest,
+  spliced: noSplicedBytes,
   create: createOffsetFetchRequest,
 };
 

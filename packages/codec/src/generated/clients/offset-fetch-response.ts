@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -242,6 +242,38 @@ export function createOffsetFetchResponsePartitions(init?: Partial<OffsetFetchRe
 }
 
 function readOffsetFetchResponsePartitions(r: Reader, v: number): OffsetFetchResponsePartitions {
+  let $partitionIndex: number;
+  let $committedOffset: bigint;
+  let $committedLeaderEpoch: number;
+  let $metadata: string | null;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $committedOffset = r.int64();
+  $committedLeaderEpoch = r.int32();
+  $metadata = r.compactNullableString();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponsePartitions = {
+    partitionIndex: $partitionIndex,
+    committedOffset: $committedOffset,
+    committedLeaderEpoch: $committedLeaderEpoch,
+    metadata: $metadata,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponsePartitions(r: Reader, v: number): OffsetFetchResponsePartitions {
   let field = '';
   let index = -1;
   try {
@@ -317,6 +349,44 @@ function sizeOffsetFetchResponsePartitions(x: OffsetFetchResponsePartitions, v: 
 }
 
 function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseTopics {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitions: OffsetFetchResponsePartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 9) {
+    $name = r.compactString();
+  }
+  if (v >= 10) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetFetchResponsePartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponsePartitions(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponseTopics = {
+    name: $name,
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseTopics {
   let field = '';
   let index = -1;
   try {
@@ -338,7 +408,7 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
       if (n < 0) nullArray(r);
       else {
         const a: OffsetFetchResponsePartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponsePartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetFetchResponsePartitions(r, v);
         index = -1;
         $partitions = a;
       }
@@ -403,6 +473,40 @@ function sizeOffsetFetchResponseTopics(x: OffsetFetchResponseTopics, v: number):
 }
 
 function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponseGroup {
+  let $groupId: string;
+  let $topics: OffsetFetchResponseTopics[];
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetFetchResponseTopics[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseTopics(r, v);
+      $topics = a;
+    }
+  }
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponseGroup = {
+    groupId: $groupId,
+    topics: $topics,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponseGroup {
   let field = '';
   let index = -1;
   try {
@@ -418,7 +522,7 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
       if (n < 0) nullArray(r);
       else {
         const a: OffsetFetchResponseTopics[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseTopics(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetFetchResponseTopics(r, v);
         index = -1;
         $topics = a;
       }
@@ -481,6 +585,40 @@ function sizeOffsetFetchResponseGroup(x: OffsetFetchResponseGroup, v: number): n
 }
 
 function readOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResponsePartition {
+  let $partitionIndex: number;
+  let $committedOffset: bigint;
+  let $committedLeaderEpoch: number = -1;
+  let $metadata: string | null;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $committedOffset = r.int64();
+  if (v >= 5) {
+    $committedLeaderEpoch = r.int32();
+  }
+  $metadata = ((v >= 6) ? r.compactNullableString() : r.nullableString());
+  $errorCode = r.int16();
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponsePartition = {
+    partitionIndex: $partitionIndex,
+    committedOffset: $committedOffset,
+    committedLeaderEpoch: $committedLeaderEpoch,
+    metadata: $metadata,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -560,6 +698,37 @@ function sizeOffsetFetchResponsePartition(x: OffsetFetchResponsePartition, v: nu
 }
 
 function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponseTopic {
+  let $name: string;
+  let $partitions: OffsetFetchResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 6) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 6) ? r.compactArrayLength(16) : r.arrayLength(16));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetFetchResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponseTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -574,7 +743,7 @@ function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponse
       if (n < 0) nullArray(r);
       else {
         const a: OffsetFetchResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetFetchResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetFetchResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -634,13 +803,77 @@ function sizeOffsetFetchResponseTopic(x: OffsetFetchResponseTopic, v: number): n
 /** Reads a OffsetFetchResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchResponse {
   if (v < 1 || v > 10) throw new DecodeError(`OffsetFetchResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetFetchResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetFetchResponse(r, v);
+  }
+}
+
+function readFastOffsetFetchResponse(r: Reader, v: number): OffsetFetchResponse {
+  let $throttleTimeMs: number = 0;
+  let $topics: OffsetFetchResponseTopic[];
+  let $errorCode: number = 0;
+  let $groups: OffsetFetchResponseGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $throttleTimeMs = r.int32();
+  }
+  if (v <= 7) {
+    {
+      const n = ((v >= 6) ? r.compactArrayLength(3) : r.arrayLength(3));
+      if (n < 0) nullArray(r);
+      else {
+        const a: OffsetFetchResponseTopic[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseTopic(r, v);
+        $topics = a;
+      }
+    }
+  } else $topics = [];
+  if (v >= 2 && v <= 7) {
+    $errorCode = r.int16();
+  }
+  if (v >= 8) {
+    {
+      const n = r.compactArrayLength(5);
+      if (n < 0) nullArray(r);
+      else {
+        const a: OffsetFetchResponseGroup[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseGroup(r, v);
+        $groups = a;
+      }
+    }
+  } else $groups = [];
+  if (v >= 6) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetFetchResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+    errorCode: $errorCode,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetFetchResponse(r: Reader, v: number): OffsetFetchResponse {
   let field = '';
   let index = -1;
   try {
     let $throttleTimeMs: number = 0;
-    let $topics: OffsetFetchResponseTopic[] = [];
+    let $topics: OffsetFetchResponseTopic[];
     let $errorCode: number = 0;
-    let $groups: OffsetFetchResponseGroup[] = [];
+    let $groups: OffsetFetchResponseGroup[];
     let unknownTaggedFields: TaggedField[] | undefined;
     if (v >= 3) {
       field = 'throttleTimeMs';
@@ -653,12 +886,12 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
         if (n < 0) nullArray(r);
         else {
           const a: OffsetFetchResponseTopic[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseTopic(r, v);
+          for (index = 0; index < n; index++) a[index] = traceOffsetFetchResponseTopic(r, v);
           index = -1;
           $topics = a;
         }
       }
-    }
+    } else $topics = [];
     if (v >= 2 && v <= 7) {
       field = 'errorCode';
       $errorCode = r.int16();
@@ -670,12 +903,12 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
         if (n < 0) nullArray(r);
         else {
           const a: OffsetFetchResponseGroup[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readOffsetFetchResponseGroup(r, v);
+          for (index = 0; index < n; index++) a[index] = traceOffsetFetchResponseGroup(r, v);
           index = -1;
           $groups = a;
         }
       }
-    }
+    } else $groups = [];
     if (v >= 6) {
       field = '';
       const numTags = r.uvarint();
@@ -776,6 +1009,7 @@ export const OffsetFetchResponseDescriptor: MessageDescriptor<OffsetFetchRespons
   read: readOffsetFetchResponse,
   write: writeOffsetFetchResponse,
   size: sizeOffsetFetchResponse,
+  spliced: noSplicedBytes,
   create: createOffsetFetchResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,32 @@ export function createOffsetForLeaderEpochRequestOffsetForLeaderPartition(init?:
 }
 
 function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, v: number): OffsetForLeaderEpochRequestOffsetForLeaderPartition {
+  let $partition: number;
+  let $currentLeaderEpoch: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $currentLeaderEpoch = r.int32();
+  $leaderEpoch = r.int32();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochRequestOffsetForLeaderPartition = {
+    partition: $partition,
+    currentLeaderEpoch: $currentLeaderEpoch,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, v: number): OffsetForLeaderEpochRequestOffsetForLeaderPartition {
   let field = '';
   let index = -1;
   try {
@@ -161,6 +187,37 @@ function sizeOffsetForLeaderEpochRequestOffsetForLeaderPartition(x: OffsetForLea
 }
 
 function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: number): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
+  let $topic: string;
+  let $partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 4) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(12) : r.arrayLength(12));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochRequestOffsetForLeaderTopic = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: number): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   let field = '';
   let index = -1;
   try {
@@ -175,7 +232,7 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -235,6 +292,50 @@ function sizeOffsetForLeaderEpochRequestOffsetForLeaderTopic(x: OffsetForLeaderE
 /** Reads a OffsetForLeaderEpochRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetForLeaderEpochRequest {
   if (v < 2 || v > 4) throw new DecodeError(`OffsetForLeaderEpochRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetForLeaderEpochRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetForLeaderEpochRequest(r, v);
+  }
+}
+
+function readFastOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetForLeaderEpochRequest {
+  let $replicaId: number = -2;
+  let $topics: OffsetForLeaderEpochRequestOffsetForLeaderTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 3) {
+    $replicaId = r.int32();
+  }
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochRequest = {
+    replicaId: $replicaId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetForLeaderEpochRequest {
   let field = '';
   let index = -1;
   try {
@@ -251,7 +352,7 @@ export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetFor
       if (n < 0) nullArray(r);
       else {
         const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -336,6 +437,7 @@ export const OffsetForLeaderEpochRequestDescriptor: MessageDescriptor<OffsetForL
   read: readOffsetForLeaderEpochRequest,
   write: writeOffsetForLeaderEpochRequest,
   size: sizeOffsetForLeaderEpochRequest,
+  spliced: noSplicedBytes,
   create: createOffsetForLeaderEpochRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -105,6 +105,35 @@ export function createOffsetForLeaderEpochResponseEpochEndOffset(init?: Partial<
 }
 
 function readOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, v: number): OffsetForLeaderEpochResponseEpochEndOffset {
+  let $errorCode: number;
+  let $partition: number;
+  let $leaderEpoch: number;
+  let $endOffset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $partition = r.int32();
+  $leaderEpoch = r.int32();
+  $endOffset = r.int64();
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochResponseEpochEndOffset = {
+    errorCode: $errorCode,
+    partition: $partition,
+    leaderEpoch: $leaderEpoch,
+    endOffset: $endOffset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, v: number): OffsetForLeaderEpochResponseEpochEndOffset {
   let field = '';
   let index = -1;
   try {
@@ -174,6 +203,37 @@ function sizeOffsetForLeaderEpochResponseEpochEndOffset(x: OffsetForLeaderEpochR
 }
 
 function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v: number): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
+  let $topic: string;
+  let $partitions: OffsetForLeaderEpochResponseEpochEndOffset[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 4) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(18) : r.arrayLength(18));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetForLeaderEpochResponseEpochEndOffset[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochResponseEpochEndOffset(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v: number): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -188,7 +248,7 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v
       if (n < 0) nullArray(r);
       else {
         const a: OffsetForLeaderEpochResponseEpochEndOffset[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochResponseEpochEndOffset(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetForLeaderEpochResponseEpochEndOffset(r, v);
         index = -1;
         $partitions = a;
       }
@@ -248,6 +308,48 @@ function sizeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(x: OffsetFor
 /** Reads a OffsetForLeaderEpochResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetForLeaderEpochResponse {
   if (v < 2 || v > 4) throw new DecodeError(`OffsetForLeaderEpochResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetForLeaderEpochResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetForLeaderEpochResponse(r, v);
+  }
+}
+
+function readFastOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetForLeaderEpochResponse {
+  let $throttleTimeMs: number;
+  let $topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: OffsetForLeaderEpochResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetForLeaderEpochResponse {
   let field = '';
   let index = -1;
   try {
@@ -262,7 +364,7 @@ export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetFo
       if (n < 0) nullArray(r);
       else {
         const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v);
         index = -1;
         $topics = a;
       }
@@ -345,6 +447,7 @@ export const OffsetForLeaderEpochResponseDescriptor: MessageDescriptor<OffsetFor
   read: readOffsetForLeaderEpochResponse,
   write: writeOffsetForLeaderEpochResponse,
   size: sizeOffsetForLeaderEpochResponse,
+  spliced: noSplicedBytes,
   create: createOffsetForLeaderEpochResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -112,6 +112,29 @@ export function createProduceRequestPartitionProduceData(init?: Partial<ProduceR
 }
 
 function readProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRequestPartitionProduceData {
+  let $index: number;
+  let $records: Buffer | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $index = r.int32();
+  $records = ((v >= 9) ? r.compactNullableBytes() : r.nullableBytes());
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceRequestPartitionProduceData = {
+    index: $index,
+    records: $records,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRequestPartitionProduceData {
   let field = '';
   let index = -1;
   try {
@@ -168,7 +191,51 @@ function sizeProduceRequestPartitionProduceData(x: ProduceRequestPartitionProduc
   return size;
 }
 
+function splicedProduceRequestPartitionProduceData(x: ProduceRequestPartitionProduceData, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.records, min);
+  return n;
+}
+
 function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceRequestTopicProduceData {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitionData: ProduceRequestPartitionProduceData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 12) {
+    $name = ((v >= 9) ? r.compactString() : r.string());
+  }
+  if (v >= 13) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ProduceRequestPartitionProduceData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readProduceRequestPartitionProduceData(r, v);
+      $partitionData = a;
+    }
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceRequestTopicProduceData = {
+    name: $name,
+    topicId: $topicId,
+    partitionData: $partitionData,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceRequestTopicProduceData(r: Reader, v: number): ProduceRequestTopicProduceData {
   let field = '';
   let index = -1;
   try {
@@ -190,7 +257,7 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
       if (n < 0) nullArray(r);
       else {
         const a: ProduceRequestPartitionProduceData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readProduceRequestPartitionProduceData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceProduceRequestPartitionProduceData(r, v);
         index = -1;
         $partitionData = a;
       }
@@ -254,9 +321,63 @@ function sizeProduceRequestTopicProduceData(x: ProduceRequestTopicProduceData, v
   return size;
 }
 
+function splicedProduceRequestTopicProduceData(x: ProduceRequestTopicProduceData, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.partitionData) n += splicedProduceRequestPartitionProduceData(e, v, min);
+  return n;
+}
+
 /** Reads a ProduceRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readProduceRequest(r: Reader, v: number): ProduceRequest {
   if (v < 3 || v > 13) throw new DecodeError(`ProduceRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastProduceRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceProduceRequest(r, v);
+  }
+}
+
+function readFastProduceRequest(r: Reader, v: number): ProduceRequest {
+  let $transactionalId: string | null;
+  let $acks: number;
+  let $timeoutMs: number;
+  let $topicData: ProduceRequestTopicProduceData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = ((v >= 9) ? r.compactNullableString() : r.nullableString());
+  $acks = r.int16();
+  $timeoutMs = r.int32();
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ProduceRequestTopicProduceData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readProduceRequestTopicProduceData(r, v);
+      $topicData = a;
+    }
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceRequest = {
+    transactionalId: $transactionalId,
+    acks: $acks,
+    timeoutMs: $timeoutMs,
+    topicData: $topicData,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceRequest(r: Reader, v: number): ProduceRequest {
   let field = '';
   let index = -1;
   try {
@@ -277,7 +398,7 @@ export function readProduceRequest(r: Reader, v: number): ProduceRequest {
       if (n < 0) nullArray(r);
       else {
         const a: ProduceRequestTopicProduceData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readProduceRequestTopicProduceData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceProduceRequestTopicProduceData(r, v);
         index = -1;
         $topicData = a;
       }
@@ -344,6 +465,13 @@ export function sizeProduceRequest(x: ProduceRequest, v: number): number {
   return size;
 }
 
+/** Bytes of a ProduceRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedProduceRequest(x: ProduceRequest, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.topicData) n += splicedProduceRequestTopicProduceData(e, v, min);
+  return n;
+}
+
 /** Encodes a ProduceRequest at `version` into a new buffer of exactly its size. */
 export function encodeProduceRequest(message: ProduceRequest, version: number): Buffer {
   const w = Writer.alloc(sizeProduceRequest(message, version));
@@ -366,6 +494,7 @@ export const ProduceRequestDescriptor: MessageDescriptor<ProduceRequest> = {
   read: readProduceRequest,
   write: writeProduceRequest,
   size: sizeProduceRequest,
+  spliced: splicedProduceRequest,
   create: createProduceRequest,
 };
 

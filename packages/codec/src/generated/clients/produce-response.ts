@@ -2,8 +2,10 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, frozenDefault, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_ProduceResponseLeaderIdAndEpoch = frozenDefault(createProduceResponseLeaderIdAndEpoch());
 
 /**
  * ProduceResponse (response).
@@ -242,6 +244,35 @@ export function createProduceResponseNodeEndpoint(init?: Partial<ProduceResponse
 }
 
 function readProduceResponseNodeEndpoint(r: Reader, v: number): ProduceResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $rack = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponseNodeEndpoint(r: Reader, v: number): ProduceResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -311,6 +342,29 @@ function sizeProduceResponseNodeEndpoint(x: ProduceResponseNodeEndpoint, v: numb
 }
 
 function readProduceResponseLeaderIdAndEpoch(r: Reader, v: number): ProduceResponseLeaderIdAndEpoch {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceResponseLeaderIdAndEpoch = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponseLeaderIdAndEpoch(r: Reader, v: number): ProduceResponseLeaderIdAndEpoch {
   let field = '';
   let index = -1;
   try {
@@ -368,6 +422,29 @@ function sizeProduceResponseLeaderIdAndEpoch(x: ProduceResponseLeaderIdAndEpoch,
 }
 
 function readProduceResponseBatchIndexAndErrorMessage(r: Reader, v: number): ProduceResponseBatchIndexAndErrorMessage {
+  let $batchIndex: number;
+  let $batchIndexErrorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $batchIndex = r.int32();
+  $batchIndexErrorMessage = ((v >= 9) ? r.compactNullableString() : r.nullableString());
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceResponseBatchIndexAndErrorMessage = {
+    batchIndex: $batchIndex,
+    batchIndexErrorMessage: $batchIndexErrorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponseBatchIndexAndErrorMessage(r: Reader, v: number): ProduceResponseBatchIndexAndErrorMessage {
   let field = '';
   let index = -1;
   try {
@@ -425,6 +502,73 @@ function sizeProduceResponseBatchIndexAndErrorMessage(x: ProduceResponseBatchInd
 }
 
 function readProduceResponsePartitionProduceResponse(r: Reader, v: number): ProduceResponsePartitionProduceResponse {
+  let $index: number;
+  let $errorCode: number;
+  let $baseOffset: bigint;
+  let $logAppendTimeMs: bigint;
+  let $logStartOffset: bigint = -1n;
+  let $recordErrors: ProduceResponseBatchIndexAndErrorMessage[];
+  let $errorMessage: string | null = null;
+  let $currentLeader: ProduceResponseLeaderIdAndEpoch = DECODED_DEFAULT_ProduceResponseLeaderIdAndEpoch;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $index = r.int32();
+  $errorCode = r.int16();
+  $baseOffset = r.int64();
+  $logAppendTimeMs = r.int64();
+  if (v >= 5) {
+    $logStartOffset = r.int64();
+  }
+  if (v >= 8) {
+    {
+      const n = ((v >= 9) ? r.compactArrayLength(6) : r.arrayLength(6));
+      if (n < 0) nullArray(r);
+      else {
+        const a: ProduceResponseBatchIndexAndErrorMessage[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readProduceResponseBatchIndexAndErrorMessage(r, v);
+        $recordErrors = a;
+      }
+    }
+  } else $recordErrors = [];
+  if (v >= 8) {
+    $errorMessage = ((v >= 9) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 10) {
+            $currentLeader = readProduceResponseLeaderIdAndEpoch(r, v);
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ProduceResponsePartitionProduceResponse = {
+    index: $index,
+    errorCode: $errorCode,
+    baseOffset: $baseOffset,
+    logAppendTimeMs: $logAppendTimeMs,
+    logStartOffset: $logStartOffset,
+    recordErrors: $recordErrors,
+    errorMessage: $errorMessage,
+    currentLeader: $currentLeader,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponsePartitionProduceResponse(r: Reader, v: number): ProduceResponsePartitionProduceResponse {
   let field = '';
   let index = -1;
   try {
@@ -433,9 +577,9 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
     let $baseOffset: bigint;
     let $logAppendTimeMs: bigint;
     let $logStartOffset: bigint = -1n;
-    let $recordErrors: ProduceResponseBatchIndexAndErrorMessage[] = [];
+    let $recordErrors: ProduceResponseBatchIndexAndErrorMessage[];
     let $errorMessage: string | null = null;
-    let $currentLeader: ProduceResponseLeaderIdAndEpoch = createProduceResponseLeaderIdAndEpoch();
+    let $currentLeader: ProduceResponseLeaderIdAndEpoch = DECODED_DEFAULT_ProduceResponseLeaderIdAndEpoch;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'index';
     $index = r.int32();
@@ -456,12 +600,12 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
         if (n < 0) nullArray(r);
         else {
           const a: ProduceResponseBatchIndexAndErrorMessage[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readProduceResponseBatchIndexAndErrorMessage(r, v);
+          for (index = 0; index < n; index++) a[index] = traceProduceResponseBatchIndexAndErrorMessage(r, v);
           index = -1;
           $recordErrors = a;
         }
       }
-    }
+    } else $recordErrors = [];
     if (v >= 8) {
       field = 'errorMessage';
       $errorMessage = ((v >= 9) ? r.compactNullableString() : r.nullableString());
@@ -477,7 +621,7 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
           case 0:
             if (v >= 10) {
               field = 'currentLeader';
-              $currentLeader = readProduceResponseLeaderIdAndEpoch(r, v);
+              $currentLeader = traceProduceResponseLeaderIdAndEpoch(r, v);
               checkTagEnd(r, tag, end);
               continue;
             }
@@ -568,6 +712,44 @@ function sizeProduceResponsePartitionProduceResponse(x: ProduceResponsePartition
 }
 
 function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceResponseTopicProduceResponse {
+  let $name: string = "";
+  let $topicId: Buffer = ZERO_UUID;
+  let $partitionResponses: ProduceResponsePartitionProduceResponse[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v <= 12) {
+    $name = ((v >= 9) ? r.compactString() : r.string());
+  }
+  if (v >= 13) {
+    $topicId = r.uuid();
+  }
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(22) : r.arrayLength(22));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ProduceResponsePartitionProduceResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readProduceResponsePartitionProduceResponse(r, v);
+      $partitionResponses = a;
+    }
+  }
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProduceResponseTopicProduceResponse = {
+    name: $name,
+    topicId: $topicId,
+    partitionResponses: $partitionResponses,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceResponseTopicProduceResponse {
   let field = '';
   let index = -1;
   try {
@@ -589,7 +771,7 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
       if (n < 0) nullArray(r);
       else {
         const a: ProduceResponsePartitionProduceResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readProduceResponsePartitionProduceResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceProduceResponsePartitionProduceResponse(r, v);
         index = -1;
         $partitionResponses = a;
       }
@@ -656,6 +838,71 @@ function sizeProduceResponseTopicProduceResponse(x: ProduceResponseTopicProduceR
 /** Reads a ProduceResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readProduceResponse(r: Reader, v: number): ProduceResponse {
   if (v < 3 || v > 13) throw new DecodeError(`ProduceResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastProduceResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceProduceResponse(r, v);
+  }
+}
+
+function readFastProduceResponse(r: Reader, v: number): ProduceResponse {
+  let $responses: ProduceResponseTopicProduceResponse[];
+  let $throttleTimeMs: number;
+  let $nodeEndpoints: ProduceResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = ((v >= 9) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: ProduceResponseTopicProduceResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readProduceResponseTopicProduceResponse(r, v);
+      $responses = a;
+    }
+  }
+  $throttleTimeMs = r.int32();
+  if (v >= 9) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 10) {
+            {
+              const n = r.compactArrayLength(11);
+              if (n < 0) nullArray(r);
+              else {
+                const a: ProduceResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readProduceResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ProduceResponse = {
+    responses: $responses,
+    throttleTimeMs: $throttleTimeMs,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProduceResponse(r: Reader, v: number): ProduceResponse {
   let field = '';
   let index = -1;
   try {
@@ -669,7 +916,7 @@ export function readProduceResponse(r: Reader, v: number): ProduceResponse {
       if (n < 0) nullArray(r);
       else {
         const a: ProduceResponseTopicProduceResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readProduceResponseTopicProduceResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceProduceResponseTopicProduceResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -692,7 +939,7 @@ export function readProduceResponse(r: Reader, v: number): ProduceResponse {
                 if (n < 0) nullArray(r);
                 else {
                   const a: ProduceResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readProduceResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceProduceResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -797,6 +1044,7 @@ export const ProduceResponseDescriptor: MessageDescriptor<ProduceResponse> = {
   read: readProduceResponse,
   write: writeProduceResponse,
   size: sizeProduceResponse,
+  spliced: noSplicedBytes,
   create: createProduceResponse,
 };
 function isDefaultProduceResponseLeaderIdAndEpoch(x: ProduceResponseLeaderIdAndEpoch): boolean {

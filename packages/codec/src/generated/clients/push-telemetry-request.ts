@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -60,6 +60,49 @@ export function createPushTelemetryRequest(init?: Partial<PushTelemetryRequest>)
 /** Reads a PushTelemetryRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readPushTelemetryRequest(r: Reader, v: number): PushTelemetryRequest {
   if (v < 0 || v > 0) throw new DecodeError(`PushTelemetryRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastPushTelemetryRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return tracePushTelemetryRequest(r, v);
+  }
+}
+
+function readFastPushTelemetryRequest(r: Reader, v: number): PushTelemetryRequest {
+  let $clientInstanceId: Buffer;
+  let $subscriptionId: number;
+  let $terminating: boolean;
+  let $compressionType: number;
+  let $metrics: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clientInstanceId = r.uuid();
+  $subscriptionId = r.int32();
+  $terminating = r.bool();
+  $compressionType = r.int8();
+  $metrics = r.compactBytes();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: PushTelemetryRequest = {
+    clientInstanceId: $clientInstanceId,
+    subscriptionId: $subscriptionId,
+    terminating: $terminating,
+    compressionType: $compressionType,
+    metrics: $metrics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function tracePushTelemetryRequest(r: Reader, v: number): PushTelemetryRequest {
   let field = '';
   let index = -1;
   try {
@@ -138,6 +181,13 @@ export function sizePushTelemetryRequest(x: PushTelemetryRequest, v: number): nu
   return size;
 }
 
+/** Bytes of a PushTelemetryRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedPushTelemetryRequest(x: PushTelemetryRequest, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.metrics, min);
+  return n;
+}
+
 /** Encodes a PushTelemetryRequest at `version` into a new buffer of exactly its size. */
 export function encodePushTelemetryRequest(message: PushTelemetryRequest, version: number): Buffer {
   const w = Writer.alloc(sizePushTelemetryRequest(message, version));
@@ -160,6 +210,7 @@ export const PushTelemetryRequestDescriptor: MessageDescriptor<PushTelemetryRequ
   read: readPushTelemetryRequest,
   write: writePushTelemetryRequest,
   size: sizePushTelemetryRequest,
+  spliced: splicedPushTelemetryRequest,
   create: createPushTelemetryRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createPushTelemetryResponse(init?: Partial<PushTelemetryResponse
 /** Reads a PushTelemetryResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readPushTelemetryResponse(r: Reader, v: number): PushTelemetryResponse {
   if (v < 0 || v > 0) throw new DecodeError(`PushTelemetryResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastPushTelemetryResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return tracePushTelemetryResponse(r, v);
+  }
+}
+
+function readFastPushTelemetryResponse(r: Reader, v: number): PushTelemetryResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: PushTelemetryResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function tracePushTelemetryResponse(r: Reader, v: number): PushTelemetryResponse {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const PushTelemetryResponseDescriptor: MessageDescriptor<PushTelemetryRes
   read: readPushTelemetryResponse,
   write: writePushTelemetryResponse,
   size: sizePushTelemetryResponse,
+  spliced: noSplicedBytes,
   create: createPushTelemetryResponse,
 };
 

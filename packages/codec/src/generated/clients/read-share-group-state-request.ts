@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createReadShareGroupStateRequestPartitionData(init?: Partial<Rea
 }
 
 function readReadShareGroupStateRequestPartitionData(r: Reader, v: number): ReadShareGroupStateRequestPartitionData {
+  let $partition: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateRequestPartitionData = {
+    partition: $partition,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateRequestPartitionData(r: Reader, v: number): ReadShareGroupStateRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeReadShareGroupStateRequestPartitionData(x: ReadShareGroupStateReque
 }
 
 function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): ReadShareGroupStateRequestReadStateData {
+  let $topicId: Buffer;
+  let $partitions: ReadShareGroupStateRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateRequestReadStateData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateRequestReadStateData(r: Reader, v: number): ReadShareGroupStateRequestReadStateData {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): Read
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeReadShareGroupStateRequestReadStateData(x: ReadShareGroupStateReque
 /** Reads a ReadShareGroupStateRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readReadShareGroupStateRequest(r: Reader, v: number): ReadShareGroupStateRequest {
   if (v < 0 || v > 0) throw new DecodeError(`ReadShareGroupStateRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastReadShareGroupStateRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceReadShareGroupStateRequest(r, v);
+  }
+}
+
+function readFastReadShareGroupStateRequest(r: Reader, v: number): ReadShareGroupStateRequest {
+  let $groupId: string;
+  let $topics: ReadShareGroupStateRequestReadStateData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateRequestReadStateData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateRequestReadStateData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateRequest(r: Reader, v: number): ReadShareGroupStateRequest {
   let field = '';
   let index = -1;
   try {
@@ -236,7 +332,7 @@ export function readReadShareGroupStateRequest(r: Reader, v: number): ReadShareG
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateRequestReadStateData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateRequestReadStateData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateRequestReadStateData(r, v);
         index = -1;
         $topics = a;
       }
@@ -319,6 +415,7 @@ export const ReadShareGroupStateRequestDescriptor: MessageDescriptor<ReadShareGr
   read: readReadShareGroupStateRequest,
   write: writeReadShareGroupStateRequest,
   size: sizeReadShareGroupStateRequest,
+  spliced: noSplicedBytes,
   create: createReadShareGroupStateRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,35 @@ export function createReadShareGroupStateResponseStateBatch(init?: Partial<ReadS
 }
 
 function readReadShareGroupStateResponseStateBatch(r: Reader, v: number): ReadShareGroupStateResponseStateBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $deliveryState: number;
+  let $deliveryCount: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  $deliveryState = r.int8();
+  $deliveryCount = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateResponseStateBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    deliveryState: $deliveryState,
+    deliveryCount: $deliveryCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateResponseStateBatch(r: Reader, v: number): ReadShareGroupStateResponseStateBatch {
   let field = '';
   let index = -1;
   try {
@@ -222,6 +251,49 @@ function sizeReadShareGroupStateResponseStateBatch(x: ReadShareGroupStateRespons
 }
 
 function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): ReadShareGroupStateResponsePartitionResult {
+  let $partition: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $stateEpoch: number;
+  let $startOffset: bigint;
+  let $stateBatches: ReadShareGroupStateResponseStateBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $stateEpoch = r.int32();
+  $startOffset = r.int64();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateResponseStateBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateResponseStateBatch(r, v);
+      $stateBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateResponsePartitionResult = {
+    partition: $partition,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    stateEpoch: $stateEpoch,
+    startOffset: $startOffset,
+    stateBatches: $stateBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateResponsePartitionResult(r: Reader, v: number): ReadShareGroupStateResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -248,7 +320,7 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateResponseStateBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponseStateBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateResponseStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -318,6 +390,37 @@ function sizeReadShareGroupStateResponsePartitionResult(x: ReadShareGroupStateRe
 }
 
 function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): ReadShareGroupStateResponseReadStateResult {
+  let $topicId: Buffer;
+  let $partitions: ReadShareGroupStateResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(21);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateResponsePartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateResponseReadStateResult = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateResponseReadStateResult(r: Reader, v: number): ReadShareGroupStateResponseReadStateResult {
   let field = '';
   let index = -1;
   try {
@@ -332,7 +435,7 @@ function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): R
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -392,6 +495,45 @@ function sizeReadShareGroupStateResponseReadStateResult(x: ReadShareGroupStateRe
 /** Reads a ReadShareGroupStateResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readReadShareGroupStateResponse(r: Reader, v: number): ReadShareGroupStateResponse {
   if (v < 0 || v > 0) throw new DecodeError(`ReadShareGroupStateResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastReadShareGroupStateResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceReadShareGroupStateResponse(r, v);
+  }
+}
+
+function readFastReadShareGroupStateResponse(r: Reader, v: number): ReadShareGroupStateResponse {
+  let $results: ReadShareGroupStateResponseReadStateResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateResponseReadStateResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateResponseReadStateResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateResponse = {
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateResponse(r: Reader, v: number): ReadShareGroupStateResponse {
   let field = '';
   let index = -1;
   try {
@@ -403,7 +545,7 @@ export function readReadShareGroupStateResponse(r: Reader, v: number): ReadShare
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateResponseReadStateResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateResponseReadStateResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateResponseReadStateResult(r, v);
         index = -1;
         $results = a;
       }
@@ -483,6 +625,7 @@ export const ReadShareGroupStateResponseDescriptor: MessageDescriptor<ReadShareG
   read: readReadShareGroupStateResponse,
   write: writeReadShareGroupStateResponse,
   size: sizeReadShareGroupStateResponse,
+  spliced: noSplicedBytes,
   create: createReadShareGroupStateResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createReadShareGroupStateSummaryRequestPartitionData(init?: Part
 }
 
 function readReadShareGroupStateSummaryRequestPartitionData(r: Reader, v: number): ReadShareGroupStateSummaryRequestPartitionData {
+  let $partition: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryRequestPartitionData = {
+    partition: $partition,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryRequestPartitionData(r: Reader, v: number): ReadShareGroupStateSummaryRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeReadShareGroupStateSummaryRequestPartitionData(x: ReadShareGroupSta
 }
 
 function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v: number): ReadShareGroupStateSummaryRequestReadStateSummaryData {
+  let $topicId: Buffer;
+  let $partitions: ReadShareGroupStateSummaryRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateSummaryRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateSummaryRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryRequestReadStateSummaryData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v: number): ReadShareGroupStateSummaryRequestReadStateSummaryData {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v:
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateSummaryRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateSummaryRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeReadShareGroupStateSummaryRequestReadStateSummaryData(x: ReadShareG
 /** Reads a ReadShareGroupStateSummaryRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readReadShareGroupStateSummaryRequest(r: Reader, v: number): ReadShareGroupStateSummaryRequest {
   if (v < 0 || v > 1) throw new DecodeError(`ReadShareGroupStateSummaryRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastReadShareGroupStateSummaryRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceReadShareGroupStateSummaryRequest(r, v);
+  }
+}
+
+function readFastReadShareGroupStateSummaryRequest(r: Reader, v: number): ReadShareGroupStateSummaryRequest {
+  let $groupId: string;
+  let $topics: ReadShareGroupStateSummaryRequestReadStateSummaryData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateSummaryRequestReadStateSummaryData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryRequest(r: Reader, v: number): ReadShareGroupStateSummaryRequest {
   let field = '';
   let index = -1;
   try {
@@ -236,7 +332,7 @@ export function readReadShareGroupStateSummaryRequest(r: Reader, v: number): Rea
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryRequestReadStateSummaryData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateSummaryRequestReadStateSummaryData(r, v);
         index = -1;
         $topics = a;
       }
@@ -319,6 +415,7 @@ export const ReadShareGroupStateSummaryRequestDescriptor: MessageDescriptor<Read
   read: readReadShareGroupStateSummaryRequest,
   write: writeReadShareGroupStateSummaryRequest,
   size: sizeReadShareGroupStateSummaryRequest,
+  spliced: noSplicedBytes,
   create: createReadShareGroupStateSummaryRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,46 @@ export function createReadShareGroupStateSummaryResponsePartitionResult(init?: P
 }
 
 function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, v: number): ReadShareGroupStateSummaryResponsePartitionResult {
+  let $partition: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $stateEpoch: number;
+  let $leaderEpoch: number;
+  let $startOffset: bigint;
+  let $deliveryCompleteCount: number = -1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $stateEpoch = r.int32();
+  $leaderEpoch = r.int32();
+  $startOffset = r.int64();
+  if (v >= 1) {
+    $deliveryCompleteCount = r.int32();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryResponsePartitionResult = {
+    partition: $partition,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    stateEpoch: $stateEpoch,
+    leaderEpoch: $leaderEpoch,
+    startOffset: $startOffset,
+    deliveryCompleteCount: $deliveryCompleteCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryResponsePartitionResult(r: Reader, v: number): ReadShareGroupStateSummaryResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -210,6 +250,37 @@ function sizeReadShareGroupStateSummaryResponsePartitionResult(x: ReadShareGroup
 }
 
 function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader, v: number): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
+  let $topicId: Buffer;
+  let $partitions: ReadShareGroupStateSummaryResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(24);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateSummaryResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateSummaryResponsePartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryResponseReadStateSummaryResult = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader, v: number): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
   let field = '';
   let index = -1;
   try {
@@ -224,7 +295,7 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader,
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateSummaryResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateSummaryResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -284,6 +355,45 @@ function sizeReadShareGroupStateSummaryResponseReadStateSummaryResult(x: ReadSha
 /** Reads a ReadShareGroupStateSummaryResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readReadShareGroupStateSummaryResponse(r: Reader, v: number): ReadShareGroupStateSummaryResponse {
   if (v < 0 || v > 1) throw new DecodeError(`ReadShareGroupStateSummaryResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastReadShareGroupStateSummaryResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceReadShareGroupStateSummaryResponse(r, v);
+  }
+}
+
+function readFastReadShareGroupStateSummaryResponse(r: Reader, v: number): ReadShareGroupStateSummaryResponse {
+  let $results: ReadShareGroupStateSummaryResponseReadStateSummaryResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ReadShareGroupStateSummaryResponse = {
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceReadShareGroupStateSummaryResponse(r: Reader, v: number): ReadShareGroupStateSummaryResponse {
   let field = '';
   let index = -1;
   try {
@@ -295,7 +405,7 @@ export function readReadShareGroupStateSummaryResponse(r: Reader, v: number): Re
       if (n < 0) nullArray(r);
       else {
         const a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v);
         index = -1;
         $results = a;
       }
@@ -375,6 +485,7 @@ export const ReadShareGroupStateSummaryResponseDescriptor: MessageDescriptor<Rea
   read: readReadShareGroupStateSummaryResponse,
   write: writeReadShareGroupStateSummaryResponse,
   size: sizeReadShareGroupStateSummaryResponse,
+  spliced: noSplicedBytes,
   create: createReadShareGroupStateSummaryResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createRemoveRaftVoterRequest(init?: Partial<RemoveRaftVoterReque
 /** Reads a RemoveRaftVoterRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRemoveRaftVoterRequest(r: Reader, v: number): RemoveRaftVoterRequest {
   if (v < 0 || v > 0) throw new DecodeError(`RemoveRaftVoterRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRemoveRaftVoterRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRemoveRaftVoterRequest(r, v);
+  }
+}
+
+function readFastRemoveRaftVoterRequest(r: Reader, v: number): RemoveRaftVoterRequest {
+  let $clusterId: string | null;
+  let $voterId: number;
+  let $voterDirectoryId: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = r.compactNullableString();
+  $voterId = r.int32();
+  $voterDirectoryId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RemoveRaftVoterRequest = {
+    clusterId: $clusterId,
+    voterId: $voterId,
+    voterDirectoryId: $voterDirectoryId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRemoveRaftVoterRequest(r: Reader, v: number): RemoveRaftVoterRequest {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const RemoveRaftVoterRequestDescriptor: MessageDescriptor<RemoveRaftVoter
   read: readRemoveRaftVoterRequest,
   write: writeRemoveRaftVoterRequest,
   size: sizeRemoveRaftVoterRequest,
+  spliced: noSplicedBytes,
   create: createRemoveRaftVoterRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createRenewDelegationTokenRequest(init?: Partial<RenewDelegation
 /** Reads a RenewDelegationTokenRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRenewDelegationTokenRequest(r: Reader, v: number): RenewDelegationTokenRequest {
   if (v < 1 || v > 2) throw new DecodeError(`RenewDelegationTokenRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRenewDelegationTokenRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRenewDelegationTokenRequest(r, v);
+  }
+}
+
+function readFastRenewDelegationTokenRequest(r: Reader, v: number): RenewDelegationTokenRequest {
+  let $hmac: Buffer;
+  let $renewPeriodMs: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $hmac = ((v >= 2) ? r.compactBytes() : r.bytes());
+  $renewPeriodMs = r.int64();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RenewDelegationTokenRequest = {
+    hmac: $hmac,
+    renewPeriodMs: $renewPeriodMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRenewDelegationTokenRequest(r: Reader, v: number): RenewDelegationTokenRequest {
   let field = '';
   let index = -1;
   try {
@@ -99,6 +133,13 @@ export function sizeRenewDelegationTokenRequest(x: RenewDelegationTokenRequest, 
   return size;
 }
 
+/** Bytes of a RenewDelegationTokenRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedRenewDelegationTokenRequest(x: RenewDelegationTokenRequest, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.hmac, min);
+  return n;
+}
+
 /** Encodes a RenewDelegationTokenRequest at `version` into a new buffer of exactly its size. */
 export function encodeRenewDelegationTokenRequest(message: RenewDelegationTokenRequest, version: number): Buffer {
   const w = Writer.alloc(sizeRenewDelegationTokenRequest(message, version));
@@ -121,6 +162,7 @@ export const RenewDelegationTokenRequestDescriptor: MessageDescriptor<RenewDeleg
   read: readRenewDelegationTokenRequest,
   write: writeRenewDelegationTokenRequest,
   size: sizeRenewDelegationTokenRequest,
+  spliced: splicedRenewDelegationTokenRequest,
   create: createRenewDelegationTokenRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,46 @@ export function createRequestHeader(init?: Partial<RequestHeader>): RequestHeade
 /** Reads a RequestHeader at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRequestHeader(r: Reader, v: number): RequestHeader {
   if (v < 1 || v > 2) throw new DecodeError(`RequestHeader has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRequestHeader(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRequestHeader(r, v);
+  }
+}
+
+function readFastRequestHeader(r: Reader, v: number): RequestHeader {
+  let $requestApiKey: number;
+  let $requestApiVersion: number;
+  let $correlationId: number;
+  let $clientId: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $requestApiKey = r.int16();
+  $requestApiVersion = r.int16();
+  $correlationId = r.int32();
+  $clientId = r.nullableString();
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RequestHeader = {
+    requestApiKey: $requestApiKey,
+    requestApiVersion: $requestApiVersion,
+    correlationId: $correlationId,
+    clientId: $clientId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRequestHeader(r: Reader, v: number): RequestHeader {
   let field = '';
   let index = -1;
   try {
@@ -147,6 +187,7 @@ export const RequestHeaderDescriptor: MessageDescriptor<RequestHeader> = {
   read: readRequestHeader,
   write: writeRequestHeader,
   size: sizeRequestHeader,
+  spliced: noSplicedBytes,
   create: createRequestHeader,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createResponseHeader(init?: Partial<ResponseHeader>): ResponseHe
 /** Reads a ResponseHeader at version `v`. Byte fields are slices of the reader's buffer. */
 export function readResponseHeader(r: Reader, v: number): ResponseHeader {
   if (v < 0 || v > 1) throw new DecodeError(`ResponseHeader has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastResponseHeader(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceResponseHeader(r, v);
+  }
+}
+
+function readFastResponseHeader(r: Reader, v: number): ResponseHeader {
+  let $correlationId: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $correlationId = r.int32();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ResponseHeader = {
+    correlationId: $correlationId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceResponseHeader(r: Reader, v: number): ResponseHeader {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const ResponseHeaderDescriptor: MessageDescriptor<ResponseHeader> = {
   read: readResponseHeader,
   write: writeResponseHeader,
   size: sizeResponseHeader,
+  spliced: noSplicedBytes,
   create: createResponseHeader,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createSaslAuthenticateRequest(init?: Partial<SaslAuthenticateReq
 /** Reads a SaslAuthenticateRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSaslAuthenticateRequest(r: Reader, v: number): SaslAuthenticateRequest {
   if (v < 0 || v > 2) throw new DecodeError(`SaslAuthenticateRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSaslAuthenticateRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSaslAuthenticateRequest(r, v);
+  }
+}
+
+function readFastSaslAuthenticateRequest(r: Reader, v: number): SaslAuthenticateRequest {
+  let $authBytes: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $authBytes = ((v >= 2) ? r.compactBytes() : r.bytes());
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SaslAuthenticateRequest = {
+    authBytes: $authBytes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSaslAuthenticateRequest(r: Reader, v: number): SaslAuthenticateRequest {
   let field = '';
   let index = -1;
   try {
@@ -86,6 +117,13 @@ export function sizeSaslAuthenticateRequest(x: SaslAuthenticateRequest, v: numbe
   return size;
 }
 
+/** Bytes of a SaslAuthenticateRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedSaslAuthenticateRequest(x: SaslAuthenticateRequest, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.authBytes, min);
+  return n;
+}
+
 /** Encodes a SaslAuthenticateRequest at `version` into a new buffer of exactly its size. */
 export function encodeSaslAuthenticateRequest(message: SaslAuthenticateRequest, version: number): Buffer {
   const w = Writer.alloc(sizeSaslAuthenticateRequest(message, version));
@@ -108,6 +146,7 @@ export const SaslAuthenticateRequestDescriptor: MessageDescriptor<SaslAuthentica
   read: readSaslAuthenticateRequest,
   write: writeSaslAuthenticateRequest,
   size: sizeSaslAuthenticateRequest,
+  spliced: splicedSaslAuthenticateRequest,
   create: createSaslAuthenticateRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,48 @@ export function createSaslAuthenticateResponse(init?: Partial<SaslAuthenticateRe
 /** Reads a SaslAuthenticateResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenticateResponse {
   if (v < 0 || v > 2) throw new DecodeError(`SaslAuthenticateResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSaslAuthenticateResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSaslAuthenticateResponse(r, v);
+  }
+}
+
+function readFastSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenticateResponse {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $authBytes: Buffer;
+  let $sessionLifetimeMs: bigint = 0n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = ((v >= 2) ? r.compactNullableString() : r.nullableString());
+  $authBytes = ((v >= 2) ? r.compactBytes() : r.bytes());
+  if (v >= 1) {
+    $sessionLifetimeMs = r.int64();
+  }
+  if (v >= 2) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SaslAuthenticateResponse = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    authBytes: $authBytes,
+    sessionLifetimeMs: $sessionLifetimeMs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenticateResponse {
   let field = '';
   let index = -1;
   try {
@@ -129,6 +171,13 @@ export function sizeSaslAuthenticateResponse(x: SaslAuthenticateResponse, v: num
   return size;
 }
 
+/** Bytes of a SaslAuthenticateResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedSaslAuthenticateResponse(x: SaslAuthenticateResponse, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.authBytes, min);
+  return n;
+}
+
 /** Encodes a SaslAuthenticateResponse at `version` into a new buffer of exactly its size. */
 export function encodeSaslAuthenticateResponse(message: SaslAuthenticateResponse, version: number): Buffer {
   const w = Writer.alloc(sizeSaslAuthenticateResponse(message, version));
@@ -151,6 +200,7 @@ export const SaslAuthenticateResponseDescriptor: MessageDescriptor<SaslAuthentic
   read: readSaslAuthenticateResponse,
   write: writeSaslAuthenticateResponse,
   size: sizeSaslAuthenticateResponse,
+  spliced: splicedSaslAuthenticateResponse,
   create: createSaslAuthenticateResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createSaslHandshakeRequest(init?: Partial<SaslHandshakeRequest>)
 /** Reads a SaslHandshakeRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSaslHandshakeRequest(r: Reader, v: number): SaslHandshakeRequest {
   if (v < 0 || v > 1) throw new DecodeError(`SaslHandshakeRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSaslHandshakeRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSaslHandshakeRequest(r, v);
+  }
+}
+
+function readFastSaslHandshakeRequest(r: Reader, v: number): SaslHandshakeRequest {
+  let $mechanism: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $mechanism = r.string();
+  const x: SaslHandshakeRequest = {
+    mechanism: $mechanism,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSaslHandshakeRequest(r: Reader, v: number): SaslHandshakeRequest {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const SaslHandshakeRequestDescriptor: MessageDescriptor<SaslHandshakeRequ
   read: readSaslHandshakeRequest,
   write: writeSaslHandshakeRequest,
   size: sizeSaslHandshakeRequest,
+  spliced: noSplicedBytes,
   create: createSaslHandshakeRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, stringSize, sumOf, unsupportedVersion, uvarintSize } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,39 @@ export function createSaslHandshakeResponse(init?: Partial<SaslHandshakeResponse
 /** Reads a SaslHandshakeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeResponse {
   if (v < 0 || v > 1) throw new DecodeError(`SaslHandshakeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSaslHandshakeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSaslHandshakeResponse(r, v);
+  }
+}
+
+function readFastSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeResponse {
+  let $errorCode: number;
+  let $mechanisms: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = r.arrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.string();
+      $mechanisms = a;
+    }
+  }
+  const x: SaslHandshakeResponse = {
+    errorCode: $errorCode,
+    mechanisms: $mechanisms,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeResponse {
   let field = '';
   let index = -1;
   try {
@@ -113,6 +146,7 @@ export const SaslHandshakeResponseDescriptor: MessageDescriptor<SaslHandshakeRes
   read: readSaslHandshakeResponse,
   write: writeSaslHandshakeResponse,
   size: sizeSaslHandshakeResponse,
+  spliced: noSplicedBytes,
   create: createSaslHandshakeResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -146,6 +146,40 @@ export function createShareAcknowledgeRequestAcknowledgementBatch(init?: Partial
 }
 
 function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgementBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $acknowledgeTypes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int8();
+      $acknowledgeTypes = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeRequestAcknowledgementBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    acknowledgeTypes: $acknowledgeTypes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgementBatch {
   let field = '';
   let index = -1;
   try {
@@ -224,6 +258,37 @@ function sizeShareAcknowledgeRequestAcknowledgementBatch(x: ShareAcknowledgeRequ
 }
 
 function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgePartition {
+  let $partitionIndex: number;
+  let $acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeRequestAcknowledgementBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeRequestAcknowledgementBatch(r, v);
+      $acknowledgementBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeRequestAcknowledgePartition = {
+    partitionIndex: $partitionIndex,
+    acknowledgementBatches: $acknowledgementBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgePartition {
   let field = '';
   let index = -1;
   try {
@@ -238,7 +303,7 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): 
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeRequestAcknowledgementBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgementBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeRequestAcknowledgementBatch(r, v);
         index = -1;
         $acknowledgementBatches = a;
       }
@@ -296,6 +361,37 @@ function sizeShareAcknowledgeRequestAcknowledgePartition(x: ShareAcknowledgeRequ
 }
 
 function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgeTopic {
+  let $topicId: Buffer;
+  let $partitions: ShareAcknowledgeRequestAcknowledgePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeRequestAcknowledgePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeRequestAcknowledgePartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeRequestAcknowledgeTopic = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgeTopic {
   let field = '';
   let index = -1;
   try {
@@ -310,7 +406,7 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): Shar
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeRequestAcknowledgePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeRequestAcknowledgePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -370,6 +466,59 @@ function sizeShareAcknowledgeRequestAcknowledgeTopic(x: ShareAcknowledgeRequestA
 /** Reads a ShareAcknowledgeRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequest {
   if (v < 1 || v > 2) throw new DecodeError(`ShareAcknowledgeRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareAcknowledgeRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareAcknowledgeRequest(r, v);
+  }
+}
+
+function readFastShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequest {
+  let $groupId: string | null;
+  let $memberId: string | null;
+  let $shareSessionEpoch: number;
+  let $isRenewAck: boolean = false;
+  let $topics: ShareAcknowledgeRequestAcknowledgeTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactNullableString();
+  $memberId = r.compactNullableString();
+  $shareSessionEpoch = r.int32();
+  if (v >= 2) {
+    $isRenewAck = r.bool();
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeRequestAcknowledgeTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeRequestAcknowledgeTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    shareSessionEpoch: $shareSessionEpoch,
+    isRenewAck: $isRenewAck,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequest {
   let field = '';
   let index = -1;
   try {
@@ -395,7 +544,7 @@ export function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowle
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeRequestAcknowledgeTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeRequestAcknowledgeTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeRequestAcknowledgeTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -490,6 +639,7 @@ export const ShareAcknowledgeRequestDescriptor: MessageDescriptor<ShareAcknowled
   read: readShareAcknowledgeRequest,
   write: writeShareAcknowledgeRequest,
   size: sizeShareAcknowledgeRequest,
+  spliced: noSplicedBytes,
   create: createShareAcknowledgeRequest,
 };
 

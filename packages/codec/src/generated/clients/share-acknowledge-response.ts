@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -201,6 +201,35 @@ export function createShareAcknowledgeResponseNodeEndpoint(init?: Partial<ShareA
 }
 
 function readShareAcknowledgeResponseNodeEndpoint(r: Reader, v: number): ShareAcknowledgeResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $rack = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeResponseNodeEndpoint(r: Reader, v: number): ShareAcknowledgeResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -270,6 +299,29 @@ function sizeShareAcknowledgeResponseNodeEndpoint(x: ShareAcknowledgeResponseNod
 }
 
 function readShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, v: number): ShareAcknowledgeResponseLeaderIdAndEpoch {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeResponseLeaderIdAndEpoch = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, v: number): ShareAcknowledgeResponseLeaderIdAndEpoch {
   let field = '';
   let index = -1;
   try {
@@ -327,6 +379,35 @@ function sizeShareAcknowledgeResponseLeaderIdAndEpoch(x: ShareAcknowledgeRespons
 }
 
 function readShareAcknowledgeResponsePartitionData(r: Reader, v: number): ShareAcknowledgeResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $currentLeader: ShareAcknowledgeResponseLeaderIdAndEpoch;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $currentLeader = readShareAcknowledgeResponseLeaderIdAndEpoch(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    currentLeader: $currentLeader,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeResponsePartitionData(r: Reader, v: number): ShareAcknowledgeResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -342,7 +423,7 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, v: number): ShareA
     field = 'errorMessage';
     $errorMessage = r.compactNullableString();
     field = 'currentLeader';
-    $currentLeader = readShareAcknowledgeResponseLeaderIdAndEpoch(r, v);
+    $currentLeader = traceShareAcknowledgeResponseLeaderIdAndEpoch(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -396,6 +477,37 @@ function sizeShareAcknowledgeResponsePartitionData(x: ShareAcknowledgeResponsePa
 }
 
 function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v: number): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
+  let $topicId: Buffer;
+  let $partitions: ShareAcknowledgeResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(17);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeResponseShareAcknowledgeTopicResponse = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v: number): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -410,7 +522,7 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v:
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -470,6 +582,70 @@ function sizeShareAcknowledgeResponseShareAcknowledgeTopicResponse(x: ShareAckno
 /** Reads a ShareAcknowledgeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeResponse {
   if (v < 1 || v > 2) throw new DecodeError(`ShareAcknowledgeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareAcknowledgeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareAcknowledgeResponse(r, v);
+  }
+}
+
+function readFastShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $acquisitionLockTimeoutMs: number = 0;
+  let $responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
+  let $nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  if (v >= 2) {
+    $acquisitionLockTimeoutMs = r.int32();
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v);
+      $responses = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(11);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareAcknowledgeResponseNodeEndpoint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareAcknowledgeResponseNodeEndpoint(r, v);
+      $nodeEndpoints = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareAcknowledgeResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    acquisitionLockTimeoutMs: $acquisitionLockTimeoutMs,
+    responses: $responses,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeResponse {
   let field = '';
   let index = -1;
   try {
@@ -496,7 +672,7 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -507,7 +683,7 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
       if (n < 0) nullArray(r);
       else {
         const a: ShareAcknowledgeResponseNodeEndpoint[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareAcknowledgeResponseNodeEndpoint(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareAcknowledgeResponseNodeEndpoint(r, v);
         index = -1;
         $nodeEndpoints = a;
       }
@@ -610,6 +786,7 @@ export const ShareAcknowledgeResponseDescriptor: MessageDescriptor<ShareAcknowle
   read: readShareAcknowledgeResponse,
   write: writeShareAcknowledgeResponse,
   size: sizeShareAcknowledgeResponse,
+  spliced: noSplicedBytes,
   create: createShareAcknowledgeResponse,
 };
 

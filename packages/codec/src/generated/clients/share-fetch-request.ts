@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -229,6 +229,35 @@ export function createShareFetchRequestForgottenTopic(init?: Partial<ShareFetchR
 }
 
 function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRequestForgottenTopic {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchRequestForgottenTopic = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRequestForgottenTopic {
   let field = '';
   let index = -1;
   try {
@@ -242,10 +271,7 @@ function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRe
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -301,6 +327,40 @@ function sizeShareFetchRequestForgottenTopic(x: ShareFetchRequestForgottenTopic,
 }
 
 function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareFetchRequestAcknowledgementBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $acknowledgeTypes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int8();
+      $acknowledgeTypes = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchRequestAcknowledgementBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    acknowledgeTypes: $acknowledgeTypes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareFetchRequestAcknowledgementBatch {
   let field = '';
   let index = -1;
   try {
@@ -379,6 +439,39 @@ function sizeShareFetchRequestAcknowledgementBatch(x: ShareFetchRequestAcknowled
 }
 
 function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRequestFetchPartition {
+  let $partitionIndex: number;
+  let $partitionMaxBytes: number = 0;
+  let $acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchRequestAcknowledgementBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchRequestAcknowledgementBatch(r, v);
+      $acknowledgementBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchRequestFetchPartition = {
+    partitionIndex: $partitionIndex,
+    partitionMaxBytes: $partitionMaxBytes,
+    acknowledgementBatches: $acknowledgementBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRequestFetchPartition {
   let field = '';
   let index = -1;
   try {
@@ -394,7 +487,7 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchRequestAcknowledgementBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchRequestAcknowledgementBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchRequestAcknowledgementBatch(r, v);
         index = -1;
         $acknowledgementBatches = a;
       }
@@ -454,6 +547,37 @@ function sizeShareFetchRequestFetchPartition(x: ShareFetchRequestFetchPartition,
 }
 
 function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchRequestFetchTopic {
+  let $topicId: Buffer;
+  let $partitions: ShareFetchRequestFetchPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchRequestFetchPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchRequestFetchPartition(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchRequestFetchTopic = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchRequestFetchTopic {
   let field = '';
   let index = -1;
   try {
@@ -468,7 +592,7 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchRequestFetchPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchRequestFetchPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchRequestFetchPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -528,6 +652,90 @@ function sizeShareFetchRequestFetchTopic(x: ShareFetchRequestFetchTopic, v: numb
 /** Reads a ShareFetchRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
   if (v < 1 || v > 2) throw new DecodeError(`ShareFetchRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareFetchRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareFetchRequest(r, v);
+  }
+}
+
+function readFastShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
+  let $groupId: string | null;
+  let $memberId: string | null;
+  let $shareSessionEpoch: number;
+  let $maxWaitMs: number;
+  let $minBytes: number;
+  let $maxBytes: number;
+  let $maxRecords: number;
+  let $batchSize: number;
+  let $shareAcquireMode: number = 0;
+  let $isRenewAck: boolean = false;
+  let $topics: ShareFetchRequestFetchTopic[];
+  let $forgottenTopicsData: ShareFetchRequestForgottenTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactNullableString();
+  $memberId = r.compactNullableString();
+  $shareSessionEpoch = r.int32();
+  $maxWaitMs = r.int32();
+  $minBytes = r.int32();
+  $maxBytes = r.int32();
+  $maxRecords = r.int32();
+  $batchSize = r.int32();
+  if (v >= 2) {
+    $shareAcquireMode = r.int8();
+  }
+  if (v >= 2) {
+    $isRenewAck = r.bool();
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchRequestFetchTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchRequestFetchTopic(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchRequestForgottenTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchRequestForgottenTopic(r, v);
+      $forgottenTopicsData = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    shareSessionEpoch: $shareSessionEpoch,
+    maxWaitMs: $maxWaitMs,
+    minBytes: $minBytes,
+    maxBytes: $maxBytes,
+    maxRecords: $maxRecords,
+    batchSize: $batchSize,
+    shareAcquireMode: $shareAcquireMode,
+    isRenewAck: $isRenewAck,
+    topics: $topics,
+    forgottenTopicsData: $forgottenTopicsData,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
   let field = '';
   let index = -1;
   try {
@@ -574,7 +782,7 @@ export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchRequestFetchTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchRequestFetchTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchRequestFetchTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -585,7 +793,7 @@ export function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchRequestForgottenTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchRequestForgottenTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchRequestForgottenTopic(r, v);
         index = -1;
         $forgottenTopicsData = a;
       }
@@ -709,6 +917,7 @@ export const ShareFetchRequestDescriptor: MessageDescriptor<ShareFetchRequest> =
   read: readShareFetchRequest,
   write: writeShareFetchRequest,
   size: sizeShareFetchRequest,
+  spliced: noSplicedBytes,
   create: createShareFetchRequest,
 };
 

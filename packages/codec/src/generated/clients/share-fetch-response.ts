@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, nullAtVersion, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -263,6 +263,35 @@ export function createShareFetchResponseNodeEndpoint(init?: Partial<ShareFetchRe
 }
 
 function readShareFetchResponseNodeEndpoint(r: Reader, v: number): ShareFetchResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let $rack: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  $rack = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+    rack: $rack,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponseNodeEndpoint(r: Reader, v: number): ShareFetchResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -332,6 +361,32 @@ function sizeShareFetchResponseNodeEndpoint(x: ShareFetchResponseNodeEndpoint, v
 }
 
 function readShareFetchResponseAcquiredRecords(r: Reader, v: number): ShareFetchResponseAcquiredRecords {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $deliveryCount: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  $deliveryCount = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponseAcquiredRecords = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    deliveryCount: $deliveryCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponseAcquiredRecords(r: Reader, v: number): ShareFetchResponseAcquiredRecords {
   let field = '';
   let index = -1;
   try {
@@ -395,6 +450,29 @@ function sizeShareFetchResponseAcquiredRecords(x: ShareFetchResponseAcquiredReco
 }
 
 function readShareFetchResponseLeaderIdAndEpoch(r: Reader, v: number): ShareFetchResponseLeaderIdAndEpoch {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponseLeaderIdAndEpoch = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponseLeaderIdAndEpoch(r: Reader, v: number): ShareFetchResponseLeaderIdAndEpoch {
   let field = '';
   let index = -1;
   try {
@@ -452,6 +530,55 @@ function sizeShareFetchResponseLeaderIdAndEpoch(x: ShareFetchResponseLeaderIdAnd
 }
 
 function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $acknowledgeErrorCode: number;
+  let $acknowledgeErrorMessage: string | null;
+  let $currentLeader: ShareFetchResponseLeaderIdAndEpoch;
+  let $records: Buffer | null;
+  let $acquiredRecords: ShareFetchResponseAcquiredRecords[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $acknowledgeErrorCode = r.int16();
+  $acknowledgeErrorMessage = r.compactNullableString();
+  $currentLeader = readShareFetchResponseLeaderIdAndEpoch(r, v);
+  $records = r.compactBytes();
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchResponseAcquiredRecords[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchResponseAcquiredRecords(r, v);
+      $acquiredRecords = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    acknowledgeErrorCode: $acknowledgeErrorCode,
+    acknowledgeErrorMessage: $acknowledgeErrorMessage,
+    currentLeader: $currentLeader,
+    records: $records,
+    acquiredRecords: $acquiredRecords,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -475,7 +602,7 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
     field = 'acknowledgeErrorMessage';
     $acknowledgeErrorMessage = r.compactNullableString();
     field = 'currentLeader';
-    $currentLeader = readShareFetchResponseLeaderIdAndEpoch(r, v);
+    $currentLeader = traceShareFetchResponseLeaderIdAndEpoch(r, v);
     field = 'records';
     $records = r.compactBytes();
     field = 'acquiredRecords';
@@ -484,7 +611,7 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchResponseAcquiredRecords[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchResponseAcquiredRecords(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchResponseAcquiredRecords(r, v);
         index = -1;
         $acquiredRecords = a;
       }
@@ -560,7 +687,44 @@ function sizeShareFetchResponsePartitionData(x: ShareFetchResponsePartitionData,
   return size;
 }
 
+function splicedShareFetchResponsePartitionData(x: ShareFetchResponsePartitionData, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.records, min);
+  return n;
+}
+
 function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number): ShareFetchResponseShareFetchableTopicResponse {
+  let $topicId: Buffer;
+  let $partitions: ShareFetchResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(22);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponseShareFetchableTopicResponse = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number): ShareFetchResponseShareFetchableTopicResponse {
   let field = '';
   let index = -1;
   try {
@@ -575,7 +739,7 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number)
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -632,9 +796,77 @@ function sizeShareFetchResponseShareFetchableTopicResponse(x: ShareFetchResponse
   return size;
 }
 
+function splicedShareFetchResponseShareFetchableTopicResponse(x: ShareFetchResponseShareFetchableTopicResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.partitions) n += splicedShareFetchResponsePartitionData(e, v, min);
+  return n;
+}
+
 /** Reads a ShareFetchResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
   if (v < 1 || v > 2) throw new DecodeError(`ShareFetchResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareFetchResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareFetchResponse(r, v);
+  }
+}
+
+function readFastShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $acquisitionLockTimeoutMs: number;
+  let $responses: ShareFetchResponseShareFetchableTopicResponse[];
+  let $nodeEndpoints: ShareFetchResponseNodeEndpoint[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $acquisitionLockTimeoutMs = r.int32();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchResponseShareFetchableTopicResponse[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchResponseShareFetchableTopicResponse(r, v);
+      $responses = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(11);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareFetchResponseNodeEndpoint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareFetchResponseNodeEndpoint(r, v);
+      $nodeEndpoints = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareFetchResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    acquisitionLockTimeoutMs: $acquisitionLockTimeoutMs,
+    responses: $responses,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
   let field = '';
   let index = -1;
   try {
@@ -659,7 +891,7 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchResponseShareFetchableTopicResponse[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchResponseShareFetchableTopicResponse(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchResponseShareFetchableTopicResponse(r, v);
         index = -1;
         $responses = a;
       }
@@ -670,7 +902,7 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
       if (n < 0) nullArray(r);
       else {
         const a: ShareFetchResponseNodeEndpoint[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareFetchResponseNodeEndpoint(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareFetchResponseNodeEndpoint(r, v);
         index = -1;
         $nodeEndpoints = a;
       }
@@ -749,6 +981,13 @@ export function sizeShareFetchResponse(x: ShareFetchResponse, v: number): number
   return size;
 }
 
+/** Bytes of a ShareFetchResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedShareFetchResponse(x: ShareFetchResponse, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.responses) n += splicedShareFetchResponseShareFetchableTopicResponse(e, v, min);
+  return n;
+}
+
 /** Encodes a ShareFetchResponse at `version` into a new buffer of exactly its size. */
 export function encodeShareFetchResponse(message: ShareFetchResponse, version: number): Buffer {
   const w = Writer.alloc(sizeShareFetchResponse(message, version));
@@ -771,6 +1010,7 @@ export const ShareFetchResponseDescriptor: MessageDescriptor<ShareFetchResponse>
   read: readShareFetchResponse,
   write: writeShareFetchResponse,
   size: sizeShareFetchResponse,
+  spliced: splicedShareFetchResponse,
   create: createShareFetchResponse,
 };
 

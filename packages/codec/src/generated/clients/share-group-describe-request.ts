@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,48 @@ export function createShareGroupDescribeRequest(init?: Partial<ShareGroupDescrib
 /** Reads a ShareGroupDescribeRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupDescribeRequest(r: Reader, v: number): ShareGroupDescribeRequest {
   if (v < 1 || v > 1) throw new DecodeError(`ShareGroupDescribeRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupDescribeRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupDescribeRequest(r, v);
+  }
+}
+
+function readFastShareGroupDescribeRequest(r: Reader, v: number): ShareGroupDescribeRequest {
+  let $groupIds: string[];
+  let $includeAuthorizedOperations: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $groupIds = a;
+    }
+  }
+  $includeAuthorizedOperations = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeRequest = {
+    groupIds: $groupIds,
+    includeAuthorizedOperations: $includeAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeRequest(r: Reader, v: number): ShareGroupDescribeRequest {
   let field = '';
   let index = -1;
   try {
@@ -136,6 +178,7 @@ export const ShareGroupDescribeRequestDescriptor: MessageDescriptor<ShareGroupDe
   read: readShareGroupDescribeRequest,
   write: writeShareGroupDescribeRequest,
   size: sizeShareGroupDescribeRequest,
+  spliced: noSplicedBytes,
   create: createShareGroupDescribeRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -229,6 +229,38 @@ export function createShareGroupDescribeResponseTopicPartitions(init?: Partial<S
 }
 
 function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): ShareGroupDescribeResponseTopicPartitions {
+  let $topicId: Buffer;
+  let $topicName: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeResponseTopicPartitions = {
+    topicId: $topicId,
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): ShareGroupDescribeResponseTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -245,10 +277,7 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): Sh
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -307,6 +336,34 @@ function sizeShareGroupDescribeResponseTopicPartitions(x: ShareGroupDescribeResp
 }
 
 function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGroupDescribeResponseAssignment {
+  let $topicPartitions: ShareGroupDescribeResponseTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupDescribeResponseTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupDescribeResponseTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeResponseAssignment = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGroupDescribeResponseAssignment {
   let field = '';
   let index = -1;
   try {
@@ -318,7 +375,7 @@ function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGr
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupDescribeResponseTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupDescribeResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -373,6 +430,52 @@ function sizeShareGroupDescribeResponseAssignment(x: ShareGroupDescribeResponseA
 }
 
 function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupDescribeResponseMember {
+  let $memberId: string;
+  let $rackId: string | null;
+  let $memberEpoch: number;
+  let $clientId: string;
+  let $clientHost: string;
+  let $subscribedTopicNames: string[];
+  let $assignment: ShareGroupDescribeResponseAssignment;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = r.compactString();
+  $rackId = r.compactNullableString();
+  $memberEpoch = r.int32();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  $assignment = readShareGroupDescribeResponseAssignment(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeResponseMember = {
+    memberId: $memberId,
+    rackId: $rackId,
+    memberEpoch: $memberEpoch,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    subscribedTopicNames: $subscribedTopicNames,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupDescribeResponseMember {
   let field = '';
   let index = -1;
   try {
@@ -406,7 +509,7 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
       }
     }
     field = 'assignment';
-    $assignment = readShareGroupDescribeResponseAssignment(r, v);
+    $assignment = traceShareGroupDescribeResponseAssignment(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -475,6 +578,58 @@ function sizeShareGroupDescribeResponseMember(x: ShareGroupDescribeResponseMembe
 }
 
 function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): ShareGroupDescribeResponseDescribedGroup {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $groupId: string;
+  let $groupState: string;
+  let $groupEpoch: number;
+  let $assignmentEpoch: number;
+  let $assignorName: string;
+  let $members: ShareGroupDescribeResponseMember[];
+  let $authorizedOperations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $groupId = r.compactString();
+  $groupState = r.compactString();
+  $groupEpoch = r.int32();
+  $assignmentEpoch = r.int32();
+  $assignorName = r.compactString();
+  {
+    const n = r.compactArrayLength(12);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupDescribeResponseMember[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupDescribeResponseMember(r, v);
+      $members = a;
+    }
+  }
+  $authorizedOperations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeResponseDescribedGroup = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    groupId: $groupId,
+    groupState: $groupState,
+    groupEpoch: $groupEpoch,
+    assignmentEpoch: $assignmentEpoch,
+    assignorName: $assignorName,
+    members: $members,
+    authorizedOperations: $authorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): ShareGroupDescribeResponseDescribedGroup {
   let field = '';
   let index = -1;
   try {
@@ -508,7 +663,7 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupDescribeResponseMember[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseMember(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -591,6 +746,48 @@ function sizeShareGroupDescribeResponseDescribedGroup(x: ShareGroupDescribeRespo
 /** Reads a ShareGroupDescribeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroupDescribeResponse {
   if (v < 1 || v > 1) throw new DecodeError(`ShareGroupDescribeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupDescribeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupDescribeResponse(r, v);
+  }
+}
+
+function readFastShareGroupDescribeResponse(r: Reader, v: number): ShareGroupDescribeResponse {
+  let $throttleTimeMs: number;
+  let $groups: ShareGroupDescribeResponseDescribedGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupDescribeResponseDescribedGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupDescribeResponseDescribedGroup(r, v);
+      $groups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupDescribeResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupDescribeResponse(r: Reader, v: number): ShareGroupDescribeResponse {
   let field = '';
   let index = -1;
   try {
@@ -605,7 +802,7 @@ export function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroup
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupDescribeResponseDescribedGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupDescribeResponseDescribedGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -688,6 +885,7 @@ export const ShareGroupDescribeResponseDescriptor: MessageDescriptor<ShareGroupD
   read: readShareGroupDescribeResponse,
   write: writeShareGroupDescribeResponse,
   size: sizeShareGroupDescribeResponse,
+  spliced: noSplicedBytes,
   create: createShareGroupDescribeResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -60,6 +60,57 @@ export function createShareGroupHeartbeatRequest(init?: Partial<ShareGroupHeartb
 /** Reads a ShareGroupHeartbeatRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroupHeartbeatRequest {
   if (v < 1 || v > 1) throw new DecodeError(`ShareGroupHeartbeatRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupHeartbeatRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupHeartbeatRequest(r, v);
+  }
+}
+
+function readFastShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroupHeartbeatRequest {
+  let $groupId: string;
+  let $memberId: string;
+  let $memberEpoch: number;
+  let $rackId: string | null;
+  let $subscribedTopicNames: string[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  $memberId = r.compactString();
+  $memberEpoch = r.int32();
+  $rackId = r.compactNullableString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) $subscribedTopicNames = null;
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupHeartbeatRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    rackId: $rackId,
+    subscribedTopicNames: $subscribedTopicNames,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroupHeartbeatRequest {
   let field = '';
   let index = -1;
   try {
@@ -176,6 +227,7 @@ export const ShareGroupHeartbeatRequestDescriptor: MessageDescriptor<ShareGroupH
   read: readShareGroupHeartbeatRequest,
   write: writeShareGroupHeartbeatRequest,
   size: sizeShareGroupHeartbeatRequest,
+  spliced: noSplicedBytes,
   create: createShareGroupHeartbeatRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -119,6 +119,35 @@ export function createShareGroupHeartbeatResponseTopicPartitions(init?: Partial<
 }
 
 function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ShareGroupHeartbeatResponseTopicPartitions {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupHeartbeatResponseTopicPartitions = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ShareGroupHeartbeatResponseTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -132,10 +161,7 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): S
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -191,6 +217,34 @@ function sizeShareGroupHeartbeatResponseTopicPartitions(x: ShareGroupHeartbeatRe
 }
 
 function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareGroupHeartbeatResponseAssignment {
+  let $topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupHeartbeatResponseTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupHeartbeatResponseTopicPartitions(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupHeartbeatResponseAssignment = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareGroupHeartbeatResponseAssignment {
   let field = '';
   let index = -1;
   try {
@@ -202,7 +256,7 @@ function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareG
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupHeartbeatResponseTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupHeartbeatResponseTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupHeartbeatResponseTopicPartitions(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -259,6 +313,55 @@ function sizeShareGroupHeartbeatResponseAssignment(x: ShareGroupHeartbeatRespons
 /** Reads a ShareGroupHeartbeatResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupHeartbeatResponse(r: Reader, v: number): ShareGroupHeartbeatResponse {
   if (v < 1 || v > 1) throw new DecodeError(`ShareGroupHeartbeatResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupHeartbeatResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupHeartbeatResponse(r, v);
+  }
+}
+
+function readFastShareGroupHeartbeatResponse(r: Reader, v: number): ShareGroupHeartbeatResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $memberId: string | null;
+  let $memberEpoch: number;
+  let $heartbeatIntervalMs: number;
+  let $assignment: ShareGroupHeartbeatResponseAssignment | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $memberId = r.compactNullableString();
+  $memberEpoch = r.int32();
+  $heartbeatIntervalMs = r.int32();
+  $assignment = r.int8() < 0 ? null : readShareGroupHeartbeatResponseAssignment(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupHeartbeatResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    heartbeatIntervalMs: $heartbeatIntervalMs,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupHeartbeatResponse(r: Reader, v: number): ShareGroupHeartbeatResponse {
   let field = '';
   let index = -1;
   try {
@@ -283,7 +386,7 @@ export function readShareGroupHeartbeatResponse(r: Reader, v: number): ShareGrou
     field = 'heartbeatIntervalMs';
     $heartbeatIntervalMs = r.int32();
     field = 'assignment';
-    $assignment = r.int8() < 0 ? null : readShareGroupHeartbeatResponseAssignment(r, v);
+    $assignment = r.int8() < 0 ? null : traceShareGroupHeartbeatResponseAssignment(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -375,6 +478,7 @@ export const ShareGroupHeartbeatResponseDescriptor: MessageDescriptor<ShareGroup
   read: readShareGroupHeartbeatResponse,
   write: writeShareGroupHeartbeatResponse,
   size: sizeShareGroupHeartbeatResponse,
+  spliced: noSplicedBytes,
   create: createShareGroupHeartbeatResponse,
 };
 

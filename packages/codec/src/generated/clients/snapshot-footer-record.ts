@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createSnapshotFooterRecord(init?: Partial<SnapshotFooterRecord>)
 /** Reads a SnapshotFooterRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSnapshotFooterRecord(r: Reader, v: number): SnapshotFooterRecord {
   if (v < 0 || v > 0) throw new DecodeError(`SnapshotFooterRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSnapshotFooterRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSnapshotFooterRecord(r, v);
+  }
+}
+
+function readFastSnapshotFooterRecord(r: Reader, v: number): SnapshotFooterRecord {
+  let $version: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $version = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SnapshotFooterRecord = {
+    version: $version,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSnapshotFooterRecord(r: Reader, v: number): SnapshotFooterRecord {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const SnapshotFooterRecordDescriptor: MessageDescriptor<SnapshotFooterRec
   read: readSnapshotFooterRecord,
   write: writeSnapshotFooterRecord,
   size: sizeSnapshotFooterRecord,
+  spliced: noSplicedBytes,
   create: createSnapshotFooterRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createSnapshotHeaderRecord(init?: Partial<SnapshotHeaderRecord>)
 /** Reads a SnapshotHeaderRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSnapshotHeaderRecord(r: Reader, v: number): SnapshotHeaderRecord {
   if (v < 0 || v > 0) throw new DecodeError(`SnapshotHeaderRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSnapshotHeaderRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSnapshotHeaderRecord(r, v);
+  }
+}
+
+function readFastSnapshotHeaderRecord(r: Reader, v: number): SnapshotHeaderRecord {
+  let $version: number;
+  let $lastContainedLogTimestamp: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $version = r.int16();
+  $lastContainedLogTimestamp = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SnapshotHeaderRecord = {
+    version: $version,
+    lastContainedLogTimestamp: $lastContainedLogTimestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSnapshotHeaderRecord(r: Reader, v: number): SnapshotHeaderRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const SnapshotHeaderRecordDescriptor: MessageDescriptor<SnapshotHeaderRec
   read: readSnapshotHeaderRecord,
   write: writeSnapshotHeaderRecord,
   size: sizeSnapshotHeaderRecord,
+  spliced: noSplicedBytes,
   create: createSnapshotHeaderRecord,
 };
 

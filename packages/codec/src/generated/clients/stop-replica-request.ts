@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createStopReplicaRequest(init?: Partial<StopReplicaRequest>): St
 /** Reads a StopReplicaRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStopReplicaRequest(r: Reader, v: number): StopReplicaRequest {
   if (v < 0 || v > -1) throw new DecodeError(`StopReplicaRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStopReplicaRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStopReplicaRequest(r, v);
+  }
+}
+
+function readFastStopReplicaRequest(r: Reader, v: number): StopReplicaRequest {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: StopReplicaRequest = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStopReplicaRequest(r: Reader, v: number): StopReplicaRequest {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const StopReplicaRequestDescriptor: MessageDescriptor<StopReplicaRequest>
   read: readStopReplicaRequest,
   write: writeStopReplicaRequest,
   size: sizeStopReplicaRequest,
+  spliced: noSplicedBytes,
   create: createStopReplicaRequest,
 };
 

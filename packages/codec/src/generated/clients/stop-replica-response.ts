@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createStopReplicaResponse(init?: Partial<StopReplicaResponse>): 
 /** Reads a StopReplicaResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStopReplicaResponse(r: Reader, v: number): StopReplicaResponse {
   if (v < 0 || v > -1) throw new DecodeError(`StopReplicaResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStopReplicaResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStopReplicaResponse(r, v);
+  }
+}
+
+function readFastStopReplicaResponse(r: Reader, v: number): StopReplicaResponse {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: StopReplicaResponse = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStopReplicaResponse(r: Reader, v: number): StopReplicaResponse {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const StopReplicaResponseDescriptor: MessageDescriptor<StopReplicaRespons
   read: readStopReplicaResponse,
   write: writeStopReplicaResponse,
   size: sizeStopReplicaResponse,
+  spliced: noSplicedBytes,
   create: createStopReplicaResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,48 @@ export function createStreamsGroupDescribeRequest(init?: Partial<StreamsGroupDes
 /** Reads a StreamsGroupDescribeRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupDescribeRequest(r: Reader, v: number): StreamsGroupDescribeRequest {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupDescribeRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupDescribeRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupDescribeRequest(r, v);
+  }
+}
+
+function readFastStreamsGroupDescribeRequest(r: Reader, v: number): StreamsGroupDescribeRequest {
+  let $groupIds: string[];
+  let $includeAuthorizedOperations: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $groupIds = a;
+    }
+  }
+  $includeAuthorizedOperations = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeRequest = {
+    groupIds: $groupIds,
+    includeAuthorizedOperations: $includeAuthorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeRequest(r: Reader, v: number): StreamsGroupDescribeRequest {
   let field = '';
   let index = -1;
   try {
@@ -136,6 +178,7 @@ export const StreamsGroupDescribeRequestDescriptor: MessageDescriptor<StreamsGro
   read: readStreamsGroupDescribeRequest,
   write: writeStreamsGroupDescribeRequest,
   size: sizeStreamsGroupDescribeRequest,
+  spliced: noSplicedBytes,
   create: createStreamsGroupDescribeRequest,
 };
 

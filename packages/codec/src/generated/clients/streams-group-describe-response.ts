@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -496,6 +496,35 @@ export function createStreamsGroupDescribeResponseTaskIds(init?: Partial<Streams
 }
 
 function readStreamsGroupDescribeResponseTaskIds(r: Reader, v: number): StreamsGroupDescribeResponseTaskIds {
+  let $subtopologyId: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseTaskIds = {
+    subtopologyId: $subtopologyId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseTaskIds(r: Reader, v: number): StreamsGroupDescribeResponseTaskIds {
   let field = '';
   let index = -1;
   try {
@@ -509,10 +538,7 @@ function readStreamsGroupDescribeResponseTaskIds(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -568,6 +594,56 @@ function sizeStreamsGroupDescribeResponseTaskIds(x: StreamsGroupDescribeResponse
 }
 
 function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): StreamsGroupDescribeResponseAssignment {
+  let $activeTasks: StreamsGroupDescribeResponseTaskIds[];
+  let $standbyTasks: StreamsGroupDescribeResponseTaskIds[];
+  let $warmupTasks: StreamsGroupDescribeResponseTaskIds[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTaskIds(r, v);
+      $activeTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTaskIds(r, v);
+      $standbyTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTaskIds(r, v);
+      $warmupTasks = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseAssignment = {
+    activeTasks: $activeTasks,
+    standbyTasks: $standbyTasks,
+    warmupTasks: $warmupTasks,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseAssignment(r: Reader, v: number): StreamsGroupDescribeResponseAssignment {
   let field = '';
   let index = -1;
   try {
@@ -581,7 +657,7 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -592,7 +668,7 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -603,7 +679,7 @@ function readStreamsGroupDescribeResponseAssignment(r: Reader, v: number): Strea
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -676,6 +752,32 @@ function sizeStreamsGroupDescribeResponseAssignment(x: StreamsGroupDescribeRespo
 }
 
 function readStreamsGroupDescribeResponseTaskOffset(r: Reader, v: number): StreamsGroupDescribeResponseTaskOffset {
+  let $subtopologyId: string;
+  let $partition: number;
+  let $offset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  $partition = r.int32();
+  $offset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseTaskOffset = {
+    subtopologyId: $subtopologyId,
+    partition: $partition,
+    offset: $offset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseTaskOffset(r: Reader, v: number): StreamsGroupDescribeResponseTaskOffset {
   let field = '';
   let index = -1;
   try {
@@ -739,6 +841,29 @@ function sizeStreamsGroupDescribeResponseTaskOffset(x: StreamsGroupDescribeRespo
 }
 
 function readStreamsGroupDescribeResponseEndpoint(r: Reader, v: number): StreamsGroupDescribeResponseEndpoint {
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseEndpoint = {
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseEndpoint(r: Reader, v: number): StreamsGroupDescribeResponseEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -796,6 +921,92 @@ function sizeStreamsGroupDescribeResponseEndpoint(x: StreamsGroupDescribeRespons
 }
 
 function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGroupDescribeResponseMember {
+  let $memberId: string;
+  let $memberEpoch: number;
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $topologyEpoch: number;
+  let $processId: string;
+  let $userEndpoint: StreamsGroupDescribeResponseEndpoint | null;
+  let $clientTags: StreamsGroupDescribeResponseKeyValue[];
+  let $taskOffsets: StreamsGroupDescribeResponseTaskOffset[];
+  let $taskEndOffsets: StreamsGroupDescribeResponseTaskOffset[];
+  let $assignment: StreamsGroupDescribeResponseAssignment;
+  let $targetAssignment: StreamsGroupDescribeResponseAssignment;
+  let $isClassic: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = r.compactString();
+  $memberEpoch = r.int32();
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  $topologyEpoch = r.int32();
+  $processId = r.compactString();
+  $userEndpoint = r.int8() < 0 ? null : readStreamsGroupDescribeResponseEndpoint(r, v);
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseKeyValue(r, v);
+      $clientTags = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(14);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTaskOffset(r, v);
+      $taskOffsets = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(14);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTaskOffset(r, v);
+      $taskEndOffsets = a;
+    }
+  }
+  $assignment = readStreamsGroupDescribeResponseAssignment(r, v);
+  $targetAssignment = readStreamsGroupDescribeResponseAssignment(r, v);
+  $isClassic = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseMember = {
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    instanceId: $instanceId,
+    rackId: $rackId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    topologyEpoch: $topologyEpoch,
+    processId: $processId,
+    userEndpoint: $userEndpoint,
+    clientTags: $clientTags,
+    taskOffsets: $taskOffsets,
+    taskEndOffsets: $taskEndOffsets,
+    assignment: $assignment,
+    targetAssignment: $targetAssignment,
+    isClassic: $isClassic,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGroupDescribeResponseMember {
   let field = '';
   let index = -1;
   try {
@@ -832,14 +1043,14 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
     field = 'processId';
     $processId = r.compactString();
     field = 'userEndpoint';
-    $userEndpoint = r.int8() < 0 ? null : readStreamsGroupDescribeResponseEndpoint(r, v);
+    $userEndpoint = r.int8() < 0 ? null : traceStreamsGroupDescribeResponseEndpoint(r, v);
     field = 'clientTags';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseKeyValue(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }
@@ -850,7 +1061,7 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskOffset(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTaskOffset(r, v);
         index = -1;
         $taskOffsets = a;
       }
@@ -861,15 +1072,15 @@ function readStreamsGroupDescribeResponseMember(r: Reader, v: number): StreamsGr
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTaskOffset[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTaskOffset(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTaskOffset(r, v);
         index = -1;
         $taskEndOffsets = a;
       }
     }
     field = 'assignment';
-    $assignment = readStreamsGroupDescribeResponseAssignment(r, v);
+    $assignment = traceStreamsGroupDescribeResponseAssignment(r, v);
     field = 'targetAssignment';
-    $targetAssignment = readStreamsGroupDescribeResponseAssignment(r, v);
+    $targetAssignment = traceStreamsGroupDescribeResponseAssignment(r, v);
     field = 'isClassic';
     $isClassic = r.bool();
     {
@@ -980,6 +1191,29 @@ function sizeStreamsGroupDescribeResponseMember(x: StreamsGroupDescribeResponseM
 }
 
 function readStreamsGroupDescribeResponseKeyValue(r: Reader, v: number): StreamsGroupDescribeResponseKeyValue {
+  let $key: string;
+  let $value: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $value = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseKeyValue = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseKeyValue(r: Reader, v: number): StreamsGroupDescribeResponseKeyValue {
   let field = '';
   let index = -1;
   try {
@@ -1037,6 +1271,43 @@ function sizeStreamsGroupDescribeResponseKeyValue(x: StreamsGroupDescribeRespons
 }
 
 function readStreamsGroupDescribeResponseTopicInfo(r: Reader, v: number): StreamsGroupDescribeResponseTopicInfo {
+  let $name: string;
+  let $partitions: number;
+  let $replicationFactor: number;
+  let $topicConfigs: StreamsGroupDescribeResponseKeyValue[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $partitions = r.int32();
+  $replicationFactor = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseKeyValue(r, v);
+      $topicConfigs = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseTopicInfo = {
+    name: $name,
+    partitions: $partitions,
+    replicationFactor: $replicationFactor,
+    topicConfigs: $topicConfigs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseTopicInfo(r: Reader, v: number): StreamsGroupDescribeResponseTopicInfo {
   let field = '';
   let index = -1;
   try {
@@ -1057,7 +1328,7 @@ function readStreamsGroupDescribeResponseTopicInfo(r: Reader, v: number): Stream
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseKeyValue[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseKeyValue(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseKeyValue(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -1121,6 +1392,70 @@ function sizeStreamsGroupDescribeResponseTopicInfo(x: StreamsGroupDescribeRespon
 }
 
 function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): StreamsGroupDescribeResponseSubtopology {
+  let $subtopologyId: string;
+  let $sourceTopics: string[];
+  let $repartitionSinkTopics: string[];
+  let $stateChangelogTopics: StreamsGroupDescribeResponseTopicInfo[];
+  let $repartitionSourceTopics: StreamsGroupDescribeResponseTopicInfo[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $sourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $repartitionSinkTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTopicInfo(r, v);
+      $stateChangelogTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseTopicInfo(r, v);
+      $repartitionSourceTopics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseSubtopology = {
+    subtopologyId: $subtopologyId,
+    sourceTopics: $sourceTopics,
+    repartitionSinkTopics: $repartitionSinkTopics,
+    stateChangelogTopics: $stateChangelogTopics,
+    repartitionSourceTopics: $repartitionSourceTopics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): StreamsGroupDescribeResponseSubtopology {
   let field = '';
   let index = -1;
   try {
@@ -1160,7 +1495,7 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -1171,7 +1506,7 @@ function readStreamsGroupDescribeResponseSubtopology(r: Reader, v: number): Stre
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -1256,6 +1591,37 @@ function sizeStreamsGroupDescribeResponseSubtopology(x: StreamsGroupDescribeResp
 }
 
 function readStreamsGroupDescribeResponseTopology(r: Reader, v: number): StreamsGroupDescribeResponseTopology {
+  let $epoch: number;
+  let $subtopologies: StreamsGroupDescribeResponseSubtopology[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) $subtopologies = null;
+    else {
+      const a: StreamsGroupDescribeResponseSubtopology[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseSubtopology(r, v);
+      $subtopologies = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseTopology = {
+    epoch: $epoch,
+    subtopologies: $subtopologies,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseTopology(r: Reader, v: number): StreamsGroupDescribeResponseTopology {
   let field = '';
   let index = -1;
   try {
@@ -1270,7 +1636,7 @@ function readStreamsGroupDescribeResponseTopology(r: Reader, v: number): Streams
       if (n < 0) $subtopologies = null;
       else {
         const a: StreamsGroupDescribeResponseSubtopology[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseSubtopology(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }
@@ -1329,6 +1695,58 @@ function sizeStreamsGroupDescribeResponseTopology(x: StreamsGroupDescribeRespons
 }
 
 function readStreamsGroupDescribeResponseDescribedGroup(r: Reader, v: number): StreamsGroupDescribeResponseDescribedGroup {
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $groupId: string;
+  let $groupState: string;
+  let $groupEpoch: number;
+  let $assignmentEpoch: number;
+  let $topology: StreamsGroupDescribeResponseTopology | null;
+  let $members: StreamsGroupDescribeResponseMember[];
+  let $authorizedOperations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $groupId = r.compactString();
+  $groupState = r.compactString();
+  $groupEpoch = r.int32();
+  $assignmentEpoch = r.int32();
+  $topology = r.int8() < 0 ? null : readStreamsGroupDescribeResponseTopology(r, v);
+  {
+    const n = r.compactArrayLength(31);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseMember[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseMember(r, v);
+      $members = a;
+    }
+  }
+  $authorizedOperations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponseDescribedGroup = {
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    groupId: $groupId,
+    groupState: $groupState,
+    groupEpoch: $groupEpoch,
+    assignmentEpoch: $assignmentEpoch,
+    topology: $topology,
+    members: $members,
+    authorizedOperations: $authorizedOperations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponseDescribedGroup(r: Reader, v: number): StreamsGroupDescribeResponseDescribedGroup {
   let field = '';
   let index = -1;
   try {
@@ -1355,14 +1773,14 @@ function readStreamsGroupDescribeResponseDescribedGroup(r: Reader, v: number): S
     field = 'assignmentEpoch';
     $assignmentEpoch = r.int32();
     field = 'topology';
-    $topology = r.int8() < 0 ? null : readStreamsGroupDescribeResponseTopology(r, v);
+    $topology = r.int8() < 0 ? null : traceStreamsGroupDescribeResponseTopology(r, v);
     field = 'members';
     {
       const n = r.compactArrayLength(31);
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseMember[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseMember(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseMember(r, v);
         index = -1;
         $members = a;
       }
@@ -1449,6 +1867,48 @@ function sizeStreamsGroupDescribeResponseDescribedGroup(x: StreamsGroupDescribeR
 /** Reads a StreamsGroupDescribeResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupDescribeResponse(r: Reader, v: number): StreamsGroupDescribeResponse {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupDescribeResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupDescribeResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupDescribeResponse(r, v);
+  }
+}
+
+function readFastStreamsGroupDescribeResponse(r: Reader, v: number): StreamsGroupDescribeResponse {
+  let $throttleTimeMs: number;
+  let $groups: StreamsGroupDescribeResponseDescribedGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = r.compactArrayLength(25);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupDescribeResponseDescribedGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupDescribeResponseDescribedGroup(r, v);
+      $groups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupDescribeResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    groups: $groups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupDescribeResponse(r: Reader, v: number): StreamsGroupDescribeResponse {
   let field = '';
   let index = -1;
   try {
@@ -1463,7 +1923,7 @@ export function readStreamsGroupDescribeResponse(r: Reader, v: number): StreamsG
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupDescribeResponseDescribedGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupDescribeResponseDescribedGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupDescribeResponseDescribedGroup(r, v);
         index = -1;
         $groups = a;
       }
@@ -1546,6 +2006,7 @@ export const StreamsGroupDescribeResponseDescriptor: MessageDescriptor<StreamsGr
   read: readStreamsGroupDescribeResponse,
   write: writeStreamsGroupDescribeResponse,
   size: sizeStreamsGroupDescribeResponse,
+  spliced: noSplicedBytes,
   create: createStreamsGroupDescribeResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -421,6 +421,32 @@ export function createStreamsGroupHeartbeatRequestTaskOffset(init?: Partial<Stre
 }
 
 function readStreamsGroupHeartbeatRequestTaskOffset(r: Reader, v: number): StreamsGroupHeartbeatRequestTaskOffset {
+  let $subtopologyId: string;
+  let $partition: number;
+  let $offset: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  $partition = r.int32();
+  $offset = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestTaskOffset = {
+    subtopologyId: $subtopologyId,
+    partition: $partition,
+    offset: $offset,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestTaskOffset(r: Reader, v: number): StreamsGroupHeartbeatRequestTaskOffset {
   let field = '';
   let index = -1;
   try {
@@ -484,6 +510,29 @@ function sizeStreamsGroupHeartbeatRequestTaskOffset(x: StreamsGroupHeartbeatRequ
 }
 
 function readStreamsGroupHeartbeatRequestEndpoint(r: Reader, v: number): StreamsGroupHeartbeatRequestEndpoint {
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestEndpoint = {
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestEndpoint(r: Reader, v: number): StreamsGroupHeartbeatRequestEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -541,6 +590,35 @@ function sizeStreamsGroupHeartbeatRequestEndpoint(x: StreamsGroupHeartbeatReques
 }
 
 function readStreamsGroupHeartbeatRequestTaskIds(r: Reader, v: number): StreamsGroupHeartbeatRequestTaskIds {
+  let $subtopologyId: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestTaskIds = {
+    subtopologyId: $subtopologyId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestTaskIds(r: Reader, v: number): StreamsGroupHeartbeatRequestTaskIds {
   let field = '';
   let index = -1;
   try {
@@ -554,10 +632,7 @@ function readStreamsGroupHeartbeatRequestTaskIds(r: Reader, v: number): StreamsG
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -613,6 +688,56 @@ function sizeStreamsGroupHeartbeatRequestTaskIds(x: StreamsGroupHeartbeatRequest
 }
 
 function readStreamsGroupHeartbeatRequestCopartitionGroup(r: Reader, v: number): StreamsGroupHeartbeatRequestCopartitionGroup {
+  let $sourceTopics: number[];
+  let $sourceTopicRegex: number[];
+  let $repartitionSourceTopics: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $sourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $sourceTopicRegex = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $repartitionSourceTopics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestCopartitionGroup = {
+    sourceTopics: $sourceTopics,
+    sourceTopicRegex: $sourceTopicRegex,
+    repartitionSourceTopics: $repartitionSourceTopics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestCopartitionGroup(r: Reader, v: number): StreamsGroupHeartbeatRequestCopartitionGroup {
   let field = '';
   let index = -1;
   try {
@@ -721,6 +846,29 @@ function sizeStreamsGroupHeartbeatRequestCopartitionGroup(x: StreamsGroupHeartbe
 }
 
 function readStreamsGroupHeartbeatRequestKeyValue(r: Reader, v: number): StreamsGroupHeartbeatRequestKeyValue {
+  let $key: string;
+  let $value: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $value = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestKeyValue = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestKeyValue(r: Reader, v: number): StreamsGroupHeartbeatRequestKeyValue {
   let field = '';
   let index = -1;
   try {
@@ -778,6 +926,43 @@ function sizeStreamsGroupHeartbeatRequestKeyValue(x: StreamsGroupHeartbeatReques
 }
 
 function readStreamsGroupHeartbeatRequestTopicInfo(r: Reader, v: number): StreamsGroupHeartbeatRequestTopicInfo {
+  let $name: string;
+  let $partitions: number;
+  let $replicationFactor: number;
+  let $topicConfigs: StreamsGroupHeartbeatRequestKeyValue[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $partitions = r.int32();
+  $replicationFactor = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
+      $topicConfigs = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestTopicInfo = {
+    name: $name,
+    partitions: $partitions,
+    replicationFactor: $replicationFactor,
+    topicConfigs: $topicConfigs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestTopicInfo(r: Reader, v: number): StreamsGroupHeartbeatRequestTopicInfo {
   let field = '';
   let index = -1;
   try {
@@ -798,7 +983,7 @@ function readStreamsGroupHeartbeatRequestTopicInfo(r: Reader, v: number): Stream
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestKeyValue(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -862,6 +1047,92 @@ function sizeStreamsGroupHeartbeatRequestTopicInfo(x: StreamsGroupHeartbeatReque
 }
 
 function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): StreamsGroupHeartbeatRequestSubtopology {
+  let $subtopologyId: string;
+  let $sourceTopics: string[];
+  let $sourceTopicRegex: string[];
+  let $stateChangelogTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+  let $repartitionSinkTopics: string[];
+  let $repartitionSourceTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+  let $copartitionGroups: StreamsGroupHeartbeatRequestCopartitionGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $sourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $sourceTopicRegex = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
+      $stateChangelogTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $repartitionSinkTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
+      $repartitionSourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatRequestCopartitionGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestCopartitionGroup(r, v);
+      $copartitionGroups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestSubtopology = {
+    subtopologyId: $subtopologyId,
+    sourceTopics: $sourceTopics,
+    sourceTopicRegex: $sourceTopicRegex,
+    stateChangelogTopics: $stateChangelogTopics,
+    repartitionSinkTopics: $repartitionSinkTopics,
+    repartitionSourceTopics: $repartitionSourceTopics,
+    copartitionGroups: $copartitionGroups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): StreamsGroupHeartbeatRequestSubtopology {
   let field = '';
   let index = -1;
   try {
@@ -903,7 +1174,7 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -925,7 +1196,7 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatRequestTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -936,7 +1207,7 @@ function readStreamsGroupHeartbeatRequestSubtopology(r: Reader, v: number): Stre
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatRequestCopartitionGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestCopartitionGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestCopartitionGroup(r, v);
         index = -1;
         $copartitionGroups = a;
       }
@@ -1039,6 +1310,37 @@ function sizeStreamsGroupHeartbeatRequestSubtopology(x: StreamsGroupHeartbeatReq
 }
 
 function readStreamsGroupHeartbeatRequestTopology(r: Reader, v: number): StreamsGroupHeartbeatRequestTopology {
+  let $epoch: number;
+  let $subtopologies: StreamsGroupHeartbeatRequestSubtopology[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatRequestSubtopology[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestSubtopology(r, v);
+      $subtopologies = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequestTopology = {
+    epoch: $epoch,
+    subtopologies: $subtopologies,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequestTopology(r: Reader, v: number): StreamsGroupHeartbeatRequestTopology {
   let field = '';
   let index = -1;
   try {
@@ -1053,7 +1355,7 @@ function readStreamsGroupHeartbeatRequestTopology(r: Reader, v: number): Streams
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatRequestSubtopology[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestSubtopology(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }
@@ -1113,6 +1415,133 @@ function sizeStreamsGroupHeartbeatRequestTopology(x: StreamsGroupHeartbeatReques
 /** Reads a StreamsGroupHeartbeatRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsGroupHeartbeatRequest {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupHeartbeatRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupHeartbeatRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupHeartbeatRequest(r, v);
+  }
+}
+
+function readFastStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsGroupHeartbeatRequest {
+  let $groupId: string;
+  let $memberId: string;
+  let $memberEpoch: number;
+  let $endpointInformationEpoch: number;
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $rebalanceTimeoutMs: number;
+  let $topology: StreamsGroupHeartbeatRequestTopology | null;
+  let $activeTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  let $standbyTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  let $warmupTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  let $processId: string | null;
+  let $userEndpoint: StreamsGroupHeartbeatRequestEndpoint | null;
+  let $clientTags: StreamsGroupHeartbeatRequestKeyValue[] | null;
+  let $taskOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+  let $taskEndOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+  let $shutdownApplication: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  $memberId = r.compactString();
+  $memberEpoch = r.int32();
+  $endpointInformationEpoch = r.int32();
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $rebalanceTimeoutMs = r.int32();
+  $topology = r.int8() < 0 ? null : readStreamsGroupHeartbeatRequestTopology(r, v);
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $activeTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+      $activeTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $standbyTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+      $standbyTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $warmupTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+      $warmupTasks = a;
+    }
+  }
+  $processId = r.compactNullableString();
+  $userEndpoint = r.int8() < 0 ? null : readStreamsGroupHeartbeatRequestEndpoint(r, v);
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $clientTags = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
+      $clientTags = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(14);
+    if (n < 0) $taskOffsets = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
+      $taskOffsets = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(14);
+    if (n < 0) $taskEndOffsets = null;
+    else {
+      const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
+      $taskEndOffsets = a;
+    }
+  }
+  $shutdownApplication = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatRequest = {
+    groupId: $groupId,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    endpointInformationEpoch: $endpointInformationEpoch,
+    instanceId: $instanceId,
+    rackId: $rackId,
+    rebalanceTimeoutMs: $rebalanceTimeoutMs,
+    topology: $topology,
+    activeTasks: $activeTasks,
+    standbyTasks: $standbyTasks,
+    warmupTasks: $warmupTasks,
+    processId: $processId,
+    userEndpoint: $userEndpoint,
+    clientTags: $clientTags,
+    taskOffsets: $taskOffsets,
+    taskEndOffsets: $taskEndOffsets,
+    shutdownApplication: $shutdownApplication,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsGroupHeartbeatRequest {
   let field = '';
   let index = -1;
   try {
@@ -1149,14 +1578,14 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
     field = 'rebalanceTimeoutMs';
     $rebalanceTimeoutMs = r.int32();
     field = 'topology';
-    $topology = r.int8() < 0 ? null : readStreamsGroupHeartbeatRequestTopology(r, v);
+    $topology = r.int8() < 0 ? null : traceStreamsGroupHeartbeatRequestTopology(r, v);
     field = 'activeTasks';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) $activeTasks = null;
       else {
         const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -1167,7 +1596,7 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       if (n < 0) $standbyTasks = null;
       else {
         const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -1178,7 +1607,7 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       if (n < 0) $warmupTasks = null;
       else {
         const a: StreamsGroupHeartbeatRequestTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -1186,14 +1615,14 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
     field = 'processId';
     $processId = r.compactNullableString();
     field = 'userEndpoint';
-    $userEndpoint = r.int8() < 0 ? null : readStreamsGroupHeartbeatRequestEndpoint(r, v);
+    $userEndpoint = r.int8() < 0 ? null : traceStreamsGroupHeartbeatRequestEndpoint(r, v);
     field = 'clientTags';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) $clientTags = null;
       else {
         const a: StreamsGroupHeartbeatRequestKeyValue[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestKeyValue(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }
@@ -1204,7 +1633,7 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       if (n < 0) $taskOffsets = null;
       else {
         const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTaskOffset(r, v);
         index = -1;
         $taskOffsets = a;
       }
@@ -1215,7 +1644,7 @@ export function readStreamsGroupHeartbeatRequest(r: Reader, v: number): StreamsG
       if (n < 0) $taskEndOffsets = null;
       else {
         const a: StreamsGroupHeartbeatRequestTaskOffset[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatRequestTaskOffset(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatRequestTaskOffset(r, v);
         index = -1;
         $taskEndOffsets = a;
       }
@@ -1389,6 +1818,7 @@ export const StreamsGroupHeartbeatRequestDescriptor: MessageDescriptor<StreamsGr
   read: readStreamsGroupHeartbeatRequest,
   write: writeStreamsGroupHeartbeatRequest,
   size: sizeStreamsGroupHeartbeatRequest,
+  spliced: noSplicedBytes,
   create: createStreamsGroupHeartbeatRequest,
 };
 

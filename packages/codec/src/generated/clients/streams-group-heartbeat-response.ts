@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -263,6 +263,35 @@ export function createStreamsGroupHeartbeatResponseTopicPartition(init?: Partial
 }
 
 function readStreamsGroupHeartbeatResponseTopicPartition(r: Reader, v: number): StreamsGroupHeartbeatResponseTopicPartition {
+  let $topic: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponseTopicPartition = {
+    topic: $topic,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponseTopicPartition(r: Reader, v: number): StreamsGroupHeartbeatResponseTopicPartition {
   let field = '';
   let index = -1;
   try {
@@ -276,10 +305,7 @@ function readStreamsGroupHeartbeatResponseTopicPartition(r: Reader, v: number): 
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -335,6 +361,29 @@ function sizeStreamsGroupHeartbeatResponseTopicPartition(x: StreamsGroupHeartbea
 }
 
 function readStreamsGroupHeartbeatResponseEndpoint(r: Reader, v: number): StreamsGroupHeartbeatResponseEndpoint {
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponseEndpoint = {
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponseEndpoint(r: Reader, v: number): StreamsGroupHeartbeatResponseEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -392,6 +441,48 @@ function sizeStreamsGroupHeartbeatResponseEndpoint(x: StreamsGroupHeartbeatRespo
 }
 
 function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: number): StreamsGroupHeartbeatResponseEndpointToPartitions {
+  let $userEndpoint: StreamsGroupHeartbeatResponseEndpoint;
+  let $activePartitions: StreamsGroupHeartbeatResponseTopicPartition[];
+  let $standbyPartitions: StreamsGroupHeartbeatResponseTopicPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $userEndpoint = readStreamsGroupHeartbeatResponseEndpoint(r, v);
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
+      $activePartitions = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
+      $standbyPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponseEndpointToPartitions = {
+    userEndpoint: $userEndpoint,
+    activePartitions: $activePartitions,
+    standbyPartitions: $standbyPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: number): StreamsGroupHeartbeatResponseEndpointToPartitions {
   let field = '';
   let index = -1;
   try {
@@ -400,14 +491,14 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: num
     let $standbyPartitions: StreamsGroupHeartbeatResponseTopicPartition[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'userEndpoint';
-    $userEndpoint = readStreamsGroupHeartbeatResponseEndpoint(r, v);
+    $userEndpoint = traceStreamsGroupHeartbeatResponseEndpoint(r, v);
     field = 'activePartitions';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseTopicPartition(r, v);
         index = -1;
         $activePartitions = a;
       }
@@ -418,7 +509,7 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(r: Reader, v: num
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupHeartbeatResponseTopicPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTopicPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseTopicPartition(r, v);
         index = -1;
         $standbyPartitions = a;
       }
@@ -485,6 +576,35 @@ function sizeStreamsGroupHeartbeatResponseEndpointToPartitions(x: StreamsGroupHe
 }
 
 function readStreamsGroupHeartbeatResponseTaskIds(r: Reader, v: number): StreamsGroupHeartbeatResponseTaskIds {
+  let $subtopologyId: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponseTaskIds = {
+    subtopologyId: $subtopologyId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponseTaskIds(r: Reader, v: number): StreamsGroupHeartbeatResponseTaskIds {
   let field = '';
   let index = -1;
   try {
@@ -498,10 +618,7 @@ function readStreamsGroupHeartbeatResponseTaskIds(r: Reader, v: number): Streams
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -557,6 +674,29 @@ function sizeStreamsGroupHeartbeatResponseTaskIds(x: StreamsGroupHeartbeatRespon
 }
 
 function readStreamsGroupHeartbeatResponseStatus(r: Reader, v: number): StreamsGroupHeartbeatResponseStatus {
+  let $statusCode: number;
+  let $statusDetail: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $statusCode = r.int8();
+  $statusDetail = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponseStatus = {
+    statusCode: $statusCode,
+    statusDetail: $statusDetail,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponseStatus(r: Reader, v: number): StreamsGroupHeartbeatResponseStatus {
   let field = '';
   let index = -1;
   try {
@@ -616,6 +756,116 @@ function sizeStreamsGroupHeartbeatResponseStatus(x: StreamsGroupHeartbeatRespons
 /** Reads a StreamsGroupHeartbeatResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): StreamsGroupHeartbeatResponse {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupHeartbeatResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupHeartbeatResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupHeartbeatResponse(r, v);
+  }
+}
+
+function readFastStreamsGroupHeartbeatResponse(r: Reader, v: number): StreamsGroupHeartbeatResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $memberId: string;
+  let $memberEpoch: number;
+  let $heartbeatIntervalMs: number;
+  let $acceptableRecoveryLag: number;
+  let $taskOffsetIntervalMs: number;
+  let $status: StreamsGroupHeartbeatResponseStatus[] | null;
+  let $activeTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  let $standbyTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  let $warmupTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  let $endpointInformationEpoch: number;
+  let $partitionsByUserEndpoint: StreamsGroupHeartbeatResponseEndpointToPartitions[] | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  $memberId = r.compactString();
+  $memberEpoch = r.int32();
+  $heartbeatIntervalMs = r.int32();
+  $acceptableRecoveryLag = r.int32();
+  $taskOffsetIntervalMs = r.int32();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $status = null;
+    else {
+      const a: StreamsGroupHeartbeatResponseStatus[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseStatus(r, v);
+      $status = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $activeTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+      $activeTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $standbyTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+      $standbyTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) $warmupTasks = null;
+    else {
+      const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+      $warmupTasks = a;
+    }
+  }
+  $endpointInformationEpoch = r.int32();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) $partitionsByUserEndpoint = null;
+    else {
+      const a: StreamsGroupHeartbeatResponseEndpointToPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupHeartbeatResponseEndpointToPartitions(r, v);
+      $partitionsByUserEndpoint = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupHeartbeatResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    memberId: $memberId,
+    memberEpoch: $memberEpoch,
+    heartbeatIntervalMs: $heartbeatIntervalMs,
+    acceptableRecoveryLag: $acceptableRecoveryLag,
+    taskOffsetIntervalMs: $taskOffsetIntervalMs,
+    status: $status,
+    activeTasks: $activeTasks,
+    standbyTasks: $standbyTasks,
+    warmupTasks: $warmupTasks,
+    endpointInformationEpoch: $endpointInformationEpoch,
+    partitionsByUserEndpoint: $partitionsByUserEndpoint,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupHeartbeatResponse(r: Reader, v: number): StreamsGroupHeartbeatResponse {
   let field = '';
   let index = -1;
   try {
@@ -656,7 +906,7 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       if (n < 0) $status = null;
       else {
         const a: StreamsGroupHeartbeatResponseStatus[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseStatus(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseStatus(r, v);
         index = -1;
         $status = a;
       }
@@ -667,7 +917,7 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       if (n < 0) $activeTasks = null;
       else {
         const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -678,7 +928,7 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       if (n < 0) $standbyTasks = null;
       else {
         const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -689,7 +939,7 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       if (n < 0) $warmupTasks = null;
       else {
         const a: StreamsGroupHeartbeatResponseTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -702,7 +952,7 @@ export function readStreamsGroupHeartbeatResponse(r: Reader, v: number): Streams
       if (n < 0) $partitionsByUserEndpoint = null;
       else {
         const a: StreamsGroupHeartbeatResponseEndpointToPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupHeartbeatResponseEndpointToPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupHeartbeatResponseEndpointToPartitions(r, v);
         index = -1;
         $partitionsByUserEndpoint = a;
       }
@@ -850,6 +1100,7 @@ export const StreamsGroupHeartbeatResponseDescriptor: MessageDescriptor<StreamsG
   read: readStreamsGroupHeartbeatResponse,
   write: writeStreamsGroupHeartbeatResponse,
   size: sizeStreamsGroupHeartbeatResponse,
+  spliced: noSplicedBytes,
   create: createStreamsGroupHeartbeatResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -99,6 +99,29 @@ export function createSyncGroupRequestAssignment(init?: Partial<SyncGroupRequest
 }
 
 function readSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestAssignment {
+  let $memberId: string;
+  let $assignment: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  $assignment = ((v >= 4) ? r.compactBytes() : r.bytes());
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SyncGroupRequestAssignment = {
+    memberId: $memberId,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestAssignment {
   let field = '';
   let index = -1;
   try {
@@ -155,9 +178,78 @@ function sizeSyncGroupRequestAssignment(x: SyncGroupRequestAssignment, v: number
   return size;
 }
 
+function splicedSyncGroupRequestAssignment(x: SyncGroupRequestAssignment, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.assignment, min);
+  return n;
+}
+
 /** Reads a SyncGroupRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   if (v < 0 || v > 5) throw new DecodeError(`SyncGroupRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSyncGroupRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSyncGroupRequest(r, v);
+  }
+}
+
+function readFastSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
+  let $groupId: string;
+  let $generationId: number;
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $protocolType: string | null = null;
+  let $protocolName: string | null = null;
+  let $assignments: SyncGroupRequestAssignment[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = ((v >= 4) ? r.compactString() : r.string());
+  $generationId = r.int32();
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  if (v >= 3) {
+    $groupInstanceId = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  }
+  if (v >= 5) {
+    $protocolType = r.compactNullableString();
+  }
+  if (v >= 5) {
+    $protocolName = r.compactNullableString();
+  }
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: SyncGroupRequestAssignment[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readSyncGroupRequestAssignment(r, v);
+      $assignments = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SyncGroupRequest = {
+    groupId: $groupId,
+    generationId: $generationId,
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    protocolType: $protocolType,
+    protocolName: $protocolName,
+    assignments: $assignments,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   let field = '';
   let index = -1;
   try {
@@ -193,7 +285,7 @@ export function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
       if (n < 0) nullArray(r);
       else {
         const a: SyncGroupRequestAssignment[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readSyncGroupRequestAssignment(r, v);
+        for (index = 0; index < n; index++) a[index] = traceSyncGroupRequestAssignment(r, v);
         index = -1;
         $assignments = a;
       }
@@ -276,6 +368,13 @@ export function sizeSyncGroupRequest(x: SyncGroupRequest, v: number): number {
   return size;
 }
 
+/** Bytes of a SyncGroupRequest's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedSyncGroupRequest(x: SyncGroupRequest, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.assignments) n += splicedSyncGroupRequestAssignment(e, v, min);
+  return n;
+}
+
 /** Encodes a SyncGroupRequest at `version` into a new buffer of exactly its size. */
 export function encodeSyncGroupRequest(message: SyncGroupRequest, version: number): Buffer {
   const w = Writer.alloc(sizeSyncGroupRequest(message, version));
@@ -298,6 +397,7 @@ export const SyncGroupRequestDescriptor: MessageDescriptor<SyncGroupRequest> = {
   read: readSyncGroupRequest,
   write: writeSyncGroupRequest,
   size: sizeSyncGroupRequest,
+  spliced: splicedSyncGroupRequest,
   create: createSyncGroupRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -60,6 +60,55 @@ export function createSyncGroupResponse(init?: Partial<SyncGroupResponse>): Sync
 /** Reads a SyncGroupResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
   if (v < 0 || v > 5) throw new DecodeError(`SyncGroupResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastSyncGroupResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceSyncGroupResponse(r, v);
+  }
+}
+
+function readFastSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
+  let $throttleTimeMs: number = 0;
+  let $errorCode: number;
+  let $protocolType: string | null = null;
+  let $protocolName: string | null = null;
+  let $assignment: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  if (v >= 1) {
+    $throttleTimeMs = r.int32();
+  }
+  $errorCode = r.int16();
+  if (v >= 5) {
+    $protocolType = r.compactNullableString();
+  }
+  if (v >= 5) {
+    $protocolName = r.compactNullableString();
+  }
+  $assignment = ((v >= 4) ? r.compactBytes() : r.bytes());
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: SyncGroupResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    protocolType: $protocolType,
+    protocolName: $protocolName,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
   let field = '';
   let index = -1;
   try {
@@ -150,6 +199,13 @@ export function sizeSyncGroupResponse(x: SyncGroupResponse, v: number): number {
   return size;
 }
 
+/** Bytes of a SyncGroupResponse's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedSyncGroupResponse(x: SyncGroupResponse, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.assignment, min);
+  return n;
+}
+
 /** Encodes a SyncGroupResponse at `version` into a new buffer of exactly its size. */
 export function encodeSyncGroupResponse(message: SyncGroupResponse, version: number): Buffer {
   const w = Writer.alloc(sizeSyncGroupResponse(message, version));
@@ -172,6 +228,7 @@ export const SyncGroupResponseDescriptor: MessageDescriptor<SyncGroupResponse> =
   read: readSyncGroupResponse,
   write: writeSyncGroupResponse,
   size: sizeSyncGroupResponse,
+  spliced: splicedSyncGroupResponse,
   create: createSyncGroupResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -147,6 +147,37 @@ export function createTxnOffsetCommitRequestPartition(init?: Partial<TxnOffsetCo
 }
 
 function readTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCommitRequestPartition {
+  let $partitionIndex: number;
+  let $committedOffset: bigint;
+  let $committedLeaderEpoch: number = -1;
+  let $committedMetadata: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $committedOffset = r.int64();
+  if (v >= 2) {
+    $committedLeaderEpoch = r.int32();
+  }
+  $committedMetadata = ((v >= 3) ? r.compactNullableString() : r.nullableString());
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitRequestPartition = {
+    partitionIndex: $partitionIndex,
+    committedOffset: $committedOffset,
+    committedLeaderEpoch: $committedLeaderEpoch,
+    committedMetadata: $committedMetadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCommitRequestPartition {
   let field = '';
   let index = -1;
   try {
@@ -220,6 +251,37 @@ function sizeTxnOffsetCommitRequestPartition(x: TxnOffsetCommitRequestPartition,
 }
 
 function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTopic {
+  let $name: string;
+  let $partitions: TxnOffsetCommitRequestPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 3) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(14) : r.arrayLength(14));
+    if (n < 0) nullArray(r);
+    else {
+      const a: TxnOffsetCommitRequestPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitRequestPartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitRequestTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTopic {
   let field = '';
   let index = -1;
   try {
@@ -234,7 +296,7 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
       if (n < 0) nullArray(r);
       else {
         const a: TxnOffsetCommitRequestPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitRequestPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceTxnOffsetCommitRequestPartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -294,6 +356,72 @@ function sizeTxnOffsetCommitRequestTopic(x: TxnOffsetCommitRequestTopic, v: numb
 /** Reads a TxnOffsetCommitRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitRequest {
   if (v < 0 || v > 5) throw new DecodeError(`TxnOffsetCommitRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastTxnOffsetCommitRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceTxnOffsetCommitRequest(r, v);
+  }
+}
+
+function readFastTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitRequest {
+  let $transactionalId: string;
+  let $groupId: string;
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $generationId: number = -1;
+  let $memberId: string = "";
+  let $groupInstanceId: string | null = null;
+  let $topics: TxnOffsetCommitRequestTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = ((v >= 3) ? r.compactString() : r.string());
+  $groupId = ((v >= 3) ? r.compactString() : r.string());
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  if (v >= 3) {
+    $generationId = r.int32();
+  }
+  if (v >= 3) {
+    $memberId = r.compactString();
+  }
+  if (v >= 3) {
+    $groupInstanceId = r.compactNullableString();
+  }
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: TxnOffsetCommitRequestTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitRequestTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitRequest = {
+    transactionalId: $transactionalId,
+    groupId: $groupId,
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    generationId: $generationId,
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitRequest {
   let field = '';
   let index = -1;
   try {
@@ -332,7 +460,7 @@ export function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommi
       if (n < 0) nullArray(r);
       else {
         const a: TxnOffsetCommitRequestTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitRequestTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceTxnOffsetCommitRequestTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -442,6 +570,7 @@ export const TxnOffsetCommitRequestDescriptor: MessageDescriptor<TxnOffsetCommit
   read: readTxnOffsetCommitRequest,
   write: writeTxnOffsetCommitRequest,
   size: sizeTxnOffsetCommitRequest,
+  spliced: noSplicedBytes,
   create: createTxnOffsetCommitRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,29 @@ export function createTxnOffsetCommitResponsePartition(init?: Partial<TxnOffsetC
 }
 
 function readTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCommitResponsePartition {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitResponsePartition = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCommitResponsePartition {
   let field = '';
   let index = -1;
   try {
@@ -148,6 +171,37 @@ function sizeTxnOffsetCommitResponsePartition(x: TxnOffsetCommitResponsePartitio
 }
 
 function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTopic {
+  let $name: string;
+  let $partitions: TxnOffsetCommitResponsePartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = ((v >= 3) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(6) : r.arrayLength(6));
+    if (n < 0) nullArray(r);
+    else {
+      const a: TxnOffsetCommitResponsePartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitResponsePartition(r, v);
+      $partitions = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitResponseTopic = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTopic {
   let field = '';
   let index = -1;
   try {
@@ -162,7 +216,7 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
       if (n < 0) nullArray(r);
       else {
         const a: TxnOffsetCommitResponsePartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitResponsePartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceTxnOffsetCommitResponsePartition(r, v);
         index = -1;
         $partitions = a;
       }
@@ -222,6 +276,48 @@ function sizeTxnOffsetCommitResponseTopic(x: TxnOffsetCommitResponseTopic, v: nu
 /** Reads a TxnOffsetCommitResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitResponse {
   if (v < 0 || v > 5) throw new DecodeError(`TxnOffsetCommitResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastTxnOffsetCommitResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceTxnOffsetCommitResponse(r, v);
+  }
+}
+
+function readFastTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitResponse {
+  let $throttleTimeMs: number;
+  let $topics: TxnOffsetCommitResponseTopic[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  {
+    const n = ((v >= 3) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) nullArray(r);
+    else {
+      const a: TxnOffsetCommitResponseTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitResponseTopic(r, v);
+      $topics = a;
+    }
+  }
+  if (v >= 3) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TxnOffsetCommitResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitResponse {
   let field = '';
   let index = -1;
   try {
@@ -236,7 +332,7 @@ export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetComm
       if (n < 0) nullArray(r);
       else {
         const a: TxnOffsetCommitResponseTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readTxnOffsetCommitResponseTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceTxnOffsetCommitResponseTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -319,6 +415,7 @@ export const TxnOffsetCommitResponseDescriptor: MessageDescriptor<TxnOffsetCommi
   read: readTxnOffsetCommitResponse,
   write: writeTxnOffsetCommitResponse,
   size: sizeTxnOffsetCommitResponse,
+  spliced: noSplicedBytes,
   create: createTxnOffsetCommitResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createUnregisterBrokerRequest(init?: Partial<UnregisterBrokerReq
 /** Reads a UnregisterBrokerRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUnregisterBrokerRequest(r: Reader, v: number): UnregisterBrokerRequest {
   if (v < 0 || v > 0) throw new DecodeError(`UnregisterBrokerRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUnregisterBrokerRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUnregisterBrokerRequest(r, v);
+  }
+}
+
+function readFastUnregisterBrokerRequest(r: Reader, v: number): UnregisterBrokerRequest {
+  let $brokerId: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UnregisterBrokerRequest = {
+    brokerId: $brokerId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUnregisterBrokerRequest(r: Reader, v: number): UnregisterBrokerRequest {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const UnregisterBrokerRequestDescriptor: MessageDescriptor<UnregisterBrok
   read: readUnregisterBrokerRequest,
   write: writeUnregisterBrokerRequest,
   size: sizeUnregisterBrokerRequest,
+  spliced: noSplicedBytes,
   create: createUnregisterBrokerRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createUnregisterBrokerResponse(init?: Partial<UnregisterBrokerRe
 /** Reads a UnregisterBrokerResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUnregisterBrokerResponse(r: Reader, v: number): UnregisterBrokerResponse {
   if (v < 0 || v > 0) throw new DecodeError(`UnregisterBrokerResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUnregisterBrokerResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUnregisterBrokerResponse(r, v);
+  }
+}
+
+function readFastUnregisterBrokerResponse(r: Reader, v: number): UnregisterBrokerResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UnregisterBrokerResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUnregisterBrokerResponse(r: Reader, v: number): UnregisterBrokerResponse {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const UnregisterBrokerResponseDescriptor: MessageDescriptor<UnregisterBro
   read: readUnregisterBrokerResponse,
   write: writeUnregisterBrokerResponse,
   size: sizeUnregisterBrokerResponse,
+  spliced: noSplicedBytes,
   create: createUnregisterBrokerResponse,
 };
 

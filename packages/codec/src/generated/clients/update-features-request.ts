@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -85,6 +85,39 @@ export function createUpdateFeaturesRequestFeatureUpdateKey(init?: Partial<Updat
 }
 
 function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, v: number): UpdateFeaturesRequestFeatureUpdateKey {
+  let $feature: string;
+  let $maxVersionLevel: number;
+  let $allowDowngrade: boolean = false;
+  let $upgradeType: number = 1;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $feature = r.compactString();
+  $maxVersionLevel = r.int16();
+  if (v <= 0) {
+    $allowDowngrade = r.bool();
+  }
+  if (v >= 1) {
+    $upgradeType = r.int8();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateFeaturesRequestFeatureUpdateKey = {
+    feature: $feature,
+    maxVersionLevel: $maxVersionLevel,
+    allowDowngrade: $allowDowngrade,
+    upgradeType: $upgradeType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateFeaturesRequestFeatureUpdateKey(r: Reader, v: number): UpdateFeaturesRequestFeatureUpdateKey {
   let field = '';
   let index = -1;
   try {
@@ -166,6 +199,53 @@ function sizeUpdateFeaturesRequestFeatureUpdateKey(x: UpdateFeaturesRequestFeatu
 /** Reads a UpdateFeaturesRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesRequest {
   if (v < 0 || v > 2) throw new DecodeError(`UpdateFeaturesRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateFeaturesRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateFeaturesRequest(r, v);
+  }
+}
+
+function readFastUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesRequest {
+  let $timeoutMs: number;
+  let $featureUpdates: UpdateFeaturesRequestFeatureUpdateKey[];
+  let $validateOnly: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $timeoutMs = r.int32();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: UpdateFeaturesRequestFeatureUpdateKey[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readUpdateFeaturesRequestFeatureUpdateKey(r, v);
+      $featureUpdates = a;
+    }
+  }
+  if (v >= 1) {
+    $validateOnly = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateFeaturesRequest = {
+    timeoutMs: $timeoutMs,
+    featureUpdates: $featureUpdates,
+    validateOnly: $validateOnly,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesRequest {
   let field = '';
   let index = -1;
   try {
@@ -181,7 +261,7 @@ export function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesR
       if (n < 0) nullArray(r);
       else {
         const a: UpdateFeaturesRequestFeatureUpdateKey[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readUpdateFeaturesRequestFeatureUpdateKey(r, v);
+        for (index = 0; index < n; index++) a[index] = traceUpdateFeaturesRequestFeatureUpdateKey(r, v);
         index = -1;
         $featureUpdates = a;
       }
@@ -274,6 +354,7 @@ export const UpdateFeaturesRequestDescriptor: MessageDescriptor<UpdateFeaturesRe
   read: readUpdateFeaturesRequest,
   write: writeUpdateFeaturesRequest,
   size: sizeUpdateFeaturesRequest,
+  spliced: noSplicedBytes,
   create: createUpdateFeaturesRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -85,6 +85,32 @@ export function createUpdateFeaturesResponseUpdatableFeatureResult(init?: Partia
 }
 
 function readUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, v: number): UpdateFeaturesResponseUpdatableFeatureResult {
+  let $feature: string;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $feature = r.compactString();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateFeaturesResponseUpdatableFeatureResult = {
+    feature: $feature,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, v: number): UpdateFeaturesResponseUpdatableFeatureResult {
   let field = '';
   let index = -1;
   try {
@@ -150,13 +176,63 @@ function sizeUpdateFeaturesResponseUpdatableFeatureResult(x: UpdateFeaturesRespo
 /** Reads a UpdateFeaturesResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateFeaturesResponse(r: Reader, v: number): UpdateFeaturesResponse {
   if (v < 0 || v > 2) throw new DecodeError(`UpdateFeaturesResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateFeaturesResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateFeaturesResponse(r, v);
+  }
+}
+
+function readFastUpdateFeaturesResponse(r: Reader, v: number): UpdateFeaturesResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let $results: UpdateFeaturesResponseUpdatableFeatureResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  if (v <= 1) {
+    {
+      const n = r.compactArrayLength(5);
+      if (n < 0) nullArray(r);
+      else {
+        const a: UpdateFeaturesResponseUpdatableFeatureResult[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = readUpdateFeaturesResponseUpdatableFeatureResult(r, v);
+        $results = a;
+      }
+    }
+  } else $results = [];
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateFeaturesResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateFeaturesResponse(r: Reader, v: number): UpdateFeaturesResponse {
   let field = '';
   let index = -1;
   try {
     let $throttleTimeMs: number;
     let $errorCode: number;
     let $errorMessage: string | null;
-    let $results: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
+    let $results: UpdateFeaturesResponseUpdatableFeatureResult[];
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -171,12 +247,12 @@ export function readUpdateFeaturesResponse(r: Reader, v: number): UpdateFeatures
         if (n < 0) nullArray(r);
         else {
           const a: UpdateFeaturesResponseUpdatableFeatureResult[] = new Array(n);
-          for (index = 0; index < n; index++) a[index] = readUpdateFeaturesResponseUpdatableFeatureResult(r, v);
+          for (index = 0; index < n; index++) a[index] = traceUpdateFeaturesResponseUpdatableFeatureResult(r, v);
           index = -1;
           $results = a;
         }
       }
-    }
+    } else $results = [];
     {
       field = '';
       const numTags = r.uvarint();
@@ -263,6 +339,7 @@ export const UpdateFeaturesResponseDescriptor: MessageDescriptor<UpdateFeaturesR
   read: readUpdateFeaturesResponse,
   write: writeUpdateFeaturesResponse,
   size: sizeUpdateFeaturesResponse,
+  spliced: noSplicedBytes,
   create: createUpdateFeaturesResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createUpdateMetadataRequest(init?: Partial<UpdateMetadataRequest
 /** Reads a UpdateMetadataRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateMetadataRequest(r: Reader, v: number): UpdateMetadataRequest {
   if (v < 0 || v > -1) throw new DecodeError(`UpdateMetadataRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateMetadataRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateMetadataRequest(r, v);
+  }
+}
+
+function readFastUpdateMetadataRequest(r: Reader, v: number): UpdateMetadataRequest {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: UpdateMetadataRequest = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateMetadataRequest(r: Reader, v: number): UpdateMetadataRequest {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const UpdateMetadataRequestDescriptor: MessageDescriptor<UpdateMetadataRe
   read: readUpdateMetadataRequest,
   write: writeUpdateMetadataRequest,
   size: sizeUpdateMetadataRequest,
+  spliced: noSplicedBytes,
   create: createUpdateMetadataRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,25 @@ export function createUpdateMetadataResponse(init?: Partial<UpdateMetadataRespon
 /** Reads a UpdateMetadataResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateMetadataResponse(r: Reader, v: number): UpdateMetadataResponse {
   if (v < 0 || v > -1) throw new DecodeError(`UpdateMetadataResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateMetadataResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateMetadataResponse(r, v);
+  }
+}
+
+function readFastUpdateMetadataResponse(r: Reader, v: number): UpdateMetadataResponse {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  const x: UpdateMetadataResponse = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateMetadataResponse(r: Reader, v: number): UpdateMetadataResponse {
   let field = '';
   let index = -1;
   try {
@@ -72,6 +91,7 @@ export const UpdateMetadataResponseDescriptor: MessageDescriptor<UpdateMetadataR
   read: readUpdateMetadataResponse,
   write: writeUpdateMetadataResponse,
   size: sizeUpdateMetadataResponse,
+  spliced: noSplicedBytes,
   create: createUpdateMetadataResponse,
 };
 

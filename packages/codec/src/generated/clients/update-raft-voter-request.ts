@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -126,6 +126,29 @@ export function createUpdateRaftVoterRequestKRaftVersionFeature(init?: Partial<U
 }
 
 function readUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, v: number): UpdateRaftVoterRequestKRaftVersionFeature {
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateRaftVoterRequestKRaftVersionFeature = {
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, v: number): UpdateRaftVoterRequestKRaftVersionFeature {
   let field = '';
   let index = -1;
   try {
@@ -183,6 +206,32 @@ function sizeUpdateRaftVoterRequestKRaftVersionFeature(x: UpdateRaftVoterRequest
 }
 
 function readUpdateRaftVoterRequestListener(r: Reader, v: number): UpdateRaftVoterRequestListener {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateRaftVoterRequestListener = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateRaftVoterRequestListener(r: Reader, v: number): UpdateRaftVoterRequestListener {
   let field = '';
   let index = -1;
   try {
@@ -248,6 +297,60 @@ function sizeUpdateRaftVoterRequestListener(x: UpdateRaftVoterRequestListener, v
 /** Reads a UpdateRaftVoterRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVoterRequest {
   if (v < 0 || v > 0) throw new DecodeError(`UpdateRaftVoterRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateRaftVoterRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateRaftVoterRequest(r, v);
+  }
+}
+
+function readFastUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVoterRequest {
+  let $clusterId: string | null;
+  let $currentLeaderEpoch: number;
+  let $voterId: number;
+  let $voterDirectoryId: Buffer;
+  let $listeners: UpdateRaftVoterRequestListener[];
+  let $kRaftVersionFeature: UpdateRaftVoterRequestKRaftVersionFeature;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = r.compactNullableString();
+  $currentLeaderEpoch = r.int32();
+  $voterId = r.int32();
+  $voterDirectoryId = r.uuid();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: UpdateRaftVoterRequestListener[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readUpdateRaftVoterRequestListener(r, v);
+      $listeners = a;
+    }
+  }
+  $kRaftVersionFeature = readUpdateRaftVoterRequestKRaftVersionFeature(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateRaftVoterRequest = {
+    clusterId: $clusterId,
+    currentLeaderEpoch: $currentLeaderEpoch,
+    voterId: $voterId,
+    voterDirectoryId: $voterDirectoryId,
+    listeners: $listeners,
+    kRaftVersionFeature: $kRaftVersionFeature,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVoterRequest {
   let field = '';
   let index = -1;
   try {
@@ -272,13 +375,13 @@ export function readUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVote
       if (n < 0) nullArray(r);
       else {
         const a: UpdateRaftVoterRequestListener[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readUpdateRaftVoterRequestListener(r, v);
+        for (index = 0; index < n; index++) a[index] = traceUpdateRaftVoterRequestListener(r, v);
         index = -1;
         $listeners = a;
       }
     }
     field = 'kRaftVersionFeature';
-    $kRaftVersionFeature = readUpdateRaftVoterRequestKRaftVersionFeature(r, v);
+    $kRaftVersionFeature = traceUpdateRaftVoterRequestKRaftVersionFeature(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -369,6 +472,7 @@ export const UpdateRaftVoterRequestDescriptor: MessageDescriptor<UpdateRaftVoter
   read: readUpdateRaftVoterRequest,
   write: writeUpdateRaftVoterRequest,
   size: sizeUpdateRaftVoterRequest,
+  spliced: noSplicedBytes,
   create: createUpdateRaftVoterRequest,
 };
 

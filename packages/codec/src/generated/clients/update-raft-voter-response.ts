@@ -2,8 +2,10 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, frozenDefault, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_UpdateRaftVoterResponseCurrentLeader = frozenDefault(createUpdateRaftVoterResponseCurrentLeader());
 
 /**
  * UpdateRaftVoterResponse (response).
@@ -85,6 +87,35 @@ export function createUpdateRaftVoterResponseCurrentLeader(init?: Partial<Update
 }
 
 function readUpdateRaftVoterResponseCurrentLeader(r: Reader, v: number): UpdateRaftVoterResponseCurrentLeader {
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  $host = r.compactString();
+  $port = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UpdateRaftVoterResponseCurrentLeader = {
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateRaftVoterResponseCurrentLeader(r: Reader, v: number): UpdateRaftVoterResponseCurrentLeader {
   let field = '';
   let index = -1;
   try {
@@ -156,12 +187,57 @@ function sizeUpdateRaftVoterResponseCurrentLeader(x: UpdateRaftVoterResponseCurr
 /** Reads a UpdateRaftVoterResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUpdateRaftVoterResponse(r: Reader, v: number): UpdateRaftVoterResponse {
   if (v < 0 || v > 0) throw new DecodeError(`UpdateRaftVoterResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUpdateRaftVoterResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUpdateRaftVoterResponse(r, v);
+  }
+}
+
+function readFastUpdateRaftVoterResponse(r: Reader, v: number): UpdateRaftVoterResponse {
+  let $throttleTimeMs: number;
+  let $errorCode: number;
+  let $currentLeader: UpdateRaftVoterResponseCurrentLeader = DECODED_DEFAULT_UpdateRaftVoterResponseCurrentLeader;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $throttleTimeMs = r.int32();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $currentLeader = readUpdateRaftVoterResponseCurrentLeader(r, v);
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: UpdateRaftVoterResponse = {
+    throttleTimeMs: $throttleTimeMs,
+    errorCode: $errorCode,
+    currentLeader: $currentLeader,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUpdateRaftVoterResponse(r: Reader, v: number): UpdateRaftVoterResponse {
   let field = '';
   let index = -1;
   try {
     let $throttleTimeMs: number;
     let $errorCode: number;
-    let $currentLeader: UpdateRaftVoterResponseCurrentLeader = createUpdateRaftVoterResponseCurrentLeader();
+    let $currentLeader: UpdateRaftVoterResponseCurrentLeader = DECODED_DEFAULT_UpdateRaftVoterResponseCurrentLeader;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'throttleTimeMs';
     $throttleTimeMs = r.int32();
@@ -177,7 +253,7 @@ export function readUpdateRaftVoterResponse(r: Reader, v: number): UpdateRaftVot
         switch (tag) {
           case 0:
             field = 'currentLeader';
-            $currentLeader = readUpdateRaftVoterResponseCurrentLeader(r, v);
+            $currentLeader = traceUpdateRaftVoterResponseCurrentLeader(r, v);
             checkTagEnd(r, tag, end);
             continue;
 
@@ -262,6 +338,7 @@ export const UpdateRaftVoterResponseDescriptor: MessageDescriptor<UpdateRaftVote
   read: readUpdateRaftVoterResponse,
   write: writeUpdateRaftVoterResponse,
   size: sizeUpdateRaftVoterResponse,
+  spliced: noSplicedBytes,
   create: createUpdateRaftVoterResponse,
 };
 function isDefaultUpdateRaftVoterResponseCurrentLeader(x: UpdateRaftVoterResponseCurrentLeader): boolean {

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -140,6 +140,53 @@ export function createVoteRequestPartitionData(init?: Partial<VoteRequestPartiti
 }
 
 function readVoteRequestPartitionData(r: Reader, v: number): VoteRequestPartitionData {
+  let $partitionIndex: number;
+  let $replicaEpoch: number;
+  let $replicaId: number;
+  let $replicaDirectoryId: Buffer = ZERO_UUID;
+  let $voterDirectoryId: Buffer = ZERO_UUID;
+  let $lastOffsetEpoch: number;
+  let $lastOffset: bigint;
+  let $preVote: boolean = false;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $replicaEpoch = r.int32();
+  $replicaId = r.int32();
+  if (v >= 1) {
+    $replicaDirectoryId = r.uuid();
+  }
+  if (v >= 1) {
+    $voterDirectoryId = r.uuid();
+  }
+  $lastOffsetEpoch = r.int32();
+  $lastOffset = r.int64();
+  if (v >= 2) {
+    $preVote = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteRequestPartitionData = {
+    partitionIndex: $partitionIndex,
+    replicaEpoch: $replicaEpoch,
+    replicaId: $replicaId,
+    replicaDirectoryId: $replicaDirectoryId,
+    voterDirectoryId: $voterDirectoryId,
+    lastOffsetEpoch: $lastOffsetEpoch,
+    lastOffset: $lastOffset,
+    preVote: $preVote,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteRequestPartitionData(r: Reader, v: number): VoteRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -246,6 +293,37 @@ function sizeVoteRequestPartitionData(x: VoteRequestPartitionData, v: number): n
 }
 
 function readVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
+  let $topicName: string;
+  let $partitions: VoteRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(25);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VoteRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVoteRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteRequestTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
   let field = '';
   let index = -1;
   try {
@@ -260,7 +338,7 @@ function readVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
       if (n < 0) nullArray(r);
       else {
         const a: VoteRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVoteRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVoteRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -320,6 +398,53 @@ function sizeVoteRequestTopicData(x: VoteRequestTopicData, v: number): number {
 /** Reads a VoteRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readVoteRequest(r: Reader, v: number): VoteRequest {
   if (v < 0 || v > 2) throw new DecodeError(`VoteRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastVoteRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceVoteRequest(r, v);
+  }
+}
+
+function readFastVoteRequest(r: Reader, v: number): VoteRequest {
+  let $clusterId: string | null;
+  let $voterId: number = -1;
+  let $topics: VoteRequestTopicData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $clusterId = r.compactNullableString();
+  if (v >= 1) {
+    $voterId = r.int32();
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VoteRequestTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVoteRequestTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteRequest = {
+    clusterId: $clusterId,
+    voterId: $voterId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteRequest(r: Reader, v: number): VoteRequest {
   let field = '';
   let index = -1;
   try {
@@ -339,7 +464,7 @@ export function readVoteRequest(r: Reader, v: number): VoteRequest {
       if (n < 0) nullArray(r);
       else {
         const a: VoteRequestTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVoteRequestTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVoteRequestTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -427,6 +552,7 @@ export const VoteRequestDescriptor: MessageDescriptor<VoteRequest> = {
   read: readVoteRequest,
   write: writeVoteRequest,
   size: sizeVoteRequest,
+  spliced: noSplicedBytes,
   create: createVoteRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -153,6 +153,32 @@ export function createVoteResponseNodeEndpoint(init?: Partial<VoteResponseNodeEn
 }
 
 function readVoteResponseNodeEndpoint(r: Reader, v: number): VoteResponseNodeEndpoint {
+  let $nodeId: number;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $nodeId = r.int32();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteResponseNodeEndpoint = {
+    nodeId: $nodeId,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteResponseNodeEndpoint(r: Reader, v: number): VoteResponseNodeEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -216,6 +242,38 @@ function sizeVoteResponseNodeEndpoint(x: VoteResponseNodeEndpoint, v: number): n
 }
 
 function readVoteResponsePartitionData(r: Reader, v: number): VoteResponsePartitionData {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let $leaderId: number;
+  let $leaderEpoch: number;
+  let $voteGranted: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  $leaderId = r.int32();
+  $leaderEpoch = r.int32();
+  $voteGranted = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteResponsePartitionData = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+    leaderId: $leaderId,
+    leaderEpoch: $leaderEpoch,
+    voteGranted: $voteGranted,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteResponsePartitionData(r: Reader, v: number): VoteResponsePartitionData {
   let field = '';
   let index = -1;
   try {
@@ -291,6 +349,37 @@ function sizeVoteResponsePartitionData(x: VoteResponsePartitionData, v: number):
 }
 
 function readVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData {
+  let $topicName: string;
+  let $partitions: VoteResponsePartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(16);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VoteResponsePartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVoteResponsePartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VoteResponseTopicData = {
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData {
   let field = '';
   let index = -1;
   try {
@@ -305,7 +394,7 @@ function readVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData 
       if (n < 0) nullArray(r);
       else {
         const a: VoteResponsePartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVoteResponsePartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVoteResponsePartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -365,6 +454,71 @@ function sizeVoteResponseTopicData(x: VoteResponseTopicData, v: number): number 
 /** Reads a VoteResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readVoteResponse(r: Reader, v: number): VoteResponse {
   if (v < 0 || v > 2) throw new DecodeError(`VoteResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastVoteResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceVoteResponse(r, v);
+  }
+}
+
+function readFastVoteResponse(r: Reader, v: number): VoteResponse {
+  let $errorCode: number;
+  let $topics: VoteResponseTopicData[];
+  let $nodeEndpoints: VoteResponseNodeEndpoint[] = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $errorCode = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VoteResponseTopicData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVoteResponseTopicData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(8);
+              if (n < 0) nullArray(r);
+              else {
+                const a: VoteResponseNodeEndpoint[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = readVoteResponseNodeEndpoint(r, v);
+                $nodeEndpoints = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: VoteResponse = {
+    errorCode: $errorCode,
+    topics: $topics,
+    nodeEndpoints: $nodeEndpoints,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVoteResponse(r: Reader, v: number): VoteResponse {
   let field = '';
   let index = -1;
   try {
@@ -380,7 +534,7 @@ export function readVoteResponse(r: Reader, v: number): VoteResponse {
       if (n < 0) nullArray(r);
       else {
         const a: VoteResponseTopicData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVoteResponseTopicData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVoteResponseTopicData(r, v);
         index = -1;
         $topics = a;
       }
@@ -401,7 +555,7 @@ export function readVoteResponse(r: Reader, v: number): VoteResponse {
                 if (n < 0) nullArray(r);
                 else {
                   const a: VoteResponseNodeEndpoint[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = readVoteResponseNodeEndpoint(r, v);
+                  for (index = 0; index < n; index++) a[index] = traceVoteResponseNodeEndpoint(r, v);
                   index = -1;
                   $nodeEndpoints = a;
                 }
@@ -506,6 +660,7 @@ export const VoteResponseDescriptor: MessageDescriptor<VoteResponse> = {
   read: readVoteResponse,
   write: writeVoteResponse,
   size: sizeVoteResponse,
+  spliced: noSplicedBytes,
   create: createVoteResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -139,6 +139,29 @@ export function createVotersRecordKRaftVersionFeature(init?: Partial<VotersRecor
 }
 
 function readVotersRecordKRaftVersionFeature(r: Reader, v: number): VotersRecordKRaftVersionFeature {
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VotersRecordKRaftVersionFeature = {
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVotersRecordKRaftVersionFeature(r: Reader, v: number): VotersRecordKRaftVersionFeature {
   let field = '';
   let index = -1;
   try {
@@ -196,6 +219,32 @@ function sizeVotersRecordKRaftVersionFeature(x: VotersRecordKRaftVersionFeature,
 }
 
 function readVotersRecordEndpoint(r: Reader, v: number): VotersRecordEndpoint {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VotersRecordEndpoint = {
+    name: $name,
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVotersRecordEndpoint(r: Reader, v: number): VotersRecordEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -259,6 +308,43 @@ function sizeVotersRecordEndpoint(x: VotersRecordEndpoint, v: number): number {
 }
 
 function readVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
+  let $voterId: number;
+  let $voterDirectoryId: Buffer;
+  let $endpoints: VotersRecordEndpoint[];
+  let $kRaftVersionFeature: VotersRecordKRaftVersionFeature;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $voterId = r.int32();
+  $voterDirectoryId = r.uuid();
+  {
+    const n = r.compactArrayLength(5);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VotersRecordEndpoint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVotersRecordEndpoint(r, v);
+      $endpoints = a;
+    }
+  }
+  $kRaftVersionFeature = readVotersRecordKRaftVersionFeature(r, v);
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VotersRecordVoter = {
+    voterId: $voterId,
+    voterDirectoryId: $voterDirectoryId,
+    endpoints: $endpoints,
+    kRaftVersionFeature: $kRaftVersionFeature,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
   let field = '';
   let index = -1;
   try {
@@ -277,13 +363,13 @@ function readVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
       if (n < 0) nullArray(r);
       else {
         const a: VotersRecordEndpoint[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVotersRecordEndpoint(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVotersRecordEndpoint(r, v);
         index = -1;
         $endpoints = a;
       }
     }
     field = 'kRaftVersionFeature';
-    $kRaftVersionFeature = readVotersRecordKRaftVersionFeature(r, v);
+    $kRaftVersionFeature = traceVotersRecordKRaftVersionFeature(r, v);
     {
       field = '';
       const numTags = r.uvarint();
@@ -345,6 +431,48 @@ function sizeVotersRecordVoter(x: VotersRecordVoter, v: number): number {
 /** Reads a VotersRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readVotersRecord(r: Reader, v: number): VotersRecord {
   if (v < 0 || v > 0) throw new DecodeError(`VotersRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastVotersRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceVotersRecord(r, v);
+  }
+}
+
+function readFastVotersRecord(r: Reader, v: number): VotersRecord {
+  let $version: number;
+  let $voters: VotersRecordVoter[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $version = r.int16();
+  {
+    const n = r.compactArrayLength(27);
+    if (n < 0) nullArray(r);
+    else {
+      const a: VotersRecordVoter[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readVotersRecordVoter(r, v);
+      $voters = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: VotersRecord = {
+    version: $version,
+    voters: $voters,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceVotersRecord(r: Reader, v: number): VotersRecord {
   let field = '';
   let index = -1;
   try {
@@ -359,7 +487,7 @@ export function readVotersRecord(r: Reader, v: number): VotersRecord {
       if (n < 0) nullArray(r);
       else {
         const a: VotersRecordVoter[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readVotersRecordVoter(r, v);
+        for (index = 0; index < n; index++) a[index] = traceVotersRecordVoter(r, v);
         index = -1;
         $voters = a;
       }
@@ -442,6 +570,7 @@ export const VotersRecordDescriptor: MessageDescriptor<VotersRecord> = {
   read: readVotersRecord,
   write: writeVotersRecord,
   size: sizeVotersRecord,
+  spliced: noSplicedBytes,
   create: createVotersRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -160,6 +160,35 @@ export function createWriteShareGroupStateRequestStateBatch(init?: Partial<Write
 }
 
 function readWriteShareGroupStateRequestStateBatch(r: Reader, v: number): WriteShareGroupStateRequestStateBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $deliveryState: number;
+  let $deliveryCount: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  $deliveryState = r.int8();
+  $deliveryCount = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateRequestStateBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    deliveryState: $deliveryState,
+    deliveryCount: $deliveryCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateRequestStateBatch(r: Reader, v: number): WriteShareGroupStateRequestStateBatch {
   let field = '';
   let index = -1;
   try {
@@ -229,6 +258,51 @@ function sizeWriteShareGroupStateRequestStateBatch(x: WriteShareGroupStateReques
 }
 
 function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): WriteShareGroupStateRequestPartitionData {
+  let $partition: number;
+  let $stateEpoch: number;
+  let $leaderEpoch: number;
+  let $startOffset: bigint;
+  let $deliveryCompleteCount: number = -1;
+  let $stateBatches: WriteShareGroupStateRequestStateBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $stateEpoch = r.int32();
+  $leaderEpoch = r.int32();
+  $startOffset = r.int64();
+  if (v >= 1) {
+    $deliveryCompleteCount = r.int32();
+  }
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteShareGroupStateRequestStateBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteShareGroupStateRequestStateBatch(r, v);
+      $stateBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateRequestPartitionData = {
+    partition: $partition,
+    stateEpoch: $stateEpoch,
+    leaderEpoch: $leaderEpoch,
+    startOffset: $startOffset,
+    deliveryCompleteCount: $deliveryCompleteCount,
+    stateBatches: $stateBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateRequestPartitionData(r: Reader, v: number): WriteShareGroupStateRequestPartitionData {
   let field = '';
   let index = -1;
   try {
@@ -257,7 +331,7 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
       if (n < 0) nullArray(r);
       else {
         const a: WriteShareGroupStateRequestStateBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestStateBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteShareGroupStateRequestStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -329,6 +403,37 @@ function sizeWriteShareGroupStateRequestPartitionData(x: WriteShareGroupStateReq
 }
 
 function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): WriteShareGroupStateRequestWriteStateData {
+  let $topicId: Buffer;
+  let $partitions: WriteShareGroupStateRequestPartitionData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(22);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteShareGroupStateRequestPartitionData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteShareGroupStateRequestPartitionData(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateRequestWriteStateData = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): WriteShareGroupStateRequestWriteStateData {
   let field = '';
   let index = -1;
   try {
@@ -343,7 +448,7 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): Wr
       if (n < 0) nullArray(r);
       else {
         const a: WriteShareGroupStateRequestPartitionData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestPartitionData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteShareGroupStateRequestPartitionData(r, v);
         index = -1;
         $partitions = a;
       }
@@ -403,6 +508,48 @@ function sizeWriteShareGroupStateRequestWriteStateData(x: WriteShareGroupStateRe
 /** Reads a WriteShareGroupStateRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readWriteShareGroupStateRequest(r: Reader, v: number): WriteShareGroupStateRequest {
   if (v < 0 || v > 1) throw new DecodeError(`WriteShareGroupStateRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastWriteShareGroupStateRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceWriteShareGroupStateRequest(r, v);
+  }
+}
+
+function readFastWriteShareGroupStateRequest(r: Reader, v: number): WriteShareGroupStateRequest {
+  let $groupId: string;
+  let $topics: WriteShareGroupStateRequestWriteStateData[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.compactString();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteShareGroupStateRequestWriteStateData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteShareGroupStateRequestWriteStateData(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateRequest = {
+    groupId: $groupId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateRequest(r: Reader, v: number): WriteShareGroupStateRequest {
   let field = '';
   let index = -1;
   try {
@@ -417,7 +564,7 @@ export function readWriteShareGroupStateRequest(r: Reader, v: number): WriteShar
       if (n < 0) nullArray(r);
       else {
         const a: WriteShareGroupStateRequestWriteStateData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateRequestWriteStateData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteShareGroupStateRequestWriteStateData(r, v);
         index = -1;
         $topics = a;
       }
@@ -500,6 +647,7 @@ export const WriteShareGroupStateRequestDescriptor: MessageDescriptor<WriteShare
   read: readWriteShareGroupStateRequest,
   write: writeWriteShareGroupStateRequest,
   size: sizeWriteShareGroupStateRequest,
+  spliced: noSplicedBytes,
   create: createWriteShareGroupStateRequest,
 };
 

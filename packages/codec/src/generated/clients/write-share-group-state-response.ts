@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -91,6 +91,32 @@ export function createWriteShareGroupStateResponsePartitionResult(init?: Partial
 }
 
 function readWriteShareGroupStateResponsePartitionResult(r: Reader, v: number): WriteShareGroupStateResponsePartitionResult {
+  let $partition: number;
+  let $errorCode: number;
+  let $errorMessage: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  $errorCode = r.int16();
+  $errorMessage = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateResponsePartitionResult = {
+    partition: $partition,
+    errorCode: $errorCode,
+    errorMessage: $errorMessage,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateResponsePartitionResult(r: Reader, v: number): WriteShareGroupStateResponsePartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -154,6 +180,37 @@ function sizeWriteShareGroupStateResponsePartitionResult(x: WriteShareGroupState
 }
 
 function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number): WriteShareGroupStateResponseWriteStateResult {
+  let $topicId: Buffer;
+  let $partitions: WriteShareGroupStateResponsePartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteShareGroupStateResponsePartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteShareGroupStateResponsePartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateResponseWriteStateResult = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number): WriteShareGroupStateResponseWriteStateResult {
   let field = '';
   let index = -1;
   try {
@@ -168,7 +225,7 @@ function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: WriteShareGroupStateResponsePartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateResponsePartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteShareGroupStateResponsePartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -228,6 +285,45 @@ function sizeWriteShareGroupStateResponseWriteStateResult(x: WriteShareGroupStat
 /** Reads a WriteShareGroupStateResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readWriteShareGroupStateResponse(r: Reader, v: number): WriteShareGroupStateResponse {
   if (v < 0 || v > 1) throw new DecodeError(`WriteShareGroupStateResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastWriteShareGroupStateResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceWriteShareGroupStateResponse(r, v);
+  }
+}
+
+function readFastWriteShareGroupStateResponse(r: Reader, v: number): WriteShareGroupStateResponse {
+  let $results: WriteShareGroupStateResponseWriteStateResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteShareGroupStateResponseWriteStateResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteShareGroupStateResponseWriteStateResult(r, v);
+      $results = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteShareGroupStateResponse = {
+    results: $results,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteShareGroupStateResponse(r: Reader, v: number): WriteShareGroupStateResponse {
   let field = '';
   let index = -1;
   try {
@@ -239,7 +335,7 @@ export function readWriteShareGroupStateResponse(r: Reader, v: number): WriteSha
       if (n < 0) nullArray(r);
       else {
         const a: WriteShareGroupStateResponseWriteStateResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteShareGroupStateResponseWriteStateResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteShareGroupStateResponseWriteStateResult(r, v);
         index = -1;
         $results = a;
       }
@@ -319,6 +415,7 @@ export const WriteShareGroupStateResponseDescriptor: MessageDescriptor<WriteShar
   read: readWriteShareGroupStateResponse,
   write: writeWriteShareGroupStateResponse,
   size: sizeWriteShareGroupStateResponse,
+  spliced: noSplicedBytes,
   create: createWriteShareGroupStateResponse,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -112,6 +112,35 @@ export function createWriteTxnMarkersRequestWritableTxnMarkerTopic(init?: Partia
 }
 
 function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number): WriteTxnMarkersRequestWritableTxnMarkerTopic {
+  let $name: string;
+  let $partitionIndexes: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIndexes = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersRequestWritableTxnMarkerTopic = {
+    name: $name,
+    partitionIndexes: $partitionIndexes,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number): WriteTxnMarkersRequestWritableTxnMarkerTopic {
   let field = '';
   let index = -1;
   try {
@@ -125,10 +154,7 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number):
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIndexes = a;
+        $partitionIndexes = r.int32Array(n);
       }
     }
     {
@@ -184,6 +210,51 @@ function sizeWriteTxnMarkersRequestWritableTxnMarkerTopic(x: WriteTxnMarkersRequ
 }
 
 function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): WriteTxnMarkersRequestWritableTxnMarker {
+  let $producerId: bigint;
+  let $producerEpoch: number;
+  let $transactionResult: boolean;
+  let $topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[];
+  let $coordinatorEpoch: number;
+  let $transactionVersion: number = 0;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  $transactionResult = r.bool();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v);
+      $topics = a;
+    }
+  }
+  $coordinatorEpoch = r.int32();
+  if (v >= 2) {
+    $transactionVersion = r.int8();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersRequestWritableTxnMarker = {
+    producerId: $producerId,
+    producerEpoch: $producerEpoch,
+    transactionResult: $transactionResult,
+    topics: $topics,
+    coordinatorEpoch: $coordinatorEpoch,
+    transactionVersion: $transactionVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): WriteTxnMarkersRequestWritableTxnMarker {
   let field = '';
   let index = -1;
   try {
@@ -206,7 +277,7 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
       if (n < 0) nullArray(r);
       else {
         const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v);
         index = -1;
         $topics = a;
       }
@@ -286,6 +357,45 @@ function sizeWriteTxnMarkersRequestWritableTxnMarker(x: WriteTxnMarkersRequestWr
 /** Reads a WriteTxnMarkersRequest at version `v`. Byte fields are slices of the reader's buffer. */
 export function readWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarkersRequest {
   if (v < 1 || v > 2) throw new DecodeError(`WriteTxnMarkersRequest has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastWriteTxnMarkersRequest(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceWriteTxnMarkersRequest(r, v);
+  }
+}
+
+function readFastWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarkersRequest {
+  let $markers: WriteTxnMarkersRequestWritableTxnMarker[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(17);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteTxnMarkersRequestWritableTxnMarker[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteTxnMarkersRequestWritableTxnMarker(r, v);
+      $markers = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersRequest = {
+    markers: $markers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarkersRequest {
   let field = '';
   let index = -1;
   try {
@@ -297,7 +407,7 @@ export function readWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarker
       if (n < 0) nullArray(r);
       else {
         const a: WriteTxnMarkersRequestWritableTxnMarker[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersRequestWritableTxnMarker(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteTxnMarkersRequestWritableTxnMarker(r, v);
         index = -1;
         $markers = a;
       }
@@ -377,6 +487,7 @@ export const WriteTxnMarkersRequestDescriptor: MessageDescriptor<WriteTxnMarkers
   read: readWriteTxnMarkersRequest,
   write: writeWriteTxnMarkersRequest,
   size: sizeWriteTxnMarkersRequest,
+  spliced: noSplicedBytes,
   create: createWriteTxnMarkersRequest,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -111,6 +111,29 @@ export function createWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(in
 }
 
 function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
+  let $partitionIndex: number;
+  let $errorCode: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionIndex = r.int32();
+  $errorCode = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult = {
+    partitionIndex: $partitionIndex,
+    errorCode: $errorCode,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
   let field = '';
   let index = -1;
   try {
@@ -168,6 +191,37 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(x: WriteTxn
 }
 
 function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
+  let $name: string;
+  let $partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v);
+      $partitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersResponseWritableTxnMarkerTopicResult = {
+    name: $name,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   let field = '';
   let index = -1;
   try {
@@ -182,7 +236,7 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: n
       if (n < 0) nullArray(r);
       else {
         const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v);
         index = -1;
         $partitions = a;
       }
@@ -240,6 +294,37 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(x: WriteTxnMark
 }
 
 function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerResult {
+  let $producerId: bigint;
+  let $topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $producerId = r.int64();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersResponseWritableTxnMarkerResult = {
+    producerId: $producerId,
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerResult {
   let field = '';
   let index = -1;
   try {
@@ -254,7 +339,7 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number
       if (n < 0) nullArray(r);
       else {
         const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v);
         index = -1;
         $topics = a;
       }
@@ -314,6 +399,45 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerResult(x: WriteTxnMarkersRe
 /** Reads a WriteTxnMarkersResponse at version `v`. Byte fields are slices of the reader's buffer. */
 export function readWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarkersResponse {
   if (v < 1 || v > 2) throw new DecodeError(`WriteTxnMarkersResponse has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastWriteTxnMarkersResponse(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceWriteTxnMarkersResponse(r, v);
+  }
+}
+
+function readFastWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarkersResponse {
+  let $markers: WriteTxnMarkersResponseWritableTxnMarkerResult[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(10);
+    if (n < 0) nullArray(r);
+    else {
+      const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readWriteTxnMarkersResponseWritableTxnMarkerResult(r, v);
+      $markers = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: WriteTxnMarkersResponse = {
+    markers: $markers,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarkersResponse {
   let field = '';
   let index = -1;
   try {
@@ -325,7 +449,7 @@ export function readWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarke
       if (n < 0) nullArray(r);
       else {
         const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readWriteTxnMarkersResponseWritableTxnMarkerResult(r, v);
+        for (index = 0; index < n; index++) a[index] = traceWriteTxnMarkersResponseWritableTxnMarkerResult(r, v);
         index = -1;
         $markers = a;
       }
@@ -405,6 +529,7 @@ export const WriteTxnMarkersResponseDescriptor: MessageDescriptor<WriteTxnMarker
   read: readWriteTxnMarkersResponse,
   write: writeWriteTxnMarkersResponse,
   size: sizeWriteTxnMarkersResponse,
+  spliced: noSplicedBytes,
   create: createWriteTxnMarkersResponse,
 };
 

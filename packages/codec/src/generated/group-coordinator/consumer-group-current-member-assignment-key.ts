@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createConsumerGroupCurrentMemberAssignmentKey(init?: Partial<Con
 /** Reads a ConsumerGroupCurrentMemberAssignmentKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupCurrentMemberAssignmentKey(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupCurrentMemberAssignmentKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupCurrentMemberAssignmentKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupCurrentMemberAssignmentKey(r, v);
+  }
+}
+
+function readFastConsumerGroupCurrentMemberAssignmentKey(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: ConsumerGroupCurrentMemberAssignmentKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupCurrentMemberAssignmentKey(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const ConsumerGroupCurrentMemberAssignmentKeyDescriptor: MessageDescripto
   read: readConsumerGroupCurrentMemberAssignmentKey,
   write: writeConsumerGroupCurrentMemberAssignmentKey,
   size: sizeConsumerGroupCurrentMemberAssignmentKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupCurrentMemberAssignmentKey,
 };
 

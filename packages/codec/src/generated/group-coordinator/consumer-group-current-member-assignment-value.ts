@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -92,6 +92,52 @@ export function createConsumerGroupCurrentMemberAssignmentValueTopicPartitions(i
 }
 
 function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let $assignmentEpochs: number[] | null = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $assignmentEpochs = null;
+            else {
+              $assignmentEpochs = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions = {
+    topicId: $topicId,
+    partitions: $partitions,
+    assignmentEpochs: $assignmentEpochs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -106,10 +152,7 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -126,10 +169,7 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
               const n = r.compactArrayLength(4);
               if (n < 0) $assignmentEpochs = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $assignmentEpochs = a;
+                $assignmentEpochs = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -206,6 +246,65 @@ function sizeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(x: Consume
 /** Reads a ConsumerGroupCurrentMemberAssignmentValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupCurrentMemberAssignmentValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupCurrentMemberAssignmentValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupCurrentMemberAssignmentValue(r, v);
+  }
+}
+
+function readFastConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValue {
+  let $memberEpoch: number;
+  let $previousMemberEpoch: number;
+  let $state: number;
+  let $assignedPartitions: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[];
+  let $partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberEpoch = r.int32();
+  $previousMemberEpoch = r.int32();
+  $state = r.int8();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+      $assignedPartitions = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+      $partitionsPendingRevocation = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupCurrentMemberAssignmentValue = {
+    memberEpoch: $memberEpoch,
+    previousMemberEpoch: $previousMemberEpoch,
+    state: $state,
+    assignedPartitions: $assignedPartitions,
+    partitionsPendingRevocation: $partitionsPendingRevocation,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValue {
   let field = '';
   let index = -1;
   try {
@@ -227,7 +326,7 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: numb
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $assignedPartitions = a;
       }
@@ -238,7 +337,7 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: numb
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $partitionsPendingRevocation = a;
       }
@@ -336,6 +435,7 @@ export const ConsumerGroupCurrentMemberAssignmentValueDescriptor: MessageDescrip
   read: readConsumerGroupCurrentMemberAssignmentValue,
   write: writeConsumerGroupCurrentMemberAssignmentValue,
   size: sizeConsumerGroupCurrentMemberAssignmentValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupCurrentMemberAssignmentValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createConsumerGroupMemberMetadataKey(init?: Partial<ConsumerGrou
 /** Reads a ConsumerGroupMemberMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupMemberMetadataKey(r: Reader, v: number): ConsumerGroupMemberMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupMemberMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupMemberMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupMemberMetadataKey(r, v);
+  }
+}
+
+function readFastConsumerGroupMemberMetadataKey(r: Reader, v: number): ConsumerGroupMemberMetadataKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: ConsumerGroupMemberMetadataKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMemberMetadataKey(r: Reader, v: number): ConsumerGroupMemberMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const ConsumerGroupMemberMetadataKeyDescriptor: MessageDescriptor<Consume
   read: readConsumerGroupMemberMetadataKey,
   write: writeConsumerGroupMemberMetadataKey,
   size: sizeConsumerGroupMemberMetadataKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupMemberMetadataKey,
 };
 

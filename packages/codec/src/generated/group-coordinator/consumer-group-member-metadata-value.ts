@@ -2,8 +2,10 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, checkTagEnd, compactBytesSize, compactStringSize, decodeErrorAt, frozenDefault, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
+
+const DECODED_DEFAULT_ConsumerGroupMemberMetadataValueClassicMemberMetadata = frozenDefault(createConsumerGroupMemberMetadataValueClassicMemberMetadata());
 
 /**
  * ConsumerGroupMemberMetadataValue (coordinator-value).
@@ -140,6 +142,29 @@ export function createConsumerGroupMemberMetadataValueClassicProtocol(init?: Par
 }
 
 function readConsumerGroupMemberMetadataValueClassicProtocol(r: Reader, v: number): ConsumerGroupMemberMetadataValueClassicProtocol {
+  let $name: string;
+  let $metadata: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $metadata = r.compactBytes();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupMemberMetadataValueClassicProtocol = {
+    name: $name,
+    metadata: $metadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMemberMetadataValueClassicProtocol(r: Reader, v: number): ConsumerGroupMemberMetadataValueClassicProtocol {
   let field = '';
   let index = -1;
   try {
@@ -196,7 +221,44 @@ function sizeConsumerGroupMemberMetadataValueClassicProtocol(x: ConsumerGroupMem
   return size;
 }
 
+function splicedConsumerGroupMemberMetadataValueClassicProtocol(x: ConsumerGroupMemberMetadataValueClassicProtocol, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.metadata, min);
+  return n;
+}
+
 function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v: number): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
+  let $sessionTimeoutMs: number;
+  let $supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocol[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $sessionTimeoutMs = r.int32();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupMemberMetadataValueClassicProtocol[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupMemberMetadataValueClassicProtocol(r, v);
+      $supportedProtocols = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupMemberMetadataValueClassicMemberMetadata = {
+    sessionTimeoutMs: $sessionTimeoutMs,
+    supportedProtocols: $supportedProtocols,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v: number): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
   let field = '';
   let index = -1;
   try {
@@ -211,7 +273,7 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v:
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupMemberMetadataValueClassicProtocol[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupMemberMetadataValueClassicProtocol(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupMemberMetadataValueClassicProtocol(r, v);
         index = -1;
         $supportedProtocols = a;
       }
@@ -268,9 +330,86 @@ function sizeConsumerGroupMemberMetadataValueClassicMemberMetadata(x: ConsumerGr
   return size;
 }
 
+function splicedConsumerGroupMemberMetadataValueClassicMemberMetadata(x: ConsumerGroupMemberMetadataValueClassicMemberMetadata, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.supportedProtocols) n += splicedConsumerGroupMemberMetadataValueClassicProtocol(e, v, min);
+  return n;
+}
+
 /** Reads a ConsumerGroupMemberMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupMemberMetadataValue(r: Reader, v: number): ConsumerGroupMemberMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupMemberMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupMemberMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupMemberMetadataValue(r, v);
+  }
+}
+
+function readFastConsumerGroupMemberMetadataValue(r: Reader, v: number): ConsumerGroupMemberMetadataValue {
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $subscribedTopicNames: string[];
+  let $subscribedTopicRegex: string | null;
+  let $rebalanceTimeoutMs: number;
+  let $serverAssignor: string | null;
+  let $classicMemberMetadata: ConsumerGroupMemberMetadataValueClassicMemberMetadata | null = DECODED_DEFAULT_ConsumerGroupMemberMetadataValueClassicMemberMetadata;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  $subscribedTopicRegex = r.compactNullableString();
+  $rebalanceTimeoutMs = r.int32();
+  $serverAssignor = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $classicMemberMetadata = r.int8() < 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, v);
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ConsumerGroupMemberMetadataValue = {
+    instanceId: $instanceId,
+    rackId: $rackId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    subscribedTopicNames: $subscribedTopicNames,
+    subscribedTopicRegex: $subscribedTopicRegex,
+    rebalanceTimeoutMs: $rebalanceTimeoutMs,
+    serverAssignor: $serverAssignor,
+    classicMemberMetadata: $classicMemberMetadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMemberMetadataValue(r: Reader, v: number): ConsumerGroupMemberMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -282,7 +421,7 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, v: number): Cons
     let $subscribedTopicRegex: string | null;
     let $rebalanceTimeoutMs: number;
     let $serverAssignor: string | null;
-    let $classicMemberMetadata: ConsumerGroupMemberMetadataValueClassicMemberMetadata | null = createConsumerGroupMemberMetadataValueClassicMemberMetadata();
+    let $classicMemberMetadata: ConsumerGroupMemberMetadataValueClassicMemberMetadata | null = DECODED_DEFAULT_ConsumerGroupMemberMetadataValueClassicMemberMetadata;
     let unknownTaggedFields: TaggedField[] | undefined;
     field = 'instanceId';
     $instanceId = r.compactNullableString();
@@ -319,7 +458,7 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, v: number): Cons
         switch (tag) {
           case 0:
             field = 'classicMemberMetadata';
-            $classicMemberMetadata = r.int8() < 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, v);
+            $classicMemberMetadata = r.int8() < 0 ? null : traceConsumerGroupMemberMetadataValueClassicMemberMetadata(r, v);
             checkTagEnd(r, tag, end);
             continue;
 
@@ -410,6 +549,13 @@ export function sizeConsumerGroupMemberMetadataValue(x: ConsumerGroupMemberMetad
   return size;
 }
 
+/** Bytes of a ConsumerGroupMemberMetadataValue's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedConsumerGroupMemberMetadataValue(x: ConsumerGroupMemberMetadataValue, v: number, min: number): number {
+  let n = 0;
+  if ((x.classicMemberMetadata === null || !isDefaultConsumerGroupMemberMetadataValueClassicMemberMetadata(x.classicMemberMetadata))) { if (x.classicMemberMetadata !== null) n += splicedConsumerGroupMemberMetadataValueClassicMemberMetadata(x.classicMemberMetadata, v, min); }
+  return n;
+}
+
 /** Encodes a ConsumerGroupMemberMetadataValue at `version` into a new buffer of exactly its size. */
 export function encodeConsumerGroupMemberMetadataValue(message: ConsumerGroupMemberMetadataValue, version: number): Buffer {
   const w = Writer.alloc(sizeConsumerGroupMemberMetadataValue(message, version));
@@ -432,6 +578,7 @@ export const ConsumerGroupMemberMetadataValueDescriptor: MessageDescriptor<Consu
   read: readConsumerGroupMemberMetadataValue,
   write: writeConsumerGroupMemberMetadataValue,
   size: sizeConsumerGroupMemberMetadataValue,
+  spliced: splicedConsumerGroupMemberMetadataValue,
   create: createConsumerGroupMemberMetadataValue,
 };
 function isDefaultConsumerGroupMemberMetadataValueClassicMemberMetadata(x: ConsumerGroupMemberMetadataValueClassicMemberMetadata): boolean {

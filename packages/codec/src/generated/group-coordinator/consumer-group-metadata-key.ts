@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createConsumerGroupMetadataKey(init?: Partial<ConsumerGroupMetad
 /** Reads a ConsumerGroupMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupMetadataKey(r: Reader, v: number): ConsumerGroupMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupMetadataKey(r, v);
+  }
+}
+
+function readFastConsumerGroupMetadataKey(r: Reader, v: number): ConsumerGroupMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ConsumerGroupMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMetadataKey(r: Reader, v: number): ConsumerGroupMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ConsumerGroupMetadataKeyDescriptor: MessageDescriptor<ConsumerGroup
   read: readConsumerGroupMetadataKey,
   write: writeConsumerGroupMetadataKey,
   size: sizeConsumerGroupMetadataKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupMetadataKey,
 };
 

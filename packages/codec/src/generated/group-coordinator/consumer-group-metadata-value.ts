@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,48 @@ export function createConsumerGroupMetadataValue(init?: Partial<ConsumerGroupMet
 /** Reads a ConsumerGroupMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupMetadataValue(r: Reader, v: number): ConsumerGroupMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupMetadataValue(r, v);
+  }
+}
+
+function readFastConsumerGroupMetadataValue(r: Reader, v: number): ConsumerGroupMetadataValue {
+  let $epoch: number;
+  let $metadataHash: bigint = 0n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $metadataHash = r.int64();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ConsumerGroupMetadataValue = {
+    epoch: $epoch,
+    metadataHash: $metadataHash,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupMetadataValue(r: Reader, v: number): ConsumerGroupMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -139,6 +181,7 @@ export const ConsumerGroupMetadataValueDescriptor: MessageDescriptor<ConsumerGro
   read: readConsumerGroupMetadataValue,
   write: writeConsumerGroupMetadataValue,
   size: sizeConsumerGroupMetadataValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupMetadataValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createConsumerGroupPartitionMetadataKey(init?: Partial<ConsumerG
 /** Reads a ConsumerGroupPartitionMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupPartitionMetadataKey(r: Reader, v: number): ConsumerGroupPartitionMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupPartitionMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupPartitionMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupPartitionMetadataKey(r, v);
+  }
+}
+
+function readFastConsumerGroupPartitionMetadataKey(r: Reader, v: number): ConsumerGroupPartitionMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ConsumerGroupPartitionMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupPartitionMetadataKey(r: Reader, v: number): ConsumerGroupPartitionMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ConsumerGroupPartitionMetadataKeyDescriptor: MessageDescriptor<Cons
   read: readConsumerGroupPartitionMetadataKey,
   write: writeConsumerGroupPartitionMetadataKey,
   size: sizeConsumerGroupPartitionMetadataKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupPartitionMetadataKey,
 };
 

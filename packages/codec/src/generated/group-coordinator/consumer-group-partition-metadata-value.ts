@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -98,6 +98,37 @@ export function createConsumerGroupPartitionMetadataValuePartitionMetadata(init?
 }
 
 function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: number): ConsumerGroupPartitionMetadataValuePartitionMetadata {
+  let $partition: number;
+  let $racks: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partition = r.int32();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $racks = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupPartitionMetadataValuePartitionMetadata = {
+    partition: $partition,
+    racks: $racks,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: number): ConsumerGroupPartitionMetadataValuePartitionMetadata {
   let field = '';
   let index = -1;
   try {
@@ -170,6 +201,43 @@ function sizeConsumerGroupPartitionMetadataValuePartitionMetadata(x: ConsumerGro
 }
 
 function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: number): ConsumerGroupPartitionMetadataValueTopicMetadata {
+  let $topicId: Buffer;
+  let $topicName: string;
+  let $numPartitions: number;
+  let $partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadata[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  $topicName = r.compactString();
+  $numPartitions = r.int32();
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupPartitionMetadataValuePartitionMetadata(r, v);
+      $partitionMetadata = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupPartitionMetadataValueTopicMetadata = {
+    topicId: $topicId,
+    topicName: $topicName,
+    numPartitions: $numPartitions,
+    partitionMetadata: $partitionMetadata,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: number): ConsumerGroupPartitionMetadataValueTopicMetadata {
   let field = '';
   let index = -1;
   try {
@@ -190,7 +258,7 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: numb
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupPartitionMetadataValuePartitionMetadata(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupPartitionMetadataValuePartitionMetadata(r, v);
         index = -1;
         $partitionMetadata = a;
       }
@@ -256,6 +324,45 @@ function sizeConsumerGroupPartitionMetadataValueTopicMetadata(x: ConsumerGroupPa
 /** Reads a ConsumerGroupPartitionMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupPartitionMetadataValue(r: Reader, v: number): ConsumerGroupPartitionMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupPartitionMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupPartitionMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupPartitionMetadataValue(r, v);
+  }
+}
+
+function readFastConsumerGroupPartitionMetadataValue(r: Reader, v: number): ConsumerGroupPartitionMetadataValue {
+  let $topics: ConsumerGroupPartitionMetadataValueTopicMetadata[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(23);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupPartitionMetadataValueTopicMetadata(r, v);
+      $topics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupPartitionMetadataValue = {
+    topics: $topics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupPartitionMetadataValue(r: Reader, v: number): ConsumerGroupPartitionMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -267,7 +374,7 @@ export function readConsumerGroupPartitionMetadataValue(r: Reader, v: number): C
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupPartitionMetadataValueTopicMetadata(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupPartitionMetadataValueTopicMetadata(r, v);
         index = -1;
         $topics = a;
       }
@@ -347,6 +454,7 @@ export const ConsumerGroupPartitionMetadataValueDescriptor: MessageDescriptor<Co
   read: readConsumerGroupPartitionMetadataValue,
   write: writeConsumerGroupPartitionMetadataValue,
   size: sizeConsumerGroupPartitionMetadataValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupPartitionMetadataValue,
 };
 

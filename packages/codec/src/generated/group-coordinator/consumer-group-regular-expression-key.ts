@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createConsumerGroupRegularExpressionKey(init?: Partial<ConsumerG
 /** Reads a ConsumerGroupRegularExpressionKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupRegularExpressionKey(r: Reader, v: number): ConsumerGroupRegularExpressionKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupRegularExpressionKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupRegularExpressionKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupRegularExpressionKey(r, v);
+  }
+}
+
+function readFastConsumerGroupRegularExpressionKey(r: Reader, v: number): ConsumerGroupRegularExpressionKey {
+  let $groupId: string;
+  let $regularExpression: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $regularExpression = r.string();
+  const x: ConsumerGroupRegularExpressionKey = {
+    groupId: $groupId,
+    regularExpression: $regularExpression,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupRegularExpressionKey(r: Reader, v: number): ConsumerGroupRegularExpressionKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const ConsumerGroupRegularExpressionKeyDescriptor: MessageDescriptor<Cons
   read: readConsumerGroupRegularExpressionKey,
   write: writeConsumerGroupRegularExpressionKey,
   size: sizeConsumerGroupRegularExpressionKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupRegularExpressionKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,51 @@ export function createConsumerGroupRegularExpressionValue(init?: Partial<Consume
 /** Reads a ConsumerGroupRegularExpressionValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupRegularExpressionValue(r: Reader, v: number): ConsumerGroupRegularExpressionValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupRegularExpressionValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupRegularExpressionValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupRegularExpressionValue(r, v);
+  }
+}
+
+function readFastConsumerGroupRegularExpressionValue(r: Reader, v: number): ConsumerGroupRegularExpressionValue {
+  let $topics: string[];
+  let $version: bigint;
+  let $timestamp: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $topics = a;
+    }
+  }
+  $version = r.int64();
+  $timestamp = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupRegularExpressionValue = {
+    topics: $topics,
+    version: $version,
+    timestamp: $timestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupRegularExpressionValue(r: Reader, v: number): ConsumerGroupRegularExpressionValue {
   let field = '';
   let index = -1;
   try {
@@ -149,6 +194,7 @@ export const ConsumerGroupRegularExpressionValueDescriptor: MessageDescriptor<Co
   read: readConsumerGroupRegularExpressionValue,
   write: writeConsumerGroupRegularExpressionValue,
   size: sizeConsumerGroupRegularExpressionValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupRegularExpressionValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createConsumerGroupTargetAssignmentMemberKey(init?: Partial<Cons
 /** Reads a ConsumerGroupTargetAssignmentMemberKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupTargetAssignmentMemberKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupTargetAssignmentMemberKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupTargetAssignmentMemberKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupTargetAssignmentMemberKey(r, v);
+  }
+}
+
+function readFastConsumerGroupTargetAssignmentMemberKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: ConsumerGroupTargetAssignmentMemberKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupTargetAssignmentMemberKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const ConsumerGroupTargetAssignmentMemberKeyDescriptor: MessageDescriptor
   read: readConsumerGroupTargetAssignmentMemberKey,
   write: writeConsumerGroupTargetAssignmentMemberKey,
   size: sizeConsumerGroupTargetAssignmentMemberKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupTargetAssignmentMemberKey,
 };
 

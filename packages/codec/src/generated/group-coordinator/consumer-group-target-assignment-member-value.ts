@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,35 @@ export function createConsumerGroupTargetAssignmentMemberValueTopicPartition(ini
 }
 
 function readConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValueTopicPartition {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupTargetAssignmentMemberValueTopicPartition = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValueTopicPartition {
   let field = '';
   let index = -1;
   try {
@@ -70,10 +99,7 @@ function readConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -131,6 +157,45 @@ function sizeConsumerGroupTargetAssignmentMemberValueTopicPartition(x: ConsumerG
 /** Reads a ConsumerGroupTargetAssignmentMemberValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupTargetAssignmentMemberValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupTargetAssignmentMemberValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupTargetAssignmentMemberValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupTargetAssignmentMemberValue(r, v);
+  }
+}
+
+function readFastConsumerGroupTargetAssignmentMemberValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValue {
+  let $topicPartitions: ConsumerGroupTargetAssignmentMemberValueTopicPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ConsumerGroupTargetAssignmentMemberValueTopicPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readConsumerGroupTargetAssignmentMemberValueTopicPartition(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConsumerGroupTargetAssignmentMemberValue = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupTargetAssignmentMemberValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValue {
   let field = '';
   let index = -1;
   try {
@@ -142,7 +207,7 @@ export function readConsumerGroupTargetAssignmentMemberValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: ConsumerGroupTargetAssignmentMemberValueTopicPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readConsumerGroupTargetAssignmentMemberValueTopicPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceConsumerGroupTargetAssignmentMemberValueTopicPartition(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -222,6 +287,7 @@ export const ConsumerGroupTargetAssignmentMemberValueDescriptor: MessageDescript
   read: readConsumerGroupTargetAssignmentMemberValue,
   write: writeConsumerGroupTargetAssignmentMemberValue,
   size: sizeConsumerGroupTargetAssignmentMemberValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupTargetAssignmentMemberValue,
 };
 

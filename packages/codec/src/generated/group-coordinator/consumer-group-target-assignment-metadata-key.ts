@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createConsumerGroupTargetAssignmentMetadataKey(init?: Partial<Co
 /** Reads a ConsumerGroupTargetAssignmentMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupTargetAssignmentMetadataKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupTargetAssignmentMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupTargetAssignmentMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupTargetAssignmentMetadataKey(r, v);
+  }
+}
+
+function readFastConsumerGroupTargetAssignmentMetadataKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ConsumerGroupTargetAssignmentMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupTargetAssignmentMetadataKey(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ConsumerGroupTargetAssignmentMetadataKeyDescriptor: MessageDescript
   read: readConsumerGroupTargetAssignmentMetadataKey,
   write: writeConsumerGroupTargetAssignmentMetadataKey,
   size: sizeConsumerGroupTargetAssignmentMetadataKey,
+  spliced: noSplicedBytes,
   create: createConsumerGroupTargetAssignmentMetadataKey,
 };
 

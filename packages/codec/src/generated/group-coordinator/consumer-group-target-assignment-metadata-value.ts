@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,48 @@ export function createConsumerGroupTargetAssignmentMetadataValue(init?: Partial<
 /** Reads a ConsumerGroupTargetAssignmentMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConsumerGroupTargetAssignmentMetadataValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ConsumerGroupTargetAssignmentMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConsumerGroupTargetAssignmentMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConsumerGroupTargetAssignmentMetadataValue(r, v);
+  }
+}
+
+function readFastConsumerGroupTargetAssignmentMetadataValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataValue {
+  let $assignmentEpoch: number;
+  let $assignmentTimestamp: bigint = 0n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $assignmentEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $assignmentTimestamp = r.int64();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ConsumerGroupTargetAssignmentMetadataValue = {
+    assignmentEpoch: $assignmentEpoch,
+    assignmentTimestamp: $assignmentTimestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConsumerGroupTargetAssignmentMetadataValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -139,6 +181,7 @@ export const ConsumerGroupTargetAssignmentMetadataValueDescriptor: MessageDescri
   read: readConsumerGroupTargetAssignmentMetadataValue,
   write: writeConsumerGroupTargetAssignmentMetadataValue,
   size: sizeConsumerGroupTargetAssignmentMetadataValue,
+  spliced: noSplicedBytes,
   create: createConsumerGroupTargetAssignmentMetadataValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createGroupMetadataKey(init?: Partial<GroupMetadataKey>): GroupM
 /** Reads a GroupMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readGroupMetadataKey(r: Reader, v: number): GroupMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`GroupMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastGroupMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceGroupMetadataKey(r, v);
+  }
+}
+
+function readFastGroupMetadataKey(r: Reader, v: number): GroupMetadataKey {
+  let $group: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $group = r.string();
+  const x: GroupMetadataKey = {
+    group: $group,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceGroupMetadataKey(r: Reader, v: number): GroupMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const GroupMetadataKeyDescriptor: MessageDescriptor<GroupMetadataKey> = {
   read: readGroupMetadataKey,
   write: writeGroupMetadataKey,
   size: sizeGroupMetadataKey,
+  spliced: noSplicedBytes,
   create: createGroupMetadataKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -134,6 +134,51 @@ export function createGroupMetadataValueMemberMetadata(init?: Partial<GroupMetad
 }
 
 function readGroupMetadataValueMemberMetadata(r: Reader, v: number): GroupMetadataValueMemberMetadata {
+  let $memberId: string;
+  let $groupInstanceId: string | null = null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $rebalanceTimeout: number = -1;
+  let $sessionTimeout: number;
+  let $subscription: Buffer;
+  let $assignment: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberId = ((v >= 4) ? r.compactString() : r.string());
+  if (v >= 3) {
+    $groupInstanceId = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  }
+  $clientId = ((v >= 4) ? r.compactString() : r.string());
+  $clientHost = ((v >= 4) ? r.compactString() : r.string());
+  if (v >= 1) {
+    $rebalanceTimeout = r.int32();
+  }
+  $sessionTimeout = r.int32();
+  $subscription = ((v >= 4) ? r.compactBytes() : r.bytes());
+  $assignment = ((v >= 4) ? r.compactBytes() : r.bytes());
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: GroupMetadataValueMemberMetadata = {
+    memberId: $memberId,
+    groupInstanceId: $groupInstanceId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    rebalanceTimeout: $rebalanceTimeout,
+    sessionTimeout: $sessionTimeout,
+    subscription: $subscription,
+    assignment: $assignment,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceGroupMetadataValueMemberMetadata(r: Reader, v: number): GroupMetadataValueMemberMetadata {
   let field = '';
   let index = -1;
   try {
@@ -234,9 +279,72 @@ function sizeGroupMetadataValueMemberMetadata(x: GroupMetadataValueMemberMetadat
   return size;
 }
 
+function splicedGroupMetadataValueMemberMetadata(x: GroupMetadataValueMemberMetadata, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.subscription, min);
+  n += splicedLength(x.assignment, min);
+  return n;
+}
+
 /** Reads a GroupMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readGroupMetadataValue(r: Reader, v: number): GroupMetadataValue {
   if (v < 0 || v > 4) throw new DecodeError(`GroupMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastGroupMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceGroupMetadataValue(r, v);
+  }
+}
+
+function readFastGroupMetadataValue(r: Reader, v: number): GroupMetadataValue {
+  let $protocolType: string;
+  let $generation: number;
+  let $protocol: string | null;
+  let $leader: string | null;
+  let $currentStateTimestamp: bigint = -1n;
+  let $members: GroupMetadataValueMemberMetadata[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $protocolType = ((v >= 4) ? r.compactString() : r.string());
+  $generation = r.int32();
+  $protocol = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  $leader = ((v >= 4) ? r.compactNullableString() : r.nullableString());
+  if (v >= 2) {
+    $currentStateTimestamp = r.int64();
+  }
+  {
+    const n = ((v >= 4) ? r.compactArrayLength(15) : r.arrayLength(15));
+    if (n < 0) nullArray(r);
+    else {
+      const a: GroupMetadataValueMemberMetadata[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readGroupMetadataValueMemberMetadata(r, v);
+      $members = a;
+    }
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: GroupMetadataValue = {
+    protocolType: $protocolType,
+    generation: $generation,
+    protocol: $protocol,
+    leader: $leader,
+    currentStateTimestamp: $currentStateTimestamp,
+    members: $members,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceGroupMetadataValue(r: Reader, v: number): GroupMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -265,7 +373,7 @@ export function readGroupMetadataValue(r: Reader, v: number): GroupMetadataValue
       if (n < 0) nullArray(r);
       else {
         const a: GroupMetadataValueMemberMetadata[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readGroupMetadataValueMemberMetadata(r, v);
+        for (index = 0; index < n; index++) a[index] = traceGroupMetadataValueMemberMetadata(r, v);
         index = -1;
         $members = a;
       }
@@ -340,6 +448,13 @@ export function sizeGroupMetadataValue(x: GroupMetadataValue, v: number): number
   return size;
 }
 
+/** Bytes of a GroupMetadataValue's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedGroupMetadataValue(x: GroupMetadataValue, v: number, min: number): number {
+  let n = 0;
+  for (const e of x.members) n += splicedGroupMetadataValueMemberMetadata(e, v, min);
+  return n;
+}
+
 /** Encodes a GroupMetadataValue at `version` into a new buffer of exactly its size. */
 export function encodeGroupMetadataValue(message: GroupMetadataValue, version: number): Buffer {
   const w = Writer.alloc(sizeGroupMetadataValue(message, version));
@@ -362,6 +477,7 @@ export const GroupMetadataValueDescriptor: MessageDescriptor<GroupMetadataValue>
   read: readGroupMetadataValue,
   write: writeGroupMetadataValue,
   size: sizeGroupMetadataValue,
+  spliced: splicedGroupMetadataValue,
   create: createGroupMetadataValue,
 };
 

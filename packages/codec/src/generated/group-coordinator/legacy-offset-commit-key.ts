@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,34 @@ export function createLegacyOffsetCommitKey(init?: Partial<LegacyOffsetCommitKey
 /** Reads a LegacyOffsetCommitKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLegacyOffsetCommitKey(r: Reader, v: number): LegacyOffsetCommitKey {
   if (v < 0 || v > 0) throw new DecodeError(`LegacyOffsetCommitKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLegacyOffsetCommitKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLegacyOffsetCommitKey(r, v);
+  }
+}
+
+function readFastLegacyOffsetCommitKey(r: Reader, v: number): LegacyOffsetCommitKey {
+  let $group: string;
+  let $topic: string;
+  let $partition: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $group = r.string();
+  $topic = r.string();
+  $partition = r.int32();
+  const x: LegacyOffsetCommitKey = {
+    group: $group,
+    topic: $topic,
+    partition: $partition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLegacyOffsetCommitKey(r: Reader, v: number): LegacyOffsetCommitKey {
   let field = '';
   let index = -1;
   try {
@@ -111,6 +139,7 @@ export const LegacyOffsetCommitKeyDescriptor: MessageDescriptor<LegacyOffsetComm
   read: readLegacyOffsetCommitKey,
   write: writeLegacyOffsetCommitKey,
   size: sizeLegacyOffsetCommitKey,
+  spliced: noSplicedBytes,
   create: createLegacyOffsetCommitKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,34 @@ export function createLegacyOffsetCommitValue(init?: Partial<LegacyOffsetCommitV
 /** Reads a LegacyOffsetCommitValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readLegacyOffsetCommitValue(r: Reader, v: number): LegacyOffsetCommitValue {
   if (v < 0 || v > 0) throw new DecodeError(`LegacyOffsetCommitValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastLegacyOffsetCommitValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceLegacyOffsetCommitValue(r, v);
+  }
+}
+
+function readFastLegacyOffsetCommitValue(r: Reader, v: number): LegacyOffsetCommitValue {
+  let $offset: bigint;
+  let $metadata: string;
+  let $commitTimestamp: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $offset = r.int64();
+  $metadata = r.string();
+  $commitTimestamp = r.int64();
+  const x: LegacyOffsetCommitValue = {
+    offset: $offset,
+    metadata: $metadata,
+    commitTimestamp: $commitTimestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceLegacyOffsetCommitValue(r: Reader, v: number): LegacyOffsetCommitValue {
   let field = '';
   let index = -1;
   try {
@@ -111,6 +139,7 @@ export const LegacyOffsetCommitValueDescriptor: MessageDescriptor<LegacyOffsetCo
   read: readLegacyOffsetCommitValue,
   write: writeLegacyOffsetCommitValue,
   size: sizeLegacyOffsetCommitValue,
+  spliced: noSplicedBytes,
   create: createLegacyOffsetCommitValue,
 };
 

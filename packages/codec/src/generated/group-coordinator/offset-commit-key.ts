@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,34 @@ export function createOffsetCommitKey(init?: Partial<OffsetCommitKey>): OffsetCo
 /** Reads a OffsetCommitKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetCommitKey(r: Reader, v: number): OffsetCommitKey {
   if (v < 0 || v > 0) throw new DecodeError(`OffsetCommitKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetCommitKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetCommitKey(r, v);
+  }
+}
+
+function readFastOffsetCommitKey(r: Reader, v: number): OffsetCommitKey {
+  let $group: string;
+  let $topic: string;
+  let $partition: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $group = r.string();
+  $topic = r.string();
+  $partition = r.int32();
+  const x: OffsetCommitKey = {
+    group: $group,
+    topic: $topic,
+    partition: $partition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitKey(r: Reader, v: number): OffsetCommitKey {
   let field = '';
   let index = -1;
   try {
@@ -111,6 +139,7 @@ export const OffsetCommitKeyDescriptor: MessageDescriptor<OffsetCommitKey> = {
   read: readOffsetCommitKey,
   write: writeOffsetCommitKey,
   size: sizeOffsetCommitKey,
+  spliced: noSplicedBytes,
   create: createOffsetCommitKey,
 };
 

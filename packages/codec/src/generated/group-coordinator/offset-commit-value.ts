@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uuidEquals, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -67,6 +67,68 @@ export function createOffsetCommitValue(init?: Partial<OffsetCommitValue>): Offs
 /** Reads a OffsetCommitValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readOffsetCommitValue(r: Reader, v: number): OffsetCommitValue {
   if (v < 0 || v > 4) throw new DecodeError(`OffsetCommitValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastOffsetCommitValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceOffsetCommitValue(r, v);
+  }
+}
+
+function readFastOffsetCommitValue(r: Reader, v: number): OffsetCommitValue {
+  let $offset: bigint;
+  let $leaderEpoch: number = -1;
+  let $metadata: string;
+  let $commitTimestamp: bigint;
+  let $expireTimestamp: bigint = -1n;
+  let $topicId: Buffer = ZERO_UUID;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $offset = r.int64();
+  if (v >= 3) {
+    $leaderEpoch = r.int32();
+  }
+  $metadata = ((v >= 4) ? r.compactString() : r.string());
+  $commitTimestamp = r.int64();
+  if (v >= 1 && v <= 1) {
+    $expireTimestamp = r.int64();
+  }
+  if (v >= 4) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 4) {
+            $topicId = r.uuid();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: OffsetCommitValue = {
+    offset: $offset,
+    leaderEpoch: $leaderEpoch,
+    metadata: $metadata,
+    commitTimestamp: $commitTimestamp,
+    expireTimestamp: $expireTimestamp,
+    topicId: $topicId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceOffsetCommitValue(r: Reader, v: number): OffsetCommitValue {
   let field = '';
   let index = -1;
   try {
@@ -203,6 +265,7 @@ export const OffsetCommitValueDescriptor: MessageDescriptor<OffsetCommitValue> =
   read: readOffsetCommitValue,
   write: writeOffsetCommitValue,
   size: sizeOffsetCommitValue,
+  spliced: noSplicedBytes,
   create: createOffsetCommitValue,
 };
 

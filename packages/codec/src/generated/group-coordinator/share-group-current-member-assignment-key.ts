@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createShareGroupCurrentMemberAssignmentKey(init?: Partial<ShareG
 /** Reads a ShareGroupCurrentMemberAssignmentKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupCurrentMemberAssignmentKey(r: Reader, v: number): ShareGroupCurrentMemberAssignmentKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupCurrentMemberAssignmentKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupCurrentMemberAssignmentKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupCurrentMemberAssignmentKey(r, v);
+  }
+}
+
+function readFastShareGroupCurrentMemberAssignmentKey(r: Reader, v: number): ShareGroupCurrentMemberAssignmentKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: ShareGroupCurrentMemberAssignmentKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupCurrentMemberAssignmentKey(r: Reader, v: number): ShareGroupCurrentMemberAssignmentKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const ShareGroupCurrentMemberAssignmentKeyDescriptor: MessageDescriptor<S
   read: readShareGroupCurrentMemberAssignmentKey,
   write: writeShareGroupCurrentMemberAssignmentKey,
   size: sizeShareGroupCurrentMemberAssignmentKey,
+  spliced: noSplicedBytes,
   create: createShareGroupCurrentMemberAssignmentKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,35 @@ export function createShareGroupCurrentMemberAssignmentValueTopicPartitions(init
 }
 
 function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValueTopicPartitions {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupCurrentMemberAssignmentValueTopicPartitions = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValueTopicPartitions {
   let field = '';
   let index = -1;
   try {
@@ -91,10 +120,7 @@ function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v:
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -152,6 +178,54 @@ function sizeShareGroupCurrentMemberAssignmentValueTopicPartitions(x: ShareGroup
 /** Reads a ShareGroupCurrentMemberAssignmentValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupCurrentMemberAssignmentValue(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupCurrentMemberAssignmentValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupCurrentMemberAssignmentValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupCurrentMemberAssignmentValue(r, v);
+  }
+}
+
+function readFastShareGroupCurrentMemberAssignmentValue(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValue {
+  let $memberEpoch: number;
+  let $previousMemberEpoch: number;
+  let $state: number;
+  let $assignedPartitions: ShareGroupCurrentMemberAssignmentValueTopicPartitions[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberEpoch = r.int32();
+  $previousMemberEpoch = r.int32();
+  $state = r.int8();
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+      $assignedPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupCurrentMemberAssignmentValue = {
+    memberEpoch: $memberEpoch,
+    previousMemberEpoch: $previousMemberEpoch,
+    state: $state,
+    assignedPartitions: $assignedPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupCurrentMemberAssignmentValue(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValue {
   let field = '';
   let index = -1;
   try {
@@ -172,7 +246,7 @@ export function readShareGroupCurrentMemberAssignmentValue(r: Reader, v: number)
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v);
         index = -1;
         $assignedPartitions = a;
       }
@@ -261,6 +335,7 @@ export const ShareGroupCurrentMemberAssignmentValueDescriptor: MessageDescriptor
   read: readShareGroupCurrentMemberAssignmentValue,
   write: writeShareGroupCurrentMemberAssignmentValue,
   size: sizeShareGroupCurrentMemberAssignmentValue,
+  spliced: noSplicedBytes,
   create: createShareGroupCurrentMemberAssignmentValue,
 };
 

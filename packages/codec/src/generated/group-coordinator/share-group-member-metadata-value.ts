@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,54 @@ export function createShareGroupMemberMetadataValue(init?: Partial<ShareGroupMem
 /** Reads a ShareGroupMemberMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupMemberMetadataValue(r: Reader, v: number): ShareGroupMemberMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupMemberMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupMemberMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupMemberMetadataValue(r, v);
+  }
+}
+
+function readFastShareGroupMemberMetadataValue(r: Reader, v: number): ShareGroupMemberMetadataValue {
+  let $rackId: string | null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $subscribedTopicNames: string[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $rackId = r.compactNullableString();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $subscribedTopicNames = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupMemberMetadataValue = {
+    rackId: $rackId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    subscribedTopicNames: $subscribedTopicNames,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupMemberMetadataValue(r: Reader, v: number): ShareGroupMemberMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -162,6 +210,7 @@ export const ShareGroupMemberMetadataValueDescriptor: MessageDescriptor<ShareGro
   read: readShareGroupMemberMetadataValue,
   write: writeShareGroupMemberMetadataValue,
   size: sizeShareGroupMemberMetadataValue,
+  spliced: noSplicedBytes,
   create: createShareGroupMemberMetadataValue,
 };
 

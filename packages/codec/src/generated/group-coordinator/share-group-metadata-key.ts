@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createShareGroupMetadataKey(init?: Partial<ShareGroupMetadataKey
 /** Reads a ShareGroupMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupMetadataKey(r: Reader, v: number): ShareGroupMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupMetadataKey(r, v);
+  }
+}
+
+function readFastShareGroupMetadataKey(r: Reader, v: number): ShareGroupMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ShareGroupMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupMetadataKey(r: Reader, v: number): ShareGroupMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ShareGroupMetadataKeyDescriptor: MessageDescriptor<ShareGroupMetada
   read: readShareGroupMetadataKey,
   write: writeShareGroupMetadataKey,
   size: sizeShareGroupMetadataKey,
+  spliced: noSplicedBytes,
   create: createShareGroupMetadataKey,
 };
 

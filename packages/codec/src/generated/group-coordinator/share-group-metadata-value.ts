@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createShareGroupMetadataValue(init?: Partial<ShareGroupMetadataV
 /** Reads a ShareGroupMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupMetadataValue(r: Reader, v: number): ShareGroupMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupMetadataValue(r, v);
+  }
+}
+
+function readFastShareGroupMetadataValue(r: Reader, v: number): ShareGroupMetadataValue {
+  let $epoch: number;
+  let $metadataHash: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  $metadataHash = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupMetadataValue = {
+    epoch: $epoch,
+    metadataHash: $metadataHash,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupMetadataValue(r: Reader, v: number): ShareGroupMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const ShareGroupMetadataValueDescriptor: MessageDescriptor<ShareGroupMeta
   read: readShareGroupMetadataValue,
   write: writeShareGroupMetadataValue,
   size: sizeShareGroupMetadataValue,
+  spliced: noSplicedBytes,
   create: createShareGroupMetadataValue,
 };
 

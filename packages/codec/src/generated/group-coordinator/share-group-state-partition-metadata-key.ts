@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createShareGroupStatePartitionMetadataKey(init?: Partial<ShareGr
 /** Reads a ShareGroupStatePartitionMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupStatePartitionMetadataKey(r: Reader, v: number): ShareGroupStatePartitionMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupStatePartitionMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupStatePartitionMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupStatePartitionMetadataKey(r, v);
+  }
+}
+
+function readFastShareGroupStatePartitionMetadataKey(r: Reader, v: number): ShareGroupStatePartitionMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ShareGroupStatePartitionMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupStatePartitionMetadataKey(r: Reader, v: number): ShareGroupStatePartitionMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ShareGroupStatePartitionMetadataKeyDescriptor: MessageDescriptor<Sh
   read: readShareGroupStatePartitionMetadataKey,
   write: writeShareGroupStatePartitionMetadataKey,
   size: sizeShareGroupStatePartitionMetadataKey,
+  spliced: noSplicedBytes,
   create: createShareGroupStatePartitionMetadataKey,
 };
 

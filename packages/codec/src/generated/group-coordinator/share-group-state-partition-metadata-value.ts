@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -105,6 +105,29 @@ export function createShareGroupStatePartitionMetadataValueTopicInfo(init?: Part
 }
 
 function readShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, v: number): ShareGroupStatePartitionMetadataValueTopicInfo {
+  let $topicId: Buffer;
+  let $topicName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  $topicName = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupStatePartitionMetadataValueTopicInfo = {
+    topicId: $topicId,
+    topicName: $topicName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, v: number): ShareGroupStatePartitionMetadataValueTopicInfo {
   let field = '';
   let index = -1;
   try {
@@ -162,6 +185,38 @@ function sizeShareGroupStatePartitionMetadataValueTopicInfo(x: ShareGroupStatePa
 }
 
 function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader, v: number): ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
+  let $topicId: Buffer;
+  let $topicName: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  $topicName = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo = {
+    topicId: $topicId,
+    topicName: $topicName,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader, v: number): ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
   let field = '';
   let index = -1;
   try {
@@ -178,10 +233,7 @@ function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader,
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -242,6 +294,67 @@ function sizeShareGroupStatePartitionMetadataValueTopicPartitionsInfo(x: ShareGr
 /** Reads a ShareGroupStatePartitionMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number): ShareGroupStatePartitionMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupStatePartitionMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupStatePartitionMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupStatePartitionMetadataValue(r, v);
+  }
+}
+
+function readFastShareGroupStatePartitionMetadataValue(r: Reader, v: number): ShareGroupStatePartitionMetadataValue {
+  let $initializingTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
+  let $initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
+  let $deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
+      $initializingTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(19);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
+      $initializedTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupStatePartitionMetadataValueTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupStatePartitionMetadataValueTopicInfo(r, v);
+      $deletingTopics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupStatePartitionMetadataValue = {
+    initializingTopics: $initializingTopics,
+    initializedTopics: $initializedTopics,
+    deletingTopics: $deletingTopics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupStatePartitionMetadataValue(r: Reader, v: number): ShareGroupStatePartitionMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -255,7 +368,7 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
         index = -1;
         $initializingTopics = a;
       }
@@ -266,7 +379,7 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v);
         index = -1;
         $initializedTopics = a;
       }
@@ -277,7 +390,7 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupStatePartitionMetadataValueTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupStatePartitionMetadataValueTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupStatePartitionMetadataValueTopicInfo(r, v);
         index = -1;
         $deletingTopics = a;
       }
@@ -375,6 +488,7 @@ export const ShareGroupStatePartitionMetadataValueDescriptor: MessageDescriptor<
   read: readShareGroupStatePartitionMetadataValue,
   write: writeShareGroupStatePartitionMetadataValue,
   size: sizeShareGroupStatePartitionMetadataValue,
+  spliced: noSplicedBytes,
   create: createShareGroupStatePartitionMetadataValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -57,6 +57,35 @@ export function createShareGroupTargetAssignmentMemberValueTopicPartition(init?:
 }
 
 function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ShareGroupTargetAssignmentMemberValueTopicPartition {
+  let $topicId: Buffer;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupTargetAssignmentMemberValueTopicPartition = {
+    topicId: $topicId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ShareGroupTargetAssignmentMemberValueTopicPartition {
   let field = '';
   let index = -1;
   try {
@@ -70,10 +99,7 @@ function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: n
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -131,6 +157,45 @@ function sizeShareGroupTargetAssignmentMemberValueTopicPartition(x: ShareGroupTa
 /** Reads a ShareGroupTargetAssignmentMemberValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupTargetAssignmentMemberValue(r: Reader, v: number): ShareGroupTargetAssignmentMemberValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupTargetAssignmentMemberValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupTargetAssignmentMemberValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupTargetAssignmentMemberValue(r, v);
+  }
+}
+
+function readFastShareGroupTargetAssignmentMemberValue(r: Reader, v: number): ShareGroupTargetAssignmentMemberValue {
+  let $topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(18);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareGroupTargetAssignmentMemberValueTopicPartition[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareGroupTargetAssignmentMemberValueTopicPartition(r, v);
+      $topicPartitions = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareGroupTargetAssignmentMemberValue = {
+    topicPartitions: $topicPartitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupTargetAssignmentMemberValue(r: Reader, v: number): ShareGroupTargetAssignmentMemberValue {
   let field = '';
   let index = -1;
   try {
@@ -142,7 +207,7 @@ export function readShareGroupTargetAssignmentMemberValue(r: Reader, v: number):
       if (n < 0) nullArray(r);
       else {
         const a: ShareGroupTargetAssignmentMemberValueTopicPartition[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareGroupTargetAssignmentMemberValueTopicPartition(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareGroupTargetAssignmentMemberValueTopicPartition(r, v);
         index = -1;
         $topicPartitions = a;
       }
@@ -222,6 +287,7 @@ export const ShareGroupTargetAssignmentMemberValueDescriptor: MessageDescriptor<
   read: readShareGroupTargetAssignmentMemberValue,
   write: writeShareGroupTargetAssignmentMemberValue,
   size: sizeShareGroupTargetAssignmentMemberValue,
+  spliced: noSplicedBytes,
   create: createShareGroupTargetAssignmentMemberValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createShareGroupTargetAssignmentMetadataKey(init?: Partial<Share
 /** Reads a ShareGroupTargetAssignmentMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareGroupTargetAssignmentMetadataKey(r: Reader, v: number): ShareGroupTargetAssignmentMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareGroupTargetAssignmentMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareGroupTargetAssignmentMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareGroupTargetAssignmentMetadataKey(r, v);
+  }
+}
+
+function readFastShareGroupTargetAssignmentMetadataKey(r: Reader, v: number): ShareGroupTargetAssignmentMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: ShareGroupTargetAssignmentMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareGroupTargetAssignmentMetadataKey(r: Reader, v: number): ShareGroupTargetAssignmentMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const ShareGroupTargetAssignmentMetadataKeyDescriptor: MessageDescriptor<
   read: readShareGroupTargetAssignmentMetadataKey,
   write: writeShareGroupTargetAssignmentMetadataKey,
   size: sizeShareGroupTargetAssignmentMetadataKey,
+  spliced: noSplicedBytes,
   create: createShareGroupTargetAssignmentMetadataKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createStreamsGroupCurrentMemberAssignmentKey(init?: Partial<Stre
 /** Reads a StreamsGroupCurrentMemberAssignmentKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupCurrentMemberAssignmentKey(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentKey {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupCurrentMemberAssignmentKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupCurrentMemberAssignmentKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupCurrentMemberAssignmentKey(r, v);
+  }
+}
+
+function readFastStreamsGroupCurrentMemberAssignmentKey(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: StreamsGroupCurrentMemberAssignmentKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupCurrentMemberAssignmentKey(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const StreamsGroupCurrentMemberAssignmentKeyDescriptor: MessageDescriptor
   read: readStreamsGroupCurrentMemberAssignmentKey,
   write: writeStreamsGroupCurrentMemberAssignmentKey,
   size: sizeStreamsGroupCurrentMemberAssignmentKey,
+  spliced: noSplicedBytes,
   create: createStreamsGroupCurrentMemberAssignmentKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -120,6 +120,52 @@ export function createStreamsGroupCurrentMemberAssignmentValueTaskIds(init?: Par
 }
 
 function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentValueTaskIds {
+  let $subtopologyId: string;
+  let $partitions: number[];
+  let $assignmentEpochs: number[] | null = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $assignmentEpochs = null;
+            else {
+              $assignmentEpochs = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: StreamsGroupCurrentMemberAssignmentValueTaskIds = {
+    subtopologyId: $subtopologyId,
+    partitions: $partitions,
+    assignmentEpochs: $assignmentEpochs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentValueTaskIds {
   let field = '';
   let index = -1;
   try {
@@ -134,10 +180,7 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: numbe
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -154,10 +197,7 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(r: Reader, v: numbe
               const n = r.compactArrayLength(4);
               if (n < 0) $assignmentEpochs = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $assignmentEpochs = a;
+                $assignmentEpochs = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -234,6 +274,109 @@ function sizeStreamsGroupCurrentMemberAssignmentValueTaskIds(x: StreamsGroupCurr
 /** Reads a StreamsGroupCurrentMemberAssignmentValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupCurrentMemberAssignmentValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupCurrentMemberAssignmentValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupCurrentMemberAssignmentValue(r, v);
+  }
+}
+
+function readFastStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentValue {
+  let $memberEpoch: number;
+  let $previousMemberEpoch: number;
+  let $state: number;
+  let $activeTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let $standbyTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let $warmupTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let $activeTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let $standbyTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let $warmupTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $memberEpoch = r.int32();
+  $previousMemberEpoch = r.int32();
+  $state = r.int8();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $activeTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $standbyTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $warmupTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $activeTasksPendingRevocation = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $standbyTasksPendingRevocation = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+      $warmupTasksPendingRevocation = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupCurrentMemberAssignmentValue = {
+    memberEpoch: $memberEpoch,
+    previousMemberEpoch: $previousMemberEpoch,
+    state: $state,
+    activeTasks: $activeTasks,
+    standbyTasks: $standbyTasks,
+    warmupTasks: $warmupTasks,
+    activeTasksPendingRevocation: $activeTasksPendingRevocation,
+    standbyTasksPendingRevocation: $standbyTasksPendingRevocation,
+    warmupTasksPendingRevocation: $warmupTasksPendingRevocation,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: number): StreamsGroupCurrentMemberAssignmentValue {
   let field = '';
   let index = -1;
   try {
@@ -259,7 +402,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -270,7 +413,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -281,7 +424,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -292,7 +435,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $activeTasksPendingRevocation = a;
       }
@@ -303,7 +446,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $standbyTasksPendingRevocation = a;
       }
@@ -314,7 +457,7 @@ export function readStreamsGroupCurrentMemberAssignmentValue(r: Reader, v: numbe
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupCurrentMemberAssignmentValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupCurrentMemberAssignmentValueTaskIds(r, v);
         index = -1;
         $warmupTasksPendingRevocation = a;
       }
@@ -448,6 +591,7 @@ export const StreamsGroupCurrentMemberAssignmentValueDescriptor: MessageDescript
   read: readStreamsGroupCurrentMemberAssignmentValue,
   write: writeStreamsGroupCurrentMemberAssignmentValue,
   size: sizeStreamsGroupCurrentMemberAssignmentValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupCurrentMemberAssignmentValue,
 };
 

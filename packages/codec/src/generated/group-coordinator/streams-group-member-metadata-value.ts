@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -140,6 +140,29 @@ export function createStreamsGroupMemberMetadataValueKeyValue(init?: Partial<Str
 }
 
 function readStreamsGroupMemberMetadataValueKeyValue(r: Reader, v: number): StreamsGroupMemberMetadataValueKeyValue {
+  let $key: string;
+  let $value: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $value = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupMemberMetadataValueKeyValue = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMemberMetadataValueKeyValue(r: Reader, v: number): StreamsGroupMemberMetadataValueKeyValue {
   let field = '';
   let index = -1;
   try {
@@ -197,6 +220,29 @@ function sizeStreamsGroupMemberMetadataValueKeyValue(x: StreamsGroupMemberMetada
 }
 
 function readStreamsGroupMemberMetadataValueEndpoint(r: Reader, v: number): StreamsGroupMemberMetadataValueEndpoint {
+  let $host: string;
+  let $port: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $host = r.compactString();
+  $port = r.uint16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupMemberMetadataValueEndpoint = {
+    host: $host,
+    port: $port,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMemberMetadataValueEndpoint(r: Reader, v: number): StreamsGroupMemberMetadataValueEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -256,6 +302,69 @@ function sizeStreamsGroupMemberMetadataValueEndpoint(x: StreamsGroupMemberMetada
 /** Reads a StreamsGroupMemberMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupMemberMetadataValue(r: Reader, v: number): StreamsGroupMemberMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupMemberMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupMemberMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupMemberMetadataValue(r, v);
+  }
+}
+
+function readFastStreamsGroupMemberMetadataValue(r: Reader, v: number): StreamsGroupMemberMetadataValue {
+  let $instanceId: string | null;
+  let $rackId: string | null;
+  let $clientId: string;
+  let $clientHost: string;
+  let $rebalanceTimeoutMs: number;
+  let $topologyEpoch: number;
+  let $processId: string;
+  let $userEndpoint: StreamsGroupMemberMetadataValueEndpoint | null;
+  let $clientTags: StreamsGroupMemberMetadataValueKeyValue[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $instanceId = r.compactNullableString();
+  $rackId = r.compactNullableString();
+  $clientId = r.compactString();
+  $clientHost = r.compactString();
+  $rebalanceTimeoutMs = r.int32();
+  $topologyEpoch = r.int32();
+  $processId = r.compactString();
+  $userEndpoint = r.int8() < 0 ? null : readStreamsGroupMemberMetadataValueEndpoint(r, v);
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupMemberMetadataValueKeyValue[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupMemberMetadataValueKeyValue(r, v);
+      $clientTags = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupMemberMetadataValue = {
+    instanceId: $instanceId,
+    rackId: $rackId,
+    clientId: $clientId,
+    clientHost: $clientHost,
+    rebalanceTimeoutMs: $rebalanceTimeoutMs,
+    topologyEpoch: $topologyEpoch,
+    processId: $processId,
+    userEndpoint: $userEndpoint,
+    clientTags: $clientTags,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMemberMetadataValue(r: Reader, v: number): StreamsGroupMemberMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -284,14 +393,14 @@ export function readStreamsGroupMemberMetadataValue(r: Reader, v: number): Strea
     field = 'processId';
     $processId = r.compactString();
     field = 'userEndpoint';
-    $userEndpoint = r.int8() < 0 ? null : readStreamsGroupMemberMetadataValueEndpoint(r, v);
+    $userEndpoint = r.int8() < 0 ? null : traceStreamsGroupMemberMetadataValueEndpoint(r, v);
     field = 'clientTags';
     {
       const n = r.compactArrayLength(3);
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupMemberMetadataValueKeyValue[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupMemberMetadataValueKeyValue(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupMemberMetadataValueKeyValue(r, v);
         index = -1;
         $clientTags = a;
       }
@@ -399,6 +508,7 @@ export const StreamsGroupMemberMetadataValueDescriptor: MessageDescriptor<Stream
   read: readStreamsGroupMemberMetadataValue,
   write: writeStreamsGroupMemberMetadataValue,
   size: sizeStreamsGroupMemberMetadataValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupMemberMetadataValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createStreamsGroupMetadataKey(init?: Partial<StreamsGroupMetadat
 /** Reads a StreamsGroupMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupMetadataKey(r: Reader, v: number): StreamsGroupMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupMetadataKey(r, v);
+  }
+}
+
+function readFastStreamsGroupMetadataKey(r: Reader, v: number): StreamsGroupMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: StreamsGroupMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMetadataKey(r: Reader, v: number): StreamsGroupMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const StreamsGroupMetadataKeyDescriptor: MessageDescriptor<StreamsGroupMe
   read: readStreamsGroupMetadataKey,
   write: writeStreamsGroupMetadataKey,
   size: sizeStreamsGroupMetadataKey,
+  spliced: noSplicedBytes,
   create: createStreamsGroupMetadataKey,
 };
 

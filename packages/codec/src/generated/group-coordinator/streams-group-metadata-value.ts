@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,29 @@ export function createStreamsGroupMetadataValueLastAssignmentConfig(init?: Parti
 }
 
 function readStreamsGroupMetadataValueLastAssignmentConfig(r: Reader, v: number): StreamsGroupMetadataValueLastAssignmentConfig {
+  let $key: string;
+  let $value: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $value = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupMetadataValueLastAssignmentConfig = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMetadataValueLastAssignmentConfig(r: Reader, v: number): StreamsGroupMetadataValueLastAssignmentConfig {
   let field = '';
   let index = -1;
   try {
@@ -137,6 +160,66 @@ function sizeStreamsGroupMetadataValueLastAssignmentConfig(x: StreamsGroupMetada
 /** Reads a StreamsGroupMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupMetadataValue(r: Reader, v: number): StreamsGroupMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupMetadataValue(r, v);
+  }
+}
+
+function readFastStreamsGroupMetadataValue(r: Reader, v: number): StreamsGroupMetadataValue {
+  let $epoch: number;
+  let $metadataHash: bigint;
+  let $validatedTopologyEpoch: number = -1;
+  let $lastAssignmentConfigs: StreamsGroupMetadataValueLastAssignmentConfig[] | null = [];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  $metadataHash = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $validatedTopologyEpoch = r.int32();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 1:
+          {
+            const n = r.compactArrayLength(3);
+            if (n < 0) $lastAssignmentConfigs = null;
+            else {
+              const a: StreamsGroupMetadataValueLastAssignmentConfig[] = new Array(n);
+              for (let i = 0; i < n; i++) a[i] = readStreamsGroupMetadataValueLastAssignmentConfig(r, v);
+              $lastAssignmentConfigs = a;
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: StreamsGroupMetadataValue = {
+    epoch: $epoch,
+    metadataHash: $metadataHash,
+    validatedTopologyEpoch: $validatedTopologyEpoch,
+    lastAssignmentConfigs: $lastAssignmentConfigs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupMetadataValue(r: Reader, v: number): StreamsGroupMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -170,7 +253,7 @@ export function readStreamsGroupMetadataValue(r: Reader, v: number): StreamsGrou
               if (n < 0) $lastAssignmentConfigs = null;
               else {
                 const a: StreamsGroupMetadataValueLastAssignmentConfig[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = readStreamsGroupMetadataValueLastAssignmentConfig(r, v);
+                for (index = 0; index < n; index++) a[index] = traceStreamsGroupMetadataValueLastAssignmentConfig(r, v);
                 index = -1;
                 $lastAssignmentConfigs = a;
               }
@@ -280,6 +363,7 @@ export const StreamsGroupMetadataValueDescriptor: MessageDescriptor<StreamsGroup
   read: readStreamsGroupMetadataValue,
   write: writeStreamsGroupMetadataValue,
   size: sizeStreamsGroupMetadataValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupMetadataValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,31 @@ export function createStreamsGroupTargetAssignmentMemberKey(init?: Partial<Strea
 /** Reads a StreamsGroupTargetAssignmentMemberKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTargetAssignmentMemberKey(r: Reader, v: number): StreamsGroupTargetAssignmentMemberKey {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTargetAssignmentMemberKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTargetAssignmentMemberKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTargetAssignmentMemberKey(r, v);
+  }
+}
+
+function readFastStreamsGroupTargetAssignmentMemberKey(r: Reader, v: number): StreamsGroupTargetAssignmentMemberKey {
+  let $groupId: string;
+  let $memberId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $memberId = r.string();
+  const x: StreamsGroupTargetAssignmentMemberKey = {
+    groupId: $groupId,
+    memberId: $memberId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTargetAssignmentMemberKey(r: Reader, v: number): StreamsGroupTargetAssignmentMemberKey {
   let field = '';
   let index = -1;
   try {
@@ -98,6 +123,7 @@ export const StreamsGroupTargetAssignmentMemberKeyDescriptor: MessageDescriptor<
   read: readStreamsGroupTargetAssignmentMemberKey,
   write: writeStreamsGroupTargetAssignmentMemberKey,
   size: sizeStreamsGroupTargetAssignmentMemberKey,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTargetAssignmentMemberKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -71,6 +71,35 @@ export function createStreamsGroupTargetAssignmentMemberValueTaskIds(init?: Part
 }
 
 function readStreamsGroupTargetAssignmentMemberValueTaskIds(r: Reader, v: number): StreamsGroupTargetAssignmentMemberValueTaskIds {
+  let $subtopologyId: string;
+  let $partitions: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $partitions = r.int32Array(n);
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTargetAssignmentMemberValueTaskIds = {
+    subtopologyId: $subtopologyId,
+    partitions: $partitions,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTargetAssignmentMemberValueTaskIds(r: Reader, v: number): StreamsGroupTargetAssignmentMemberValueTaskIds {
   let field = '';
   let index = -1;
   try {
@@ -84,10 +113,7 @@ function readStreamsGroupTargetAssignmentMemberValueTaskIds(r: Reader, v: number
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitions = a;
+        $partitions = r.int32Array(n);
       }
     }
     {
@@ -145,6 +171,67 @@ function sizeStreamsGroupTargetAssignmentMemberValueTaskIds(x: StreamsGroupTarge
 /** Reads a StreamsGroupTargetAssignmentMemberValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number): StreamsGroupTargetAssignmentMemberValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTargetAssignmentMemberValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTargetAssignmentMemberValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTargetAssignmentMemberValue(r, v);
+  }
+}
+
+function readFastStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number): StreamsGroupTargetAssignmentMemberValue {
+  let $activeTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  let $standbyTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  let $warmupTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+      $activeTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+      $standbyTasks = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+      $warmupTasks = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTargetAssignmentMemberValue = {
+    activeTasks: $activeTasks,
+    standbyTasks: $standbyTasks,
+    warmupTasks: $warmupTasks,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number): StreamsGroupTargetAssignmentMemberValue {
   let field = '';
   let index = -1;
   try {
@@ -158,7 +245,7 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $activeTasks = a;
       }
@@ -169,7 +256,7 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $standbyTasks = a;
       }
@@ -180,7 +267,7 @@ export function readStreamsGroupTargetAssignmentMemberValue(r: Reader, v: number
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTargetAssignmentMemberValueTaskIds[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTargetAssignmentMemberValueTaskIds(r, v);
         index = -1;
         $warmupTasks = a;
       }
@@ -278,6 +365,7 @@ export const StreamsGroupTargetAssignmentMemberValueDescriptor: MessageDescripto
   read: readStreamsGroupTargetAssignmentMemberValue,
   write: writeStreamsGroupTargetAssignmentMemberValue,
   size: sizeStreamsGroupTargetAssignmentMemberValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTargetAssignmentMemberValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createStreamsGroupTargetAssignmentMetadataKey(init?: Partial<Str
 /** Reads a StreamsGroupTargetAssignmentMetadataKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTargetAssignmentMetadataKey(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataKey {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTargetAssignmentMetadataKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTargetAssignmentMetadataKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTargetAssignmentMetadataKey(r, v);
+  }
+}
+
+function readFastStreamsGroupTargetAssignmentMetadataKey(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: StreamsGroupTargetAssignmentMetadataKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTargetAssignmentMetadataKey(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const StreamsGroupTargetAssignmentMetadataKeyDescriptor: MessageDescripto
   read: readStreamsGroupTargetAssignmentMetadataKey,
   write: writeStreamsGroupTargetAssignmentMetadataKey,
   size: sizeStreamsGroupTargetAssignmentMetadataKey,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTargetAssignmentMetadataKey,
 };
 

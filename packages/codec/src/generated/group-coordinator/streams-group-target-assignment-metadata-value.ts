@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,48 @@ export function createStreamsGroupTargetAssignmentMetadataValue(init?: Partial<S
 /** Reads a StreamsGroupTargetAssignmentMetadataValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTargetAssignmentMetadataValue(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTargetAssignmentMetadataValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTargetAssignmentMetadataValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTargetAssignmentMetadataValue(r, v);
+  }
+}
+
+function readFastStreamsGroupTargetAssignmentMetadataValue(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataValue {
+  let $assignmentEpoch: number;
+  let $assignmentTimestamp: bigint = 0n;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $assignmentEpoch = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $assignmentTimestamp = r.int64();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: StreamsGroupTargetAssignmentMetadataValue = {
+    assignmentEpoch: $assignmentEpoch,
+    assignmentTimestamp: $assignmentTimestamp,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTargetAssignmentMetadataValue(r: Reader, v: number): StreamsGroupTargetAssignmentMetadataValue {
   let field = '';
   let index = -1;
   try {
@@ -139,6 +181,7 @@ export const StreamsGroupTargetAssignmentMetadataValueDescriptor: MessageDescrip
   read: readStreamsGroupTargetAssignmentMetadataValue,
   write: writeStreamsGroupTargetAssignmentMetadataValue,
   size: sizeStreamsGroupTargetAssignmentMetadataValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTargetAssignmentMetadataValue,
 };
 

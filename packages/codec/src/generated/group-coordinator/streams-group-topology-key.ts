@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createStreamsGroupTopologyKey(init?: Partial<StreamsGroupTopolog
 /** Reads a StreamsGroupTopologyKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTopologyKey(r: Reader, v: number): StreamsGroupTopologyKey {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTopologyKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTopologyKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTopologyKey(r, v);
+  }
+}
+
+function readFastStreamsGroupTopologyKey(r: Reader, v: number): StreamsGroupTopologyKey {
+  let $groupId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  const x: StreamsGroupTopologyKey = {
+    groupId: $groupId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyKey(r: Reader, v: number): StreamsGroupTopologyKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const StreamsGroupTopologyKeyDescriptor: MessageDescriptor<StreamsGroupTo
   read: readStreamsGroupTopologyKey,
   write: writeStreamsGroupTopologyKey,
   size: sizeStreamsGroupTopologyKey,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTopologyKey,
 };
 

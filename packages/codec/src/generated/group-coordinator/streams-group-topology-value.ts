@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -201,6 +201,56 @@ export function createStreamsGroupTopologyValueCopartitionGroup(init?: Partial<S
 }
 
 function readStreamsGroupTopologyValueCopartitionGroup(r: Reader, v: number): StreamsGroupTopologyValueCopartitionGroup {
+  let $sourceTopics: number[];
+  let $sourceTopicRegex: number[];
+  let $repartitionSourceTopics: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $sourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $sourceTopicRegex = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(2);
+    if (n < 0) nullArray(r);
+    else {
+      const a: number[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.int16();
+      $repartitionSourceTopics = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTopologyValueCopartitionGroup = {
+    sourceTopics: $sourceTopics,
+    sourceTopicRegex: $sourceTopicRegex,
+    repartitionSourceTopics: $repartitionSourceTopics,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyValueCopartitionGroup(r: Reader, v: number): StreamsGroupTopologyValueCopartitionGroup {
   let field = '';
   let index = -1;
   try {
@@ -309,6 +359,29 @@ function sizeStreamsGroupTopologyValueCopartitionGroup(x: StreamsGroupTopologyVa
 }
 
 function readStreamsGroupTopologyValueTopicConfig(r: Reader, v: number): StreamsGroupTopologyValueTopicConfig {
+  let $key: string;
+  let $value: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $key = r.compactString();
+  $value = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTopologyValueTopicConfig = {
+    key: $key,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyValueTopicConfig(r: Reader, v: number): StreamsGroupTopologyValueTopicConfig {
   let field = '';
   let index = -1;
   try {
@@ -366,6 +439,43 @@ function sizeStreamsGroupTopologyValueTopicConfig(x: StreamsGroupTopologyValueTo
 }
 
 function readStreamsGroupTopologyValueTopicInfo(r: Reader, v: number): StreamsGroupTopologyValueTopicInfo {
+  let $name: string;
+  let $partitions: number;
+  let $replicationFactor: number;
+  let $topicConfigs: StreamsGroupTopologyValueTopicConfig[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $partitions = r.int32();
+  $replicationFactor = r.int16();
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTopologyValueTopicConfig[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTopologyValueTopicConfig(r, v);
+      $topicConfigs = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTopologyValueTopicInfo = {
+    name: $name,
+    partitions: $partitions,
+    replicationFactor: $replicationFactor,
+    topicConfigs: $topicConfigs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyValueTopicInfo(r: Reader, v: number): StreamsGroupTopologyValueTopicInfo {
   let field = '';
   let index = -1;
   try {
@@ -386,7 +496,7 @@ function readStreamsGroupTopologyValueTopicInfo(r: Reader, v: number): StreamsGr
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTopologyValueTopicConfig[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicConfig(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTopologyValueTopicConfig(r, v);
         index = -1;
         $topicConfigs = a;
       }
@@ -450,6 +560,92 @@ function sizeStreamsGroupTopologyValueTopicInfo(x: StreamsGroupTopologyValueTopi
 }
 
 function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): StreamsGroupTopologyValueSubtopology {
+  let $subtopologyId: string;
+  let $sourceTopics: string[];
+  let $sourceTopicRegex: string[];
+  let $stateChangelogTopics: StreamsGroupTopologyValueTopicInfo[];
+  let $repartitionSinkTopics: string[];
+  let $repartitionSourceTopics: StreamsGroupTopologyValueTopicInfo[];
+  let $copartitionGroups: StreamsGroupTopologyValueCopartitionGroup[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $subtopologyId = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $sourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $sourceTopicRegex = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTopologyValueTopicInfo(r, v);
+      $stateChangelogTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $repartitionSinkTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(9);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTopologyValueTopicInfo(r, v);
+      $repartitionSourceTopics = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTopologyValueCopartitionGroup[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTopologyValueCopartitionGroup(r, v);
+      $copartitionGroups = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTopologyValueSubtopology = {
+    subtopologyId: $subtopologyId,
+    sourceTopics: $sourceTopics,
+    sourceTopicRegex: $sourceTopicRegex,
+    stateChangelogTopics: $stateChangelogTopics,
+    repartitionSinkTopics: $repartitionSinkTopics,
+    repartitionSourceTopics: $repartitionSourceTopics,
+    copartitionGroups: $copartitionGroups,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyValueSubtopology(r: Reader, v: number): StreamsGroupTopologyValueSubtopology {
   let field = '';
   let index = -1;
   try {
@@ -491,7 +687,7 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTopologyValueTopicInfo(r, v);
         index = -1;
         $stateChangelogTopics = a;
       }
@@ -513,7 +709,7 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTopologyValueTopicInfo[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueTopicInfo(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTopologyValueTopicInfo(r, v);
         index = -1;
         $repartitionSourceTopics = a;
       }
@@ -524,7 +720,7 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, v: number): Streams
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTopologyValueCopartitionGroup[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueCopartitionGroup(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTopologyValueCopartitionGroup(r, v);
         index = -1;
         $copartitionGroups = a;
       }
@@ -629,6 +825,48 @@ function sizeStreamsGroupTopologyValueSubtopology(x: StreamsGroupTopologyValueSu
 /** Reads a StreamsGroupTopologyValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readStreamsGroupTopologyValue(r: Reader, v: number): StreamsGroupTopologyValue {
   if (v < 0 || v > 0) throw new DecodeError(`StreamsGroupTopologyValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastStreamsGroupTopologyValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceStreamsGroupTopologyValue(r, v);
+  }
+}
+
+function readFastStreamsGroupTopologyValue(r: Reader, v: number): StreamsGroupTopologyValue {
+  let $epoch: number;
+  let $subtopologies: StreamsGroupTopologyValueSubtopology[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $epoch = r.int32();
+  {
+    const n = r.compactArrayLength(8);
+    if (n < 0) nullArray(r);
+    else {
+      const a: StreamsGroupTopologyValueSubtopology[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readStreamsGroupTopologyValueSubtopology(r, v);
+      $subtopologies = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: StreamsGroupTopologyValue = {
+    epoch: $epoch,
+    subtopologies: $subtopologies,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceStreamsGroupTopologyValue(r: Reader, v: number): StreamsGroupTopologyValue {
   let field = '';
   let index = -1;
   try {
@@ -643,7 +881,7 @@ export function readStreamsGroupTopologyValue(r: Reader, v: number): StreamsGrou
       if (n < 0) nullArray(r);
       else {
         const a: StreamsGroupTopologyValueSubtopology[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readStreamsGroupTopologyValueSubtopology(r, v);
+        for (index = 0; index < n; index++) a[index] = traceStreamsGroupTopologyValueSubtopology(r, v);
         index = -1;
         $subtopologies = a;
       }
@@ -726,6 +964,7 @@ export const StreamsGroupTopologyValueDescriptor: MessageDescriptor<StreamsGroup
   read: readStreamsGroupTopologyValue,
   write: writeStreamsGroupTopologyValue,
   size: sizeStreamsGroupTopologyValue,
+  spliced: noSplicedBytes,
   create: createStreamsGroupTopologyValue,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,45 @@ export function createAbortTransactionRecord(init?: Partial<AbortTransactionReco
 /** Reads a AbortTransactionRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAbortTransactionRecord(r: Reader, v: number): AbortTransactionRecord {
   if (v < 0 || v > 0) throw new DecodeError(`AbortTransactionRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAbortTransactionRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAbortTransactionRecord(r, v);
+  }
+}
+
+function readFastAbortTransactionRecord(r: Reader, v: number): AbortTransactionRecord {
+  let $reason: string | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $reason = r.compactNullableString();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: AbortTransactionRecord = {
+    reason: $reason,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAbortTransactionRecord(r: Reader, v: number): AbortTransactionRecord {
   let field = '';
   let index = -1;
   try {
@@ -126,6 +165,7 @@ export const AbortTransactionRecordDescriptor: MessageDescriptor<AbortTransactio
   read: readAbortTransactionRecord,
   write: writeAbortTransactionRecord,
   size: sizeAbortTransactionRecord,
+  spliced: noSplicedBytes,
   create: createAbortTransactionRecord,
 };
 

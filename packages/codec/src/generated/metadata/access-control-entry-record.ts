@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -81,6 +81,58 @@ export function createAccessControlEntryRecord(init?: Partial<AccessControlEntry
 /** Reads a AccessControlEntryRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readAccessControlEntryRecord(r: Reader, v: number): AccessControlEntryRecord {
   if (v < 0 || v > 0) throw new DecodeError(`AccessControlEntryRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastAccessControlEntryRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceAccessControlEntryRecord(r, v);
+  }
+}
+
+function readFastAccessControlEntryRecord(r: Reader, v: number): AccessControlEntryRecord {
+  let $id: Buffer;
+  let $resourceType: number;
+  let $resourceName: string;
+  let $patternType: number;
+  let $principal: string;
+  let $host: string;
+  let $operation: number;
+  let $permissionType: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $id = r.uuid();
+  $resourceType = r.int8();
+  $resourceName = r.compactString();
+  $patternType = r.int8();
+  $principal = r.compactString();
+  $host = r.compactString();
+  $operation = r.int8();
+  $permissionType = r.int8();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: AccessControlEntryRecord = {
+    id: $id,
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    patternType: $patternType,
+    principal: $principal,
+    host: $host,
+    operation: $operation,
+    permissionType: $permissionType,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceAccessControlEntryRecord(r: Reader, v: number): AccessControlEntryRecord {
   let field = '';
   let index = -1;
   try {
@@ -199,6 +251,7 @@ export const AccessControlEntryRecordDescriptor: MessageDescriptor<AccessControl
   read: readAccessControlEntryRecord,
   write: writeAccessControlEntryRecord,
   size: sizeAccessControlEntryRecord,
+  spliced: noSplicedBytes,
   create: createAccessControlEntryRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -67,6 +67,100 @@ export function createBrokerRegistrationChangeRecord(init?: Partial<BrokerRegist
 /** Reads a BrokerRegistrationChangeRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readBrokerRegistrationChangeRecord(r: Reader, v: number): BrokerRegistrationChangeRecord {
   if (v < 0 || v > 3) throw new DecodeError(`BrokerRegistrationChangeRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastBrokerRegistrationChangeRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceBrokerRegistrationChangeRecord(r, v);
+  }
+}
+
+function readFastBrokerRegistrationChangeRecord(r: Reader, v: number): BrokerRegistrationChangeRecord {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let $fenced: number = 0;
+  let $inControlledShutdown: number = 0;
+  let $logDirs: Buffer[] = [];
+  let $cordonedLogDirs: Buffer[] | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $fenced = r.int8();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 1:
+          if (v >= 1) {
+            $inControlledShutdown = r.int8();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 2:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) nullArray(r);
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $logDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 3:
+          if (v >= 3) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) $cordonedLogDirs = null;
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $cordonedLogDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: BrokerRegistrationChangeRecord = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+    fenced: $fenced,
+    inControlledShutdown: $inControlledShutdown,
+    logDirs: $logDirs,
+    cordonedLogDirs: $cordonedLogDirs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceBrokerRegistrationChangeRecord(r: Reader, v: number): BrokerRegistrationChangeRecord {
   let field = '';
   let index = -1;
   try {
@@ -282,6 +376,7 @@ export const BrokerRegistrationChangeRecordDescriptor: MessageDescriptor<BrokerR
   read: readBrokerRegistrationChangeRecord,
   write: writeBrokerRegistrationChangeRecord,
   size: sizeBrokerRegistrationChangeRecord,
+  spliced: noSplicedBytes,
   create: createBrokerRegistrationChangeRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createClearElrRecord(init?: Partial<ClearElrRecord>): ClearElrRe
 /** Reads a ClearElrRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readClearElrRecord(r: Reader, v: number): ClearElrRecord {
   if (v < 0 || v > 0) throw new DecodeError(`ClearElrRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastClearElrRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceClearElrRecord(r, v);
+  }
+}
+
+function readFastClearElrRecord(r: Reader, v: number): ClearElrRecord {
+  let $topicName: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicName = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ClearElrRecord = {
+    topicName: $topicName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceClearElrRecord(r: Reader, v: number): ClearElrRecord {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const ClearElrRecordDescriptor: MessageDescriptor<ClearElrRecord> = {
   read: readClearElrRecord,
   write: writeClearElrRecord,
   size: sizeClearElrRecord,
+  spliced: noSplicedBytes,
   create: createClearElrRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -78,6 +78,29 @@ export function createClientQuotaRecordEntityData(init?: Partial<ClientQuotaReco
 }
 
 function readClientQuotaRecordEntityData(r: Reader, v: number): ClientQuotaRecordEntityData {
+  let $entityType: string;
+  let $entityName: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $entityType = r.compactString();
+  $entityName = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ClientQuotaRecordEntityData = {
+    entityType: $entityType,
+    entityName: $entityName,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceClientQuotaRecordEntityData(r: Reader, v: number): ClientQuotaRecordEntityData {
   let field = '';
   let index = -1;
   try {
@@ -137,6 +160,54 @@ function sizeClientQuotaRecordEntityData(x: ClientQuotaRecordEntityData, v: numb
 /** Reads a ClientQuotaRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readClientQuotaRecord(r: Reader, v: number): ClientQuotaRecord {
   if (v < 0 || v > 0) throw new DecodeError(`ClientQuotaRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastClientQuotaRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceClientQuotaRecord(r, v);
+  }
+}
+
+function readFastClientQuotaRecord(r: Reader, v: number): ClientQuotaRecord {
+  let $entity: ClientQuotaRecordEntityData[];
+  let $key: string;
+  let $value: number;
+  let $remove: boolean;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const n = r.compactArrayLength(3);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ClientQuotaRecordEntityData[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readClientQuotaRecordEntityData(r, v);
+      $entity = a;
+    }
+  }
+  $key = r.compactString();
+  $value = r.float64();
+  $remove = r.bool();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ClientQuotaRecord = {
+    entity: $entity,
+    key: $key,
+    value: $value,
+    remove: $remove,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceClientQuotaRecord(r: Reader, v: number): ClientQuotaRecord {
   let field = '';
   let index = -1;
   try {
@@ -151,7 +222,7 @@ export function readClientQuotaRecord(r: Reader, v: number): ClientQuotaRecord {
       if (n < 0) nullArray(r);
       else {
         const a: ClientQuotaRecordEntityData[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readClientQuotaRecordEntityData(r, v);
+        for (index = 0; index < n; index++) a[index] = traceClientQuotaRecordEntityData(r, v);
         index = -1;
         $entity = a;
       }
@@ -246,6 +317,7 @@ export const ClientQuotaRecordDescriptor: MessageDescriptor<ClientQuotaRecord> =
   read: readClientQuotaRecord,
   write: writeClientQuotaRecord,
   size: sizeClientQuotaRecord,
+  spliced: noSplicedBytes,
   create: createClientQuotaRecord,
 };
 

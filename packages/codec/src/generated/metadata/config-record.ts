@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -53,6 +53,46 @@ export function createConfigRecord(init?: Partial<ConfigRecord>): ConfigRecord {
 /** Reads a ConfigRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readConfigRecord(r: Reader, v: number): ConfigRecord {
   if (v < 0 || v > 0) throw new DecodeError(`ConfigRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastConfigRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceConfigRecord(r, v);
+  }
+}
+
+function readFastConfigRecord(r: Reader, v: number): ConfigRecord {
+  let $resourceType: number;
+  let $resourceName: string;
+  let $name: string;
+  let $value: string | null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $resourceType = r.int8();
+  $resourceName = r.compactString();
+  $name = r.compactString();
+  $value = r.compactNullableString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ConfigRecord = {
+    resourceType: $resourceType,
+    resourceName: $resourceName,
+    name: $name,
+    value: $value,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceConfigRecord(r: Reader, v: number): ConfigRecord {
   let field = '';
   let index = -1;
   try {
@@ -147,6 +187,7 @@ export const ConfigRecordDescriptor: MessageDescriptor<ConfigRecord> = {
   read: readConfigRecord,
   write: writeConfigRecord,
   size: sizeConfigRecord,
+  spliced: noSplicedBytes,
   create: createConfigRecord,
 };
 

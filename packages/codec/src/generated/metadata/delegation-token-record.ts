@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -74,6 +74,63 @@ export function createDelegationTokenRecord(init?: Partial<DelegationTokenRecord
 /** Reads a DelegationTokenRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readDelegationTokenRecord(r: Reader, v: number): DelegationTokenRecord {
   if (v < 0 || v > 0) throw new DecodeError(`DelegationTokenRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastDelegationTokenRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceDelegationTokenRecord(r, v);
+  }
+}
+
+function readFastDelegationTokenRecord(r: Reader, v: number): DelegationTokenRecord {
+  let $owner: string;
+  let $requester: string;
+  let $renewers: string[];
+  let $issueTimestamp: bigint;
+  let $maxTimestamp: bigint;
+  let $expirationTimestamp: bigint;
+  let $tokenId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $owner = r.compactString();
+  $requester = r.compactString();
+  {
+    const n = r.compactArrayLength(1);
+    if (n < 0) nullArray(r);
+    else {
+      const a: string[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      $renewers = a;
+    }
+  }
+  $issueTimestamp = r.int64();
+  $maxTimestamp = r.int64();
+  $expirationTimestamp = r.int64();
+  $tokenId = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: DelegationTokenRecord = {
+    owner: $owner,
+    requester: $requester,
+    renewers: $renewers,
+    issueTimestamp: $issueTimestamp,
+    maxTimestamp: $maxTimestamp,
+    expirationTimestamp: $expirationTimestamp,
+    tokenId: $tokenId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceDelegationTokenRecord(r: Reader, v: number): DelegationTokenRecord {
   let field = '';
   let index = -1;
   try {
@@ -201,6 +258,7 @@ export const DelegationTokenRecordDescriptor: MessageDescriptor<DelegationTokenR
   read: readDelegationTokenRecord,
   write: writeDelegationTokenRecord,
   size: sizeDelegationTokenRecord,
+  spliced: noSplicedBytes,
   create: createDelegationTokenRecord,
 };
 

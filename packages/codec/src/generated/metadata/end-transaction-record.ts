@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,34 @@ export function createEndTransactionRecord(init?: Partial<EndTransactionRecord>)
 /** Reads a EndTransactionRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readEndTransactionRecord(r: Reader, v: number): EndTransactionRecord {
   if (v < 0 || v > 0) throw new DecodeError(`EndTransactionRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastEndTransactionRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceEndTransactionRecord(r, v);
+  }
+}
+
+function readFastEndTransactionRecord(r: Reader, v: number): EndTransactionRecord {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: EndTransactionRecord = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceEndTransactionRecord(r: Reader, v: number): EndTransactionRecord {
   let field = '';
   let index = -1;
   try {
@@ -95,6 +123,7 @@ export const EndTransactionRecordDescriptor: MessageDescriptor<EndTransactionRec
   read: readEndTransactionRecord,
   write: writeEndTransactionRecord,
   size: sizeEndTransactionRecord,
+  spliced: noSplicedBytes,
   create: createEndTransactionRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createFeatureLevelRecord(init?: Partial<FeatureLevelRecord>): Fe
 /** Reads a FeatureLevelRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readFeatureLevelRecord(r: Reader, v: number): FeatureLevelRecord {
   if (v < 0 || v > 0) throw new DecodeError(`FeatureLevelRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastFeatureLevelRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceFeatureLevelRecord(r, v);
+  }
+}
+
+function readFastFeatureLevelRecord(r: Reader, v: number): FeatureLevelRecord {
+  let $name: string;
+  let $featureLevel: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $featureLevel = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: FeatureLevelRecord = {
+    name: $name,
+    featureLevel: $featureLevel,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceFeatureLevelRecord(r: Reader, v: number): FeatureLevelRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const FeatureLevelRecordDescriptor: MessageDescriptor<FeatureLevelRecord>
   read: readFeatureLevelRecord,
   write: writeFeatureLevelRecord,
   size: sizeFeatureLevelRecord,
+  spliced: noSplicedBytes,
   create: createFeatureLevelRecord,
 };
 

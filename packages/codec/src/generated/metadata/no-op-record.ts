@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -25,6 +25,34 @@ export function createNoOpRecord(init?: Partial<NoOpRecord>): NoOpRecord {
 /** Reads a NoOpRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readNoOpRecord(r: Reader, v: number): NoOpRecord {
   if (v < 0 || v > 0) throw new DecodeError(`NoOpRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastNoOpRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceNoOpRecord(r, v);
+  }
+}
+
+function readFastNoOpRecord(r: Reader, v: number): NoOpRecord {
+  let unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: NoOpRecord = {
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceNoOpRecord(r: Reader, v: number): NoOpRecord {
   let field = '';
   let index = -1;
   try {
@@ -95,6 +123,7 @@ export const NoOpRecordDescriptor: MessageDescriptor<NoOpRecord> = {
   read: readNoOpRecord,
   write: writeNoOpRecord,
   size: sizeNoOpRecord,
+  spliced: noSplicedBytes,
   create: createNoOpRecord,
 };
 

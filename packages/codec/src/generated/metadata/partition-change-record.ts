@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -102,6 +102,163 @@ export function createPartitionChangeRecord(init?: Partial<PartitionChangeRecord
 /** Reads a PartitionChangeRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readPartitionChangeRecord(r: Reader, v: number): PartitionChangeRecord {
   if (v < 0 || v > 2) throw new DecodeError(`PartitionChangeRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastPartitionChangeRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return tracePartitionChangeRecord(r, v);
+  }
+}
+
+function readFastPartitionChangeRecord(r: Reader, v: number): PartitionChangeRecord {
+  let $partitionId: number;
+  let $topicId: Buffer;
+  let $isr: number[] | null = null;
+  let $leader: number = -2;
+  let $replicas: number[] | null = null;
+  let $removingReplicas: number[] | null = null;
+  let $addingReplicas: number[] | null = null;
+  let $leaderRecoveryState: number = -1;
+  let $directories: Buffer[] | null = null;
+  let $eligibleLeaderReplicas: number[] | null = null;
+  let $lastKnownElr: number[] | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionId = r.int32();
+  $topicId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $isr = null;
+            else {
+              $isr = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 1:
+          $leader = r.int32();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 2:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $replicas = null;
+            else {
+              $replicas = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 3:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $removingReplicas = null;
+            else {
+              $removingReplicas = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 4:
+          {
+            const n = r.compactArrayLength(4);
+            if (n < 0) $addingReplicas = null;
+            else {
+              $addingReplicas = r.int32Array(n);
+            }
+          }
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 5:
+          $leaderRecoveryState = r.int8();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 6:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(4);
+              if (n < 0) $eligibleLeaderReplicas = null;
+              else {
+                $eligibleLeaderReplicas = r.int32Array(n);
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 7:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(4);
+              if (n < 0) $lastKnownElr = null;
+              else {
+                $lastKnownElr = r.int32Array(n);
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 8:
+          if (v >= 1) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) $directories = null;
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $directories = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: PartitionChangeRecord = {
+    partitionId: $partitionId,
+    topicId: $topicId,
+    isr: $isr,
+    leader: $leader,
+    replicas: $replicas,
+    removingReplicas: $removingReplicas,
+    addingReplicas: $addingReplicas,
+    leaderRecoveryState: $leaderRecoveryState,
+    directories: $directories,
+    eligibleLeaderReplicas: $eligibleLeaderReplicas,
+    lastKnownElr: $lastKnownElr,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function tracePartitionChangeRecord(r: Reader, v: number): PartitionChangeRecord {
   let field = '';
   let index = -1;
   try {
@@ -135,10 +292,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $isr = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $isr = a;
+                $isr = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -156,10 +310,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $replicas = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $replicas = a;
+                $replicas = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -171,10 +322,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $removingReplicas = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $removingReplicas = a;
+                $removingReplicas = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -186,10 +334,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
               const n = r.compactArrayLength(4);
               if (n < 0) $addingReplicas = null;
               else {
-                const a: number[] = new Array(n);
-                for (index = 0; index < n; index++) a[index] = r.int32();
-                index = -1;
-                $addingReplicas = a;
+                $addingReplicas = r.int32Array(n);
               }
             }
             checkTagEnd(r, tag, end);
@@ -208,10 +353,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
                 const n = r.compactArrayLength(4);
                 if (n < 0) $eligibleLeaderReplicas = null;
                 else {
-                  const a: number[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = r.int32();
-                  index = -1;
-                  $eligibleLeaderReplicas = a;
+                  $eligibleLeaderReplicas = r.int32Array(n);
                 }
               }
               checkTagEnd(r, tag, end);
@@ -227,10 +369,7 @@ export function readPartitionChangeRecord(r: Reader, v: number): PartitionChange
                 const n = r.compactArrayLength(4);
                 if (n < 0) $lastKnownElr = null;
                 else {
-                  const a: number[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = r.int32();
-                  index = -1;
-                  $lastKnownElr = a;
+                  $lastKnownElr = r.int32Array(n);
                 }
               }
               checkTagEnd(r, tag, end);
@@ -503,6 +642,7 @@ export const PartitionChangeRecordDescriptor: MessageDescriptor<PartitionChangeR
   read: readPartitionChangeRecord,
   write: writePartitionChangeRecord,
   size: sizePartitionChangeRecord,
+  spliced: noSplicedBytes,
   create: createPartitionChangeRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -116,6 +116,143 @@ export function createPartitionRecord(init?: Partial<PartitionRecord>): Partitio
 /** Reads a PartitionRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
   if (v < 0 || v > 2) throw new DecodeError(`PartitionRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastPartitionRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return tracePartitionRecord(r, v);
+  }
+}
+
+function readFastPartitionRecord(r: Reader, v: number): PartitionRecord {
+  let $partitionId: number;
+  let $topicId: Buffer;
+  let $replicas: number[];
+  let $isr: number[];
+  let $removingReplicas: number[];
+  let $addingReplicas: number[];
+  let $leader: number;
+  let $leaderRecoveryState: number = 0;
+  let $leaderEpoch: number;
+  let $partitionEpoch: number;
+  let $directories: Buffer[];
+  let $eligibleLeaderReplicas: number[] | null = null;
+  let $lastKnownElr: number[] | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $partitionId = r.int32();
+  $topicId = r.uuid();
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $replicas = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $isr = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $removingReplicas = r.int32Array(n);
+    }
+  }
+  {
+    const n = r.compactArrayLength(4);
+    if (n < 0) nullArray(r);
+    else {
+      $addingReplicas = r.int32Array(n);
+    }
+  }
+  $leader = r.int32();
+  $leaderEpoch = r.int32();
+  $partitionEpoch = r.int32();
+  if (v >= 1) {
+    {
+      const n = r.compactArrayLength(16);
+      if (n < 0) nullArray(r);
+      else {
+        const a: Buffer[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = r.uuid();
+        $directories = a;
+      }
+    }
+  } else $directories = [];
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $leaderRecoveryState = r.int8();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        case 1:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(4);
+              if (n < 0) $eligibleLeaderReplicas = null;
+              else {
+                $eligibleLeaderReplicas = r.int32Array(n);
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 2:
+          if (v >= 2) {
+            {
+              const n = r.compactArrayLength(4);
+              if (n < 0) $lastKnownElr = null;
+              else {
+                $lastKnownElr = r.int32Array(n);
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: PartitionRecord = {
+    partitionId: $partitionId,
+    topicId: $topicId,
+    replicas: $replicas,
+    isr: $isr,
+    removingReplicas: $removingReplicas,
+    addingReplicas: $addingReplicas,
+    leader: $leader,
+    leaderRecoveryState: $leaderRecoveryState,
+    leaderEpoch: $leaderEpoch,
+    partitionEpoch: $partitionEpoch,
+    directories: $directories,
+    eligibleLeaderReplicas: $eligibleLeaderReplicas,
+    lastKnownElr: $lastKnownElr,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function tracePartitionRecord(r: Reader, v: number): PartitionRecord {
   let field = '';
   let index = -1;
   try {
@@ -129,7 +266,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
     let $leaderRecoveryState: number = 0;
     let $leaderEpoch: number;
     let $partitionEpoch: number;
-    let $directories: Buffer[] = [];
+    let $directories: Buffer[];
     let $eligibleLeaderReplicas: number[] | null = null;
     let $lastKnownElr: number[] | null = null;
     let unknownTaggedFields: TaggedField[] | undefined;
@@ -142,10 +279,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $replicas = a;
+        $replicas = r.int32Array(n);
       }
     }
     field = 'isr';
@@ -153,10 +287,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $isr = a;
+        $isr = r.int32Array(n);
       }
     }
     field = 'removingReplicas';
@@ -164,10 +295,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $removingReplicas = a;
+        $removingReplicas = r.int32Array(n);
       }
     }
     field = 'addingReplicas';
@@ -175,10 +303,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
       const n = r.compactArrayLength(4);
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $addingReplicas = a;
+        $addingReplicas = r.int32Array(n);
       }
     }
     field = 'leader';
@@ -199,7 +324,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
           $directories = a;
         }
       }
-    }
+    } else $directories = [];
     {
       field = '';
       const numTags = r.uvarint();
@@ -221,10 +346,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
                 const n = r.compactArrayLength(4);
                 if (n < 0) $eligibleLeaderReplicas = null;
                 else {
-                  const a: number[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = r.int32();
-                  index = -1;
-                  $eligibleLeaderReplicas = a;
+                  $eligibleLeaderReplicas = r.int32Array(n);
                 }
               }
               checkTagEnd(r, tag, end);
@@ -240,10 +362,7 @@ export function readPartitionRecord(r: Reader, v: number): PartitionRecord {
                 const n = r.compactArrayLength(4);
                 if (n < 0) $lastKnownElr = null;
                 else {
-                  const a: number[] = new Array(n);
-                  for (index = 0; index < n; index++) a[index] = r.int32();
-                  index = -1;
-                  $lastKnownElr = a;
+                  $lastKnownElr = r.int32Array(n);
                 }
               }
               checkTagEnd(r, tag, end);
@@ -434,6 +553,7 @@ export const PartitionRecordDescriptor: MessageDescriptor<PartitionRecord> = {
   read: readPartitionRecord,
   write: writePartitionRecord,
   size: sizePartitionRecord,
+  spliced: noSplicedBytes,
   create: createPartitionRecord,
 };
 

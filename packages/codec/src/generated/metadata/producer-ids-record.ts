@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,43 @@ export function createProducerIdsRecord(init?: Partial<ProducerIdsRecord>): Prod
 /** Reads a ProducerIdsRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readProducerIdsRecord(r: Reader, v: number): ProducerIdsRecord {
   if (v < 0 || v > 0) throw new DecodeError(`ProducerIdsRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastProducerIdsRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceProducerIdsRecord(r, v);
+  }
+}
+
+function readFastProducerIdsRecord(r: Reader, v: number): ProducerIdsRecord {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let $nextProducerId: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  $nextProducerId = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ProducerIdsRecord = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+    nextProducerId: $nextProducerId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceProducerIdsRecord(r: Reader, v: number): ProducerIdsRecord {
   let field = '';
   let index = -1;
   try {
@@ -134,6 +171,7 @@ export const ProducerIdsRecordDescriptor: MessageDescriptor<ProducerIdsRecord> =
   read: readProducerIdsRecord,
   write: writeProducerIdsRecord,
   size: sizeProducerIdsRecord,
+  spliced: noSplicedBytes,
   create: createProducerIdsRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -175,6 +175,32 @@ export function createRegisterBrokerRecordBrokerFeature(init?: Partial<RegisterB
 }
 
 function readRegisterBrokerRecordBrokerFeature(r: Reader, v: number): RegisterBrokerRecordBrokerFeature {
+  let $name: string;
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RegisterBrokerRecordBrokerFeature = {
+    name: $name,
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterBrokerRecordBrokerFeature(r: Reader, v: number): RegisterBrokerRecordBrokerFeature {
   let field = '';
   let index = -1;
   try {
@@ -238,6 +264,35 @@ function sizeRegisterBrokerRecordBrokerFeature(x: RegisterBrokerRecordBrokerFeat
 }
 
 function readRegisterBrokerRecordBrokerEndpoint(r: Reader, v: number): RegisterBrokerRecordBrokerEndpoint {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let $securityProtocol: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  $securityProtocol = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RegisterBrokerRecordBrokerEndpoint = {
+    name: $name,
+    host: $host,
+    port: $port,
+    securityProtocol: $securityProtocol,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterBrokerRecordBrokerEndpoint(r: Reader, v: number): RegisterBrokerRecordBrokerEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -309,6 +364,123 @@ function sizeRegisterBrokerRecordBrokerEndpoint(x: RegisterBrokerRecordBrokerEnd
 /** Reads a RegisterBrokerRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRecord {
   if (v < 0 || v > 4) throw new DecodeError(`RegisterBrokerRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRegisterBrokerRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRegisterBrokerRecord(r, v);
+  }
+}
+
+function readFastRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRecord {
+  let $brokerId: number;
+  let $isMigratingZkBroker: boolean = false;
+  let $incarnationId: Buffer;
+  let $brokerEpoch: bigint;
+  let $endPoints: RegisterBrokerRecordBrokerEndpoint[];
+  let $features: RegisterBrokerRecordBrokerFeature[];
+  let $rack: string | null;
+  let $fenced: boolean;
+  let $inControlledShutdown: boolean = false;
+  let $logDirs: Buffer[] = [];
+  let $cordonedLogDirs: Buffer[] | null = null;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  if (v >= 2) {
+    $isMigratingZkBroker = r.bool();
+  }
+  $incarnationId = r.uuid();
+  $brokerEpoch = r.int64();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: RegisterBrokerRecordBrokerEndpoint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readRegisterBrokerRecordBrokerEndpoint(r, v);
+      $endPoints = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: RegisterBrokerRecordBrokerFeature[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readRegisterBrokerRecordBrokerFeature(r, v);
+      $features = a;
+    }
+  }
+  $rack = r.compactNullableString();
+  $fenced = r.bool();
+  if (v >= 1) {
+    $inControlledShutdown = r.bool();
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 3) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) nullArray(r);
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $logDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 4) {
+            {
+              const n = r.compactArrayLength(16);
+              if (n < 0) $cordonedLogDirs = null;
+              else {
+                const a: Buffer[] = new Array(n);
+                for (let i = 0; i < n; i++) a[i] = r.uuid();
+                $cordonedLogDirs = a;
+              }
+            }
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: RegisterBrokerRecord = {
+    brokerId: $brokerId,
+    isMigratingZkBroker: $isMigratingZkBroker,
+    incarnationId: $incarnationId,
+    brokerEpoch: $brokerEpoch,
+    endPoints: $endPoints,
+    features: $features,
+    rack: $rack,
+    fenced: $fenced,
+    inControlledShutdown: $inControlledShutdown,
+    logDirs: $logDirs,
+    cordonedLogDirs: $cordonedLogDirs,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRecord {
   let field = '';
   let index = -1;
   try {
@@ -340,7 +512,7 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
       if (n < 0) nullArray(r);
       else {
         const a: RegisterBrokerRecordBrokerEndpoint[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readRegisterBrokerRecordBrokerEndpoint(r, v);
+        for (index = 0; index < n; index++) a[index] = traceRegisterBrokerRecordBrokerEndpoint(r, v);
         index = -1;
         $endPoints = a;
       }
@@ -351,7 +523,7 @@ export function readRegisterBrokerRecord(r: Reader, v: number): RegisterBrokerRe
       if (n < 0) nullArray(r);
       else {
         const a: RegisterBrokerRecordBrokerFeature[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readRegisterBrokerRecordBrokerFeature(r, v);
+        for (index = 0; index < n; index++) a[index] = traceRegisterBrokerRecordBrokerFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -559,6 +731,7 @@ export const RegisterBrokerRecordDescriptor: MessageDescriptor<RegisterBrokerRec
   read: readRegisterBrokerRecord,
   write: writeRegisterBrokerRecord,
   size: sizeRegisterBrokerRecord,
+  spliced: noSplicedBytes,
   create: createRegisterBrokerRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -133,6 +133,32 @@ export function createRegisterControllerRecordControllerFeature(init?: Partial<R
 }
 
 function readRegisterControllerRecordControllerFeature(r: Reader, v: number): RegisterControllerRecordControllerFeature {
+  let $name: string;
+  let $minSupportedVersion: number;
+  let $maxSupportedVersion: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $minSupportedVersion = r.int16();
+  $maxSupportedVersion = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RegisterControllerRecordControllerFeature = {
+    name: $name,
+    minSupportedVersion: $minSupportedVersion,
+    maxSupportedVersion: $maxSupportedVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterControllerRecordControllerFeature(r: Reader, v: number): RegisterControllerRecordControllerFeature {
   let field = '';
   let index = -1;
   try {
@@ -196,6 +222,35 @@ function sizeRegisterControllerRecordControllerFeature(x: RegisterControllerReco
 }
 
 function readRegisterControllerRecordControllerEndpoint(r: Reader, v: number): RegisterControllerRecordControllerEndpoint {
+  let $name: string;
+  let $host: string;
+  let $port: number;
+  let $securityProtocol: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $host = r.compactString();
+  $port = r.uint16();
+  $securityProtocol = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RegisterControllerRecordControllerEndpoint = {
+    name: $name,
+    host: $host,
+    port: $port,
+    securityProtocol: $securityProtocol,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterControllerRecordControllerEndpoint(r: Reader, v: number): RegisterControllerRecordControllerEndpoint {
   let field = '';
   let index = -1;
   try {
@@ -267,6 +322,65 @@ function sizeRegisterControllerRecordControllerEndpoint(x: RegisterControllerRec
 /** Reads a RegisterControllerRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRegisterControllerRecord(r: Reader, v: number): RegisterControllerRecord {
   if (v < 0 || v > 0) throw new DecodeError(`RegisterControllerRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRegisterControllerRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRegisterControllerRecord(r, v);
+  }
+}
+
+function readFastRegisterControllerRecord(r: Reader, v: number): RegisterControllerRecord {
+  let $controllerId: number;
+  let $incarnationId: Buffer;
+  let $zkMigrationReady: boolean;
+  let $endPoints: RegisterControllerRecordControllerEndpoint[];
+  let $features: RegisterControllerRecordControllerFeature[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $controllerId = r.int32();
+  $incarnationId = r.uuid();
+  $zkMigrationReady = r.bool();
+  {
+    const n = r.compactArrayLength(7);
+    if (n < 0) nullArray(r);
+    else {
+      const a: RegisterControllerRecordControllerEndpoint[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readRegisterControllerRecordControllerEndpoint(r, v);
+      $endPoints = a;
+    }
+  }
+  {
+    const n = r.compactArrayLength(6);
+    if (n < 0) nullArray(r);
+    else {
+      const a: RegisterControllerRecordControllerFeature[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readRegisterControllerRecordControllerFeature(r, v);
+      $features = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RegisterControllerRecord = {
+    controllerId: $controllerId,
+    incarnationId: $incarnationId,
+    zkMigrationReady: $zkMigrationReady,
+    endPoints: $endPoints,
+    features: $features,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRegisterControllerRecord(r: Reader, v: number): RegisterControllerRecord {
   let field = '';
   let index = -1;
   try {
@@ -288,7 +402,7 @@ export function readRegisterControllerRecord(r: Reader, v: number): RegisterCont
       if (n < 0) nullArray(r);
       else {
         const a: RegisterControllerRecordControllerEndpoint[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readRegisterControllerRecordControllerEndpoint(r, v);
+        for (index = 0; index < n; index++) a[index] = traceRegisterControllerRecordControllerEndpoint(r, v);
         index = -1;
         $endPoints = a;
       }
@@ -299,7 +413,7 @@ export function readRegisterControllerRecord(r: Reader, v: number): RegisterCont
       if (n < 0) nullArray(r);
       else {
         const a: RegisterControllerRecordControllerFeature[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readRegisterControllerRecordControllerFeature(r, v);
+        for (index = 0; index < n; index++) a[index] = traceRegisterControllerRecordControllerFeature(r, v);
         index = -1;
         $features = a;
       }
@@ -397,6 +511,7 @@ export const RegisterControllerRecordDescriptor: MessageDescriptor<RegisterContr
   read: readRegisterControllerRecord,
   write: writeRegisterControllerRecord,
   size: sizeRegisterControllerRecord,
+  spliced: noSplicedBytes,
   create: createRegisterControllerRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createRemoveDelegationTokenRecord(init?: Partial<RemoveDelegatio
 /** Reads a RemoveDelegationTokenRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRemoveDelegationTokenRecord(r: Reader, v: number): RemoveDelegationTokenRecord {
   if (v < 0 || v > 0) throw new DecodeError(`RemoveDelegationTokenRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRemoveDelegationTokenRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRemoveDelegationTokenRecord(r, v);
+  }
+}
+
+function readFastRemoveDelegationTokenRecord(r: Reader, v: number): RemoveDelegationTokenRecord {
+  let $tokenId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $tokenId = r.compactString();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RemoveDelegationTokenRecord = {
+    tokenId: $tokenId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRemoveDelegationTokenRecord(r: Reader, v: number): RemoveDelegationTokenRecord {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const RemoveDelegationTokenRecordDescriptor: MessageDescriptor<RemoveDele
   read: readRemoveDelegationTokenRecord,
   write: writeRemoveDelegationTokenRecord,
   size: sizeRemoveDelegationTokenRecord,
+  spliced: noSplicedBytes,
   create: createRemoveDelegationTokenRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createRemoveTopicRecord(init?: Partial<RemoveTopicRecord>): Remo
 /** Reads a RemoveTopicRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRemoveTopicRecord(r: Reader, v: number): RemoveTopicRecord {
   if (v < 0 || v > 0) throw new DecodeError(`RemoveTopicRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRemoveTopicRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRemoveTopicRecord(r, v);
+  }
+}
+
+function readFastRemoveTopicRecord(r: Reader, v: number): RemoveTopicRecord {
+  let $topicId: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topicId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RemoveTopicRecord = {
+    topicId: $topicId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRemoveTopicRecord(r: Reader, v: number): RemoveTopicRecord {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const RemoveTopicRecordDescriptor: MessageDescriptor<RemoveTopicRecord> =
   read: readRemoveTopicRecord,
   write: writeRemoveTopicRecord,
   size: sizeRemoveTopicRecord,
+  spliced: noSplicedBytes,
   create: createRemoveTopicRecord,
 };
 

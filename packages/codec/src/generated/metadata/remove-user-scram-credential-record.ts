@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createRemoveUserScramCredentialRecord(init?: Partial<RemoveUserS
 /** Reads a RemoveUserScramCredentialRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readRemoveUserScramCredentialRecord(r: Reader, v: number): RemoveUserScramCredentialRecord {
   if (v < 0 || v > 0) throw new DecodeError(`RemoveUserScramCredentialRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastRemoveUserScramCredentialRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceRemoveUserScramCredentialRecord(r, v);
+  }
+}
+
+function readFastRemoveUserScramCredentialRecord(r: Reader, v: number): RemoveUserScramCredentialRecord {
+  let $name: string;
+  let $mechanism: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $mechanism = r.int8();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: RemoveUserScramCredentialRecord = {
+    name: $name,
+    mechanism: $mechanism,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceRemoveUserScramCredentialRecord(r: Reader, v: number): RemoveUserScramCredentialRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const RemoveUserScramCredentialRecordDescriptor: MessageDescriptor<Remove
   read: readRemoveUserScramCredentialRecord,
   write: writeRemoveUserScramCredentialRecord,
   size: sizeRemoveUserScramCredentialRecord,
+  spliced: noSplicedBytes,
   create: createRemoveUserScramCredentialRecord,
 };
 

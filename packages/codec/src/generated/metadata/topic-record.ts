@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createTopicRecord(init?: Partial<TopicRecord>): TopicRecord {
 /** Reads a TopicRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readTopicRecord(r: Reader, v: number): TopicRecord {
   if (v < 0 || v > 0) throw new DecodeError(`TopicRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastTopicRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceTopicRecord(r, v);
+  }
+}
+
+function readFastTopicRecord(r: Reader, v: number): TopicRecord {
+  let $name: string;
+  let $topicId: Buffer;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $topicId = r.uuid();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TopicRecord = {
+    name: $name,
+    topicId: $topicId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTopicRecord(r: Reader, v: number): TopicRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const TopicRecordDescriptor: MessageDescriptor<TopicRecord> = {
   read: readTopicRecord,
   write: writeTopicRecord,
   size: sizeTopicRecord,
+  spliced: noSplicedBytes,
   create: createTopicRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createUnfenceBrokerRecord(init?: Partial<UnfenceBrokerRecord>): 
 /** Reads a UnfenceBrokerRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUnfenceBrokerRecord(r: Reader, v: number): UnfenceBrokerRecord {
   if (v < 0 || v > 0) throw new DecodeError(`UnfenceBrokerRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUnfenceBrokerRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUnfenceBrokerRecord(r, v);
+  }
+}
+
+function readFastUnfenceBrokerRecord(r: Reader, v: number): UnfenceBrokerRecord {
+  let $id: number;
+  let $epoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $id = r.int32();
+  $epoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UnfenceBrokerRecord = {
+    id: $id,
+    epoch: $epoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUnfenceBrokerRecord(r: Reader, v: number): UnfenceBrokerRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const UnfenceBrokerRecordDescriptor: MessageDescriptor<UnfenceBrokerRecor
   read: readUnfenceBrokerRecord,
   write: writeUnfenceBrokerRecord,
   size: sizeUnfenceBrokerRecord,
+  spliced: noSplicedBytes,
   create: createUnfenceBrokerRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -39,6 +39,40 @@ export function createUnregisterBrokerRecord(init?: Partial<UnregisterBrokerReco
 /** Reads a UnregisterBrokerRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUnregisterBrokerRecord(r: Reader, v: number): UnregisterBrokerRecord {
   if (v < 0 || v > 0) throw new DecodeError(`UnregisterBrokerRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUnregisterBrokerRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUnregisterBrokerRecord(r, v);
+  }
+}
+
+function readFastUnregisterBrokerRecord(r: Reader, v: number): UnregisterBrokerRecord {
+  let $brokerId: number;
+  let $brokerEpoch: bigint;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $brokerId = r.int32();
+  $brokerEpoch = r.int64();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UnregisterBrokerRecord = {
+    brokerId: $brokerId,
+    brokerEpoch: $brokerEpoch,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUnregisterBrokerRecord(r: Reader, v: number): UnregisterBrokerRecord {
   let field = '';
   let index = -1;
   try {
@@ -121,6 +155,7 @@ export const UnregisterBrokerRecordDescriptor: MessageDescriptor<UnregisterBroke
   read: readUnregisterBrokerRecord,
   write: writeUnregisterBrokerRecord,
   size: sizeUnregisterBrokerRecord,
+  spliced: noSplicedBytes,
   create: createUnregisterBrokerRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, EMPTY_BYTES, Reader, Writer, bytesSize, compactBytesSize, compactStringSize, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, splicedLength, stringSize, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -67,6 +67,52 @@ export function createUserScramCredentialRecord(init?: Partial<UserScramCredenti
 /** Reads a UserScramCredentialRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readUserScramCredentialRecord(r: Reader, v: number): UserScramCredentialRecord {
   if (v < 0 || v > 0) throw new DecodeError(`UserScramCredentialRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastUserScramCredentialRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceUserScramCredentialRecord(r, v);
+  }
+}
+
+function readFastUserScramCredentialRecord(r: Reader, v: number): UserScramCredentialRecord {
+  let $name: string;
+  let $mechanism: number;
+  let $salt: Buffer;
+  let $storedKey: Buffer;
+  let $serverKey: Buffer;
+  let $iterations: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $name = r.compactString();
+  $mechanism = r.int8();
+  $salt = r.compactBytes();
+  $storedKey = r.compactBytes();
+  $serverKey = r.compactBytes();
+  $iterations = r.int32();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: UserScramCredentialRecord = {
+    name: $name,
+    mechanism: $mechanism,
+    salt: $salt,
+    storedKey: $storedKey,
+    serverKey: $serverKey,
+    iterations: $iterations,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceUserScramCredentialRecord(r: Reader, v: number): UserScramCredentialRecord {
   let field = '';
   let index = -1;
   try {
@@ -151,6 +197,15 @@ export function sizeUserScramCredentialRecord(x: UserScramCredentialRecord, v: n
   return size;
 }
 
+/** Bytes of a UserScramCredentialRecord's byte fields of at least `min` bytes each, which chunked encoding splices. */
+export function splicedUserScramCredentialRecord(x: UserScramCredentialRecord, v: number, min: number): number {
+  let n = 0;
+  n += splicedLength(x.salt, min);
+  n += splicedLength(x.storedKey, min);
+  n += splicedLength(x.serverKey, min);
+  return n;
+}
+
 /** Encodes a UserScramCredentialRecord at `version` into a new buffer of exactly its size. */
 export function encodeUserScramCredentialRecord(message: UserScramCredentialRecord, version: number): Buffer {
   const w = Writer.alloc(sizeUserScramCredentialRecord(message, version));
@@ -173,6 +228,7 @@ export const UserScramCredentialRecordDescriptor: MessageDescriptor<UserScramCre
   read: readUserScramCredentialRecord,
   write: writeUserScramCredentialRecord,
   size: sizeUserScramCredentialRecord,
+  spliced: splicedUserScramCredentialRecord,
   create: createUserScramCredentialRecord,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, decodeErrorAt, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, decodeErrorAt, noSplicedBytes, rawTagsSize, readUnknownTag, sortedTags, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,37 @@ export function createZkMigrationStateRecord(init?: Partial<ZkMigrationStateReco
 /** Reads a ZkMigrationStateRecord at version `v`. Byte fields are slices of the reader's buffer. */
 export function readZkMigrationStateRecord(r: Reader, v: number): ZkMigrationStateRecord {
   if (v < 0 || v > 0) throw new DecodeError(`ZkMigrationStateRecord has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastZkMigrationStateRecord(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceZkMigrationStateRecord(r, v);
+  }
+}
+
+function readFastZkMigrationStateRecord(r: Reader, v: number): ZkMigrationStateRecord {
+  let $zkMigrationState: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $zkMigrationState = r.int8();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ZkMigrationStateRecord = {
+    zkMigrationState: $zkMigrationState,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceZkMigrationStateRecord(r: Reader, v: number): ZkMigrationStateRecord {
   let field = '';
   let index = -1;
   try {
@@ -108,6 +139,7 @@ export const ZkMigrationStateRecordDescriptor: MessageDescriptor<ZkMigrationStat
   read: readZkMigrationStateRecord,
   write: writeZkMigrationStateRecord,
   size: sizeZkMigrationStateRecord,
+  spliced: noSplicedBytes,
   create: createZkMigrationStateRecord,
 };
 

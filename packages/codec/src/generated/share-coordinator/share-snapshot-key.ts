@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,34 @@ export function createShareSnapshotKey(init?: Partial<ShareSnapshotKey>): ShareS
 /** Reads a ShareSnapshotKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareSnapshotKey(r: Reader, v: number): ShareSnapshotKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareSnapshotKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareSnapshotKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareSnapshotKey(r, v);
+  }
+}
+
+function readFastShareSnapshotKey(r: Reader, v: number): ShareSnapshotKey {
+  let $groupId: string;
+  let $topicId: Buffer;
+  let $partition: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $topicId = r.uuid();
+  $partition = r.int32();
+  const x: ShareSnapshotKey = {
+    groupId: $groupId,
+    topicId: $topicId,
+    partition: $partition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareSnapshotKey(r: Reader, v: number): ShareSnapshotKey {
   let field = '';
   let index = -1;
   try {
@@ -111,6 +139,7 @@ export const ShareSnapshotKeyDescriptor: MessageDescriptor<ShareSnapshotKey> = {
   read: readShareSnapshotKey,
   write: writeShareSnapshotKey,
   size: sizeShareSnapshotKey,
+  spliced: noSplicedBytes,
   create: createShareSnapshotKey,
 };
 

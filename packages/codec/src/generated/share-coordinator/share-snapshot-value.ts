@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -120,6 +120,35 @@ export function createShareSnapshotValueStateBatch(init?: Partial<ShareSnapshotV
 }
 
 function readShareSnapshotValueStateBatch(r: Reader, v: number): ShareSnapshotValueStateBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $deliveryState: number;
+  let $deliveryCount: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  $deliveryState = r.int8();
+  $deliveryCount = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareSnapshotValueStateBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    deliveryState: $deliveryState,
+    deliveryCount: $deliveryCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareSnapshotValueStateBatch(r: Reader, v: number): ShareSnapshotValueStateBatch {
   let field = '';
   let index = -1;
   try {
@@ -191,6 +220,74 @@ function sizeShareSnapshotValueStateBatch(x: ShareSnapshotValueStateBatch, v: nu
 /** Reads a ShareSnapshotValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareSnapshotValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareSnapshotValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareSnapshotValue(r, v);
+  }
+}
+
+function readFastShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue {
+  let $snapshotEpoch: number;
+  let $stateEpoch: number;
+  let $leaderEpoch: number;
+  let $startOffset: bigint;
+  let $deliveryCompleteCount: number = -1;
+  let $createTimestamp: bigint;
+  let $writeTimestamp: bigint;
+  let $stateBatches: ShareSnapshotValueStateBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $snapshotEpoch = r.int32();
+  $stateEpoch = r.int32();
+  $leaderEpoch = r.int32();
+  $startOffset = r.int64();
+  $createTimestamp = r.int64();
+  $writeTimestamp = r.int64();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareSnapshotValueStateBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareSnapshotValueStateBatch(r, v);
+      $stateBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $deliveryCompleteCount = r.int32();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ShareSnapshotValue = {
+    snapshotEpoch: $snapshotEpoch,
+    stateEpoch: $stateEpoch,
+    leaderEpoch: $leaderEpoch,
+    startOffset: $startOffset,
+    deliveryCompleteCount: $deliveryCompleteCount,
+    createTimestamp: $createTimestamp,
+    writeTimestamp: $writeTimestamp,
+    stateBatches: $stateBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue {
   let field = '';
   let index = -1;
   try {
@@ -221,7 +318,7 @@ export function readShareSnapshotValue(r: Reader, v: number): ShareSnapshotValue
       if (n < 0) nullArray(r);
       else {
         const a: ShareSnapshotValueStateBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareSnapshotValueStateBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareSnapshotValueStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -342,6 +439,7 @@ export const ShareSnapshotValueDescriptor: MessageDescriptor<ShareSnapshotValue>
   read: readShareSnapshotValue,
   write: writeShareSnapshotValue,
   size: sizeShareSnapshotValue,
+  spliced: noSplicedBytes,
   create: createShareSnapshotValue,
 };
 

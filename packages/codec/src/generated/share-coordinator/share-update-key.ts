@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, ZERO_UUID, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -46,6 +46,34 @@ export function createShareUpdateKey(init?: Partial<ShareUpdateKey>): ShareUpdat
 /** Reads a ShareUpdateKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareUpdateKey(r: Reader, v: number): ShareUpdateKey {
   if (v < 0 || v > 0) throw new DecodeError(`ShareUpdateKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareUpdateKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareUpdateKey(r, v);
+  }
+}
+
+function readFastShareUpdateKey(r: Reader, v: number): ShareUpdateKey {
+  let $groupId: string;
+  let $topicId: Buffer;
+  let $partition: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $groupId = r.string();
+  $topicId = r.uuid();
+  $partition = r.int32();
+  const x: ShareUpdateKey = {
+    groupId: $groupId,
+    topicId: $topicId,
+    partition: $partition,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareUpdateKey(r: Reader, v: number): ShareUpdateKey {
   let field = '';
   let index = -1;
   try {
@@ -111,6 +139,7 @@ export const ShareUpdateKeyDescriptor: MessageDescriptor<ShareUpdateKey> = {
   read: readShareUpdateKey,
   write: writeShareUpdateKey,
   size: sizeShareUpdateKey,
+  spliced: noSplicedBytes,
   create: createShareUpdateKey,
 };
 

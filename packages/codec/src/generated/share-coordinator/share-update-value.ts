@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, decodeErrorAt, noSplicedBytes, nullArray, rawTagsSize, readUnknownTag, sortedTags, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -99,6 +99,35 @@ export function createShareUpdateValueStateBatch(init?: Partial<ShareUpdateValue
 }
 
 function readShareUpdateValueStateBatch(r: Reader, v: number): ShareUpdateValueStateBatch {
+  let $firstOffset: bigint;
+  let $lastOffset: bigint;
+  let $deliveryState: number;
+  let $deliveryCount: number;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $firstOffset = r.int64();
+  $lastOffset = r.int64();
+  $deliveryState = r.int8();
+  $deliveryCount = r.int16();
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: ShareUpdateValueStateBatch = {
+    firstOffset: $firstOffset,
+    lastOffset: $lastOffset,
+    deliveryState: $deliveryState,
+    deliveryCount: $deliveryCount,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareUpdateValueStateBatch(r: Reader, v: number): ShareUpdateValueStateBatch {
   let field = '';
   let index = -1;
   try {
@@ -170,6 +199,65 @@ function sizeShareUpdateValueStateBatch(x: ShareUpdateValueStateBatch, v: number
 /** Reads a ShareUpdateValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
   if (v < 0 || v > 0) throw new DecodeError(`ShareUpdateValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastShareUpdateValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceShareUpdateValue(r, v);
+  }
+}
+
+function readFastShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
+  let $snapshotEpoch: number;
+  let $leaderEpoch: number;
+  let $startOffset: bigint;
+  let $deliveryCompleteCount: number = -1;
+  let $stateBatches: ShareUpdateValueStateBatch[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $snapshotEpoch = r.int32();
+  $leaderEpoch = r.int32();
+  $startOffset = r.int64();
+  {
+    const n = r.compactArrayLength(20);
+    if (n < 0) nullArray(r);
+    else {
+      const a: ShareUpdateValueStateBatch[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readShareUpdateValueStateBatch(r, v);
+      $stateBatches = a;
+    }
+  }
+  {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          $deliveryCompleteCount = r.int32();
+          checkTagEnd(r, tag, end);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: ShareUpdateValue = {
+    snapshotEpoch: $snapshotEpoch,
+    leaderEpoch: $leaderEpoch,
+    startOffset: $startOffset,
+    deliveryCompleteCount: $deliveryCompleteCount,
+    stateBatches: $stateBatches,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
   let field = '';
   let index = -1;
   try {
@@ -191,7 +279,7 @@ export function readShareUpdateValue(r: Reader, v: number): ShareUpdateValue {
       if (n < 0) nullArray(r);
       else {
         const a: ShareUpdateValueStateBatch[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readShareUpdateValueStateBatch(r, v);
+        for (index = 0; index < n; index++) a[index] = traceShareUpdateValueStateBatch(r, v);
         index = -1;
         $stateBatches = a;
       }
@@ -303,6 +391,7 @@ export const ShareUpdateValueDescriptor: MessageDescriptor<ShareUpdateValue> = {
   read: readShareUpdateValue,
   write: writeShareUpdateValue,
   size: sizeShareUpdateValue,
+  spliced: noSplicedBytes,
   create: createShareUpdateValue,
 };
 

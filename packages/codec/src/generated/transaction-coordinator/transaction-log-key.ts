@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, compactStringSize, decodeErrorAt, noSplicedBytes, stringSize, unsupportedVersion } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -32,6 +32,28 @@ export function createTransactionLogKey(init?: Partial<TransactionLogKey>): Tran
 /** Reads a TransactionLogKey at version `v`. Byte fields are slices of the reader's buffer. */
 export function readTransactionLogKey(r: Reader, v: number): TransactionLogKey {
   if (v < 0 || v > 0) throw new DecodeError(`TransactionLogKey has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastTransactionLogKey(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceTransactionLogKey(r, v);
+  }
+}
+
+function readFastTransactionLogKey(r: Reader, v: number): TransactionLogKey {
+  let $transactionalId: string;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $transactionalId = r.string();
+  const x: TransactionLogKey = {
+    transactionalId: $transactionalId,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTransactionLogKey(r: Reader, v: number): TransactionLogKey {
   let field = '';
   let index = -1;
   try {
@@ -85,6 +107,7 @@ export const TransactionLogKeyDescriptor: MessageDescriptor<TransactionLogKey> =
   read: readTransactionLogKey,
   write: writeTransactionLogKey,
   size: sizeTransactionLogKey,
+  spliced: noSplicedBytes,
   create: createTransactionLogKey,
 };
 

@@ -2,7 +2,7 @@
 // Do not edit: change the generator or the spec and run `pnpm generate`.
 /* eslint-disable */
 
-import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
+import { DecodeError, Reader, Writer, checkTagEnd, compactStringSize, decodeErrorAt, noSplicedBytes, nonDefaultAtVersion, nullArray, rawTagsSize, readUnknownTag, sortedTags, stringSize, sumOf, tagBodyEnd, unsupportedVersion, uvarintSize, writeRawTag } from '../../protocol/runtime.js';
 import type { MessageDescriptor, TaggedField } from '../../protocol/runtime.js';
 
 /**
@@ -127,6 +127,35 @@ export function createTransactionLogValuePartitionsSchema(init?: Partial<Transac
 }
 
 function readTransactionLogValuePartitionsSchema(r: Reader, v: number): TransactionLogValuePartitionsSchema {
+  let $topic: string;
+  let $partitionIds: number[];
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $topic = ((v >= 1) ? r.compactString() : r.string());
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
+    if (n < 0) nullArray(r);
+    else {
+      $partitionIds = r.int32Array(n);
+    }
+  }
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      tagBodyEnd(r, tag, size);
+      unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+    }
+  }
+  const x: TransactionLogValuePartitionsSchema = {
+    topic: $topic,
+    partitionIds: $partitionIds,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTransactionLogValuePartitionsSchema(r: Reader, v: number): TransactionLogValuePartitionsSchema {
   let field = '';
   let index = -1;
   try {
@@ -140,10 +169,7 @@ function readTransactionLogValuePartitionsSchema(r: Reader, v: number): Transact
       const n = ((v >= 1) ? r.compactArrayLength(4) : r.arrayLength(4));
       if (n < 0) nullArray(r);
       else {
-        const a: number[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = r.int32();
-        index = -1;
-        $partitionIds = a;
+        $partitionIds = r.int32Array(n);
       }
     }
     if (v >= 1) {
@@ -201,6 +227,111 @@ function sizeTransactionLogValuePartitionsSchema(x: TransactionLogValuePartition
 /** Reads a TransactionLogValue at version `v`. Byte fields are slices of the reader's buffer. */
 export function readTransactionLogValue(r: Reader, v: number): TransactionLogValue {
   if (v < 0 || v > 1) throw new DecodeError(`TransactionLogValue has no version ${v}`, r.offset);
+  const start = r.offset;
+  try {
+    return readFastTransactionLogValue(r, v);
+  } catch {
+    // Decode again with the tracing readers: they fail at the same place and name the field.
+    r.offset = start;
+    return traceTransactionLogValue(r, v);
+  }
+}
+
+function readFastTransactionLogValue(r: Reader, v: number): TransactionLogValue {
+  let $producerId: bigint;
+  let $previousProducerId: bigint = -1n;
+  let $nextProducerId: bigint = -1n;
+  let $producerEpoch: number;
+  let $nextProducerEpoch: number = -1;
+  let $transactionTimeoutMs: number;
+  let $transactionStatus: number;
+  let $transactionPartitions: TransactionLogValuePartitionsSchema[] | null;
+  let $transactionLastUpdateTimestampMs: bigint;
+  let $transactionStartTimestampMs: bigint;
+  let $clientTransactionVersion: number = 0;
+  let unknownTaggedFields: TaggedField[] | undefined;
+  $producerId = r.int64();
+  $producerEpoch = r.int16();
+  $transactionTimeoutMs = r.int32();
+  $transactionStatus = r.int8();
+  {
+    const n = ((v >= 1) ? r.compactArrayLength(3) : r.arrayLength(3));
+    if (n < 0) $transactionPartitions = null;
+    else {
+      const a: TransactionLogValuePartitionsSchema[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readTransactionLogValuePartitionsSchema(r, v);
+      $transactionPartitions = a;
+    }
+  }
+  $transactionLastUpdateTimestampMs = r.int64();
+  $transactionStartTimestampMs = r.int64();
+  if (v >= 1) {
+    const numTags = r.uvarint();
+    for (let t = 0; t < numTags; t++) {
+      const tag = r.uvarint();
+      const size = r.uvarint();
+      const end = tagBodyEnd(r, tag, size);
+      switch (tag) {
+        case 0:
+          if (v >= 1) {
+            $previousProducerId = r.int64();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 1:
+          if (v >= 1) {
+            $nextProducerId = r.int64();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 2:
+          if (v >= 1) {
+            $clientTransactionVersion = r.int16();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        case 3:
+          if (v >= 1) {
+            $nextProducerEpoch = r.int16();
+            checkTagEnd(r, tag, end);
+            continue;
+          }
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+          continue;
+
+        default:
+          unknownTaggedFields = readUnknownTag(r, tag, size, unknownTaggedFields);
+
+      }
+    }
+  }
+  const x: TransactionLogValue = {
+    producerId: $producerId,
+    previousProducerId: $previousProducerId,
+    nextProducerId: $nextProducerId,
+    producerEpoch: $producerEpoch,
+    nextProducerEpoch: $nextProducerEpoch,
+    transactionTimeoutMs: $transactionTimeoutMs,
+    transactionStatus: $transactionStatus,
+    transactionPartitions: $transactionPartitions,
+    transactionLastUpdateTimestampMs: $transactionLastUpdateTimestampMs,
+    transactionStartTimestampMs: $transactionStartTimestampMs,
+    clientTransactionVersion: $clientTransactionVersion,
+  };
+  if (unknownTaggedFields !== undefined) x.unknownTaggedFields = unknownTaggedFields;
+  return x;
+}
+
+function traceTransactionLogValue(r: Reader, v: number): TransactionLogValue {
   let field = '';
   let index = -1;
   try {
@@ -230,7 +361,7 @@ export function readTransactionLogValue(r: Reader, v: number): TransactionLogVal
       if (n < 0) $transactionPartitions = null;
       else {
         const a: TransactionLogValuePartitionsSchema[] = new Array(n);
-        for (index = 0; index < n; index++) a[index] = readTransactionLogValuePartitionsSchema(r, v);
+        for (index = 0; index < n; index++) a[index] = traceTransactionLogValuePartitionsSchema(r, v);
         index = -1;
         $transactionPartitions = a;
       }
@@ -436,6 +567,7 @@ export const TransactionLogValueDescriptor: MessageDescriptor<TransactionLogValu
   read: readTransactionLogValue,
   write: writeTransactionLogValue,
   size: sizeTransactionLogValue,
+  spliced: noSplicedBytes,
   create: createTransactionLogValue,
 };
 
