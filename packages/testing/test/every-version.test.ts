@@ -154,6 +154,19 @@ describe('every served API at every advertised version', () => {
           case ApiKey.DescribeGroups:
             request.groups = ['sweep-offsets'];
             break;
+          case ApiKey.ConsumerGroupHeartbeat:
+            Object.assign(request, {
+              groupId: `sweep-cg-${v}`,
+              memberId: `sweep-member-${v}`,
+              memberEpoch: 0,
+              rebalanceTimeoutMs: 30_000,
+              subscribedTopicNames: ['sweep'],
+              topicPartitions: [],
+            });
+            break;
+          case ApiKey.ConsumerGroupDescribe:
+            request.groupIds = [`sweep-cg-${v}`];
+            break;
           case ApiKey.OffsetDelete:
             request.groupId = 'sweep-offsets';
             request.topics = [{ name: 'sweep', partitions: [{ partitionIndex: 0 }] }];

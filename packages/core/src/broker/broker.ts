@@ -17,6 +17,8 @@ import {
   handleDescribeConfigs,
   handleIncrementalAlterConfigs,
 } from './handlers/configs.js';
+import { handleConsumerGroupDescribe } from './handlers/consumer-group-describe.js';
+import { handleConsumerGroupHeartbeat } from './handlers/consumer-group-heartbeat.js';
 import { handleCreatePartitions } from './handlers/create-partitions.js';
 import { handleDeleteGroups } from './handlers/delete-groups.js';
 import { handleDeleteRecords } from './handlers/delete-records.js';
@@ -52,7 +54,12 @@ interface HandlerEntry {
   /** Versions served; the spec's whole range unless narrowed. */
   readonly minVersion?: number;
   readonly maxVersion?: number;
+  /** Served only when the config enables it. */
+  readonly enabled?: (config: BrokerConfig) => boolean;
 }
+
+const consumerProtocolEnabled = (c: BrokerConfig) =>
+  c.groupCoordinatorRebalanceProtocols.includes('consumer');
 
 const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.ApiVersions, handle: () => undefined },
@@ -82,6 +89,16 @@ const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.DescribeGroups, handle: handleDescribeGroups },
   { apiKey: ApiKey.DeleteGroups, handle: handleDeleteGroups },
   { apiKey: ApiKey.OffsetDelete, handle: handleOffsetDelete },
+  {
+    apiKey: ApiKey.ConsumerGroupHeartbeat,
+    handle: handleConsumerGroupHeartbeat,
+    enabled: consumerProtocolEnabled,
+  },
+  {
+    apiKey: ApiKey.ConsumerGroupDescribe,
+    handle: handleConsumerGroupDescribe,
+    enabled: consumerProtocolEnabled,
+  },
 ];
 
 export interface BrokerOptions {
@@ -131,6 +148,7 @@ export class Broker implements RequestDispatcher {
     });
     this.served = [];
     for (const h of HANDLERS) {
+      if (h.enabled !== undefined && !h.enabled(this.config)) continue;
       const api = API_TABLE[h.apiKey]!;
       // The top version of an unstable API is still changing in Kafka: never advertise it.
       const specMax = api.latestVersionUnstable ? api.maxVersion - 1 : api.maxVersion;

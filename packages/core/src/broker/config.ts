@@ -42,6 +42,33 @@ export interface BrokerConfig {
   readonly offsetsTopicNumPartitions: number;
   /** offset.metadata.max.bytes: the longest metadata string a commit may carry. */
   readonly offsetMetadataMaxBytes: number;
+  /**
+   * group.coordinator.rebalance.protocols: the group protocols served. Without `consumer`,
+   * KIP-848's ConsumerGroupHeartbeat and ConsumerGroupDescribe are not advertised.
+   */
+  readonly groupCoordinatorRebalanceProtocols: readonly ('classic' | 'consumer')[];
+  /** group.consumer.session.timeout.ms: how long a member of the consumer protocol may go without a heartbeat. */
+  readonly groupConsumerSessionTimeoutMs: number;
+  /** group.consumer.min.session.timeout.ms */
+  readonly groupConsumerMinSessionTimeoutMs: number;
+  /** group.consumer.max.session.timeout.ms */
+  readonly groupConsumerMaxSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms: the interval ConsumerGroupHeartbeat tells members to keep. */
+  readonly groupConsumerHeartbeatIntervalMs: number;
+  /** group.consumer.min.heartbeat.interval.ms */
+  readonly groupConsumerMinHeartbeatIntervalMs: number;
+  /** group.consumer.max.heartbeat.interval.ms */
+  readonly groupConsumerMaxHeartbeatIntervalMs: number;
+  /** group.consumer.max.size: members a consumer-protocol group may hold. */
+  readonly groupConsumerMaxSize: number;
+  /** group.consumer.assignors: the server-side assignors offered, the first being the default. */
+  readonly groupConsumerAssignors: readonly string[];
+  /**
+   * group.consumer.migration.policy: whether a classic group converts to a consumer group when a
+   * member of the consumer protocol joins it (upgrade), and back when the last one leaves
+   * (downgrade).
+   */
+  readonly groupConsumerMigrationPolicy: 'bidirectional' | 'upgrade' | 'downgrade' | 'disabled';
 }
 
 export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
@@ -67,6 +94,16 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     offsetsRetentionCheckIntervalMs: 600_000,
     offsetsTopicNumPartitions: 50,
     offsetMetadataMaxBytes: 4096,
+    groupCoordinatorRebalanceProtocols: ['classic', 'consumer'],
+    groupConsumerSessionTimeoutMs: 45_000,
+    groupConsumerMinSessionTimeoutMs: 45_000,
+    groupConsumerMaxSessionTimeoutMs: 60_000,
+    groupConsumerHeartbeatIntervalMs: 5000,
+    groupConsumerMinHeartbeatIntervalMs: 5000,
+    groupConsumerMaxHeartbeatIntervalMs: 15_000,
+    groupConsumerMaxSize: 2_147_483_647,
+    groupConsumerAssignors: ['uniform', 'range'],
+    groupConsumerMigrationPolicy: 'bidirectional',
     ...overrides,
   };
 }

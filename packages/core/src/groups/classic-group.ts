@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeConsumerProtocolSubscription, ErrorCode } from '@tributary/codec';
 import type { TimerHandle } from '../services.js';
+import { GroupOffsets } from './group-offsets.js';
 
 /** A classic group's states, spelled as Kafka reports them in ListGroups and DescribeGroups. */
 export const GroupState = {
@@ -149,7 +150,8 @@ export class GroupMember {
  * One classic group: membership, the generation, the chosen protocol and the committed offsets.
  * The coordinator drives its state machine; this class keeps the bookkeeping consistent.
  */
-export class ClassicGroup {
+export class ClassicGroup extends GroupOffsets {
+  readonly type = 'classic';
   state: GroupState = GroupState.Empty;
   previousState: GroupState = GroupState.Empty;
   /** When the group entered its current state (the base of offset retention once Empty). */
@@ -169,8 +171,6 @@ export class ClassicGroup {
   newMemberAdded = false;
   joinTimer: TimerHandle | null = null;
   syncTimer: TimerHandle | null = null;
-  /** topic -> partition -> committed offset. */
-  readonly offsets = new Map<string, Map<number, CommittedOffset>>();
   private readonly protocolVotes = new Map<string, number>();
   private subscribedTopicsCache: Set<string> | null | undefined;
 
@@ -178,6 +178,7 @@ export class ClassicGroup {
     readonly groupId: string,
     now: number,
   ) {
+    super();
     this.stateTimestamp = now;
   }
 
@@ -378,30 +379,6 @@ export class ClassicGroup {
     }
     this.subscribedTopicsCache = topics;
     return topics;
-  }
-
-  offset(topic: string, partition: number): CommittedOffset | undefined {
-    return this.offsets.get(topic)?.get(partition);
-  }
-
-  setOffset(topic: string, partition: number, value: CommittedOffset): void {
-    let t = this.offsets.get(topic);
-    if (t === undefined) {
-      t = new Map();
-      this.offsets.set(topic, t);
-    }
-    t.set(partition, value);
-  }
-
-  deleteOffset(topic: string, partition: number): boolean {
-    const t = this.offsets.get(topic);
-    if (t === undefined || !t.delete(partition)) return false;
-    if (t.size === 0) this.offsets.delete(topic);
-    return true;
-  }
-
-  hasOffsets(): boolean {
-    return this.offsets.size > 0;
   }
 }
 

@@ -17,6 +17,8 @@ import {
   syncError,
   UNKNOWN_MEMBER_ID,
 } from './classic-group.js';
+import type { ConsumerGroup } from './consumer-group.js';
+import { type AnyGroup, ConsumerGroupCoordinator } from './consumer-group-coordinator.js';
 import { GroupLog, type GroupLogRecord } from './group-log.js';
 
 /**
@@ -141,8 +143,10 @@ type Status = 'idle' | 'loading' | 'active' | 'closed';
  * log on start; a write is acknowledged to the client only once the storage append resolves.
  */
 export class GroupCoordinator {
-  private readonly groups = new Map<string, ClassicGroup>();
+  private readonly groups = new Map<string, AnyGroup>();
   private readonly log: GroupLog;
+  /** The consumer group protocol (KIP-848), sharing this coordinator's groups and log. */
+  readonly consumer: ConsumerGroupCoordinator;
   private status: Status = 'idle';
   private retentionTimer: TimerHandle | null = null;
 
@@ -154,6 +158,22 @@ export class GroupCoordinator {
       logger: options.logger,
       partitions: options.config.offsetsTopicNumPartitions,
     });
+    this.consumer = new ConsumerGroupCoordinator(
+      {
+        topics: options.topics,
+        config: options.config,
+        clock: options.clock,
+        logger: options.logger,
+        metrics: options.metrics,
+      },
+      {
+        groups: this.groups,
+        log: this.log,
+        unavailableError: () => this.unavailableError(),
+        retireClassicGroup: (group) => this.retireClassicGroup(group),
+        adoptDowngradedGroup: (group) => this.adoptDowngradedGroup(group),
+      },
+    );
   }
 
   private get config(): BrokerConfig {
@@ -173,7 +193,9 @@ export class GroupCoordinator {
     const records = await this.log.replay((r) => this.replay(r));
     const now = this.now();
     for (const group of this.groups.values())
-      for (const member of group.members.values()) this.touch(group, member, member.sessionTimeoutMs, now);
+      if (group.type === 'classic')
+        for (const member of group.members.values()) this.touch(group, member, member.sessionTimeoutMs, now);
+    this.consumer.afterLoad();
     this.status = 'active';
     this.scheduleRetention();
     this.options.logger.info({ groups: this.groups.size, records }, 'group coordinator loaded');
@@ -184,7 +206,9 @@ export class GroupCoordinator {
     this.status = 'closed';
     this.retentionTimer?.cancel();
     this.retentionTimer = null;
+    this.consumer.close();
     for (const group of this.groups.values()) {
+      if (group.type !== 'classic') continue;
       group.joinTimer?.cancel();
       group.syncTimer?.cancel();
       for (const t of group.pendingMembers.values()) t.cancel();
@@ -213,9 +237,41 @@ export class GroupCoordinator {
     }
   }
 
-  /** The group, for tests and tools. */
+  /** The classic group, for tests and tools. */
   group(groupId: string): ClassicGroup | undefined {
-    return this.groups.get(groupId);
+    return this.classic(groupId);
+  }
+
+  /** The consumer-protocol group, for tests and tools. */
+  consumerGroup(groupId: string): ConsumerGroup | undefined {
+    return this.consumer.consumerGroup(groupId);
+  }
+
+  private classic(groupId: string): ClassicGroup | undefined {
+    const g = this.groups.get(groupId);
+    return g?.type === 'classic' ? g : undefined;
+  }
+
+  /**
+   * Takes over a classic group converted from a consumer group: its members' sessions run again
+   * and a rebalance starts, so that they rejoin and their leader assigns.
+   */
+  private adoptDowngradedGroup(group: ClassicGroup): GroupLogRecord {
+    this.groups.set(group.groupId, group);
+    const now = this.now();
+    for (const m of group.members.values()) this.touch(group, m, m.sessionTimeoutMs, now);
+    const record: GroupLogRecord = { type: 'group', groupId: group.groupId, value: groupValue(group) };
+    this.prepareRebalance(group);
+    return record;
+  }
+
+  /** Stops a classic group's timers: a consumer group takes its id. */
+  private retireClassicGroup(group: ClassicGroup): void {
+    group.joinTimer?.cancel();
+    group.syncTimer?.cancel();
+    for (const t of group.pendingMembers.values()) t.cancel();
+    group.pendingMembers.clear();
+    group.transitionTo(GroupState.Dead, this.now());
   }
 
   // ---- JoinGroup --------------------------------------------------------------------------------
@@ -230,7 +286,14 @@ export class GroupCoordinator {
     )
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId));
     const isUnknown = req.memberId === UNKNOWN_MEMBER_ID;
-    let group = this.groups.get(req.groupId);
+    const existing = this.groups.get(req.groupId);
+    let group: ClassicGroup | undefined;
+    if (existing?.type === 'consumer' && !existing.dead) {
+      // Classic members join a consumer group with members as classic members of it; an empty
+      // one becomes a classic group again, keeping its offsets.
+      if (existing.size > 0) return this.consumer.classicJoin(existing, req);
+      group = this.replaceEmptyConsumerGroup(existing);
+    } else group = existing?.type === 'classic' ? existing : undefined;
     if (group === undefined) {
       if (!isUnknown) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
       group = new ClassicGroup(req.groupId, this.now());
@@ -252,6 +315,22 @@ export class GroupCoordinator {
       if (outcome.errorCode !== ErrorCode.NONE) this.dropIfUnused(g);
       return outcome;
     });
+  }
+
+  private replaceEmptyConsumerGroup(consumer: ConsumerGroup): ClassicGroup {
+    const group = new ClassicGroup(consumer.groupId, this.now());
+    group.adoptOffsets(consumer);
+    consumer.dead = true;
+    this.groups.set(group.groupId, group);
+    this.log
+      .append(group.groupId, this.consumer.deletionRecords(consumer))
+      .catch((e: unknown) =>
+        this.options.logger.warn(
+          { err: e, group: group.groupId },
+          'could not store a consumer group deletion',
+        ),
+      );
+    return group;
   }
 
   private acceptJoiningMember(group: ClassicGroup, memberId: string): boolean {
@@ -612,7 +691,9 @@ export class GroupCoordinator {
   sync(req: SyncGroupInput): Promise<SyncOutcome> | SyncOutcome {
     const unavailable = this.unavailableError();
     if (unavailable !== null) return syncError(unavailable);
-    const group = this.groups.get(req.groupId);
+    const consumerGroup = this.consumer.consumerGroup(req.groupId);
+    if (consumerGroup !== undefined) return this.consumer.classicSync(consumerGroup, req);
+    const group = this.classic(req.groupId);
     if (group === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.is(GroupState.Dead)) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const error = validateMember(group, req.memberId, req.groupInstanceId);
@@ -697,7 +778,10 @@ export class GroupCoordinator {
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     const unavailable = this.unavailableError();
     if (unavailable !== null) return unavailable;
-    const group = this.groups.get(groupId);
+    const consumerGroup = this.consumer.consumerGroup(groupId);
+    if (consumerGroup !== undefined)
+      return this.consumer.classicHeartbeat(consumerGroup, memberId, groupInstanceId, generationId);
+    const group = this.classic(groupId);
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const error = validateMember(group, memberId, groupInstanceId);
@@ -774,7 +858,9 @@ export class GroupCoordinator {
   leave(groupId: string, identities: readonly MemberIdentity[]): LeaveOutcome {
     const unavailable = this.unavailableError();
     if (unavailable !== null) return { errorCode: unavailable, members: [] };
-    const group = this.groups.get(groupId);
+    const consumerGroup = this.consumer.consumerGroup(groupId);
+    if (consumerGroup !== undefined) return this.consumer.classicLeave(consumerGroup, identities);
+    const group = this.classic(groupId);
     if (group === undefined)
       return {
         errorCode: ErrorCode.NONE,
@@ -820,20 +906,25 @@ export class GroupCoordinator {
     if (unavailable !== null) return all(unavailable);
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     let group = this.groups.get(req.groupId);
-    if (group === undefined) {
+    if (group?.type === 'consumer') {
+      const error = this.consumer.validateOffsetCommit(group, req.memberId, req.generationId, req.apiVersion);
+      if (error !== null) return all(error);
+    } else if (group === undefined) {
       // No generation: a consumer using assign(), or an admin; the group is created for it.
       if (req.generationId >= 0)
         return all(req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
       group = new ClassicGroup(req.groupId, this.now());
       this.groups.set(req.groupId, group);
     }
-    const error = validateOffsetCommit(group, req.memberId, req.groupInstanceId, req.generationId);
-    if (error !== null) {
-      this.dropIfUnused(group);
-      return all(error);
+    if (group.type === 'classic') {
+      const error = validateOffsetCommit(group, req.memberId, req.groupInstanceId, req.generationId);
+      if (error !== null) {
+        this.dropIfUnused(group);
+        return all(error);
+      }
+      const member = group.members.get(req.memberId);
+      if (member !== undefined) this.touch(group, member, member.sessionTimeoutMs);
     }
-    const member = group.members.get(req.memberId);
-    if (member !== undefined) this.touch(group, member, member.sessionTimeoutMs);
     const now = this.now();
     const expireTimestamp = req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1;
     const codes: number[] = [];
@@ -864,13 +955,13 @@ export class GroupCoordinator {
       await this.log.append(req.groupId, records);
     } catch (e) {
       this.options.logger.warn({ err: e, group: req.groupId }, 'could not store committed offsets');
-      this.dropIfUnused(group);
+      if (group.type === 'classic') this.dropIfUnused(group);
       return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : c));
     }
     // The group may have been deleted while the append was in flight: the offsets recreate it.
     let target = this.groups.get(req.groupId);
     if (target === undefined) {
-      target = group.is(GroupState.Dead) ? new ClassicGroup(req.groupId, now) : group;
+      target = isDead(group) ? new ClassicGroup(req.groupId, now) : group;
       this.groups.set(req.groupId, target);
     }
     for (const r of records)
@@ -927,21 +1018,22 @@ export class GroupCoordinator {
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
     const out: GroupListing[] = [];
     for (const g of this.groups.values()) {
-      if (g.is(GroupState.Dead)) continue;
+      if (isDead(g)) continue;
       if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
-      if (types.size > 0 && !types.has('classic')) continue;
+      if (types.size > 0 && !types.has(g.type)) continue;
       out.push({
         groupId: g.groupId,
-        protocolType: g.protocolType ?? '',
+        protocolType: g.type === 'consumer' ? 'consumer' : (g.protocolType ?? ''),
         groupState: g.state,
-        groupType: 'classic',
+        groupType: g.type,
       });
     }
     return out;
   }
 
   describeGroup(groupId: string): GroupDescription | null {
-    const g = this.groups.get(groupId);
+    // A consumer-protocol group is described by ConsumerGroupDescribe; here it is not found.
+    const g = this.classic(groupId);
     if (g === undefined || g.is(GroupState.Dead)) return null;
     // Metadata and assignments are shown only for a stable generation, as Kafka does.
     const stable = g.is(GroupState.Stable);
@@ -970,16 +1062,20 @@ export class GroupCoordinator {
         if (unavailable !== null) return { groupId, errorCode: unavailable };
         if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
         const group = this.groups.get(groupId);
-        if (group === undefined || group.is(GroupState.Dead))
-          return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
-        if (!group.is(GroupState.Empty) || group.size > 0)
+        if (group === undefined || isDead(group)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+        if (group.state !== 'Empty' || group.size > 0)
           return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
         const records: GroupLogRecord[] = [];
         for (const [topic, parts] of group.offsets)
           for (const partition of parts.keys())
             records.push({ type: 'offset', groupId, topic, partition, value: null });
-        records.push({ type: 'group', groupId, value: null });
-        this.killGroup(group);
+        if (group.type === 'consumer') {
+          records.push(...this.consumer.deletionRecords(group));
+          this.dropConsumerGroup(group);
+        } else {
+          records.push({ type: 'group', groupId, value: null });
+          this.killGroup(group);
+        }
         try {
           await this.log.append(groupId, records);
           return { groupId, errorCode: ErrorCode.NONE };
@@ -998,12 +1094,16 @@ export class GroupCoordinator {
     const unavailable = this.unavailableError();
     if (unavailable !== null) return { errorCode: unavailable, topics: [] };
     const group = this.groups.get(groupId);
-    if (group === undefined || group.is(GroupState.Dead))
-      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
-    // Only consumer groups say what they subscribe to; other non-empty groups keep all their offsets.
-    if (!group.is(GroupState.Empty) && group.protocolType !== 'consumer')
-      return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
-    const subscribed = group.is(GroupState.Empty) ? null : group.subscribedTopics();
+    if (group === undefined || isDead(group)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
+    let subscribed: Set<string> | null;
+    if (group.type === 'consumer') {
+      subscribed = group.size === 0 ? null : this.consumer.subscribedTopics(group);
+    } else {
+      // Only consumer groups say what they subscribe to; other non-empty groups keep all their offsets.
+      if (!group.is(GroupState.Empty) && group.protocolType !== 'consumer')
+        return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+      subscribed = group.is(GroupState.Empty) ? null : group.subscribedTopics();
+    }
     const records: GroupLogRecord[] = [];
     const result = topics.map((t) => {
       const isSubscribed = subscribed?.has(t.name) ?? false;
@@ -1054,8 +1154,12 @@ export class GroupCoordinator {
     const now = this.now();
     const retentionMs = this.config.offsetsRetentionMinutes * 60_000;
     let expired = 0;
-    const appends: Promise<void>[] = [];
+    const appends: Promise<number>[] = [];
     for (const group of [...this.groups.values()]) {
+      if (group.type === 'consumer') {
+        this.expireConsumerGroupOffsets(group, now, retentionMs, appends);
+        continue;
+      }
       let base: ((o: CommittedOffset) => number) | null = null;
       let keep: Set<string> | null = null;
       if (group.protocolType === null || group.protocolType === '') base = (o) => o.commitTimestamp;
@@ -1085,11 +1189,49 @@ export class GroupCoordinator {
         records.push({ type: 'group', groupId: group.groupId, value: null });
         this.killGroup(group);
       }
-      if (records.length > 0) appends.push(this.log.append(group.groupId, records));
+      if (records.length > 0) appends.push(this.log.append(group.groupId, records).then(() => 0));
     }
-    await Promise.all(appends);
+    const counts = await Promise.all(appends);
+    expired += counts.reduce((a, b) => a + b, 0);
     if (expired > 0) this.options.logger.info({ expired }, 'expired committed offsets');
     return expired;
+  }
+
+  /**
+   * A consumer-protocol group's offsets expire like a classic consumer group's: all of them once
+   * it has been empty for the retention, otherwise those of topics no member subscribes to. An
+   * empty group left without offsets is deleted.
+   */
+  private expireConsumerGroupOffsets(
+    group: ConsumerGroup,
+    now: number,
+    retentionMs: number,
+    appends: Promise<number>[],
+  ): void {
+    const empty = group.size === 0;
+    const keep = empty ? null : this.consumer.subscribedTopics(group);
+    const records: GroupLogRecord[] = [];
+    for (const [topic, parts] of group.offsets) {
+      if (keep?.has(topic)) continue;
+      for (const [partition, o] of parts) {
+        const base = empty ? Math.max(group.stateTimestamp, o.commitTimestamp) : o.commitTimestamp;
+        const isExpired = o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - base >= retentionMs;
+        if (isExpired)
+          records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
+      }
+    }
+    for (const r of records) if (r.type === 'offset') group.deleteOffset(r.topic, r.partition);
+    const expired = records.length;
+    if (empty && !group.hasOffsets() && now - group.stateTimestamp >= retentionMs) {
+      records.push(...this.consumer.deletionRecords(group));
+      this.dropConsumerGroup(group);
+    }
+    if (records.length > 0) appends.push(this.log.append(group.groupId, records).then(() => expired));
+  }
+
+  private dropConsumerGroup(group: ConsumerGroup): void {
+    group.dead = true;
+    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
   }
 
   // ---- Persistence -----------------------------------------------------------------------------------------
@@ -1101,23 +1243,38 @@ export class GroupCoordinator {
   }
 
   private replay(r: GroupLogRecord): void {
+    if (r.type !== 'offset' && r.type !== 'group') {
+      this.consumer.replay(r);
+      return;
+    }
     const now = this.now();
-    let group = this.groups.get(r.groupId);
+    const found = this.groups.get(r.groupId);
     if (r.type === 'offset') {
       if (r.value === null) {
-        if (group !== undefined) {
-          group.deleteOffset(r.topic, r.partition);
-          this.dropIfUnused(group);
+        if (found !== undefined) {
+          found.deleteOffset(r.topic, r.partition);
+          if (found.type === 'classic') this.dropIfUnused(found);
         }
         return;
       }
-      if (group === undefined) {
-        group = new ClassicGroup(r.groupId, now);
-        this.groups.set(r.groupId, group);
+      if (found !== undefined) {
+        found.setOffset(r.topic, r.partition, r.value);
+        return;
       }
+      const group = new ClassicGroup(r.groupId, now);
+      this.groups.set(r.groupId, group);
       group.setOffset(r.topic, r.partition, r.value);
       return;
     }
+    let group: ClassicGroup | undefined;
+    if (found?.type === 'consumer') {
+      // A classic group record after a consumer group's: the group went back to the classic protocol.
+      if (r.value === null) return;
+      group = new ClassicGroup(r.groupId, now);
+      group.adoptOffsets(found);
+      found.dead = true;
+      this.groups.set(r.groupId, group);
+    } else group = found;
     if (group !== undefined) for (const m of [...group.members.values()]) group.remove(m.memberId);
     if (r.value === null) {
       if (group !== undefined) {
@@ -1223,7 +1380,10 @@ function validateOffsetCommit(
   return null;
 }
 
-function groupValue(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): GroupMetadataValue {
+export function groupValue(
+  group: ClassicGroup,
+  assignment?: ReadonlyMap<string, Buffer>,
+): GroupMetadataValue {
   return {
     protocolType: group.protocolType ?? '',
     generation: group.generationId,
@@ -1241,4 +1401,8 @@ function groupValue(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer
       assignment: assignment?.get(m.memberId) ?? m.assignment,
     })),
   };
+}
+
+function isDead(group: AnyGroup): boolean {
+  return group.type === 'consumer' ? group.dead : group.is(GroupState.Dead);
 }

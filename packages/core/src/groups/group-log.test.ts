@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeGroupLogRecord,
   encodeGroupLogRecord,
+  type GroupLogRecord,
   javaStringHash,
   partitionForGroup,
 } from './group-log.js';
@@ -109,7 +110,72 @@ describe('group log records', () => {
   });
 
   it('ignores record types other coordinators own', () => {
-    const key = Buffer.from([0, 3, 0, 1, 0x61]);
+    const key = Buffer.from([0, 10, 0, 1, 0x61]);
     expect(decodeGroupLogRecord(key, null)).toBeNull();
+  });
+});
+
+describe('consumer group records', () => {
+  const topicId = Buffer.alloc(16, 7);
+  it('round-trips each record type with Kafka key versions 3, 5, 6, 7, 8 and 16', () => {
+    const records: GroupLogRecord[] = [
+      { type: 'consumer-group', groupId: 'g', value: { epoch: 4, metadataHash: 99n } },
+      {
+        type: 'consumer-member',
+        groupId: 'g',
+        memberId: 'm',
+        value: {
+          instanceId: 'i',
+          rackId: null,
+          clientId: 'c',
+          clientHost: '/127.0.0.1',
+          subscribedTopicNames: ['orders'],
+          subscribedTopicRegex: null,
+          rebalanceTimeoutMs: 30_000,
+          serverAssignor: 'range',
+          classicMemberMetadata: null,
+        },
+      },
+      {
+        type: 'consumer-target-metadata',
+        groupId: 'g',
+        value: { assignmentEpoch: 4, assignmentTimestamp: 5n },
+      },
+      {
+        type: 'consumer-target-member',
+        groupId: 'g',
+        memberId: 'm',
+        value: { topicPartitions: [{ topicId, partitions: [0, 2] }] },
+      },
+      {
+        type: 'consumer-current-member',
+        groupId: 'g',
+        memberId: 'm',
+        value: {
+          memberEpoch: 4,
+          previousMemberEpoch: 3,
+          state: 1,
+          assignedPartitions: [{ topicId, partitions: [0], assignmentEpochs: null }],
+          partitionsPendingRevocation: [{ topicId, partitions: [1], assignmentEpochs: null }],
+        },
+      },
+      {
+        type: 'consumer-regex',
+        groupId: 'g',
+        regex: 'ord.*',
+        value: { topics: ['orders'], version: 0n, timestamp: 6n },
+      },
+    ];
+    const keyVersions = [3, 5, 6, 7, 8, 16];
+    records.forEach((r, i) => {
+      const { key, value } = encodeGroupLogRecord(r);
+      expect(key.readInt16BE(0)).toBe(keyVersions[i]);
+      expect(value!.readInt16BE(0)).toBe(0);
+      expect(decodeGroupLogRecord(key, value)).toMatchObject(r);
+      // Tombstones keep the key.
+      const tomb = encodeGroupLogRecord({ ...r, value: null } as never);
+      expect(tomb.value).toBeNull();
+      expect(decodeGroupLogRecord(tomb.key, null)).toMatchObject({ type: r.type, groupId: 'g', value: null });
+    });
   });
 });

@@ -2,12 +2,44 @@
 // metadata and committed offsets survive a restart and any Kafka tool can read them back.
 //
 // A record's key and value each start with an int16 version: the key's names the record type
-// (0 and 1 offset commits, 2 group metadata), the value's the schema version of its body.
+// (0 and 1 offset commits, 2 classic group metadata, 3-8 and 16 consumer groups), the value's
+// the schema version of its body.
 import {
+  type ConsumerGroupCurrentMemberAssignmentValue,
+  type ConsumerGroupMemberMetadataValue,
+  type ConsumerGroupMetadataValue,
+  type ConsumerGroupRegularExpressionValue,
+  type ConsumerGroupTargetAssignmentMemberValue,
+  type ConsumerGroupTargetAssignmentMetadataValue,
+  decodeConsumerGroupCurrentMemberAssignmentKey,
+  decodeConsumerGroupCurrentMemberAssignmentValue,
+  decodeConsumerGroupMemberMetadataKey,
+  decodeConsumerGroupMemberMetadataValue,
+  decodeConsumerGroupMetadataKey,
+  decodeConsumerGroupMetadataValue,
+  decodeConsumerGroupPartitionMetadataKey,
+  decodeConsumerGroupRegularExpressionKey,
+  decodeConsumerGroupRegularExpressionValue,
+  decodeConsumerGroupTargetAssignmentMemberKey,
+  decodeConsumerGroupTargetAssignmentMemberValue,
+  decodeConsumerGroupTargetAssignmentMetadataKey,
+  decodeConsumerGroupTargetAssignmentMetadataValue,
   decodeGroupMetadataKey,
   decodeGroupMetadataValue,
   decodeOffsetCommitKey,
   decodeOffsetCommitValue,
+  encodeConsumerGroupCurrentMemberAssignmentKey,
+  encodeConsumerGroupCurrentMemberAssignmentValue,
+  encodeConsumerGroupMemberMetadataKey,
+  encodeConsumerGroupMemberMetadataValue,
+  encodeConsumerGroupMetadataKey,
+  encodeConsumerGroupMetadataValue,
+  encodeConsumerGroupRegularExpressionKey,
+  encodeConsumerGroupRegularExpressionValue,
+  encodeConsumerGroupTargetAssignmentMemberKey,
+  encodeConsumerGroupTargetAssignmentMemberValue,
+  encodeConsumerGroupTargetAssignmentMetadataKey,
+  encodeConsumerGroupTargetAssignmentMetadataValue,
   encodeGroupMetadataKey,
   encodeGroupMetadataValue,
   encodeOffsetCommitKey,
@@ -31,6 +63,17 @@ const GROUP_METADATA_VALUE_VERSION = 3;
 const MAX_OFFSET_COMMIT_VALUE_VERSION = 4;
 const MAX_GROUP_METADATA_VALUE_VERSION = 4;
 
+/** The consumer group protocol's record types (key versions); every value is at version 0. */
+const ConsumerRecordType = {
+  GroupMetadata: 3,
+  PartitionMetadata: 4,
+  MemberMetadata: 5,
+  TargetAssignmentMetadata: 6,
+  TargetAssignmentMember: 7,
+  CurrentMemberAssignment: 8,
+  RegularExpression: 16,
+} as const;
+
 export type GroupLogRecord =
   | {
       readonly type: 'offset';
@@ -45,6 +88,45 @@ export type GroupLogRecord =
       readonly groupId: string;
       /** null: a tombstone (the group was deleted). */
       readonly value: GroupMetadataValue | null;
+    }
+  | {
+      readonly type: 'consumer-group';
+      readonly groupId: string;
+      readonly value: ConsumerGroupMetadataValue | null;
+    }
+  | {
+      /** Written by older Kafka versions; read so that its tombstones are recognised, otherwise unused. */
+      readonly type: 'consumer-partition-metadata';
+      readonly groupId: string;
+    }
+  | {
+      readonly type: 'consumer-member';
+      readonly groupId: string;
+      readonly memberId: string;
+      readonly value: ConsumerGroupMemberMetadataValue | null;
+    }
+  | {
+      readonly type: 'consumer-target-metadata';
+      readonly groupId: string;
+      readonly value: ConsumerGroupTargetAssignmentMetadataValue | null;
+    }
+  | {
+      readonly type: 'consumer-target-member';
+      readonly groupId: string;
+      readonly memberId: string;
+      readonly value: ConsumerGroupTargetAssignmentMemberValue | null;
+    }
+  | {
+      readonly type: 'consumer-current-member';
+      readonly groupId: string;
+      readonly memberId: string;
+      readonly value: ConsumerGroupCurrentMemberAssignmentValue | null;
+    }
+  | {
+      readonly type: 'consumer-regex';
+      readonly groupId: string;
+      readonly regex: string;
+      readonly value: ConsumerGroupRegularExpressionValue | null;
     };
 
 /** Java's String.hashCode over UTF-16 code units. */
@@ -93,6 +175,7 @@ export function encodeGroupLogRecord(r: GroupLogRecord): { key: Buffer; value: B
     );
     return { key, value };
   }
+  if (r.type !== 'group') return encodeConsumerRecord(r);
   const key = withVersion(GROUP_METADATA_KEY_VERSION, encodeGroupMetadataKey({ group: r.groupId }, 0));
   if (r.value === null) return { key, value: null };
   return {
@@ -104,7 +187,65 @@ export function encodeGroupLogRecord(r: GroupLogRecord): { key: Buffer; value: B
   };
 }
 
-/** Decodes one record of the log; null for record types the classic coordinator does not own. */
+function encodeConsumerRecord(r: Exclude<GroupLogRecord, { type: 'offset' } | { type: 'group' }>): {
+  key: Buffer;
+  value: Buffer | null;
+} {
+  const T = ConsumerRecordType;
+  const { groupId } = r;
+  const value = (body: Buffer | null): Buffer | null => (body === null ? null : withVersion(0, body));
+  switch (r.type) {
+    case 'consumer-group':
+      return {
+        key: withVersion(T.GroupMetadata, encodeConsumerGroupMetadataKey({ groupId }, 0)),
+        value: value(r.value && encodeConsumerGroupMetadataValue(r.value, 0)),
+      };
+    case 'consumer-partition-metadata':
+      throw new Error('partition metadata records are not written');
+    case 'consumer-member':
+      return {
+        key: withVersion(
+          T.MemberMetadata,
+          encodeConsumerGroupMemberMetadataKey({ groupId, memberId: r.memberId }, 0),
+        ),
+        value: value(r.value && encodeConsumerGroupMemberMetadataValue(r.value, 0)),
+      };
+    case 'consumer-target-metadata':
+      return {
+        key: withVersion(
+          T.TargetAssignmentMetadata,
+          encodeConsumerGroupTargetAssignmentMetadataKey({ groupId }, 0),
+        ),
+        value: value(r.value && encodeConsumerGroupTargetAssignmentMetadataValue(r.value, 0)),
+      };
+    case 'consumer-target-member':
+      return {
+        key: withVersion(
+          T.TargetAssignmentMember,
+          encodeConsumerGroupTargetAssignmentMemberKey({ groupId, memberId: r.memberId }, 0),
+        ),
+        value: value(r.value && encodeConsumerGroupTargetAssignmentMemberValue(r.value, 0)),
+      };
+    case 'consumer-current-member':
+      return {
+        key: withVersion(
+          T.CurrentMemberAssignment,
+          encodeConsumerGroupCurrentMemberAssignmentKey({ groupId, memberId: r.memberId }, 0),
+        ),
+        value: value(r.value && encodeConsumerGroupCurrentMemberAssignmentValue(r.value, 0)),
+      };
+    case 'consumer-regex':
+      return {
+        key: withVersion(
+          T.RegularExpression,
+          encodeConsumerGroupRegularExpressionKey({ groupId, regularExpression: r.regex }, 0),
+        ),
+        value: value(r.value && encodeConsumerGroupRegularExpressionValue(r.value, 0)),
+      };
+  }
+}
+
+/** Decodes one record of the log; null for record types the group coordinator does not own. */
 export function decodeGroupLogRecord(key: Buffer, value: Buffer | null): GroupLogRecord | null {
   if (key.length < 2) return null;
   const keyVersion = key.readInt16BE(0);
@@ -142,7 +283,71 @@ export function decodeGroupLogRecord(key: Buffer, value: Buffer | null): GroupLo
     );
     return { type: 'group', groupId: k.group, value: v };
   }
-  return null;
+  return decodeConsumerRecord(keyVersion, key, value);
+}
+
+function decodeConsumerRecord(type: number, key: Buffer, value: Buffer | null): GroupLogRecord | null {
+  const T = ConsumerRecordType;
+  // Every consumer record value is at version 0 so far; a newer one still starts with its fields.
+  switch (type) {
+    case T.GroupMetadata: {
+      const { groupId } = decodeConsumerGroupMetadataKey(key, 0, 2);
+      return {
+        type: 'consumer-group',
+        groupId,
+        value: value && decodeConsumerGroupMetadataValue(value, 0, 2),
+      };
+    }
+    case T.PartitionMetadata:
+      return {
+        type: 'consumer-partition-metadata',
+        groupId: decodeConsumerGroupPartitionMetadataKey(key, 0, 2).groupId,
+      };
+    case T.MemberMetadata: {
+      const k = decodeConsumerGroupMemberMetadataKey(key, 0, 2);
+      return {
+        type: 'consumer-member',
+        groupId: k.groupId,
+        memberId: k.memberId,
+        value: value && decodeConsumerGroupMemberMetadataValue(value, 0, 2),
+      };
+    }
+    case T.TargetAssignmentMetadata:
+      return {
+        type: 'consumer-target-metadata',
+        groupId: decodeConsumerGroupTargetAssignmentMetadataKey(key, 0, 2).groupId,
+        value: value && decodeConsumerGroupTargetAssignmentMetadataValue(value, 0, 2),
+      };
+    case T.TargetAssignmentMember: {
+      const k = decodeConsumerGroupTargetAssignmentMemberKey(key, 0, 2);
+      return {
+        type: 'consumer-target-member',
+        groupId: k.groupId,
+        memberId: k.memberId,
+        value: value && decodeConsumerGroupTargetAssignmentMemberValue(value, 0, 2),
+      };
+    }
+    case T.CurrentMemberAssignment: {
+      const k = decodeConsumerGroupCurrentMemberAssignmentKey(key, 0, 2);
+      return {
+        type: 'consumer-current-member',
+        groupId: k.groupId,
+        memberId: k.memberId,
+        value: value && decodeConsumerGroupCurrentMemberAssignmentValue(value, 0, 2),
+      };
+    }
+    case T.RegularExpression: {
+      const k = decodeConsumerGroupRegularExpressionKey(key, 0, 2);
+      return {
+        type: 'consumer-regex',
+        groupId: k.groupId,
+        regex: k.regularExpression,
+        value: value && decodeConsumerGroupRegularExpressionValue(value, 0, 2),
+      };
+    }
+    default:
+      return null;
+  }
 }
 
 export interface GroupLogOptions {

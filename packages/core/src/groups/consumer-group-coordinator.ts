@@ -1,0 +1,1670 @@
+// The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat, the
+// coordinator computes the target assignment with a server-side assignor whenever the group epoch
+// moves, and each member reconciles towards it (revoking before it is assigned).
+import { createHash, randomBytes } from 'node:crypto';
+import { ErrorCode } from '@tributary/codec';
+import type { ConsumerGroupCurrentMemberAssignmentValueTopicPartitions } from '@tributary/codec/coordinator';
+import type { BrokerConfig } from '../broker/config.js';
+import type { TopicRegistry } from '../broker/topics.js';
+import type { Clock, Logger, Metrics } from '../services.js';
+import {
+  type Assignment,
+  addPartition,
+  assignmentsEqual,
+  EMPTY,
+  isSubset,
+  type MutableAssignment,
+  type ServerAssignor,
+} from './assignors/assignor.js';
+import { RangeAssignor } from './assignors/range.js';
+import { UniformAssignor } from './assignors/uniform.js';
+import {
+  ClassicGroup,
+  GroupMember,
+  GroupState,
+  type JoinOutcome,
+  joinError,
+  type SyncOutcome,
+  syncError,
+} from './classic-group.js';
+import {
+  type ClassicMemberMetadata,
+  ConsumerGroup,
+  ConsumerGroupMember,
+  JOIN_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+} from './consumer-group.js';
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  type TopicPartitionsByName,
+} from './embedded-protocol.js';
+import type { JoinGroupInput, LeaveOutcome, MemberIdentity, SyncGroupInput } from './group-coordinator.js';
+import { CONSUMER_OFFSETS_TOPIC, type GroupLog, type GroupLogRecord } from './group-log.js';
+import {
+  FencedMemberError,
+  type MemberAssignmentState,
+  MemberState,
+  memberStateFromByte,
+  reconcile,
+} from './reconciliation.js';
+
+export type AnyGroup = ClassicGroup | ConsumerGroup;
+
+/** What the consumer protocol shares with the group coordinator that owns it. */
+export interface ConsumerGroupHost {
+  readonly groups: Map<string, AnyGroup>;
+  readonly log: GroupLog;
+  /** The error every group request gets while the coordinator cannot serve, or null. */
+  unavailableError(): number | null;
+  /** Stops a classic group's timers before a consumer group takes its place. */
+  retireClassicGroup(group: ClassicGroup): void;
+  /**
+   * Installs a classic group converted from a consumer group, restarts its members' sessions and
+   * starts a rebalance; returns the group's metadata record to store.
+   */
+  adoptDowngradedGroup(group: ClassicGroup): GroupLogRecord;
+}
+
+export interface ConsumerGroupCoordinatorOptions {
+  readonly topics: TopicRegistry;
+  readonly config: BrokerConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface WireTopicPartitions {
+  readonly topicId: Buffer;
+  readonly partitions: readonly number[];
+}
+
+export interface ConsumerHeartbeatInput {
+  readonly apiVersion: number;
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly memberEpoch: number;
+  readonly instanceId: string | null;
+  readonly rackId: string | null;
+  readonly rebalanceTimeoutMs: number;
+  readonly subscribedTopicNames: readonly string[] | null;
+  readonly subscribedTopicRegex: string | null;
+  readonly serverAssignor: string | null;
+  readonly topicPartitions: readonly WireTopicPartitions[] | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+}
+
+export interface ConsumerHeartbeatOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  /** null: unchanged since the member last heard it. */
+  assignment: { topicId: Buffer; partitions: number[] }[] | null;
+}
+
+export interface DescribedTopicPartitions {
+  topicId: Buffer;
+  topicName: string;
+  partitions: number[];
+}
+
+export interface ConsumerGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: {
+    memberId: string;
+    instanceId: string | null;
+    rackId: string | null;
+    memberEpoch: number;
+    clientId: string;
+    clientHost: string;
+    subscribedTopicNames: string[];
+    subscribedTopicRegex: string | null;
+    assignment: { topicPartitions: DescribedTopicPartitions[] };
+    targetAssignment: { topicPartitions: DescribedTopicPartitions[] };
+    /** 0 classic, 1 consumer. */
+    memberType: number;
+  }[];
+}
+
+/** A request the coordinator refuses with a Kafka error and message. */
+export class GroupError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The assignors this broker implements, by name. */
+export function builtInAssignors(): Map<string, ServerAssignor> {
+  const out = new Map<string, ServerAssignor>();
+  for (const a of [new UniformAssignor(), new RangeAssignor()]) out.set(a.name, a);
+  return out;
+}
+
+/** Throws when the consumer group settings contradict each other, naming the setting. */
+export function validateConsumerGroupConfig(config: BrokerConfig): void {
+  const c = config;
+  const check = (ok: boolean, message: string) => {
+    if (!ok) throw new Error(message);
+  };
+  check(
+    c.groupConsumerMinSessionTimeoutMs <= c.groupConsumerSessionTimeoutMs &&
+      c.groupConsumerSessionTimeoutMs <= c.groupConsumerMaxSessionTimeoutMs,
+    'group.consumer.session.timeout.ms must lie within group.consumer.min.session.timeout.ms and group.consumer.max.session.timeout.ms',
+  );
+  check(
+    c.groupConsumerMinHeartbeatIntervalMs <= c.groupConsumerHeartbeatIntervalMs &&
+      c.groupConsumerHeartbeatIntervalMs <= c.groupConsumerMaxHeartbeatIntervalMs,
+    'group.consumer.heartbeat.interval.ms must lie within group.consumer.min.heartbeat.interval.ms and group.consumer.max.heartbeat.interval.ms',
+  );
+  check(
+    c.groupConsumerHeartbeatIntervalMs < c.groupConsumerSessionTimeoutMs,
+    'group.consumer.heartbeat.interval.ms must be lower than group.consumer.session.timeout.ms',
+  );
+  const known = builtInAssignors();
+  check(c.groupConsumerAssignors.length > 0, 'group.consumer.assignors must name at least one assignor');
+  for (const name of c.groupConsumerAssignors)
+    check(known.has(name), `group.consumer.assignors: unknown assignor ${name} (known: uniform, range)`);
+}
+
+/** Compiles a subscription regex; Kafka matches the whole topic name. */
+export function compileTopicRegex(regex: string): RegExp {
+  return new RegExp(`^(?:${regex})$`, 'u');
+}
+
+/** The consumer group protocol: heartbeats, target assignments, reconciliation, describe, replay. */
+export class ConsumerGroupCoordinator {
+  private readonly assignors: Map<string, ServerAssignor>;
+  private readonly regexCache = new Map<string, RegExp>();
+  private closed = false;
+
+  constructor(
+    private readonly options: ConsumerGroupCoordinatorOptions,
+    private readonly host: ConsumerGroupHost,
+  ) {
+    validateConsumerGroupConfig(options.config);
+    const all = builtInAssignors();
+    this.assignors = new Map();
+    for (const name of options.config.groupConsumerAssignors) this.assignors.set(name, all.get(name)!);
+  }
+
+  private get config(): BrokerConfig {
+    return this.options.config;
+  }
+
+  private get defaultAssignor(): string {
+    return this.config.groupConsumerAssignors[0]!;
+  }
+
+  private now(): number {
+    return this.options.clock.now();
+  }
+
+  consumerGroup(groupId: string): ConsumerGroup | undefined {
+    const g = this.host.groups.get(groupId);
+    return g?.type === 'consumer' && !g.dead ? g : undefined;
+  }
+
+  // ---- ConsumerGroupHeartbeat -------------------------------------------------------------------
+
+  async heartbeat(req: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatOutcome> {
+    const unavailable = this.host.unavailableError();
+    if (unavailable !== null) return failure(unavailable, null);
+    let result: { outcome: ConsumerHeartbeatOutcome; records: GroupLogRecord[] };
+    // Records of changes already made when a later check refuses the heartbeat (a group upgraded
+    // before its new member turns out to be refused): they are stored all the same.
+    const records: GroupLogRecord[] = [];
+    try {
+      this.validate(req);
+      result =
+        req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH
+          ? this.leave(req)
+          : this.joinOrHeartbeat(req, records);
+    } catch (e) {
+      if (!(e instanceof GroupError)) throw e;
+      this.forgetIfUnused(req.groupId);
+      if (records.length > 0)
+        await this.host.log
+          .append(req.groupId, records)
+          .catch((err: unknown) =>
+            this.options.logger.warn({ err, group: req.groupId }, 'could not store a consumer group change'),
+          );
+      return failure(e.code, e.message);
+    }
+    if (result.records.length > 0) {
+      try {
+        await this.host.log.append(req.groupId, result.records);
+      } catch (e) {
+        this.options.logger.warn(
+          { err: e, group: req.groupId },
+          'could not store a consumer group heartbeat',
+        );
+        return failure(ErrorCode.NOT_COORDINATOR, null);
+      }
+    }
+    return result.outcome;
+  }
+
+  private validate(req: ConsumerHeartbeatInput): void {
+    const invalid = (message: string) => new GroupError(ErrorCode.INVALID_REQUEST, message);
+    // Blank counts as empty, as in Kafka.
+    const empty = (v: string | null) => v !== null && v.trim() === '';
+    // From v1 the client generates its member id, so every request carries one.
+    if (
+      (req.apiVersion >= 1 || req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) &&
+      empty(req.memberId)
+    )
+      throw invalid("MemberId can't be empty.");
+    if (empty(req.groupId)) throw invalid("GroupId can't be empty.");
+    if (empty(req.instanceId)) throw invalid("InstanceId can't be empty.");
+    if (empty(req.rackId)) throw invalid("RackId can't be empty.");
+    if (req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
+      if (req.rebalanceTimeoutMs === -1)
+        throw invalid('RebalanceTimeoutMs must be provided in first request.');
+      if (req.topicPartitions === null || req.topicPartitions.length > 0)
+        throw invalid('TopicPartitions must be empty when (re-)joining.');
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null)
+        throw invalid(
+          'Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.',
+        );
+    } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      if (req.instanceId === null) throw invalid("InstanceId can't be null.");
+    } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      throw invalid('MemberEpoch is invalid.');
+    }
+    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '')
+      this.compile(req.subscribedTopicRegex);
+    if (req.serverAssignor !== null && !this.assignors.has(req.serverAssignor))
+      throw new GroupError(
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${[...this.assignors.keys()].join(', ')}.`,
+      );
+  }
+
+  /** A group created for a join that was then refused holds nothing: it is dropped. */
+  private forgetIfUnused(groupId: string): void {
+    const g = this.host.groups.get(groupId);
+    if (g?.type === 'consumer' && g.size === 0 && g.groupEpoch === 0 && !g.hasOffsets())
+      this.host.groups.delete(groupId);
+  }
+
+  private joinOrHeartbeat(
+    req: ConsumerHeartbeatInput,
+    records: GroupLogRecord[],
+  ): {
+    outcome: ConsumerHeartbeatOutcome;
+    records: GroupLogRecord[];
+  } {
+    const now = this.now();
+    const joining = req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH;
+    const group = this.getOrMaybeCreateGroup(req.groupId, joining, records);
+    const owned = req.topicPartitions === null ? null : toAssignment(req.topicPartitions);
+    const { member, isNew } = this.memberFor(group, req, owned, records);
+    const before = snapshot(member);
+
+    // Subscription and metadata.
+    let bump = isNew;
+    const regex = req.subscribedTopicRegex;
+    if (req.instanceId !== null) member.instanceId = req.instanceId;
+    if (req.rackId !== null) member.rackId = req.rackId;
+    if (req.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    if (req.serverAssignor !== null && req.serverAssignor !== member.serverAssignor) {
+      member.serverAssignor = req.serverAssignor;
+      bump = true;
+    }
+    if (
+      req.subscribedTopicNames !== null &&
+      !sameNames(req.subscribedTopicNames, member.subscribedTopicNames)
+    ) {
+      member.subscribedTopicNames = [...new Set(req.subscribedTopicNames)].sort();
+      bump = true;
+    }
+    if (regex !== null) {
+      const next = regex === '' ? null : regex;
+      if (next !== member.subscribedTopicRegex) {
+        member.subscribedTopicRegex = next;
+        bump = true;
+      }
+    }
+    member.clientId = req.clientId;
+    member.clientHost = req.clientHost;
+    member.classic = null;
+    group.putMember(member);
+    if (isNew || metadataChanged(before, member)) records.push(memberRecord(group.groupId, member));
+    this.maybeBumpAndAssign(group, bump, now, records);
+
+    // Reconciliation.
+    const previousAssigned = member.assigned;
+    this.reconcileMember(group, member, owned, records);
+    this.touch(group, member, this.config.groupConsumerSessionTimeoutMs, now);
+
+    const isFullRequest =
+      req.rebalanceTimeoutMs !== -1 &&
+      (req.subscribedTopicNames !== null || req.subscribedTopicRegex !== null) &&
+      req.topicPartitions !== null;
+    const sendAssignment = joining || isFullRequest || !assignmentsEqual(previousAssigned, member.assigned);
+    return {
+      records,
+      outcome: {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        memberId: member.memberId,
+        memberEpoch: member.memberEpoch,
+        heartbeatIntervalMs: this.config.groupConsumerHeartbeatIntervalMs,
+        assignment: sendAssignment ? toWire(member.assigned) : null,
+      },
+    };
+  }
+
+  /**
+   * Moves the group epoch when membership or subscriptions changed (`bump`) or the subscribed
+   * topics did, then computes the target assignment for a new epoch.
+   */
+  private maybeBumpAndAssign(
+    group: ConsumerGroup,
+    bump: boolean,
+    now: number,
+    records: GroupLogRecord[],
+  ): void {
+    let changed = bump;
+    if (this.refreshRegexes(group, now, records)) changed = true;
+    const hash = this.metadataHash(group);
+    if (hash !== group.metadataHash) changed = true;
+    if (changed) {
+      group.groupEpoch++;
+      group.metadataHash = hash;
+      records.push(groupRecord(group));
+      this.options.metrics.increment('tributary_consumer_group_epoch_bumps_total');
+    }
+    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group, now, records);
+  }
+
+  /** Finds (or, for a join, creates) the group; an empty classic group gives way to it. */
+  private getOrMaybeCreateGroup(groupId: string, create: boolean, records: GroupLogRecord[]): ConsumerGroup {
+    const existing = this.host.groups.get(groupId);
+    if (existing === undefined || (existing.type === 'consumer' && existing.dead)) {
+      if (!create) throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
+      const group = new ConsumerGroup(groupId, this.now());
+      this.host.groups.set(groupId, group);
+      return group;
+    }
+    if (existing.type === 'consumer') return existing;
+    if (create && existing.size === 0 && existing.is('Empty')) {
+      // A classic group without members (perhaps only holding offsets) becomes a consumer group,
+      // keeping its offsets. Its stored metadata, if any, is deleted.
+      const group = new ConsumerGroup(groupId, this.now());
+      group.adoptOffsets(existing);
+      if (existing.generationId > 0) records.push({ type: 'group', groupId, value: null });
+      this.host.retireClassicGroup(existing);
+      this.host.groups.set(groupId, group);
+      return group;
+    }
+    if (create && this.upgradeAllowed(existing)) return this.convertToConsumerGroup(existing, records);
+    throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group`);
+  }
+
+  private upgradeAllowed(group: ClassicGroup): boolean {
+    const policy = this.config.groupConsumerMigrationPolicy;
+    return (
+      (policy === 'bidirectional' || policy === 'upgrade') &&
+      group.protocolType === CONSUMER_PROTOCOL_TYPE &&
+      group.size <= this.config.groupConsumerMaxSize
+    );
+  }
+
+  /**
+   * A member of the consumer protocol joins a live classic group (KIP-848's online upgrade): the
+   * group becomes a consumer group whose classic members keep their generation as member epoch
+   * and their last assignment, as current and target. The joining member then moves the epoch,
+   * and the classic members learn at their next heartbeat that they must rejoin.
+   */
+  private convertToConsumerGroup(classic: ClassicGroup, records: GroupLogRecord[]): ConsumerGroup {
+    const { groupId } = classic;
+    const malformed = () =>
+      new GroupError(
+        ErrorCode.GROUP_ID_NOT_FOUND,
+        `Cannot upgrade the classic group ${groupId} to consumer group because the embedded consumer protocol is malformed.`,
+      );
+    const group = new ConsumerGroup(groupId, this.now());
+    group.groupEpoch = classic.generationId;
+    group.assignmentEpoch = classic.generationId;
+    const converted: ConsumerGroupMember[] = [];
+    for (const m of classic.members.values()) {
+      const metadata =
+        classic.protocolName === null
+          ? (m.protocols[0]?.metadata ?? Buffer.alloc(0))
+          : m.metadataFor(classic.protocolName);
+      const subscription = decodeSubscription(metadata);
+      const assignment = decodeAssignment(m.assignment);
+      if (subscription === null || assignment === null) throw malformed();
+      if (assignment.userData !== null && assignment.userData.length > 0)
+        throw new GroupError(ErrorCode.UNSUPPORTED_VERSION, 'userData from a custom assignor would be lost');
+      const member = new ConsumerGroupMember(m.memberId);
+      member.instanceId = m.groupInstanceId;
+      member.rackId = subscription.rackId;
+      member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
+      member.clientId = m.clientId;
+      member.clientHost = m.clientHost;
+      member.subscribedTopicNames = [...new Set(subscription.topics)].sort();
+      member.classic = { sessionTimeoutMs: m.sessionTimeoutMs, protocols: m.protocols };
+      const assigned = this.byId(assignment.partitions);
+      converted.push(member);
+      group.putMember(member);
+      group.restoreAssignment(member, {
+        state: MemberState.Stable,
+        memberEpoch: classic.generationId,
+        previousMemberEpoch: classic.generationId,
+        assigned,
+        pendingRevocation: EMPTY,
+      });
+      group.targetAssignment.set(member.memberId, assigned);
+    }
+    // The classic members' parked requests end: they rejoin, now into the consumer group.
+    for (const m of classic.members.values()) {
+      m.completeJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, m.memberId));
+      m.completeSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      m.expiryTimer?.cancel();
+      m.expiryTimer = null;
+    }
+    group.adoptOffsets(classic);
+    this.host.retireClassicGroup(classic);
+    this.host.groups.set(groupId, group);
+    records.push({ type: 'group', groupId, value: null });
+    for (const m of converted) records.push(memberRecord(groupId, m));
+    records.push(groupRecord(group));
+    for (const m of converted) records.push(targetMemberRecord(groupId, m.memberId, m.assigned));
+    records.push({
+      type: 'consumer-target-metadata',
+      groupId,
+      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(this.now()) },
+    });
+    for (const m of converted) records.push(currentMemberRecord(groupId, m));
+    const now = this.now();
+    for (const m of converted) this.touch(group, m, m.classic!.sessionTimeoutMs, now);
+    this.options.logger.info(
+      { group: groupId, members: converted.length },
+      'classic group upgraded to a consumer group',
+    );
+    return group;
+  }
+
+  /** Topic-partitions named as the embedded protocol names them, keyed by topic id (unknown topics dropped). */
+  private byId(partitions: readonly TopicPartitionsByName[]): Assignment {
+    const out: MutableAssignment = new Map();
+    for (const tp of partitions) {
+      const topic = this.options.topics.byName(tp.topic);
+      if (topic === undefined) continue;
+      for (const p of tp.partitions) if (p >= 0 && p < topic.partitionCount) addPartition(out, topic.id, p);
+    }
+    return out;
+  }
+
+  /** An assignment by topic name, for the embedded protocol (deleted topics dropped). */
+  private byName(a: Assignment): TopicPartitionsByName[] {
+    const out: TopicPartitionsByName[] = [];
+    for (const [id, ps] of a) {
+      const topic = this.options.topics.byId(Buffer.from(id, 'base64url'));
+      if (topic !== undefined) out.push({ topic: topic.name, partitions: [...ps].sort((x, y) => x - y) });
+    }
+    return out.sort((x, y) => (x.topic < y.topic ? -1 : 1));
+  }
+
+  /** The member a heartbeat speaks for, after the membership and epoch checks. */
+  private memberFor(
+    group: ConsumerGroup,
+    req: ConsumerHeartbeatInput,
+    owned: Assignment | null,
+    records: GroupLogRecord[],
+  ): { member: ConsumerGroupMember; isNew: boolean } {
+    const joining = req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH;
+    const max = this.config.groupConsumerMaxSize;
+    const full = () =>
+      new GroupError(
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        `The consumer group has reached its maximum capacity of ${max} members.`,
+      );
+    const existing = group.members.get(req.memberId);
+    if (req.instanceId === null || !joining) {
+      if (joining) {
+        if (existing !== undefined) {
+          throwIfClassic(existing, group.groupId);
+          return { member: existing, isNew: false };
+        }
+        if (group.size >= max) throw full();
+        return { member: new ConsumerGroupMember(req.memberId), isNew: true };
+      }
+      if (existing === undefined)
+        throw new GroupError(
+          ErrorCode.UNKNOWN_MEMBER_ID,
+          `Member ${req.memberId} is not a member of group ${group.groupId}.`,
+        );
+      throwIfClassic(existing, group.groupId);
+      if (req.instanceId !== null && group.staticMembers.get(req.instanceId) !== req.memberId)
+        throw new GroupError(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${req.memberId} with instance id ${req.instanceId} was fenced by another member.`,
+        );
+      throwIfEpochIsInvalid(existing, req.memberEpoch, owned);
+      return { member: existing, isNew: false };
+    }
+    // A static member joining.
+    const staticId = group.staticMembers.get(req.instanceId);
+    const previous = staticId === undefined ? undefined : group.members.get(staticId);
+    if (previous === undefined || previous.memberId === req.memberId) {
+      if (existing !== undefined) return { member: existing, isNew: false };
+      if (group.size >= max) throw full();
+      return { member: new ConsumerGroupMember(req.memberId), isNew: true };
+    }
+    if (previous.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH)
+      throw new GroupError(
+        ErrorCode.UNRELEASED_INSTANCE_ID,
+        `Static member ${req.memberId} with instance id ${req.instanceId} cannot join the group because the instance id is owned by ${previous.memberId} member.`,
+      );
+    // The instance comes back under a new member id: it takes over the previous member's
+    // subscription, target and partitions, so nothing moves unless its subscription changed.
+    const member = new ConsumerGroupMember(req.memberId);
+    member.instanceId = previous.instanceId;
+    member.rackId = previous.rackId;
+    member.subscribedTopicNames = previous.subscribedTopicNames;
+    member.subscribedTopicRegex = previous.subscribedTopicRegex;
+    member.serverAssignor = previous.serverAssignor;
+    member.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
+    const target = group.targetAssignment.get(previous.memberId) ?? EMPTY;
+    const assigned = previous.assigned;
+    this.removeMember(group, previous, records);
+    group.putMember(member);
+    group.targetAssignment.set(member.memberId, target);
+    records.push(
+      memberRecord(group.groupId, member),
+      targetMemberRecord(group.groupId, member.memberId, target),
+    );
+    group.restoreAssignment(member, {
+      state: MemberState.Stable,
+      memberEpoch: 0,
+      previousMemberEpoch: -1,
+      assigned,
+      pendingRevocation: EMPTY,
+    });
+    this.options.logger.info(
+      { group: group.groupId, member: member.memberId, replaced: previous.memberId },
+      'static member rejoined',
+    );
+    return { member, isNew: false };
+  }
+
+  /** Resolves every subscribed regex against the topics now; true when any resolution changed. */
+  private refreshRegexes(group: ConsumerGroup, now: number, records: GroupLogRecord[]): boolean {
+    const wanted = group.subscribedRegexes();
+    let changed = false;
+    for (const regex of [...group.resolvedRegexes.keys()])
+      if (!wanted.has(regex)) {
+        group.resolvedRegexes.delete(regex);
+        records.push({ type: 'consumer-regex', groupId: group.groupId, regex, value: null });
+        changed = true;
+      }
+    if (wanted.size === 0) return changed;
+    const names = this.options.topics
+      .all()
+      .map((t) => t.name)
+      .filter((n) => n !== CONSUMER_OFFSETS_TOPIC);
+    for (const regex of wanted) {
+      const re = this.compile(regex);
+      const topics = new Set(names.filter((n) => re.test(n)));
+      const known = group.resolvedRegexes.get(regex);
+      if (known !== undefined && sameSet(known, topics)) continue;
+      group.resolvedRegexes.set(regex, topics);
+      records.push({
+        type: 'consumer-regex',
+        groupId: group.groupId,
+        regex,
+        value: { topics: [...topics].sort(), version: 0n, timestamp: BigInt(now) },
+      });
+      changed = true;
+    }
+    return changed;
+  }
+
+  private compile(regex: string): RegExp {
+    let re = this.regexCache.get(regex);
+    if (re !== undefined) return re;
+    try {
+      re = compileTopicRegex(regex);
+    } catch (e) {
+      throw new GroupError(
+        ErrorCode.INVALID_REGULAR_EXPRESSION,
+        `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(e as Error).message}.`,
+      );
+    }
+    if (this.regexCache.size > 1000) this.regexCache.clear();
+    this.regexCache.set(regex, re);
+    return re;
+  }
+
+  /** A hash of the subscribed topics (name, id, partitions): a change moves the group epoch. */
+  private metadataHash(group: ConsumerGroup): bigint {
+    const names = [...group.subscribedTopicNames()].sort();
+    const parts: string[] = [];
+    for (const name of names) {
+      const t = this.options.topics.byName(name);
+      if (t !== undefined) parts.push(`${name}\u0000${t.id}\u0000${t.partitionCount}`);
+    }
+    if (parts.length === 0) return 0n;
+    return createHash('sha256').update(parts.join('\u0001')).digest().readBigInt64BE(0);
+  }
+
+  /** Runs the group's assignor over every member and stores the targets that changed. */
+  private computeTargetAssignment(group: ConsumerGroup, now: number, records: GroupLogRecord[]): void {
+    const assignor =
+      this.assignors.get(group.preferredAssignor(this.defaultAssignor)) ??
+      this.assignors.get(this.defaultAssignor)!;
+    const partitionCounts = new Map<string, number>();
+    const regexTopics = (m: ConsumerGroupMember) =>
+      m.subscribedTopicRegex === null ? [] : [...(group.resolvedRegexes.get(m.subscribedTopicRegex) ?? [])];
+    const members = [...group.members.values()]
+      .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
+      .map((m) => {
+        const ids = new Set<string>();
+        for (const name of [...m.subscribedTopicNames, ...regexTopics(m)]) {
+          const t = this.options.topics.byName(name);
+          if (t === undefined) continue;
+          ids.add(t.id);
+          partitionCounts.set(t.id, t.partitionCount);
+        }
+        return {
+          memberId: m.memberId,
+          subscribedTopicIds: ids,
+          current: group.targetAssignment.get(m.memberId) ?? EMPTY,
+        };
+      });
+    const result = assignor.assign({ members, partitionCounts });
+    for (const m of members) {
+      const next = result.get(m.memberId) ?? new Map();
+      if (!assignmentsEqual(next, m.current))
+        records.push(targetMemberRecord(group.groupId, m.memberId, next));
+      group.targetAssignment.set(m.memberId, next);
+    }
+    group.assignmentEpoch = group.groupEpoch;
+    records.push({
+      type: 'consumer-target-metadata',
+      groupId: group.groupId,
+      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(now) },
+    });
+    this.options.metrics.increment('tributary_consumer_group_assignments_total', { assignor: assignor.name });
+  }
+
+  /** Moves a member towards its target; stores the new state and watches a pending revocation. */
+  private reconcileMember(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    owned: Assignment | null,
+    records: GroupLogRecord[],
+  ): void {
+    let next: MemberAssignmentState;
+    try {
+      next = reconcile({
+        member,
+        targetEpoch: group.assignmentEpoch,
+        target: group.targetAssignment.get(member.memberId) ?? EMPTY,
+        partitionEpoch: (t, p) => group.partitionEpoch(t, p),
+        owned,
+      });
+    } catch (e) {
+      if (e instanceof FencedMemberError) throw new GroupError(ErrorCode.FENCED_MEMBER_EPOCH, e.message);
+      throw e;
+    }
+    if (sameAssignmentState(next, member)) return;
+    const epochBefore = member.memberEpoch;
+    group.updateAssignment(member, next);
+    records.push(currentMemberRecord(group.groupId, member));
+    if (member.state === MemberState.UnrevokedPartitions) {
+      if (member.rebalanceTimer === null || epochBefore !== member.memberEpoch)
+        this.scheduleRebalanceTimeout(group, member);
+    } else {
+      member.rebalanceTimer?.cancel();
+      member.rebalanceTimer = null;
+    }
+  }
+
+  /** A member that has not revoked within its rebalance timeout is fenced. */
+  private scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    member.rebalanceTimer?.cancel();
+    const epoch = member.memberEpoch;
+    const timeout =
+      member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : this.config.groupConsumerSessionTimeoutMs;
+    const timer = this.options.clock.schedule(timeout, () => {
+      if (member.rebalanceTimer !== timer) return;
+      member.rebalanceTimer = null;
+      if (this.closed || group.members.get(member.memberId) !== member) return;
+      if (member.memberEpoch !== epoch || member.state !== MemberState.UnrevokedPartitions) return;
+      this.options.logger.info(
+        { group: group.groupId, member: member.memberId },
+        'member did not revoke its partitions within the rebalance timeout',
+      );
+      this.fence(group, member);
+    });
+    member.rebalanceTimer = timer;
+  }
+
+  // ---- classic members in a consumer group -------------------------------------------------------
+
+  /**
+   * JoinGroup into a consumer group with members: the member joins as a classic member. Its
+   * subscription and owned partitions come from its first protocol's metadata; the server-side
+   * assignor assigns it like any member, and its generation is its member epoch. It is answered
+   * at once, as a follower: SyncGroup then hands it its assignment.
+   */
+  async classicJoin(group: ConsumerGroup, req: JoinGroupInput): Promise<JoinOutcome> {
+    let result: { outcome: JoinOutcome; records: GroupLogRecord[]; member: ConsumerGroupMember | null };
+    try {
+      result = this.classicJoinToGroup(group, req);
+    } catch (e) {
+      if (e instanceof GroupError) return joinError(e.code, req.memberId);
+      throw e;
+    }
+    const { outcome, records, member } = result;
+    if (records.length > 0) {
+      try {
+        await this.host.log.append(group.groupId, records);
+      } catch (e) {
+        this.options.logger.warn({ err: e, group: group.groupId }, 'could not store a classic member join');
+        return joinError(ErrorCode.NOT_COORDINATOR, outcome.memberId);
+      }
+    }
+    // It owes a SyncGroup within its rebalance timeout.
+    if (member !== null && group.members.get(member.memberId) === member)
+      this.scheduleClassicTimer(group, member, 'sync');
+    return outcome;
+  }
+
+  private classicJoinToGroup(
+    group: ConsumerGroup,
+    req: JoinGroupInput,
+  ): { outcome: JoinOutcome; records: GroupLogRecord[]; member: ConsumerGroupMember | null } {
+    const now = this.now();
+    const records: GroupLogRecord[] = [];
+    const unknown = req.memberId === '';
+    const memberId = unknown ? randomBytes(16).toString('base64url') : req.memberId;
+    if (group.size >= this.config.groupConsumerMaxSize && !group.members.has(memberId))
+      throw new GroupError(
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        `The consumer group has reached its maximum capacity of ${this.config.groupConsumerMaxSize} members.`,
+      );
+    if (
+      !group.supportsClassicProtocols(
+        req.protocolType,
+        req.protocols.map((p) => p.name),
+        memberId,
+      )
+    )
+      throw new GroupError(
+        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+        `Member ${memberId}'s protocols are not supported.`,
+      );
+    if (unknown && req.requireKnownMemberId)
+      return { outcome: joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId), records, member: null };
+    const subscription = decodeSubscription(req.protocols[0]!.metadata);
+    if (subscription === null)
+      throw new GroupError(
+        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+        `Member ${memberId}'s subscription does not decode.`,
+      );
+
+    let member: ConsumerGroupMember;
+    let isNew = false;
+    const instanceId = req.groupInstanceId;
+    const staticId = instanceId === null ? undefined : group.staticMembers.get(instanceId);
+    const previous = staticId === undefined ? undefined : group.members.get(staticId);
+    if (previous !== undefined && previous.memberId !== memberId) {
+      if (!unknown)
+        throw new GroupError(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${memberId} with instance id ${instanceId} was fenced by member ${previous.memberId}.`,
+        );
+      // A restarted classic instance takes its place (KIP-345): same partitions, new member id.
+      member = new ConsumerGroupMember(memberId);
+      member.subscribedTopicNames = previous.subscribedTopicNames;
+      member.rackId = previous.rackId;
+      member.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
+      const target = group.targetAssignment.get(previous.memberId) ?? EMPTY;
+      const assigned = previous.assigned;
+      const epoch = previous.memberEpoch;
+      this.removeMember(group, previous, records);
+      group.putMember(member);
+      group.targetAssignment.set(memberId, target);
+      records.push(targetMemberRecord(group.groupId, memberId, target));
+      group.restoreAssignment(member, {
+        state: MemberState.Stable,
+        memberEpoch: Math.max(epoch, 0),
+        previousMemberEpoch: -1,
+        assigned,
+        pendingRevocation: EMPTY,
+      });
+      isNew = true;
+    } else {
+      const existing = group.members.get(memberId);
+      member = existing ?? new ConsumerGroupMember(memberId);
+      isNew = existing === undefined;
+    }
+    const before = snapshot(member);
+    const beforeClassic = member.classic;
+    let bump = isNew;
+    const topics = [...new Set(subscription.topics)].sort();
+    if (!sameNames(topics, member.subscribedTopicNames)) {
+      member.subscribedTopicNames = topics;
+      bump = true;
+    }
+    if (member.subscribedTopicRegex !== null) {
+      member.subscribedTopicRegex = null;
+      bump = true;
+    }
+    if (instanceId !== null) member.instanceId = instanceId;
+    if (subscription.rackId !== null) member.rackId = subscription.rackId;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.clientId = req.clientId;
+    member.clientHost = req.clientHost;
+    member.classic = { sessionTimeoutMs: req.sessionTimeoutMs, protocols: req.protocols };
+    group.putMember(member);
+    if (isNew || metadataChanged(before, member) || !sameClassic(beforeClassic, member.classic))
+      records.push(memberRecord(group.groupId, member));
+    this.maybeBumpAndAssign(group, bump, now, records);
+    this.reconcileMember(group, member, this.byId(subscription.ownedPartitions), records);
+    member.classicTimer?.cancel();
+    member.classicTimer = null;
+    member.classicTimerKind = null;
+    this.touch(group, member, req.sessionTimeoutMs, now);
+    return {
+      records,
+      member,
+      outcome: {
+        errorCode: ErrorCode.NONE,
+        generationId: member.memberEpoch,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocolName: req.protocols[0]!.name,
+        // Nobody leads: the assignment is the coordinator's, so every member syncs as a follower.
+        leader: '',
+        skipAssignment: false,
+        memberId,
+        members: [],
+      },
+    };
+  }
+
+  /** The classic member a SyncGroup, Heartbeat or LeaveGroup names, after Kafka's checks. */
+  private classicMember(
+    group: ConsumerGroup,
+    memberId: string,
+    instanceId: string | null,
+  ): ConsumerGroupMember {
+    if (instanceId !== null) {
+      const id = group.staticMembers.get(instanceId);
+      if (id === undefined)
+        throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
+      if (id !== memberId)
+        throw new GroupError(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${memberId} with instance id ${instanceId} was fenced by member ${id}.`,
+        );
+    }
+    const member = group.members.get(memberId);
+    if (member === undefined)
+      throw new GroupError(
+        ErrorCode.UNKNOWN_MEMBER_ID,
+        `Member ${memberId} is not a member of group ${group.groupId}.`,
+      );
+    if (!member.usesClassicProtocol)
+      throw new GroupError(
+        ErrorCode.UNKNOWN_MEMBER_ID,
+        `Member ${memberId} does not use the classic protocol.`,
+      );
+    return member;
+  }
+
+  /**
+   * Whether a classic member must rejoin: the group moved past its epoch (unless it is still
+   * revoking, which its own rejoin reports), or partitions it waited for are free now.
+   */
+  private classicMustRejoin(group: ConsumerGroup, member: ConsumerGroupMember): boolean {
+    if (group.groupEpoch > member.memberEpoch && member.state !== MemberState.UnrevokedPartitions)
+      return true;
+    return member.state === MemberState.UnreleasedPartitions && !group.waitingOnUnreleasedPartitions(member);
+  }
+
+  /** SyncGroup from a classic member: its current assignment, in the embedded protocol's bytes. */
+  classicSync(group: ConsumerGroup, req: SyncGroupInput): SyncOutcome {
+    try {
+      const member = this.classicMember(group, req.memberId, req.groupInstanceId);
+      if (req.generationId !== member.memberEpoch)
+        throw new GroupError(
+          ErrorCode.ILLEGAL_GENERATION,
+          `The request generation id ${req.generationId} is not equal to the member epoch ${member.memberEpoch} of member ${member.memberId}.`,
+        );
+      const protocolName = member.classic!.protocols[0]!.name;
+      if (
+        (req.protocolType !== null && req.protocolType !== CONSUMER_PROTOCOL_TYPE) ||
+        (req.protocolName !== null && req.protocolName !== protocolName)
+      )
+        throw new GroupError(
+          ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+          'The protocol does not match the join response.',
+        );
+      if (this.classicMustRejoin(group, member)) {
+        this.scheduleClassicTimer(group, member, 'join');
+        return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
+      }
+      if (member.classicTimerKind === 'sync') {
+        member.classicTimer?.cancel();
+        member.classicTimer = null;
+        member.classicTimerKind = null;
+      }
+      this.touch(group, member, member.classic!.sessionTimeoutMs);
+      return {
+        errorCode: ErrorCode.NONE,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocolName,
+        assignment: encodeAssignment(this.byName(member.assigned)),
+      };
+    } catch (e) {
+      if (e instanceof GroupError) return syncError(e.code);
+      throw e;
+    }
+  }
+
+  /** Heartbeat from a classic member: REBALANCE_IN_PROGRESS when it must rejoin to move on. */
+  classicHeartbeat(
+    group: ConsumerGroup,
+    memberId: string,
+    instanceId: string | null,
+    generationId: number,
+  ): number {
+    try {
+      const member = this.classicMember(group, memberId, instanceId);
+      if (generationId !== member.memberEpoch) return ErrorCode.ILLEGAL_GENERATION;
+      this.touch(group, member, member.classic!.sessionTimeoutMs);
+      if (this.classicMustRejoin(group, member)) {
+        this.scheduleClassicTimer(group, member, 'join');
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      }
+      return ErrorCode.NONE;
+    } catch (e) {
+      if (e instanceof GroupError) return e.code;
+      throw e;
+    }
+  }
+
+  /** LeaveGroup in a consumer group: classic members by id, or any member by instance id (admin). */
+  classicLeave(group: ConsumerGroup, identities: readonly MemberIdentity[]): LeaveOutcome {
+    const records: GroupLogRecord[] = [];
+    const members: LeaveOutcome['members'] = [];
+    for (const id of identities) {
+      let errorCode: number = ErrorCode.NONE;
+      try {
+        let member: ConsumerGroupMember;
+        if (id.memberId === '') {
+          const staticId =
+            id.groupInstanceId === null ? undefined : group.staticMembers.get(id.groupInstanceId);
+          const found = staticId === undefined ? undefined : group.members.get(staticId);
+          if (found === undefined)
+            throw new GroupError(
+              ErrorCode.UNKNOWN_MEMBER_ID,
+              `Instance id ${id.groupInstanceId} is unknown.`,
+            );
+          member = found;
+        } else member = this.classicMember(group, id.memberId, id.groupInstanceId);
+        if (group.dead) throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID, 'The group changed protocol.');
+        this.removeMemberAndBump(group, member, records);
+        this.options.logger.info({ group: group.groupId, member: member.memberId }, 'classic member left');
+      } catch (e) {
+        if (!(e instanceof GroupError)) throw e;
+        errorCode = e.code;
+      }
+      members.push({ memberId: id.memberId, groupInstanceId: id.groupInstanceId, errorCode });
+    }
+    if (records.length > 0)
+      this.host.log
+        .append(group.groupId, records)
+        .catch((e: unknown) =>
+          this.options.logger.warn(
+            { err: e, group: group.groupId },
+            'could not store a classic member leaving',
+          ),
+        );
+    return { errorCode: ErrorCode.NONE, members };
+  }
+
+  /** A classic member that owes a SyncGroup or a JoinGroup is fenced after its rebalance timeout. */
+  private scheduleClassicTimer(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    kind: 'sync' | 'join',
+  ): void {
+    if (kind === 'join' && member.classicTimerKind === 'join') return;
+    member.classicTimer?.cancel();
+    const timeout =
+      member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : (member.classic?.sessionTimeoutMs ?? 0);
+    const timer = this.options.clock.schedule(timeout, () => {
+      if (member.classicTimer !== timer) return;
+      member.classicTimer = null;
+      member.classicTimerKind = null;
+      if (this.closed || group.dead || group.members.get(member.memberId) !== member) return;
+      this.options.logger.info(
+        { group: group.groupId, member: member.memberId, waitedFor: kind },
+        'classic member did not rejoin or sync within its rebalance timeout',
+      );
+      this.fence(group, member);
+    });
+    member.classicTimer = timer;
+    member.classicTimerKind = kind;
+  }
+
+  // ---- leaving and fencing -----------------------------------------------------------------------
+
+  private leave(req: ConsumerHeartbeatInput): {
+    outcome: ConsumerHeartbeatOutcome;
+    records: GroupLogRecord[];
+  } {
+    const group = this.consumerGroup(req.groupId);
+    if (group === undefined)
+      throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${req.groupId} not found.`);
+    let member: ConsumerGroupMember | undefined;
+    if (req.instanceId === null) {
+      member = group.members.get(req.memberId);
+      if (member === undefined)
+        throw new GroupError(
+          ErrorCode.UNKNOWN_MEMBER_ID,
+          `Member ${req.memberId} is not a member of group ${group.groupId}.`,
+        );
+    } else {
+      const id = group.staticMembers.get(req.instanceId);
+      if (id === undefined)
+        throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${req.instanceId} is unknown.`);
+      if (id !== req.memberId)
+        throw new GroupError(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${req.memberId} with instance id ${req.instanceId} was fenced by member ${id}.`,
+        );
+      member = group.members.get(id)!;
+    }
+    throwIfClassic(member, group.groupId);
+    const records: GroupLogRecord[] = [];
+    if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      // The instance keeps its place and partitions until its session runs out; a restart with
+      // the same instance id takes them over without a rebalance.
+      group.updateAssignment(member, {
+        state: member.state === MemberState.UnrevokedPartitions ? MemberState.Stable : member.state,
+        memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+        assigned: member.assigned,
+        pendingRevocation: EMPTY,
+      });
+      member.rebalanceTimer?.cancel();
+      member.rebalanceTimer = null;
+      records.push(currentMemberRecord(group.groupId, member));
+      this.options.logger.info(
+        { group: group.groupId, member: member.memberId },
+        'static member left temporarily',
+      );
+    } else {
+      this.removeMemberAndBump(group, member, records);
+      this.options.logger.info({ group: group.groupId, member: member.memberId }, 'member left');
+    }
+    return {
+      records,
+      outcome: {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        memberId: req.memberId,
+        memberEpoch: req.memberEpoch,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      },
+    };
+  }
+
+  /** Removes a member (session expired, revocation timed out) and stores it. */
+  private fence(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    const records: GroupLogRecord[] = [];
+    this.removeMemberAndBump(group, member, records);
+    this.host.log
+      .append(group.groupId, records)
+      .catch((e: unknown) =>
+        this.options.logger.warn({ err: e, group: group.groupId }, 'could not store a fenced member'),
+      );
+  }
+
+  private removeMemberAndBump(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    records: GroupLogRecord[],
+  ): void {
+    if (this.downgradeAllowed(group, member)) {
+      this.convertToClassicGroup(group, member, records);
+      return;
+    }
+    this.removeMember(group, member, records);
+    // The others are reassigned at their next heartbeat, which computes the new target.
+    group.groupEpoch++;
+    records.push(groupRecord(group));
+    this.options.metrics.increment('tributary_consumer_group_epoch_bumps_total');
+    if (group.size === 0) group.stateTimestamp = this.now();
+  }
+
+  /**
+   * Whether the group goes back to the classic protocol when `leaving` goes: it is the last
+   * member of the consumer protocol and classic members remain (KIP-848's online downgrade).
+   */
+  private downgradeAllowed(group: ConsumerGroup, leaving: ConsumerGroupMember): boolean {
+    const policy = this.config.groupConsumerMigrationPolicy;
+    if (policy !== 'bidirectional' && policy !== 'downgrade') return false;
+    if (leaving.usesClassicProtocol || group.size <= 1 || group.size - 1 > this.config.groupMaxSize)
+      return false;
+    for (const m of group.members.values()) if (m !== leaving && !m.usesClassicProtocol) return false;
+    return true;
+  }
+
+  /**
+   * Turns the group back into a classic group of its classic members, at the group epoch as
+   * generation, each with its current assignment; the classic coordinator then starts a
+   * rebalance, so the members rejoin and their leader assigns again.
+   */
+  private convertToClassicGroup(
+    group: ConsumerGroup,
+    leaving: ConsumerGroupMember,
+    records: GroupLogRecord[],
+  ): void {
+    const { groupId } = group;
+    const classic = new ClassicGroup(groupId, this.now());
+    classic.adoptOffsets(group);
+    classic.generationId = group.groupEpoch;
+    for (const m of group.members.values()) {
+      if (m === leaving) continue;
+      const gm = new GroupMember(
+        m.memberId,
+        m.instanceId,
+        m.clientId,
+        m.clientHost,
+        m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : m.classic!.sessionTimeoutMs,
+        m.classic!.sessionTimeoutMs,
+        CONSUMER_PROTOCOL_TYPE,
+        m.classic!.protocols,
+      );
+      gm.assignment = encodeAssignment(this.byName(m.assigned));
+      classic.add(gm);
+    }
+    classic.protocolName = classic.selectProtocol();
+    classic.transitionTo(GroupState.Stable, this.now());
+    for (const m of group.members.values()) records.push(...memberTombstones(groupId, m.memberId));
+    records.push(...this.deletionRecords(group));
+    for (const m of [...group.members.keys()]) group.removeMember(m);
+    group.dead = true;
+    records.push(this.host.adoptDowngradedGroup(classic));
+    this.options.logger.info(
+      { group: groupId, members: classic.size },
+      'consumer group downgraded to a classic group',
+    );
+  }
+
+  /** Takes a member out, with the tombstones of its three records. */
+
+  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
+    const { groupId } = group;
+    const { memberId } = member;
+    group.removeMember(memberId);
+    records.push(...memberTombstones(groupId, memberId));
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------------
+
+  /** Moves a member's session deadline; its one timer sleeps on until the latest deadline. */
+  private touch(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    timeoutMs: number,
+    now = this.now(),
+  ): void {
+    member.deadline = now + timeoutMs;
+    if (member.expiryTimer !== null && member.expiryAt <= member.deadline) return;
+    member.expiryTimer?.cancel();
+    this.armExpiry(group, member, timeoutMs, now);
+  }
+
+  private armExpiry(group: ConsumerGroup, member: ConsumerGroupMember, delayMs: number, now: number): void {
+    member.expiryAt = now + delayMs;
+    member.expiryTimer = this.options.clock.schedule(delayMs, () => {
+      member.expiryTimer = null;
+      if (this.closed || group.members.get(member.memberId) !== member) return;
+      const at = this.now();
+      if (at < member.deadline) return this.armExpiry(group, member, member.deadline - at, at);
+      this.options.logger.info({ group: group.groupId, member: member.memberId }, 'member session expired');
+      this.fence(group, member);
+    });
+  }
+
+  // ---- ConsumerGroupDescribe, listing, offsets ------------------------------------------------------
+
+  describe(groupId: string): ConsumerGroupDescription {
+    const base = {
+      errorMessage: null,
+      groupId,
+      groupState: '',
+      groupEpoch: 0,
+      assignmentEpoch: 0,
+      assignorName: '',
+      members: [],
+    };
+    const unavailable = this.host.unavailableError();
+    if (unavailable !== null) return { ...base, errorCode: unavailable };
+    const g = this.host.groups.get(groupId);
+    if (g === undefined || (g.type === 'consumer' && g.dead) || (g.type === 'classic' && g.is('Dead')))
+      return {
+        ...base,
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: `Group ${groupId} not found.`,
+      };
+    if (g.type !== 'consumer')
+      return {
+        ...base,
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: `Group ${groupId} is not a consumer group`,
+      };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupId,
+      groupState: g.state,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      assignorName: g.preferredAssignor(this.defaultAssignor),
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: [...m.subscribedTopicNames],
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        assignment: { topicPartitions: this.describeAssignment(m.assigned) },
+        targetAssignment: {
+          topicPartitions: this.describeAssignment(g.targetAssignment.get(m.memberId) ?? EMPTY),
+        },
+        memberType: m.usesClassicProtocol ? 0 : 1,
+      })),
+    };
+  }
+
+  private describeAssignment(a: Assignment): DescribedTopicPartitions[] {
+    const out: DescribedTopicPartitions[] = [];
+    for (const [id, ps] of a) {
+      const topicId = Buffer.from(id, 'base64url');
+      // A deleted topic has no name left to show.
+      const topic = this.options.topics.byId(topicId);
+      if (topic === undefined) continue;
+      out.push({ topicId, topicName: topic.name, partitions: [...ps].sort((x, y) => x - y) });
+    }
+    return out.sort((x, y) => (x.topicName < y.topicName ? -1 : 1));
+  }
+
+  /**
+   * Who may commit offsets to a consumer group: anyone while it is empty (epoch -1: tools and
+   * consumers without a group); otherwise a member at its current epoch.
+   */
+  validateOffsetCommit(
+    group: ConsumerGroup,
+    memberId: string,
+    memberEpoch: number,
+    apiVersion: number,
+  ): number | null {
+    if (memberEpoch < 0 && group.size === 0) return null;
+    const member = group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (member.usesClassicProtocol)
+      return memberEpoch === member.memberEpoch ? null : ErrorCode.ILLEGAL_GENERATION;
+    // Members of the consumer protocol commit with epochs, which OffsetCommit carries from v9.
+    if (apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+    return memberEpoch === member.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+  }
+
+  /** Topic names a group's members subscribe to: their offsets do not expire while it has members. */
+  subscribedTopics(group: ConsumerGroup): Set<string> {
+    return group.subscribedTopicNames();
+  }
+
+  /** The tombstones that delete an empty group's records (its offsets are the caller's). */
+  deletionRecords(group: ConsumerGroup): GroupLogRecord[] {
+    const { groupId } = group;
+    const records: GroupLogRecord[] = [];
+    for (const regex of group.resolvedRegexes.keys())
+      records.push({ type: 'consumer-regex', groupId, regex, value: null });
+    records.push(
+      { type: 'consumer-target-metadata', groupId, value: null },
+      { type: 'consumer-group', groupId, value: null },
+    );
+    return records;
+  }
+
+  // ---- lifecycle and replay ------------------------------------------------------------------------
+
+  /** After the log is replayed: every member's session starts now. */
+  afterLoad(): void {
+    const now = this.now();
+    for (const g of this.host.groups.values())
+      if (g.type === 'consumer')
+        for (const m of g.members.values()) {
+          this.touch(g, m, m.sessionTimeoutMs(this.config.groupConsumerSessionTimeoutMs), now);
+          if (m.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(g, m);
+        }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const g of this.host.groups.values())
+      if (g.type === 'consumer')
+        for (const m of g.members.values()) {
+          m.expiryTimer?.cancel();
+          m.expiryTimer = null;
+          m.rebalanceTimer?.cancel();
+          m.rebalanceTimer = null;
+        }
+  }
+
+  /** Applies one consumer group record read back from the log. */
+  replay(r: GroupLogRecord): void {
+    if (r.type === 'offset' || r.type === 'group' || r.type === 'consumer-partition-metadata') return;
+    const existing = this.host.groups.get(r.groupId);
+    let group: ConsumerGroup;
+    if (existing?.type === 'consumer' && !existing.dead) group = existing;
+    else {
+      if (r.value === null) return;
+      group = new ConsumerGroup(r.groupId, this.now());
+      if (existing !== undefined) {
+        group.adoptOffsets(existing);
+        if (existing.type === 'classic') this.host.retireClassicGroup(existing);
+      }
+      this.host.groups.set(r.groupId, group);
+    }
+    switch (r.type) {
+      case 'consumer-group':
+        if (r.value === null) {
+          // Deleted, or converted back to a classic group (whose record follows): the offsets stay.
+          group.dead = true;
+          if (group.hasOffsets()) {
+            const classic = new ClassicGroup(r.groupId, this.now());
+            classic.adoptOffsets(group);
+            this.host.groups.set(r.groupId, classic);
+          } else this.host.groups.delete(r.groupId);
+          return;
+        }
+        group.groupEpoch = r.value.epoch;
+        group.metadataHash = r.value.metadataHash;
+        return;
+      case 'consumer-target-metadata':
+        if (r.value !== null) group.assignmentEpoch = r.value.assignmentEpoch;
+        return;
+      case 'consumer-regex':
+        if (r.value === null) group.resolvedRegexes.delete(r.regex);
+        else group.resolvedRegexes.set(r.regex, new Set(r.value.topics));
+        return;
+      case 'consumer-target-member':
+        if (r.value === null) group.targetAssignment.delete(r.memberId);
+        else group.targetAssignment.set(r.memberId, fromRecord(r.value.topicPartitions));
+        return;
+      case 'consumer-member': {
+        if (r.value === null) {
+          group.removeMember(r.memberId);
+          return;
+        }
+        const v = r.value;
+        const member = group.members.get(r.memberId) ?? new ConsumerGroupMember(r.memberId);
+        if (member.instanceId !== null && member.instanceId !== v.instanceId)
+          group.staticMembers.delete(member.instanceId);
+        member.instanceId = v.instanceId;
+        member.rackId = v.rackId;
+        member.clientId = v.clientId;
+        member.clientHost = v.clientHost;
+        member.subscribedTopicNames = [...v.subscribedTopicNames];
+        member.subscribedTopicRegex = v.subscribedTopicRegex === '' ? null : v.subscribedTopicRegex;
+        member.rebalanceTimeoutMs = v.rebalanceTimeoutMs;
+        member.serverAssignor = v.serverAssignor;
+        member.classic =
+          v.classicMemberMetadata === null
+            ? null
+            : {
+                sessionTimeoutMs: v.classicMemberMetadata.sessionTimeoutMs,
+                protocols: v.classicMemberMetadata.supportedProtocols.map((p) => ({
+                  name: p.name,
+                  metadata: Buffer.from(p.metadata),
+                })),
+              };
+        group.putMember(member);
+        return;
+      }
+      case 'consumer-current-member': {
+        const member = group.members.get(r.memberId);
+        if (member === undefined || r.value === null) return;
+        group.restoreAssignment(member, {
+          state: memberStateFromByte(r.value.state),
+          memberEpoch: r.value.memberEpoch,
+          previousMemberEpoch: r.value.previousMemberEpoch,
+          assigned: fromRecord(r.value.assignedPartitions),
+          pendingRevocation: fromRecord(r.value.partitionsPendingRevocation),
+        });
+        return;
+      }
+    }
+  }
+}
+
+// ---- helpers ----------------------------------------------------------------------------------------
+
+function memberTombstones(groupId: string, memberId: string): GroupLogRecord[] {
+  return [
+    { type: 'consumer-current-member', groupId, memberId, value: null },
+    { type: 'consumer-target-member', groupId, memberId, value: null },
+    { type: 'consumer-member', groupId, memberId, value: null },
+  ];
+}
+
+function failure(errorCode: number, errorMessage: string | null): ConsumerHeartbeatOutcome {
+  return {
+    errorCode,
+    errorMessage,
+    memberId: null,
+    // Kafka leaves the epoch at its default in an error answer.
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
+}
+
+function throwIfClassic(member: ConsumerGroupMember, groupId: string): void {
+  if (member.usesClassicProtocol)
+    throw new GroupError(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+      `Member ${member.memberId} of group ${groupId} uses the classic protocol.`,
+    );
+}
+
+/**
+ * A heartbeat's epoch must be the member's, or its previous one while it still owns only what it
+ * had then (the answer that moved it on may have been lost).
+ */
+function throwIfEpochIsInvalid(
+  member: ConsumerGroupMember,
+  received: number,
+  owned: Assignment | null,
+): void {
+  if (received > member.memberEpoch)
+    throw new GroupError(
+      ErrorCode.FENCED_MEMBER_EPOCH,
+      `The consumer group member has a greater member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+    );
+  if (
+    received < member.memberEpoch &&
+    (received !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))
+  )
+    throw new GroupError(
+      ErrorCode.FENCED_MEMBER_EPOCH,
+      `The consumer group member has a smaller member epoch (${received}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+    );
+}
+
+function toAssignment(tps: readonly WireTopicPartitions[]): Assignment {
+  const out: MutableAssignment = new Map();
+  for (const tp of tps) for (const p of tp.partitions) addPartition(out, tp.topicId.toString('base64url'), p);
+  return out;
+}
+
+function toWire(a: Assignment): { topicId: Buffer; partitions: number[] }[] {
+  return [...a].map(([id, ps]) => ({
+    topicId: Buffer.from(id, 'base64url'),
+    partitions: [...ps].sort((x, y) => x - y),
+  }));
+}
+
+function toRecord(a: Assignment): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] {
+  return [...a].map(([id, ps]) => ({
+    topicId: Buffer.from(id, 'base64url'),
+    partitions: [...ps].sort((x, y) => x - y),
+    assignmentEpochs: null,
+  }));
+}
+
+function fromRecord(tps: readonly { topicId: Buffer; partitions: number[] }[]): Assignment {
+  const out: MutableAssignment = new Map();
+  for (const tp of tps) for (const p of tp.partitions) addPartition(out, tp.topicId.toString('base64url'), p);
+  return out;
+}
+
+function sameClassic(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.sessionTimeoutMs !== b.sessionTimeoutMs || a.protocols.length !== b.protocols.length) return false;
+  return a.protocols.every(
+    (p, i) => p.name === b.protocols[i]!.name && p.metadata.equals(b.protocols[i]!.metadata),
+  );
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return sameSet(new Set(a), new Set(b));
+}
+
+function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function sameAssignmentState(a: MemberAssignmentState, b: MemberAssignmentState): boolean {
+  return (
+    a.state === b.state &&
+    a.memberEpoch === b.memberEpoch &&
+    assignmentsEqual(a.assigned, b.assigned) &&
+    assignmentsEqual(a.pendingRevocation, b.pendingRevocation)
+  );
+}
+
+interface MemberMetadataSnapshot {
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  names: readonly string[];
+  regex: string | null;
+  assignor: string | null;
+  rebalanceTimeoutMs: number;
+}
+
+function snapshot(m: ConsumerGroupMember): MemberMetadataSnapshot {
+  return {
+    instanceId: m.instanceId,
+    rackId: m.rackId,
+    clientId: m.clientId,
+    clientHost: m.clientHost,
+    names: m.subscribedTopicNames,
+    regex: m.subscribedTopicRegex,
+    assignor: m.serverAssignor,
+    rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+  };
+}
+
+function metadataChanged(s: MemberMetadataSnapshot, m: ConsumerGroupMember): boolean {
+  return (
+    s.instanceId !== m.instanceId ||
+    s.rackId !== m.rackId ||
+    s.clientId !== m.clientId ||
+    s.clientHost !== m.clientHost ||
+    !sameNames(s.names, m.subscribedTopicNames) ||
+    s.regex !== m.subscribedTopicRegex ||
+    s.assignor !== m.serverAssignor ||
+    s.rebalanceTimeoutMs !== m.rebalanceTimeoutMs
+  );
+}
+
+export function memberRecord(groupId: string, m: ConsumerGroupMember): GroupLogRecord {
+  return {
+    type: 'consumer-member',
+    groupId,
+    memberId: m.memberId,
+    value: {
+      instanceId: m.instanceId,
+      rackId: m.rackId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscribedTopicNames: [...m.subscribedTopicNames],
+      subscribedTopicRegex: m.subscribedTopicRegex,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      serverAssignor: m.serverAssignor,
+      classicMemberMetadata:
+        m.classic === null
+          ? null
+          : {
+              sessionTimeoutMs: m.classic.sessionTimeoutMs,
+              supportedProtocols: m.classic.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+            },
+    },
+  };
+}
+
+export function currentMemberRecord(groupId: string, m: ConsumerGroupMember): GroupLogRecord {
+  return {
+    type: 'consumer-current-member',
+    groupId,
+    memberId: m.memberId,
+    value: {
+      memberEpoch: m.memberEpoch,
+      previousMemberEpoch: m.previousMemberEpoch,
+      state: m.state,
+      assignedPartitions: toRecord(m.assigned),
+      partitionsPendingRevocation: toRecord(m.pendingRevocation),
+    },
+  };
+}
+
+export function targetMemberRecord(groupId: string, memberId: string, a: Assignment): GroupLogRecord {
+  return {
+    type: 'consumer-target-member',
+    groupId,
+    memberId,
+    value: { topicPartitions: toRecord(a).map((t) => ({ topicId: t.topicId, partitions: t.partitions })) },
+  };
+}
+
+export function groupRecord(group: ConsumerGroup): GroupLogRecord {
+  return {
+    type: 'consumer-group',
+    groupId: group.groupId,
+    value: { epoch: group.groupEpoch, metadataHash: group.metadataHash },
+  };
+}
