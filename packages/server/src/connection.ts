@@ -3,7 +3,8 @@ import {
   API_TABLE,
   type ApiInfo,
   decodeRequestBody,
-  encodeResponseFrame,
+  encodeResponseFrameChunks,
+  FrameSizeError,
   FrameSplitter,
   type ParsedRequestHeader,
   parseRequestHeader,
@@ -117,18 +118,26 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.options.metrics.increment('tributary_bytes_in_total', undefined, chunk.length);
-    if (this.state !== 'open') return;
-    let frames: Buffer[];
+    if (this.state !== 'open' || this.badFrame !== null) return;
+    let frames: readonly Buffer[];
     try {
       frames = this.splitter.push(chunk);
     } catch (error) {
       // The size prefix is the only way to find the next frame: nothing after it can be trusted.
-      this.rejectRequest(error, null, null);
-      return;
+      // Complete frames before it in the same chunk are still served, then the connection closes.
+      if (!(error instanceof FrameSizeError) || error.frames.length === 0) {
+        this.rejectRequest(error, null, null);
+        return;
+      }
+      frames = error.frames;
+      this.badFrame = error;
     }
     for (const frame of frames) this.backlog.push(frame);
     this.pump();
   }
+
+  /** A bad size prefix seen after frames still backlogged: rejected once they are taken. */
+  private badFrame: Error | null = null;
 
   /** Starts backlogged requests while the connection is within its limits, then reads on or pauses. */
   private pump(): void {
@@ -136,6 +145,10 @@ export class Connection {
     while (this.state === 'open' && started < this.backlog.length && this.canTakeRequest())
       this.handleFrame(this.backlog[started++]!);
     if (started > 0) this.backlog = this.backlog.slice(started);
+    if (this.badFrame !== null && this.backlog.length === 0 && this.state === 'open') {
+      this.rejectRequest(this.badFrame, null, null);
+      return;
+    }
     this.updateReading();
   }
 
@@ -256,9 +269,11 @@ export class Connection {
     if (body === undefined) {
       this.responses.complete(slot, null);
     } else {
-      let frame: Buffer;
+      let frame: Buffer[];
       try {
-        frame = encodeResponseFrame(api.response, responseVersion, ctx.correlationId, body);
+        // Record data (Fetch) goes into the frame by reference: stored batches reach the socket
+        // without being copied into a response buffer.
+        frame = encodeResponseFrameChunks(api.response, responseVersion, ctx.correlationId, body);
       } catch (error) {
         this.failRequest(slot, ctx, error);
         return;
@@ -322,8 +337,8 @@ export class Connection {
       this.socket.cork();
       for (const slot of slots) {
         if (slot.frame !== null) {
-          if (!this.socket.write(slot.frame)) this.writeBlocked = true;
-          bytes += slot.frame.length;
+          for (const chunk of slot.frame) if (!this.socket.write(chunk)) this.writeBlocked = true;
+          bytes += slot.bytes;
         }
         const seconds = (now - slot.meta.receivedAt) / 1000;
         this.options.metrics.observe('tributary_request_duration_seconds', seconds, { api: slot.meta.api });

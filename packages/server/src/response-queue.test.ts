@@ -23,7 +23,7 @@ describe('ResponseQueue', () => {
     q.complete(b, bytes(4));
     q.complete(a, null);
     const { slots } = q.takeReady();
-    expect(slots.map((s) => [s.meta, s.frame?.length ?? null])).toEqual([
+    expect(slots.map((s) => [s.meta, s.frame === null ? null : s.bytes])).toEqual([
       ['a', null],
       ['b', 4],
     ]);
@@ -45,7 +45,7 @@ describe('ResponseQueue', () => {
     q.complete(a, bytes(1));
     q.complete(a, bytes(9));
     expect(q.waitingBytes).toBe(1);
-    expect(q.takeReady().slots[0]!.frame).toEqual(bytes(1));
+    expect(q.takeReady().slots[0]!.frame).toEqual([bytes(1)]);
   });
 
   it('closes at a slot after the responses before it, never releasing later ones', () => {

@@ -5,8 +5,13 @@
 export interface ResponseSlot<M> {
   /** `pending` until the handler answers; `close` ends the connection once earlier responses are out. */
   state: 'pending' | 'ready' | 'close';
-  /** The whole response frame, or null when Kafka sends no response (Produce with acks=0). */
-  frame: Buffer | null;
+  /**
+   * The response frame as chunks that are written back to back (record data is referenced, not
+   * copied, into them), or null when Kafka sends no response (Produce with acks=0).
+   */
+  frame: readonly Buffer[] | null;
+  /** Bytes in `frame`. */
+  bytes: number;
   readonly meta: M;
 }
 
@@ -37,24 +42,30 @@ export class ResponseQueue<M> {
 
   /** Takes a place for a request, in arrival order. */
   reserve(meta: M): ResponseSlot<M> {
-    const slot: ResponseSlot<M> = { state: 'pending', frame: null, meta };
+    const slot: ResponseSlot<M> = { state: 'pending', frame: null, bytes: 0, meta };
     this.slots.push(slot);
     return slot;
   }
 
-  /** Fills a slot with its response frame, or null for none. A slot is answered once. */
-  complete(slot: ResponseSlot<M>, frame: Buffer | null): void {
+  /** Fills a slot with its response frame (one buffer or chunks), or null for none. A slot is answered once. */
+  complete(slot: ResponseSlot<M>, frame: Buffer | readonly Buffer[] | null): void {
     if (slot.state !== 'pending') return;
     slot.state = 'ready';
-    slot.frame = frame;
-    if (frame !== null) this.readyBytes += frame.length;
+    if (frame === null) return;
+    const chunks = Buffer.isBuffer(frame) ? [frame] : frame;
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    slot.frame = chunks;
+    slot.bytes = bytes;
+    this.readyBytes += bytes;
   }
 
   /** The connection closes at this slot: earlier responses still go out, later ones never do. */
   closeAt(slot: ResponseSlot<M>): void {
-    if (slot.state === 'ready' && slot.frame !== null) this.readyBytes -= slot.frame.length;
+    if (slot.state === 'ready') this.readyBytes -= slot.bytes;
     slot.state = 'close';
     slot.frame = null;
+    slot.bytes = 0;
   }
 
   /** The connection closes once every response taken in so far is out; take in no more after this. */
@@ -69,7 +80,7 @@ export class ResponseQueue<M> {
     const close = n < this.slots.length ? this.slots[n]!.state === 'close' : this.closeWhenEmpty;
     if (n === 0) return { slots: [], close };
     const slots = this.slots.splice(0, n);
-    for (const s of slots) if (s.frame !== null) this.readyBytes -= s.frame.length;
+    for (const s of slots) this.readyBytes -= s.bytes;
     return { slots, close };
   }
 }

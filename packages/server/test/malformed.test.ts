@@ -149,6 +149,22 @@ describe('malformed input', () => {
     expect(logger.find('warn')).toHaveLength(1);
   });
 
+  it('answers whole requests that precede a bad size prefix in the same chunk, then closes', async () => {
+    const { logger, connect } = await startServer({ maxRequestSize: MAX_REQUEST_SIZE });
+    const client = await connect();
+    const good = (c: number) =>
+      WireClient.frame(ApiVersionsRequestDescriptor, 3, c, createApiVersionsRequest());
+    const tooBig = Buffer.alloc(4);
+    tooBig.writeInt32BE(MAX_REQUEST_SIZE + 1);
+    client.send(Buffer.concat([good(1), good(2), tooBig, good(4)]));
+    expect((await client.nextResponse(ApiKey.ApiVersions, 3)).correlationId).toBe(1);
+    expect((await client.nextResponse(ApiKey.ApiVersions, 3)).correlationId).toBe(2);
+    expect(await client.closedWithin()).toBe(true);
+    expect(client.pending).toBe(0);
+    const warnings = logger.find('warn');
+    expect(warnings).toHaveLength(1);
+  });
+
   it('waits for the rest of a frame that arrives in pieces rather than calling it malformed', async () => {
     const { logger, connect } = await startServer();
     const client = await connect();
