@@ -1,21 +1,11 @@
 import { type CompressionRegistry, defaultCompression } from '@tributary/codec/records';
+import type { Clock, Logger } from '@tributary/core/storage';
 
-/**
- * The logging this adapter does: a subset of core's Logger port (pino's shape), so the broker's
- * logger is passed as it is. Declared here because an adapter depends only on the storage port.
- */
-export interface StorageLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The logging this adapter does: the part of core's Logger port it calls (pino fits as it is). */
+export type StorageLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
-/** Time as this adapter reads it: a subset of core's Clock port (ManualClock and the system clock fit). */
-export interface StorageClock {
-  now(): number;
-  /** Runs `fn` after `ms`; the handle cancels it. Must not keep the process alive. */
-  schedule(ms: number, fn: () => void): { cancel(): void };
-}
+/** Time as this adapter reads it: core's Clock port (ManualClock and the system clock fit). */
+export type StorageClock = Clock;
 
 /**
  * When appended data reaches the disk.

@@ -64,8 +64,8 @@ export async function crashCycle(dataDir: string, maxDelayMs = 300): Promise<Cyc
   let truncations = 0;
   const logger: StorageLogger = {
     info: () => {},
-    warn: (_obj, msg) => {
-      if (msg?.includes('truncated')) truncations++;
+    warn: (obj: object | string, msg?: string) => {
+      if ((typeof obj === 'string' ? obj : msg)?.includes('truncated')) truncations++;
     },
     error: () => {},
   };

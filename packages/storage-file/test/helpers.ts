@@ -31,33 +31,14 @@ export interface LogLine {
 
 /** A logger that records its lines. */
 export function recordingLogger(lines: LogLine[] = []): StorageLogger & { lines: LogLine[] } {
+  // pino's shape: a call takes (message) or (fields, message?).
   const fn =
     (level: LogLine['level']) =>
-    (obj: object, msg?: string): void => {
-      lines.push({ level, obj, msg });
+    (obj: object | string, msg?: string): void => {
+      if (typeof obj === 'string') lines.push({ level, obj: {}, msg: obj });
+      else lines.push({ level, obj, msg });
     };
   return { lines, info: fn('info'), warn: fn('warn'), error: fn('error') };
 }
 
-/** A clock tests move by hand (the shape of core's ManualClock, kept here so tests need only the storage port). */
-export class ManualClock {
-  private timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-  constructor(private time = 1_700_000_000_000) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  schedule(ms: number, fn: () => void): { cancel(): void } {
-    const timer = { at: this.time + ms, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.timers.filter((t) => !t.cancelled && t.at <= this.time);
-    this.timers = this.timers.filter((t) => !due.includes(t));
-    for (const t of due) t.fn();
-  }
-}
+export { ManualClock } from '@tributary/core';

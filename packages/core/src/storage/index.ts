@@ -2,8 +2,13 @@
 // database) implements StorageAdapter and proves itself with the conformance suite in
 // @tributary/core/testing.
 //
+// The logger and clock ports are re-exported here so an adapter that logs or keeps time needs no
+// other import from core.
+//
 // Offsets are numbers: exact to 2^53, which a partition appending a million records a second
 // reaches in 285 years. The wire's int64 bigints are converted at the protocol edge.
+
+export type { Clock, Logger, TimerHandle } from '../services.js';
 
 /** A topic as stored. Topic ids are stable for the life of the topic and never reused. */
 export interface StoredTopic {
