@@ -1,18 +1,20 @@
-// The Tributary broker under load in `pnpm bench:broker`, in its own process: in-memory storage,
-// 127.0.0.1, a free port. Prints one line `{"bootstrap":"127.0.0.1:PORT","pid":N}` once it
-// listens, and closes the broker when stdin closes or on SIGTERM/SIGINT. Until the `tributary` CLI
-// exists this is the default broker command; `--broker-cmd` swaps in any command that keeps the
-// same contract.
+// The Tributary broker under load in `pnpm bench:broker` and `pnpm bench:groups`, in its own
+// process: in-memory storage, 127.0.0.1, a free port, and broker settings from an optional JSON
+// argument (`{"groupInitialRebalanceDelayMs":0}`). Prints one line
+// `{"bootstrap":"127.0.0.1:PORT","pid":N}` once it listens, and closes the broker when stdin
+// closes or on SIGTERM/SIGINT. `--broker-cmd` (or `--broker cli` for the `tributary` command)
+// swaps in any command that keeps the same contract.
 //
 // Lines on stdin drive V8's CPU profiler, so a profile covers one scenario and not the filling
 // before it: `profile-start`, then `profile-stop PATH` writes a .cpuprofile to PATH.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
-import { createBroker } from '@tributary/server';
+import { type CreateBrokerOptions, createBroker } from '@tributary/server';
 import { MemoryStorage } from '@tributary/storage-memory';
 
-const broker = await createBroker({ storage: new MemoryStorage(), host: '127.0.0.1', port: 0 });
+const config = JSON.parse(process.argv[2] ?? '{}') as NonNullable<CreateBrokerOptions['config']>;
+const broker = await createBroker({ storage: new MemoryStorage(), host: '127.0.0.1', port: 0, config });
 process.stdout.write(`${JSON.stringify({ bootstrap: broker.bootstrap, pid: process.pid })}\n`);
 
 let session: Session | null = null;

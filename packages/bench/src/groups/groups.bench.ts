@@ -70,7 +70,15 @@ const wanted = (scenario: string, client: string) =>
 
 function startBroker(): Promise<RunningBroker> {
   return startTributary(
-    [process.execPath, '--conditions=@tributary/source', '--import', 'tsx', join(here, 'group-broker.ts')],
+    [
+      process.execPath,
+      '--conditions=@tributary/source',
+      '--import',
+      'tsx',
+      join(here, '..', 'broker', 'tributary-broker.ts'),
+      // Groups form as soon as their members have joined.
+      JSON.stringify({ groupInitialRebalanceDelayMs: 0 }),
+    ],
     [{ name: TOPIC, partitions: PARTITIONS }],
     packageDir,
   );
