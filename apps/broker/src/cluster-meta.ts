@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseProperties } from './properties.js';
 
 export interface ClusterMeta {
   readonly clusterId: string;
@@ -22,12 +23,11 @@ export function readClusterMeta(dataDir: string): ClusterMeta | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new Error(`cannot read ${path}: ${(e as Error).message}`);
   }
-  const values = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const eq = trimmed.indexOf('=');
-    if (eq > 0) values.set(trimmed.slice(0, eq).trim(), trimmed.slice(eq + 1).trim());
+  let values: Map<string, string>;
+  try {
+    values = new Map(parseProperties(text).map((p) => [p.key, p.value]));
+  } catch (e) {
+    throw new Error(`${path} is corrupt: ${(e as Error).message}`);
   }
   const clusterId = values.get('cluster.id');
   const nodeId = Number(values.get('node.id'));

@@ -1,6 +1,7 @@
 // Reads the settings from flags, environment variables and an optional config file, in that order
 // of precedence over the defaults, and validates each against its schema.
 import { extname } from 'node:path';
+import { PropertiesSyntaxError, type Property, parseProperties } from '../properties.js';
 import {
   type AppConfig,
   defaults,
@@ -188,15 +189,14 @@ function readConfigFile(path: string, readFile: ConfigInputs['readFile']): Map<S
       throw new ConfigError(`config file ${path} must hold a JSON object of settings`, 'config');
     for (const [key, value] of Object.entries(parsed)) entries.push([key, value, `${path}: ${key}`]);
   } else {
-    const lines = text.split(/\r?\n/);
-    for (let n = 0; n < lines.length; n++) {
-      // `#` or `!` opens a comment at the start of a line or after whitespace.
-      const line = lines[n]!.replace(/(^|\s)[#!].*$/, '').trim();
-      if (line === '') continue;
-      const eq = line.indexOf('=');
-      if (eq <= 0) throw new ConfigError(`config file ${path} line ${n + 1}: expected key=value`, 'config');
-      entries.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim(), `${path} line ${n + 1}`]);
+    let properties: Property[];
+    try {
+      properties = parseProperties(text);
+    } catch (e) {
+      if (!(e instanceof PropertiesSyntaxError)) throw e;
+      throw new ConfigError(`config file ${path} ${e.message}`, 'config');
     }
+    for (const { key, value, line } of properties) entries.push([key, value, `${path} line ${line}`]);
   }
   const out = new Map<SettingName, Raw>();
   for (const [key, value, origin] of entries) {
