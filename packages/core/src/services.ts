@@ -49,12 +49,18 @@ export interface TimerHandle {
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin with sub-millisecond resolution, never going back: for
+   * measuring durations (request latency), not for timestamps.
+   */
+  monotonic(): number;
   /** Runs `fn` after `ms`; the handle cancels it. Timers must not keep the process alive. */
   schedule(ms: number, fn: () => void): TimerHandle;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   schedule(ms, fn) {
     const t = setTimeout(fn, ms);
     t.unref();
@@ -72,6 +78,11 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.time;
+  }
+
+  /** Moves with `now()`: durations measured against a manual clock are the time advanced. */
+  monotonic(): number {
     return this.time;
   }
 

@@ -172,7 +172,7 @@ export class Connection {
   }
 
   private handleFrame(frame: Buffer): void {
-    const receivedAt = this.options.clock.now();
+    const receivedAt = this.options.clock.monotonic();
     let header: ParsedRequestHeader;
     try {
       header = parseRequestHeader(frame);
@@ -332,7 +332,7 @@ export class Connection {
     if (this.state === 'closed' || this.shut || this.socket.destroyed) return;
     const { slots, close } = this.responses.takeReady();
     if (slots.length > 0) {
-      const now = this.options.clock.now();
+      const now = this.options.clock.monotonic();
       let bytes = 0;
       this.socket.cork();
       for (const slot of slots) {

@@ -27,6 +27,9 @@ class StepClock implements StorageClock {
   now(): number {
     return this.time;
   }
+  monotonic(): number {
+    return this.time;
+  }
   schedule(): { cancel(): void } {
     return { cancel: () => {} };
   }

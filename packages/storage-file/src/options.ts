@@ -97,6 +97,7 @@ const silentLogger: StorageLogger = { info: noop, warn: noop, error: noop };
 
 const systemClock: StorageClock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   schedule(ms, fn) {
     const t = setTimeout(fn, ms);
     t.unref();

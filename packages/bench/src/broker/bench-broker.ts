@@ -79,6 +79,8 @@ export interface Row {
   brokerRssMiB: number;
   produceLatency?: LatencySummary;
   endToEndLatency?: LatencySummary;
+  /** Produce requests timed inside the broker, read to response written (default launcher only). */
+  brokerProduceLatency?: LatencySummary;
   /** 1-minute load average when the scenario started. */
   load1: number;
   /** Which pass (from 1) the row comes from. */
@@ -241,6 +243,17 @@ async function latency(
   };
 }
 
+/** Adds the broker's own Produce timings over a run, where the broker reports them. */
+async function brokerTimed(
+  broker: RunningBroker,
+  run: () => Promise<{ elapsedMs: number } & Partial<Row>>,
+): Promise<{ elapsedMs: number } & Partial<Row>> {
+  broker.command('timings-reset');
+  const r = await run();
+  const t = (await broker.query('timings', 'timings', 2_000)) as Record<string, LatencySummary> | null;
+  return t?.Produce ? { ...r, brokerProduceLatency: t.Produce } : r;
+}
+
 function skipped(why: string): { elapsedMs: number } & Partial<Row> {
   return { elapsedMs: 0, msgsPerSec: Number.NaN, mbPerSec: Number.NaN, note: `skipped: ${why}` };
 }
@@ -331,7 +344,7 @@ async function runScenario(
           consumerArgs(s.topic, s.partitions, broker.bootstrap, produced.get(s.topic)),
         );
       case 'latency':
-        return latency(tools, s, broker.bootstrap, workDir);
+        return brokerTimed(broker, () => latency(tools, s, broker.bootstrap, workDir));
       case 'tail':
         // The mock cluster keeps 5 MiB per partition: a consumer a moment behind falls off its log.
         if (broker.label === 'mock') return Promise.resolve(skipped('the mock keeps 5 MiB per partition'));
@@ -450,7 +463,8 @@ function cell(r: Row | undefined): string {
       r.spread && r.spread.passes > 1
         ? ` (end-to-end p99 ${dec(r.spread.low, 2)}–${dec(r.spread.high, 2)} ms over ${r.spread.passes} passes)`
         : '';
-    return `produce ${ms(r.produceLatency)}; end to end ${ms(r.endToEndLatency)}${spread}`;
+    const inBroker = r.brokerProduceLatency ? `; in broker ${ms(r.brokerProduceLatency)}` : '';
+    return `produce ${ms(r.produceLatency)}${inBroker}; end to end ${ms(r.endToEndLatency)}${spread}`;
   }
   const flags = [r.timedOut ? 'timed out' : '', r.note ?? ''].filter(Boolean).join(', ');
   const spread =

@@ -24,6 +24,11 @@ export interface RunningBroker {
   rssMiB(): number;
   /** Sends one line to the broker's stdin (the default launcher takes profiler commands there). */
   command(line: string): void;
+  /**
+   * Sends a command and waits for the JSON line on stdout carrying `key`; null when none comes
+   * within `timeoutMs` (brokers other than the default launcher do not answer).
+   */
+  query(line: string, key: string, timeoutMs?: number): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +91,7 @@ async function startProcess(
     if (stderr.length > 50) stderr.shift();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const answers = new JsonLines();
   const announced = await new Promise<{ bootstrap: string; pid?: number }>((resolve, reject) => {
     let buffered = '';
     const fail = (why: string) => {
@@ -122,7 +128,7 @@ async function startProcess(
             clearTimeout(timer);
             child.off('exit', early);
             child.stdout!.off('data', onData);
-            child.stdout!.resume();
+            child.stdout!.on('data', (more: Buffer) => answers.push(more));
             resolve({
               bootstrap: parsed.bootstrap,
               ...(typeof parsed.pid === 'number' && { pid: parsed.pid }),
@@ -143,6 +149,11 @@ async function startProcess(
     command(line) {
       child.stdin!.write(`${line}\n`);
     },
+    query(line, key, timeoutMs = 5_000) {
+      const answer = answers.next(key, timeoutMs);
+      child.stdin!.write(`${line}\n`);
+      return answer;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       // The launcher stops when its stdin closes, the tributary command on SIGTERM.
@@ -153,6 +164,48 @@ async function startProcess(
       clearTimeout(hard);
     },
   };
+}
+
+/** JSON lines a broker prints after its start line, handed to whoever waits for their key. */
+class JsonLines {
+  private buffered = '';
+  private waiting: { key: string; resolve: (value: unknown) => void }[] = [];
+
+  push(chunk: Buffer): void {
+    this.buffered += chunk.toString('utf8');
+    for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+      const line = this.buffered.slice(0, nl).trim();
+      this.buffered = this.buffered.slice(nl + 1);
+      if (!line.startsWith('{') || this.waiting.length === 0) continue;
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const entry = this.waiting.find((w) => w.key in parsed);
+      if (entry === undefined) continue;
+      this.waiting = this.waiting.filter((w) => w !== entry);
+      entry.resolve(parsed[entry.key]);
+    }
+  }
+
+  next(key: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      const entry = {
+        key,
+        resolve: (value: unknown) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== entry);
+        resolve(null);
+      }, timeoutMs);
+      this.waiting.push(entry);
+    });
+  }
 }
 
 /** Creates topics over the Kafka protocol, so any broker command works. */

@@ -7,14 +7,50 @@
 //
 // Lines on stdin drive V8's CPU profiler, so a profile covers one scenario and not the filling
 // before it: `profile-start`, then `profile-stop PATH` writes a .cpuprofile to PATH.
+// They also read the broker's own request times (read to written, by API), which tell a client's
+// latency apart from the broker's: `timings-reset`, then `timings` prints
+// `{"timings":{"Produce":{"count":N,"p50Ms":..,"p99Ms":..,"maxMs":..},...}}`.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
 import { type CreateBrokerOptions, createBroker } from '@tributary/server';
 import { MemoryStorage } from '@tributary/storage-memory';
 
+/** Request durations in ms by API, at most this many kept per API between resets. */
+const MAX_SAMPLES = 1_000_000;
+let durations = new Map<string, number[]>();
+const metrics: NonNullable<CreateBrokerOptions['metrics']> = {
+  increment() {},
+  set() {},
+  observe(name, value, labels) {
+    if (name !== 'tributary_request_duration_seconds' || typeof labels?.api !== 'string') return;
+    let list = durations.get(labels.api);
+    if (list === undefined) {
+      list = [];
+      durations.set(labels.api, list);
+    }
+    if (list.length < MAX_SAMPLES) list.push(value * 1000);
+  },
+};
+
+function timings(): Record<string, { count: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+  const out: ReturnType<typeof timings> = {};
+  for (const [api, list] of durations) {
+    const sorted = Float64Array.from(list).sort();
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+    out[api] = { count: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted[sorted.length - 1]! };
+  }
+  return out;
+}
+
 const config = JSON.parse(process.argv[2] ?? '{}') as NonNullable<CreateBrokerOptions['config']>;
-const broker = await createBroker({ storage: new MemoryStorage(), host: '127.0.0.1', port: 0, config });
+const broker = await createBroker({
+  storage: new MemoryStorage(),
+  host: '127.0.0.1',
+  port: 0,
+  config,
+  metrics,
+});
 process.stdout.write(`${JSON.stringify({ bootstrap: broker.bootstrap, pid: process.pid })}\n`);
 
 let session: Session | null = null;
@@ -27,6 +63,10 @@ async function onCommand(line: string): Promise<void> {
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 500 });
     await session.post('Profiler.start');
+  } else if (command === 'timings-reset') {
+    durations = new Map();
+  } else if (command === 'timings') {
+    process.stdout.write(`${JSON.stringify({ timings: timings() })}\n`);
   } else if (command === 'profile-stop' && session !== null && path) {
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
