@@ -10,9 +10,17 @@ export interface RecordError {
   readonly batchIndexErrorMessage: string | null;
 }
 
+/** The last policy asked about: produce asks once per partition, nearly always the same value. */
+let lastPolicy = 'delete';
+let lastCompacted = false;
+
 /** Whether a cleanup.policy value (a list) includes `compact`. */
 export function isCompactedPolicy(cleanupPolicy: string): boolean {
-  return cleanupPolicy.split(',').some((p) => p.trim() === 'compact');
+  if (cleanupPolicy !== lastPolicy) {
+    lastCompacted = cleanupPolicy.split(',').some((p) => p.trim() === 'compact');
+    lastPolicy = cleanupPolicy;
+  }
+  return lastCompacted;
 }
 
 /**
