@@ -12,6 +12,7 @@ import { FileStorage } from '@tributary/storage-file';
 import { MemoryStorage } from '@tributary/storage-memory';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type ClusterMeta, newClusterId, readClusterMeta, writeClusterMeta } from './cluster-meta.js';
+import { groupCoordinatorSettings } from './config/group-settings.js';
 import type { AppConfig } from './config/settings.js';
 import { AdminServer } from './observability/admin-server.js';
 import { PrometheusMetrics } from './observability/prometheus-metrics.js';
@@ -101,12 +102,7 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
         logRetentionBytes: config['log-retention-bytes'],
         logSegmentBytes: config['log-segment-bytes'],
         logMessageTimestampType: config['log-message-timestamp-type'],
-        groupInitialRebalanceDelayMs: config['group-initial-rebalance-delay-ms'],
-        groupMinSessionTimeoutMs: config['group-min-session-timeout-ms'],
-        groupMaxSessionTimeoutMs: config['group-max-session-timeout-ms'],
-        groupMaxSize: config['group-max-size'],
-        offsetsRetentionMinutes: config['offsets-retention-minutes'],
-        offsetsTopicNumPartitions: config['offsets-topic-num-partitions'],
+        ...groupCoordinatorSettings(config),
       },
       clock: systemClock,
       logger: logger.child({ component: 'core' }),

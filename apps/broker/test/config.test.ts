@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { defaultBrokerConfig } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import { run } from '../src/cli.js';
+import { groupCoordinatorSettings } from '../src/config/group-settings.js';
 import { settingsTable } from '../src/config/help.js';
 import { ConfigError, formatConfig, loadConfig } from '../src/config/load.js';
 
@@ -133,6 +135,114 @@ describe('settings', () => {
   it('is documented: docs/configuration.md holds the table generated from the settings', () => {
     const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
     expect(doc).toContain(settingsTable());
+  });
+});
+
+describe('consumer group settings (KIP-848)', () => {
+  it("default to the core's defaults, and reach the core's config", () => {
+    const core = defaultBrokerConfig();
+    const mapped = groupCoordinatorSettings(load([]).config);
+    for (const [key, value] of Object.entries(mapped))
+      expect(value, key).toEqual(core[key as keyof typeof core]);
+    const set = groupCoordinatorSettings(
+      load([
+        '--group-consumer-heartbeat-interval-ms',
+        '1000',
+        '--group-consumer-min-heartbeat-interval-ms=500',
+        '--group-consumer-session-timeout-ms=10000',
+        '--group-consumer-min-session-timeout-ms=6000',
+        '--group-consumer-max-size=8',
+        '--group-consumer-migration-policy=upgrade',
+        '--group-coordinator-rebalance-protocols=classic',
+      ]).config,
+    );
+    expect(set).toMatchObject({
+      groupConsumerHeartbeatIntervalMs: 1000,
+      groupConsumerMinHeartbeatIntervalMs: 500,
+      groupConsumerMaxHeartbeatIntervalMs: 15_000,
+      groupConsumerSessionTimeoutMs: 10_000,
+      groupConsumerMinSessionTimeoutMs: 6000,
+      groupConsumerMaxSize: 8,
+      groupConsumerMigrationPolicy: 'upgrade',
+      groupCoordinatorRebalanceProtocols: ['classic'],
+    });
+  });
+
+  it('reads lists with commas from flags, the environment and properties, and as arrays from JSON', () => {
+    expect(load(['--group-consumer-assignors', 'range']).config['group-consumer-assignors']).toEqual([
+      'range',
+    ]);
+    expect(
+      load([], { TRIBUTARY_GROUP_CONSUMER_ASSIGNORS: ' range , uniform ' }).config[
+        'group-consumer-assignors'
+      ],
+    ).toEqual(['range', 'uniform']);
+    const props = { 'g.properties': 'group-consumer-assignors=range,uniform\n' };
+    expect(load(['--config', 'g.properties'], {}, props).config['group-consumer-assignors']).toEqual([
+      'range',
+      'uniform',
+    ]);
+    const json = { 'g.json': JSON.stringify({ 'group-consumer-assignors': ['range'] }) };
+    expect(load(['--config', 'g.json'], {}, json).config['group-consumer-assignors']).toEqual(['range']);
+  });
+
+  it('refuses unknown, repeated or missing list values, naming the setting', () => {
+    expect(configError(() => load(['--group-consumer-assignors', 'sticky'])).message).toMatch(
+      /^invalid setting group-consumer-assignors \(from --group-consumer-assignors\): .*"uniform".*"range".*, got "sticky"$/,
+    );
+    expect(configError(() => load(['--group-consumer-assignors', 'range,range'])).message).toBe(
+      'invalid setting group-consumer-assignors (from --group-consumer-assignors): must not name a value twice, got "range,range"',
+    );
+    expect(configError(() => load([], { TRIBUTARY_GROUP_CONSUMER_ASSIGNORS: ',' })).message).toBe(
+      'invalid setting group-consumer-assignors (from TRIBUTARY_GROUP_CONSUMER_ASSIGNORS): must name at least one, got ","',
+    );
+    expect(configError(() => load(['--group-coordinator-rebalance-protocols', 'consumer'])).message).toBe(
+      'invalid setting group-coordinator-rebalance-protocols (from --group-coordinator-rebalance-protocols): must include classic (always served), got "consumer"',
+    );
+    expect(configError(() => load(['--group-consumer-migration-policy', 'sideways'])).setting).toBe(
+      'group-consumer-migration-policy',
+    );
+    expect(configError(() => load(['--group-consumer-max-size', '0'])).setting).toBe(
+      'group-consumer-max-size',
+    );
+  });
+
+  it('keeps intervals and session timeouts within their bounds as Kafka does, naming the setting given', () => {
+    expect(configError(() => load(['--group-consumer-heartbeat-interval-ms', '1000'])).message).toBe(
+      'invalid setting group-consumer-heartbeat-interval-ms (from --group-consumer-heartbeat-interval-ms): must be greater than or equal to group-consumer-min-heartbeat-interval-ms (5000), got 1000',
+    );
+    expect(
+      configError(() => load([], { TRIBUTARY_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS: '20000' })).message,
+    ).toBe(
+      'invalid setting group-consumer-heartbeat-interval-ms (from TRIBUTARY_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS): must be less than or equal to group-consumer-max-heartbeat-interval-ms (15000), got 20000',
+    );
+    // Only the bound was given: the bound is at fault.
+    expect(configError(() => load(['--group-consumer-min-heartbeat-interval-ms', '20000'])).message).toBe(
+      'invalid setting group-consumer-min-heartbeat-interval-ms (from --group-consumer-min-heartbeat-interval-ms): must be less than or equal to group-consumer-max-heartbeat-interval-ms (15000), got 20000',
+    );
+    expect(configError(() => load(['--group-consumer-max-session-timeout-ms', '40000'])).message).toBe(
+      'invalid setting group-consumer-max-session-timeout-ms (from --group-consumer-max-session-timeout-ms): must be greater than or equal to group-consumer-min-session-timeout-ms (45000), got 40000',
+    );
+    expect(configError(() => load(['--group-consumer-session-timeout-ms', '70000'])).message).toBe(
+      'invalid setting group-consumer-session-timeout-ms (from --group-consumer-session-timeout-ms): must be less than or equal to group-consumer-max-session-timeout-ms (60000), got 70000',
+    );
+    const props = {
+      'g.properties': 'group-consumer-min-session-timeout-ms=1000\ngroup-consumer-session-timeout-ms=4000\n',
+    };
+    const tooShort = configError(() => load(['--config', 'g.properties'], {}, props));
+    expect(tooShort.setting).toBe('group-consumer-session-timeout-ms');
+    expect(tooShort.message).toBe(
+      'invalid setting group-consumer-session-timeout-ms (from g.properties line 2): must be greater than group-consumer-heartbeat-interval-ms (5000), got 4000',
+    );
+    // Consistent values are accepted.
+    expect(
+      load([
+        '--group-consumer-min-heartbeat-interval-ms=100',
+        '--group-consumer-heartbeat-interval-ms=200',
+        '--group-consumer-min-session-timeout-ms=1000',
+        '--group-consumer-session-timeout-ms=1000',
+      ]).config['group-consumer-session-timeout-ms'],
+    ).toBe(1000);
   });
 });
 

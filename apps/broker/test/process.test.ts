@@ -9,7 +9,7 @@ import {
   encodeRequestFrame,
   FetchRequestDescriptor,
 } from '@tributary/codec';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processes, startTributary } from './process-harness.js';
 
@@ -40,6 +40,39 @@ async function occupyPort(): Promise<{ server: Server; port: number }> {
 }
 
 describe('tributary as a process', () => {
+  it('hands its group settings to the broker, which reports them through DescribeConfigs', async () => {
+    const p = startTributary([
+      '--memory',
+      '--port',
+      '0',
+      '--admin-port',
+      '-1',
+      '--group-initial-rebalance-delay-ms',
+      '0',
+      '--group-consumer-heartbeat-interval-ms',
+      '6000',
+      '--group-consumer-assignors',
+      'range,uniform',
+    ]);
+    const { kafka: bootstrap } = await p.started();
+    const admin = kafkaFor(bootstrap).admin();
+    await admin.connect();
+    try {
+      const { brokers } = await admin.describeCluster();
+      const result = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]!.nodeId) }],
+      });
+      const entries = new Map(result.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+      expect(entries.get('group.initial.rebalance.delay.ms')).toBe('0');
+      expect(entries.get('group.consumer.heartbeat.interval.ms')).toBe('6000');
+      expect(entries.get('group.consumer.assignors')).toBe('range,uniform');
+      expect(entries.get('group.consumer.session.timeout.ms')).toBe('45000');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('serves Kafka clients, metrics and health, and shuts down cleanly on SIGTERM', async () => {
     const p = startTributary(['--memory', '--port', '0', '--admin-port', '0', '--num-partitions', '3']);
     const { kafka: bootstrap, admin } = await p.started();

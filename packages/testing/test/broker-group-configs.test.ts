@@ -12,7 +12,7 @@ import { WireClient } from './wire.js';
 const BROKER = 4;
 const STATIC_BROKER_CONFIG = 4;
 const DEFAULT_CONFIG = 5;
-const [INT, LONG] = [3, 5];
+const [STRING, INT, LONG, LIST] = [2, 3, 5, 7];
 
 let broker: TestBroker;
 let client: WireClient;
@@ -25,6 +25,9 @@ beforeAll(async () => {
       groupMinSessionTimeoutMs: 1000,
       groupMaxSize: 100,
       offsetsRetentionCheckIntervalMs: 30_000,
+      groupConsumerHeartbeatIntervalMs: 1000,
+      groupConsumerMinHeartbeatIntervalMs: 500,
+      groupConsumerAssignors: ['range', 'uniform'],
     },
   });
   client = await WireClient.connect(broker.port);
@@ -83,6 +86,16 @@ describe('DescribeConfigs: group and offsets settings of this broker', () => {
       changed('offsets.retention.check.interval.ms', '30000', '600000', LONG),
       unchanged('offsets.topic.num.partitions', '50', INT),
       unchanged('offset.metadata.max.bytes', '4096', INT),
+      unchanged('group.coordinator.rebalance.protocols', 'classic,consumer', LIST),
+      changed('group.consumer.heartbeat.interval.ms', '1000', '5000', INT),
+      changed('group.consumer.min.heartbeat.interval.ms', '500', '5000', INT),
+      unchanged('group.consumer.max.heartbeat.interval.ms', '15000', INT),
+      unchanged('group.consumer.session.timeout.ms', '45000', INT),
+      unchanged('group.consumer.min.session.timeout.ms', '45000', INT),
+      unchanged('group.consumer.max.session.timeout.ms', '60000', INT),
+      unchanged('group.consumer.max.size', '2147483647', INT),
+      changed('group.consumer.assignors', 'range,uniform', 'uniform,range', LIST),
+      unchanged('group.consumer.migration.policy', 'bidirectional', STRING),
     ];
     for (const e of expected) expect(configs.get(e.name), e.name).toEqual(e);
   });

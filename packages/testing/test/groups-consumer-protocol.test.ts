@@ -569,6 +569,139 @@ describe('classic and consumer-protocol members in one group', () => {
   });
 });
 
+describe('offset commits and fetches check the member epoch', () => {
+  const commitBody = (groupId: string, topic: string, memberId: string, epoch: number) => ({
+    groupId,
+    generationIdOrMemberEpoch: epoch,
+    memberId,
+    topics: [
+      {
+        name: topic,
+        partitions: [
+          { partitionIndex: 0, committedOffset: 9n, committedLeaderEpoch: -1, committedMetadata: '' },
+        ],
+      },
+    ],
+  });
+  const commitError = async (c: WireClient, version: number, body: object): Promise<number> =>
+    (await send(c, ApiKey.OffsetCommit, version, body)).topics[0].partitions[0].errorCode;
+  // biome-ignore lint/suspicious/noExplicitAny: the decoded group
+  const fetchGroup = async (c: WireClient, version: number, group: object): Promise<any> =>
+    (await send(c, ApiKey.OffsetFetch, version, { groups: [group] })).groups[0];
+
+  it('answers OffsetCommit with UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH and UNSUPPORTED_VERSION as Kafka does', async () => {
+    await broker.broker.topics.ensure('cg-commit', 1);
+    const m = await ProtocolConsumer.connect(broker, 'cg-commit', 'oc1', { topics: ['cg-commit'] });
+    await m.heartbeat();
+    const body = (memberId: string, epoch: number) => commitBody('cg-commit', 'cg-commit', memberId, epoch);
+    expect(await commitError(m.client, 9, body('oc1', m.epoch))).toBe(ErrorCode.NONE);
+    expect(await commitError(m.client, 9, body('oc1', m.epoch + 1))).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect(await commitError(m.client, 9, body('oc1', m.epoch - 1))).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect(await commitError(m.client, 9, body('nobody', m.epoch))).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    // Epoch -1 (a tool, a consumer without a group) commits only into an empty group.
+    expect(await commitError(admin, 9, body('', -1))).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    // A member of the consumer protocol needs v9+ to name its epoch.
+    expect(await commitError(m.client, 8, body('oc1', m.epoch))).toBe(ErrorCode.UNSUPPORTED_VERSION);
+    // No such group: GROUP_ID_NOT_FOUND from v9, ILLEGAL_GENERATION before.
+    expect(await commitError(admin, 9, commitBody('cg-none', 'cg-commit', 'x', 1))).toBe(
+      ErrorCode.GROUP_ID_NOT_FOUND,
+    );
+    expect(await commitError(admin, 8, commitBody('cg-none', 'cg-commit', 'x', 1))).toBe(
+      ErrorCode.ILLEGAL_GENERATION,
+    );
+    await m.leave();
+    expect(await commitError(admin, 9, body('', -1))).toBe(ErrorCode.NONE);
+    m.close();
+  });
+
+  it('answers OffsetFetch v9+ with UNKNOWN_MEMBER_ID and STALE_MEMBER_EPOCH for a consumer group, and serves no-member fetches', async () => {
+    const id = (await broker.broker.topics.ensure('cg-fetch', 1)).topicId;
+    const m = await ProtocolConsumer.connect(broker, 'cg-fetch', 'of1', { topics: ['cg-fetch'] });
+    await m.heartbeat();
+    expect(await commitError(m.client, 9, commitBody('cg-fetch', 'cg-fetch', 'of1', m.epoch))).toBe(0);
+    const byName = [{ name: 'cg-fetch', partitionIndexes: [0] }];
+    const ask = (memberId: string | null, memberEpoch: number) => ({
+      groupId: 'cg-fetch',
+      memberId,
+      memberEpoch,
+      topics: byName,
+    });
+    const ok = await fetchGroup(m.client, 9, ask('of1', m.epoch));
+    expect(ok.errorCode).toBe(0);
+    expect(ok.topics[0].partitions[0].committedOffset).toBe(9n);
+    const byId = await fetchGroup(m.client, 10, {
+      ...ask('of1', m.epoch),
+      topics: [{ topicId: id, partitionIndexes: [0] }],
+    });
+    expect(byId.topics[0].partitions[0].committedOffset).toBe(9n);
+    expect(await fetchGroup(m.client, 9, ask('of1', m.epoch + 1))).toMatchObject({
+      groupId: 'cg-fetch',
+      errorCode: ErrorCode.STALE_MEMBER_EPOCH,
+      topics: [],
+    });
+    expect((await fetchGroup(m.client, 9, ask('of1', -1))).errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await fetchGroup(m.client, 9, ask('nobody', m.epoch))).errorCode).toBe(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
+    expect((await fetchGroup(m.client, 9, ask(null, m.epoch))).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    // No member (id null, epoch -1): an admin; v8 and older carry no member at all.
+    const anon = await fetchGroup(admin, 9, ask(null, -1));
+    expect(anon.errorCode).toBe(0);
+    expect(anon.topics[0].partitions[0].committedOffset).toBe(9n);
+    const v8 = await fetchGroup(admin, 8, { groupId: 'cg-fetch', topics: byName });
+    expect(v8.topics[0].partitions[0].committedOffset).toBe(9n);
+    const v7 = await send(admin, ApiKey.OffsetFetch, 7, { groupId: 'cg-fetch', topics: byName });
+    expect(v7.topics[0].partitions[0].committedOffset).toBe(9n);
+    // Of several groups, only the one with the stale member fails.
+    const both = await send(m.client, ApiKey.OffsetFetch, 9, {
+      groups: [ask('of1', m.epoch + 5), { ...ask(null, -1), groupId: 'cg-fetch-other' }],
+    });
+    expect(both.groups.map((g: { errorCode: number }) => g.errorCode)).toEqual([
+      ErrorCode.STALE_MEMBER_EPOCH,
+      0,
+    ]);
+    m.close();
+  });
+
+  it('ignores member ids and epochs on fetches from classic groups; a classic member of a consumer group gets ILLEGAL_GENERATION', async () => {
+    await broker.broker.topics.ensure('cg-fetch-classic', 2);
+    // A classic group: member fields are not checked.
+    const classic = await WireClassicMember.connect(broker, 'cg-fetch-classic', ['cg-fetch-classic']);
+    expect(await classic.joinAndSync({ 'cg-fetch-classic': 2 })).toBe(0);
+    const group = await fetchGroup(admin, 9, {
+      groupId: 'cg-fetch-classic',
+      memberId: 'nobody',
+      memberEpoch: 42,
+      topics: [{ name: 'cg-fetch-classic', partitionIndexes: [0] }],
+    });
+    expect(group).toMatchObject({ errorCode: 0, topics: [{ partitions: [{ committedOffset: -1n }] }] });
+    classic.close();
+
+    // A classic member inside a consumer group: its generation is checked as its member epoch.
+    const modern = await ProtocolConsumer.connect(broker, 'cg-mixed-fetch', 'mf1', {
+      topics: ['cg-fetch-classic'],
+    });
+    await modern.heartbeat();
+    const member = await WireClassicMember.connect(broker, 'cg-mixed-fetch', ['cg-fetch-classic']);
+    expect(await member.joinAndSync()).toBe(0);
+    const commit = (epoch: number) =>
+      commitError(member.client, 9, commitBody('cg-mixed-fetch', 'cg-fetch-classic', member.memberId, epoch));
+    expect(await commit(member.generation)).toBe(0);
+    expect(await commit(member.generation + 1)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    const fetch = (epoch: number) =>
+      fetchGroup(member.client, 9, {
+        groupId: 'cg-mixed-fetch',
+        memberId: member.memberId,
+        memberEpoch: epoch,
+        topics: [{ name: 'cg-fetch-classic', partitionIndexes: [0] }],
+      });
+    expect((await fetch(member.generation)).topics[0].partitions[0].committedOffset).toBe(9n);
+    expect((await fetch(member.generation + 1)).errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
+    member.close();
+    modern.close();
+  });
+});
+
 describe('persistence', () => {
   it('keeps the group, its members, epochs, assignments and offsets across a restart over the same storage', async () => {
     class KeptStorage extends MemoryStorage {

@@ -7,6 +7,7 @@ function valueHint(name: SettingName): string {
   if (s.kind === 'integer') return ' <n>';
   if (s.kind === 'enum')
     return ` <${(s.schema as unknown as { unwrap(): { options: string[] } }).unwrap().options.join('|')}>`;
+  if (s.kind === 'list') return ` <${(s.values ?? ['name']).join('|')},...>`;
   return ' <text>';
 }
 

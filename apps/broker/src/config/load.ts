@@ -4,6 +4,8 @@ import { extname } from 'node:path';
 import { PropertiesSyntaxError, type Property, parseProperties } from '../properties.js';
 import {
   type AppConfig,
+  type Comparison,
+  CROSS_CHECKS,
   defaults,
   envName,
   SETTING_NAMES,
@@ -55,6 +57,7 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
 
   const config = defaults() as Record<SettingName, unknown>;
   const sources = {} as Record<SettingName, SettingSource>;
+  const origins = new Map<SettingName, string>();
   for (const name of SETTING_NAMES) {
     const layers: [SettingSource, Raw | undefined][] = [
       ['flag', fromFlags.get(name)],
@@ -69,8 +72,44 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
     const [source, raw] = found as [SettingSource, Raw];
     config[name] = validate(name, raw);
     sources[name] = source;
+    origins.set(name, raw.origin);
+  }
+  for (const check of CROSS_CHECKS) {
+    // The setting at fault is the one given: when only the other side was, it is that one.
+    const flip = sources[check.setting] === 'default' && sources[check.other] !== 'default';
+    const at = flip ? check.other : check.setting;
+    const against = flip ? check.setting : check.other;
+    const must = flip ? FLIPPED[check.must] : check.must;
+    const value = config[at] as number;
+    const bound = config[against] as number;
+    if (compare(value, must, bound)) continue;
+    throw new ConfigError(
+      `invalid setting ${at} (from ${origins.get(at) ?? 'default'}): must be ${WORDS[must]} ${against} (${bound}), got ${value}`,
+      at,
+    );
   }
   return { config: config as AppConfig, sources, file: filePath };
+}
+
+const FLIPPED: Record<Comparison, Comparison> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const WORDS: Record<Comparison, string> = {
+  '<': 'less than',
+  '<=': 'less than or equal to',
+  '>': 'greater than',
+  '>=': 'greater than or equal to',
+};
+
+function compare(a: number, op: Comparison, b: number): boolean {
+  switch (op) {
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
 }
 
 function validate(name: SettingName, raw: Raw): unknown {
@@ -93,6 +132,7 @@ function fromText(name: SettingName, s: SettingSpec, raw: Raw): unknown {
   switch (s.kind) {
     case 'string':
     case 'enum':
+    case 'list':
       return raw.value;
     case 'integer':
       if (!/^-?\d+$/.test(text))

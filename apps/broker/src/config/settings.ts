@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 /** How a value written as text (a flag, an environment variable, a properties file) is read. */
-export type SettingKind = 'string' | 'integer' | 'boolean' | 'enum';
+export type SettingKind = 'string' | 'integer' | 'boolean' | 'enum' | 'list';
 
 export interface SettingSpec {
   readonly kind: SettingKind;
@@ -19,6 +19,8 @@ export interface SettingSpec {
   readonly flagOnly?: boolean;
   /** A one-letter alias (`-h`). */
   readonly short?: string;
+  /** For a list: the values it may hold. */
+  readonly values?: readonly string[];
 }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -26,6 +28,29 @@ const port = int(0, 65_535);
 const ms = int(0, Number.MAX_SAFE_INTEGER);
 const positive = int(1, 0x7fff_ffff);
 const host = z.string().min(1, 'must not be empty');
+
+/**
+ * A list of names, written as text with commas (`uniform,range`, as Kafka's list settings are)
+ * or, in a JSON config file, as an array: at least one, none twice.
+ */
+function list<const T extends string>(values: readonly [T, ...T[]]) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter((x) => x !== '')
+        : v,
+    )
+    .pipe(
+      z
+        .array(z.enum(values))
+        .min(1, 'must name at least one')
+        .refine((a) => new Set(a).size === a.length, 'must not name a value twice'),
+    );
+}
 
 function setting<S extends z.ZodType>(
   kind: SettingKind,
@@ -224,6 +249,70 @@ export const SETTINGS = {
     { kafka: 'offsets.topic.num.partitions' },
   ),
 
+  // --- The consumer group protocol (KIP-848).
+  'group-coordinator-rebalance-protocols': setting(
+    'list',
+    list(['classic', 'consumer'])
+      .refine((a) => a.includes('classic'), 'must include classic (always served)')
+      .default(['classic', 'consumer']),
+    'Group protocols served: `classic` always; without `consumer`, ConsumerGroupHeartbeat is not offered.',
+    { kafka: 'group.coordinator.rebalance.protocols', values: ['classic', 'consumer'] },
+  ),
+  'group-consumer-heartbeat-interval-ms': setting(
+    'integer',
+    positive.default(5000),
+    'Heartbeat interval given to members of the consumer group protocol.',
+    { kafka: 'group.consumer.heartbeat.interval.ms' },
+  ),
+  'group-consumer-min-heartbeat-interval-ms': setting(
+    'integer',
+    positive.default(5000),
+    'Lower bound of `group-consumer-heartbeat-interval-ms`.',
+    { kafka: 'group.consumer.min.heartbeat.interval.ms' },
+  ),
+  'group-consumer-max-heartbeat-interval-ms': setting(
+    'integer',
+    positive.default(15_000),
+    'Upper bound of `group-consumer-heartbeat-interval-ms`.',
+    { kafka: 'group.consumer.max.heartbeat.interval.ms' },
+  ),
+  'group-consumer-session-timeout-ms': setting(
+    'integer',
+    positive.default(45_000),
+    'How long a member of the consumer group protocol may go without a heartbeat before it is removed.',
+    { kafka: 'group.consumer.session.timeout.ms' },
+  ),
+  'group-consumer-min-session-timeout-ms': setting(
+    'integer',
+    positive.default(45_000),
+    'Lower bound of `group-consumer-session-timeout-ms`.',
+    { kafka: 'group.consumer.min.session.timeout.ms' },
+  ),
+  'group-consumer-max-session-timeout-ms': setting(
+    'integer',
+    positive.default(60_000),
+    'Upper bound of `group-consumer-session-timeout-ms`.',
+    { kafka: 'group.consumer.max.session.timeout.ms' },
+  ),
+  'group-consumer-max-size': setting(
+    'integer',
+    positive.default(2_147_483_647),
+    'Members a consumer-protocol group may hold.',
+    { kafka: 'group.consumer.max.size' },
+  ),
+  'group-consumer-assignors': setting(
+    'list',
+    list(['uniform', 'range']).default(['uniform', 'range']),
+    'Server-side assignors offered; the first is used when a member names none.',
+    { kafka: 'group.consumer.assignors', values: ['uniform', 'range'] },
+  ),
+  'group-consumer-migration-policy': setting(
+    'enum',
+    z.enum(['bidirectional', 'upgrade', 'downgrade', 'disabled']).default('bidirectional'),
+    'Whether a non-empty classic group turns into a consumer group when a consumer-protocol member joins (upgrade), and back when the last one leaves (downgrade).',
+    { kafka: 'group.consumer.migration.policy' },
+  ),
+
   // --- Logging.
   'log-level': setting(
     'enum',
@@ -255,3 +344,48 @@ export function defaults(): AppConfig {
   for (const name of SETTING_NAMES) out[name] = SETTINGS[name].schema.parse(undefined);
   return out as AppConfig;
 }
+
+/** How a setting must compare with another. */
+export type Comparison = '<' | '<=' | '>' | '>=';
+
+/**
+ * Settings whose valid values depend on others, checked once every setting has its value, with
+ * Kafka's rules and in its order.
+ */
+export const CROSS_CHECKS: readonly {
+  readonly setting: SettingName;
+  readonly must: Comparison;
+  readonly other: SettingName;
+}[] = [
+  {
+    setting: 'group-consumer-max-heartbeat-interval-ms',
+    must: '>=',
+    other: 'group-consumer-min-heartbeat-interval-ms',
+  },
+  {
+    setting: 'group-consumer-heartbeat-interval-ms',
+    must: '>=',
+    other: 'group-consumer-min-heartbeat-interval-ms',
+  },
+  {
+    setting: 'group-consumer-heartbeat-interval-ms',
+    must: '<=',
+    other: 'group-consumer-max-heartbeat-interval-ms',
+  },
+  {
+    setting: 'group-consumer-max-session-timeout-ms',
+    must: '>=',
+    other: 'group-consumer-min-session-timeout-ms',
+  },
+  {
+    setting: 'group-consumer-session-timeout-ms',
+    must: '>=',
+    other: 'group-consumer-min-session-timeout-ms',
+  },
+  {
+    setting: 'group-consumer-session-timeout-ms',
+    must: '<=',
+    other: 'group-consumer-max-session-timeout-ms',
+  },
+  { setting: 'group-consumer-heartbeat-interval-ms', must: '<', other: 'group-consumer-session-timeout-ms' },
+];

@@ -13,6 +13,16 @@ const GROUP_SETTINGS = [
   ['offsets.retention.check.interval.ms', ConfigType.LONG, '600000'],
   ['offsets.topic.num.partitions', ConfigType.INT, '50'],
   ['offset.metadata.max.bytes', ConfigType.INT, '4096'],
+  ['group.coordinator.rebalance.protocols', ConfigType.LIST, 'classic,consumer'],
+  ['group.consumer.session.timeout.ms', ConfigType.INT, '45000'],
+  ['group.consumer.min.session.timeout.ms', ConfigType.INT, '45000'],
+  ['group.consumer.max.session.timeout.ms', ConfigType.INT, '60000'],
+  ['group.consumer.heartbeat.interval.ms', ConfigType.INT, '5000'],
+  ['group.consumer.min.heartbeat.interval.ms', ConfigType.INT, '5000'],
+  ['group.consumer.max.heartbeat.interval.ms', ConfigType.INT, '15000'],
+  ['group.consumer.max.size', ConfigType.INT, '2147483647'],
+  ['group.consumer.assignors', ConfigType.LIST, 'uniform,range'],
+  ['group.consumer.migration.policy', ConfigType.STRING, 'bidirectional'],
 ] as const;
 
 describe('broker group settings', () => {
@@ -44,6 +54,16 @@ describe('broker group settings', () => {
       offsetsRetentionCheckIntervalMs: 5000,
       offsetsTopicNumPartitions: 3,
       offsetMetadataMaxBytes: 100,
+      groupCoordinatorRebalanceProtocols: ['classic'],
+      groupConsumerSessionTimeoutMs: 20_000,
+      groupConsumerMinSessionTimeoutMs: 10_000,
+      groupConsumerMaxSessionTimeoutMs: 30_000,
+      groupConsumerHeartbeatIntervalMs: 2000,
+      groupConsumerMinHeartbeatIntervalMs: 1000,
+      groupConsumerMaxHeartbeatIntervalMs: 3000,
+      groupConsumerMaxSize: 8,
+      groupConsumerAssignors: ['range'],
+      groupConsumerMigrationPolicy: 'upgrade',
     });
     const expected: Record<string, string> = {
       'group.initial.rebalance.delay.ms': '0',
@@ -54,6 +74,16 @@ describe('broker group settings', () => {
       'offsets.retention.check.interval.ms': '5000',
       'offsets.topic.num.partitions': '3',
       'offset.metadata.max.bytes': '100',
+      'group.coordinator.rebalance.protocols': 'classic',
+      'group.consumer.session.timeout.ms': '20000',
+      'group.consumer.min.session.timeout.ms': '10000',
+      'group.consumer.max.session.timeout.ms': '30000',
+      'group.consumer.heartbeat.interval.ms': '2000',
+      'group.consumer.min.heartbeat.interval.ms': '1000',
+      'group.consumer.max.heartbeat.interval.ms': '3000',
+      'group.consumer.max.size': '8',
+      'group.consumer.assignors': 'range',
+      'group.consumer.migration.policy': 'upgrade',
     };
     for (const [name, , defaultValue] of GROUP_SETTINGS) {
       const def = BROKER_CONFIG_BY_NAME.get(name)!;

@@ -129,6 +129,67 @@ const OWN_SETTINGS: readonly BrokerConfigDef[] = [
     (c) => String(c.offsetMetadataMaxBytes),
     'The longest metadata string an offset commit may carry.',
   ),
+  // The consumer group protocol (KIP-848).
+  setting(
+    'group.coordinator.rebalance.protocols',
+    ConfigType.LIST,
+    (c) => c.groupCoordinatorRebalanceProtocols.join(','),
+    'The group protocols served: classic, and consumer (ConsumerGroupHeartbeat).',
+  ),
+  setting(
+    'group.consumer.session.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerSessionTimeoutMs),
+    'How long a member of the consumer group protocol may go without a heartbeat before it is removed.',
+  ),
+  setting(
+    'group.consumer.min.session.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerMinSessionTimeoutMs),
+    'The lower bound of group.consumer.session.timeout.ms.',
+  ),
+  setting(
+    'group.consumer.max.session.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerMaxSessionTimeoutMs),
+    'The upper bound of group.consumer.session.timeout.ms.',
+  ),
+  setting(
+    'group.consumer.heartbeat.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerHeartbeatIntervalMs),
+    'The heartbeat interval given to members of the consumer group protocol.',
+  ),
+  setting(
+    'group.consumer.min.heartbeat.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerMinHeartbeatIntervalMs),
+    'The lower bound of group.consumer.heartbeat.interval.ms.',
+  ),
+  setting(
+    'group.consumer.max.heartbeat.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerMaxHeartbeatIntervalMs),
+    'The upper bound of group.consumer.heartbeat.interval.ms.',
+  ),
+  setting(
+    'group.consumer.max.size',
+    ConfigType.INT,
+    (c) => String(c.groupConsumerMaxSize),
+    'The most members a consumer-protocol group may hold.',
+  ),
+  setting(
+    'group.consumer.assignors',
+    ConfigType.LIST,
+    (c) => c.groupConsumerAssignors.join(','),
+    'The server-side assignors (uniform, range); the first is used when a member names none.',
+  ),
+  setting(
+    'group.consumer.migration.policy',
+    ConfigType.STRING,
+    (c) => c.groupConsumerMigrationPolicy,
+    'Whether a non-empty classic group turns into a consumer group when a consumer-protocol member joins (upgrade), and back when the last one leaves (downgrade): bidirectional, upgrade, downgrade or disabled.',
+  ),
 ];
 
 /**

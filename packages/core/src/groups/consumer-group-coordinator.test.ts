@@ -14,6 +14,7 @@ import {
   writeBatchBaseOffset,
 } from '../storage/index.js';
 import type { ConsumerHeartbeatInput, ConsumerHeartbeatOutcome } from './consumer-group-coordinator.js';
+import { validateConsumerGroupConfig } from './consumer-group-coordinator.js';
 import { decodeAssignment, encodeAssignment } from './embedded-protocol.js';
 import { GroupCoordinator, type JoinGroupInput } from './group-coordinator.js';
 
@@ -488,6 +489,92 @@ describe('consumer group protocol (KIP-848)', () => {
     expect(await commit(a.epoch, 'a', 8)).toEqual([ErrorCode.UNSUPPORTED_VERSION]);
   });
 
+  it('checks member epochs on offset fetches, serving fetches that name no member', async () => {
+    const ctx = await setup();
+    await ctx.topics.ensure('orders', 1);
+    const a = new Member(ctx, 'g', 'a', { topics: ['orders'] });
+    await a.heartbeat();
+    await ctx.gc.commitOffsets({
+      groupId: 'g',
+      generationId: a.epoch,
+      memberId: 'a',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 9,
+      offsets: [{ topic: 'orders', partition: 0, offset: 4, leaderEpoch: -1, metadata: null }],
+    });
+    const fetch = (memberId: string | null, memberEpoch: number) =>
+      ctx.gc.fetchOffsets('g', [{ name: 'orders', partitions: [0] }], { memberId, memberEpoch });
+    expect(fetch('a', a.epoch)).toEqual({
+      errorCode: ErrorCode.NONE,
+      topics: [
+        {
+          name: 'orders',
+          partitions: [{ partition: 0, offset: 4, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }],
+        },
+      ],
+    });
+    // An admin or a consumer without a group (no member id, epoch -1) is always served.
+    expect(fetch(null, -1).topics[0]!.partitions[0]!.offset).toBe(4);
+    expect(ctx.gc.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset).toBe(4);
+    expect(fetch('a', a.epoch - 1)).toEqual({ errorCode: ErrorCode.STALE_MEMBER_EPOCH, topics: [] });
+    expect(fetch('a', a.epoch + 1).errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    // A member id with epoch -1 is checked like any other epoch.
+    expect(fetch('a', -1).errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect(fetch('nobody', a.epoch).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(fetch(null, a.epoch).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    // A group that does not exist has nothing committed, whoever asks.
+    expect(
+      ctx.gc.fetchOffsets('missing', [{ name: 'orders', partitions: [0] }], {
+        memberId: 'a',
+        memberEpoch: 3,
+      }),
+    ).toMatchObject({ errorCode: ErrorCode.NONE, topics: [{ partitions: [{ offset: -1 }] }] });
+    // Once the member has left, its id is unknown.
+    await a.leave();
+    expect(fetch('a', a.epoch).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(fetch(null, -1).topics[0]!.partitions[0]!.offset).toBe(4);
+  });
+
+  it('ignores member ids and epochs on fetches from classic groups, and checks v9 commits as generations', async () => {
+    const ctx = await setup();
+    await ctx.topics.ensure('orders', 1);
+    const c = new ClassicMember(ctx, 'g', ['orders']);
+    expect(await c.joinAndSync({ orders: 1 })).toBe(ErrorCode.NONE);
+    const commit = (generationId: number, memberId: string, apiVersion = 9) =>
+      ctx.gc.commitOffsets({
+        groupId: 'g',
+        generationId,
+        memberId,
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        apiVersion,
+        offsets: [{ topic: 'orders', partition: 0, offset: 2, leaderEpoch: -1, metadata: null }],
+      });
+    expect(await commit(c.generation, c.memberId)).toEqual([ErrorCode.NONE]);
+    expect(await commit(c.generation + 1, c.memberId)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await commit(c.generation, 'nobody')).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    expect(await commit(-1, '')).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    const fetched = ctx.gc.fetchOffsets('g', [{ name: 'orders', partitions: [0] }], {
+      memberId: 'nobody',
+      memberEpoch: 99,
+    });
+    expect(fetched).toMatchObject({ errorCode: ErrorCode.NONE, topics: [{ partitions: [{ offset: 2 }] }] });
+    // A group that does not exist: GROUP_ID_NOT_FOUND from v9, ILLEGAL_GENERATION before.
+    const missing = (apiVersion: number) =>
+      ctx.gc.commitOffsets({
+        groupId: 'missing',
+        generationId: 1,
+        memberId: 'm',
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        apiVersion,
+        offsets: [{ topic: 'orders', partition: 0, offset: 2, leaderEpoch: -1, metadata: null }],
+      });
+    expect(await missing(9)).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
+    expect(await missing(8)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+  });
+
   it('takes over an empty classic group, keeping its offsets, and deletes an empty consumer group', async () => {
     const ctx = await setup();
     await ctx.topics.ensure('orders', 1);
@@ -845,6 +932,35 @@ describe('classic and consumer-protocol members in one group', () => {
     expect(ctx.gc.consumerGroup('g')!.members.has(c.memberId)).toBe(false);
   });
 
+  it("checks a classic member's commits and fetches against its member epoch as a generation", async () => {
+    const ctx = await setup();
+    await ctx.topics.ensure('orders', 2);
+    const a = new Member(ctx, 'g', 'a', { topics: ['orders'] });
+    await a.heartbeat();
+    const c = new ClassicMember(ctx, 'g', ['orders']);
+    expect(await c.joinAndSync()).toBe(ErrorCode.NONE);
+    const commit = (generationId: number, apiVersion: number) =>
+      ctx.gc.commitOffsets({
+        groupId: 'g',
+        generationId,
+        memberId: c.memberId,
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        apiVersion,
+        offsets: [{ topic: 'orders', partition: 0, offset: 3, leaderEpoch: -1, metadata: null }],
+      });
+    // Classic clients commit with older versions too: no UNSUPPORTED_VERSION for them.
+    expect(await commit(c.generation, 7)).toEqual([ErrorCode.NONE]);
+    expect(await commit(c.generation, 9)).toEqual([ErrorCode.NONE]);
+    expect(await commit(c.generation - 1, 9)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await commit(c.generation + 1, 2)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    const fetch = (memberEpoch: number) =>
+      ctx.gc.fetchOffsets('g', [{ name: 'orders', partitions: [0] }], { memberId: c.memberId, memberEpoch })
+        .errorCode;
+    expect(fetch(c.generation)).toBe(ErrorCode.NONE);
+    expect(fetch(c.generation + 1)).toBe(ErrorCode.ILLEGAL_GENERATION);
+  });
+
   it('turns an empty consumer group into a classic group for a classic JoinGroup', async () => {
     const ctx = await setup();
     await ctx.topics.ensure('orders', 1);
@@ -867,5 +983,60 @@ describe('classic and consumer-protocol members in one group', () => {
       errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
       errorMessage: 'Group g is not a consumer group',
     });
+  });
+});
+
+describe('group.consumer.* settings', () => {
+  const problem = (overrides: Partial<BrokerConfig>): string | null => {
+    try {
+      validateConsumerGroupConfig(defaultBrokerConfig(overrides));
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it("accepts the defaults and refuses contradictions with Kafka's messages, naming the setting", () => {
+    expect(problem({})).toBeNull();
+    expect(problem({ groupConsumerMinHeartbeatIntervalMs: 20_000 })).toBe(
+      'group.consumer.max.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms',
+    );
+    expect(problem({ groupConsumerHeartbeatIntervalMs: 1000 })).toBe(
+      'group.consumer.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms',
+    );
+    expect(problem({ groupConsumerHeartbeatIntervalMs: 16_000 })).toBe(
+      'group.consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms',
+    );
+    expect(problem({ groupConsumerMaxSessionTimeoutMs: 40_000 })).toBe(
+      'group.consumer.max.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms',
+    );
+    expect(problem({ groupConsumerSessionTimeoutMs: 30_000 })).toBe(
+      'group.consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms',
+    );
+    expect(problem({ groupConsumerSessionTimeoutMs: 90_000 })).toBe(
+      'group.consumer.session.timeout.ms must be less than or equal to group.consumer.max.session.timeout.ms',
+    );
+    expect(
+      problem({
+        groupConsumerMinSessionTimeoutMs: 1000,
+        groupConsumerSessionTimeoutMs: 5000,
+        groupConsumerHeartbeatIntervalMs: 5000,
+      }),
+    ).toBe('group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms');
+    expect(problem({ groupConsumerAssignors: [] })).toBe(
+      'group.consumer.assignors must name at least one assignor',
+    );
+    expect(problem({ groupConsumerAssignors: ['range', 'range'] })).toBe(
+      'group.consumer.assignors must not name an assignor twice',
+    );
+    expect(problem({ groupConsumerAssignors: ['sticky'] })).toBe(
+      'group.consumer.assignors: unknown assignor sticky (known: uniform, range)',
+    );
+  });
+
+  it('refuses to start a coordinator with contradicting settings', async () => {
+    await expect(setup({ groupConsumerHeartbeatIntervalMs: 60_000 })).rejects.toThrow(
+      'group.consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms',
+    );
   });
 });

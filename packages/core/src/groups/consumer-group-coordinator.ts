@@ -155,30 +155,60 @@ export function builtInAssignors(): Map<string, ServerAssignor> {
   return out;
 }
 
-/** Throws when the consumer group settings contradict each other, naming the setting. */
+/**
+ * Throws when the consumer group settings contradict each other, with Kafka's checks and messages
+ * (in Kafka's order), naming the setting.
+ */
 export function validateConsumerGroupConfig(config: BrokerConfig): void {
   const c = config;
-  const check = (ok: boolean, message: string) => {
-    if (!ok) throw new Error(message);
-  };
-  check(
-    c.groupConsumerMinSessionTimeoutMs <= c.groupConsumerSessionTimeoutMs &&
-      c.groupConsumerSessionTimeoutMs <= c.groupConsumerMaxSessionTimeoutMs,
-    'group.consumer.session.timeout.ms must lie within group.consumer.min.session.timeout.ms and group.consumer.max.session.timeout.ms',
-  );
-  check(
-    c.groupConsumerMinHeartbeatIntervalMs <= c.groupConsumerHeartbeatIntervalMs &&
+  const hb = 'group.consumer.heartbeat.interval.ms';
+  const minHb = 'group.consumer.min.heartbeat.interval.ms';
+  const maxHb = 'group.consumer.max.heartbeat.interval.ms';
+  const session = 'group.consumer.session.timeout.ms';
+  const minSession = 'group.consumer.min.session.timeout.ms';
+  const maxSession = 'group.consumer.max.session.timeout.ms';
+  const checks: [boolean, string][] = [
+    [
+      c.groupConsumerMaxHeartbeatIntervalMs >= c.groupConsumerMinHeartbeatIntervalMs,
+      `${maxHb} must be greater than or equal to ${minHb}`,
+    ],
+    [
+      c.groupConsumerHeartbeatIntervalMs >= c.groupConsumerMinHeartbeatIntervalMs,
+      `${hb} must be greater than or equal to ${minHb}`,
+    ],
+    [
       c.groupConsumerHeartbeatIntervalMs <= c.groupConsumerMaxHeartbeatIntervalMs,
-    'group.consumer.heartbeat.interval.ms must lie within group.consumer.min.heartbeat.interval.ms and group.consumer.max.heartbeat.interval.ms',
-  );
-  check(
-    c.groupConsumerHeartbeatIntervalMs < c.groupConsumerSessionTimeoutMs,
-    'group.consumer.heartbeat.interval.ms must be lower than group.consumer.session.timeout.ms',
-  );
+      `${hb} must be less than or equal to ${maxHb}`,
+    ],
+    [
+      c.groupConsumerMaxSessionTimeoutMs >= c.groupConsumerMinSessionTimeoutMs,
+      `${maxSession} must be greater than or equal to ${minSession}`,
+    ],
+    [
+      c.groupConsumerSessionTimeoutMs >= c.groupConsumerMinSessionTimeoutMs,
+      `${session} must be greater than or equal to ${minSession}`,
+    ],
+    [
+      c.groupConsumerSessionTimeoutMs <= c.groupConsumerMaxSessionTimeoutMs,
+      `${session} must be less than or equal to ${maxSession}`,
+    ],
+    [
+      c.groupConsumerHeartbeatIntervalMs < c.groupConsumerSessionTimeoutMs,
+      `${hb} must be less than ${session}`,
+    ],
+    [c.groupConsumerAssignors.length > 0, 'group.consumer.assignors must name at least one assignor'],
+    [
+      new Set(c.groupConsumerAssignors).size === c.groupConsumerAssignors.length,
+      'group.consumer.assignors must not name an assignor twice',
+    ],
+  ];
+  for (const [ok, message] of checks) if (!ok) throw new Error(message);
   const known = builtInAssignors();
-  check(c.groupConsumerAssignors.length > 0, 'group.consumer.assignors must name at least one assignor');
   for (const name of c.groupConsumerAssignors)
-    check(known.has(name), `group.consumer.assignors: unknown assignor ${name} (known: uniform, range)`);
+    if (!known.has(name))
+      throw new Error(
+        `group.consumer.assignors: unknown assignor ${name} (known: ${[...known.keys()].join(', ')})`,
+      );
 }
 
 /** Compiles a subscription regex; Kafka matches the whole topic name. */
@@ -1335,6 +1365,19 @@ export class ConsumerGroupCoordinator {
     // Members of the consumer protocol commit with epochs, which OffsetCommit carries from v9.
     if (apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
     return memberEpoch === member.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+  }
+
+  /**
+   * Who may fetch a consumer group's offsets: anyone naming no member (id null, epoch -1: admins
+   * and consumers without a group); otherwise a member at its current epoch, a classic member's
+   * epoch being its generation.
+   */
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number | null {
+    if (memberId === null && memberEpoch < 0) return null;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch === member.memberEpoch) return null;
+    return member.usesClassicProtocol ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
   /** Topic names a group's members subscribe to: their offsets do not expire while it has members. */

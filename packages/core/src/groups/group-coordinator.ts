@@ -98,6 +98,14 @@ export interface FetchedOffset {
   errorCode: number;
 }
 
+/** Who fetches offsets (OffsetFetch v9+); the defaults stand for no member. */
+export interface OffsetFetchMember {
+  readonly memberId: string | null;
+  readonly memberEpoch: number;
+}
+
+const NO_MEMBER: OffsetFetchMember = { memberId: null, memberEpoch: -1 };
+
 export interface FetchedOffsets {
   errorCode: number;
   topics: { name: string; partitions: FetchedOffset[] }[];
@@ -972,15 +980,23 @@ export class GroupCoordinator {
 
   /**
    * Committed offsets of a group: the partitions asked for (-1 where nothing is committed), or
-   * every committed partition when `topics` is null.
+   * every committed partition when `topics` is null. A member of a consumer-protocol group
+   * (OffsetFetch v9+) names itself and its epoch, which must be current; a fetch without a member
+   * (id null, epoch -1: admins, consumers without a group) is always served, and classic groups
+   * do not check either.
    */
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitions: readonly number[] }[] | null,
+    member: OffsetFetchMember = NO_MEMBER,
   ): FetchedOffsets {
     const unavailable = this.unavailableError();
     if (unavailable !== null) return { errorCode: unavailable, topics: [] };
     const group = this.groups.get(groupId);
+    if (group?.type === 'consumer') {
+      const error = this.consumer.validateOffsetFetch(group, member.memberId, member.memberEpoch);
+      if (error !== null) return { errorCode: error, topics: [] };
+    }
     const entry = (partition: number, o: CommittedOffset | undefined): FetchedOffset =>
       o === undefined
         ? { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }

@@ -13,7 +13,9 @@ import { type BrokerServices, big } from '../services.js';
 
 /**
  * OffsetFetch: one group before v8, several from v8, topics by id from v10. A partition with no
- * committed offset answers -1; a null topic list asks for every committed partition.
+ * committed offset answers -1; a null topic list asks for every committed partition. From v9 a
+ * member of a consumer-protocol group names itself and its epoch, checked by the coordinator
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, ILLEGAL_GENERATION as a group error).
  * require_stable needs no wait: offsets become visible only once their commit is stored, and
  * there are no pending transactional commits yet.
  */
@@ -40,7 +42,8 @@ export function handleOffsetFetch(
         else asked.push({ name: topic.name, partitions: t.partitionIndexes });
       }
     }
-    const r = s.groups.fetchOffsets(g.groupId, asked);
+    // v8 carries no member: its defaults (null, -1) name none.
+    const r = s.groups.fetchOffsets(g.groupId, asked, { memberId: g.memberId, memberEpoch: g.memberEpoch });
     if (r.errorCode !== ErrorCode.NONE) return { groupId: g.groupId, topics: [], errorCode: r.errorCode };
     const topics: OffsetFetchResponseGroup['topics'] = [];
     for (const t of r.topics) {

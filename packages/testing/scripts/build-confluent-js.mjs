@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// Builds the native module of @confluentinc/kafka-javascript (librdkafka with KIP-848 support) from
+// the librdkafka source its npm package carries, for the KIP-848 interop suite. The package's own
+// install script would download a prebuilt binary instead, so it is not allowed to run.
+//
+// The build happens in a scratch copy of the package, so the installed directory only gains the
+// files it loads at run time: build/Release/confluent-kafka-javascript.node and the librdkafka
+// shared libraries it finds through its rpath in build/deps. librdkafka is linked against the
+// system's zlib and OpenSSL (the static variant would download their sources). A stamp records the
+// package version and the Node ABI it was built for; a matching stamp and module skip the build.
+//
+// Usage: node scripts/build-confluent-js.mjs [--force]
+// Needs a C/C++ toolchain, make, python3, pkg-config and the zlib and OpenSSL headers.
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE = '@confluentinc/kafka-javascript';
+const MODULE_FILE = join('build', 'Release', 'confluent-kafka-javascript.node');
+const STAMP_FILE = join('build', 'tributary-build.json');
+const LOG_FILE = join('build', 'tributary-build.log');
+const LOCK_DIR = join('build', 'tributary-build.lock');
+const LOCK_WAIT_MS = 30 * 60_000;
+
+const require = createRequire(import.meta.url);
+
+/** The installed package directory (the real path: pnpm links it from its virtual store). */
+export function confluentJsDirectory() {
+  return realpathSync(dirname(require.resolve(`${PACKAGE}/package.json`)));
+}
+
+function expectedStamp(packageDir) {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  return {
+    version: pkg.version,
+    librdkafka: pkg.librdkafka,
+    nodeAbi: process.versions.modules,
+    platform: process.platform,
+    arch: process.arch,
+  };
+}
+
+function sharedLibraries(dir) {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^librdkafka(\+\+)?\.so\.\d+$/.test(f)) : [];
+}
+
+/** Whether the module exists and was built for this package version and Node ABI. */
+export function isUpToDate(packageDir) {
+  if (!existsSync(join(packageDir, MODULE_FILE))) return false;
+  if (sharedLibraries(join(packageDir, 'build', 'deps')).length === 0) return false;
+  try {
+    const stamp = JSON.parse(readFileSync(join(packageDir, STAMP_FILE), 'utf8'));
+    const expected = expectedStamp(packageDir);
+    return Object.entries(expected).every(([k, v]) => stamp[k] === v);
+  } catch {
+    return false;
+  }
+}
+
+/** Node's headers beside the running executable, so node-gyp need not download them. */
+function nodeHeadersDir() {
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node.h')) ? prefix : undefined;
+}
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** A directory lock, so two test runs starting together do not build over each other. */
+async function withLock(packageDir, fn) {
+  const lock = join(packageDir, LOCK_DIR);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+      } catch {}
+      if (Number.isInteger(owner) && !processAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another build holds ${lock}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function run(command, args, options, log) {
+  return new Promise((resolve, reject) => {
+    log.write(`$ ${command} ${args.join(' ')}\n`);
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} exited with ${signal ?? code}`));
+    });
+  });
+}
+
+async function build(packageDir) {
+  const scratch = mkdtempSync(join(tmpdir(), 'tributary-confluent-js-'));
+  mkdirSync(join(packageDir, 'build'), { recursive: true });
+  const logPath = join(packageDir, LOG_FILE);
+  const log = createWriteStream(logPath);
+  try {
+    cpSync(packageDir, scratch, {
+      recursive: true,
+      filter: (src) => {
+        const rel = src.slice(packageDir.length + 1);
+        return rel !== 'node_modules' && rel !== 'build';
+      },
+    });
+    const nodedir = nodeHeadersDir();
+    const args = [
+      require.resolve('node-gyp/bin/node-gyp.js'),
+      'rebuild',
+      '--release',
+      ...(nodedir ? [`--nodedir=${nodedir}`] : []),
+    ];
+    await run(
+      process.execPath,
+      args,
+      {
+        cwd: scratch,
+        env: {
+          ...process.env,
+          CKJS_LINKING: 'dynamic',
+          BUILD_LIBRDKAFKA: '1',
+          // binding.gyp asks `require('nan')` for its headers: nan sits beside the package.
+          NODE_PATH: dirname(dirname(packageDir)),
+        },
+      },
+      log,
+    );
+    // Copy what is loaded at run time, each file under a temporary name renamed into place.
+    const install = (from, to) => {
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(from, `${to}.tmp`);
+      renameSync(`${to}.tmp`, to);
+    };
+    for (const lib of sharedLibraries(join(scratch, 'build', 'deps')))
+      install(join(scratch, 'build', 'deps', lib), join(packageDir, 'build', 'deps', lib));
+    install(join(scratch, MODULE_FILE), join(packageDir, MODULE_FILE));
+    // Loading it proves the module and its libraries fit together before the stamp says so.
+    const version = execFileSync(
+      process.execPath,
+      ['-e', `process.stdout.write(require(${JSON.stringify(packageDir)}).librdkafkaVersion)`],
+      { encoding: 'utf8' },
+    );
+    log.write(`loaded: librdkafka ${version}\n`);
+    writeFileSync(join(packageDir, STAMP_FILE), `${JSON.stringify(expectedStamp(packageDir), null, 2)}\n`);
+  } finally {
+    await new Promise((r) => log.end(r));
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function describe(packageDir) {
+  const s = expectedStamp(packageDir);
+  return `${PACKAGE} ${s.version} (librdkafka ${s.librdkafka}) for Node ABI ${s.nodeAbi}`;
+}
+
+async function main() {
+  const force = process.argv.includes('--force');
+  const started = process.hrtime.bigint();
+  const seconds = () => (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
+  let packageDir;
+  try {
+    packageDir = confluentJsDirectory();
+  } catch {
+    console.error(`build-confluent-js: ${PACKAGE} is not installed (run pnpm install)`);
+    process.exit(1);
+  }
+  if (!force && isUpToDate(packageDir)) {
+    console.log(`build-confluent-js: ${describe(packageDir)} is up to date (checked in ${seconds()} s)`);
+    return;
+  }
+  let built = false;
+  try {
+    built = await withLock(packageDir, async () => {
+      // Another process may have finished the build while this one waited for the lock.
+      if (!force && isUpToDate(packageDir)) return false;
+      await build(packageDir);
+      return true;
+    });
+  } catch (e) {
+    const logPath = join(packageDir, LOG_FILE);
+    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-30).join('\n') : '';
+    console.error(
+      `${tail}\nbuild-confluent-js: building ${describe(packageDir)} failed after ${seconds()} s: ${e.message}`,
+    );
+    console.error(
+      `build-confluent-js: full log in ${logPath}; the build needs g++, make, python3, pkg-config, zlib1g-dev and libssl-dev`,
+    );
+    process.exit(1);
+  }
+  console.log(
+    built
+      ? `build-confluent-js: built ${describe(packageDir)} from source in ${seconds()} s`
+      : `build-confluent-js: ${describe(packageDir)} was built by another run meanwhile (waited ${seconds()} s)`,
+  );
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  await main();
+}
