@@ -3,7 +3,7 @@
 // `pnpm --filter @tributary/broker crash-test` (50 cycles).
 import { execFile } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { TributaryProcess } from './process-harness.js';
+import { TributaryProcess } from '../src/process-harness.js';
 
 export interface CrashReport {
   cycles: number;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processes, startTributary } from '../src/process-harness.js';
 import { runCrashCycles } from './crash-cycles.js';
-import { processes, startTributary } from './process-harness.js';
 
 let dir: string;
 beforeEach(() => {

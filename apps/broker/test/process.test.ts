@@ -11,7 +11,7 @@ import {
 } from '@tributary/codec';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processes, startTributary } from './process-harness.js';
+import { processes, startTributary } from '../src/process-harness.js';
 
 let dir: string;
 beforeEach(() => {

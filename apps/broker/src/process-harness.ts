@@ -1,7 +1,10 @@
-// Runs the `tributary` command as a child process, from source, and reads its JSON log lines.
+// Runs the `tributary` command as a child process, from source (through tsx), and reads its JSON
+// log lines: for this repository's tests, which start, signal and kill real broker processes.
+// Exported as `@tributary/broker/process-harness`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// src/ and dist/ both sit one level below the package directory.
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const WAIT_MS = 20_000;
 
@@ -75,8 +78,8 @@ export class TributaryProcess {
   }
 
   /** Waits for start-up and returns the Kafka and admin addresses from the start-up log line. */
-  async started(): Promise<{ kafka: string; admin: string | null; clusterId: string }> {
-    const line = await this.waitForLog((l) => l.msg === 'tributary started');
+  async started(timeoutMs = WAIT_MS): Promise<{ kafka: string; admin: string | null; clusterId: string }> {
+    const line = await this.waitForLog((l) => l.msg === 'tributary started', timeoutMs);
     return {
       kafka: line.kafka as string,
       admin: line.admin as string | null,
