@@ -65,23 +65,6 @@ interface CleanedGroup {
   swapped: boolean;
 }
 
-/** A written group and the fdatasync that makes it durable (flush=always). */
-interface SyncRound {
-  readonly group: PendingAppend[];
-  /** Segments the group rolled away from, sealed once the group is acknowledged. */
-  readonly rolled: Segment[];
-  done: Promise<void>;
-  settled: boolean;
-  error: unknown;
-}
-
-/**
- * fdatasyncs in flight per partition with flush=always. A second one lets the appends that
- * arrive during a slow sync be written and synced without waiting for it to end; each holds a
- * libuv threadpool thread, so more would starve file reads.
- */
-const SYNCS_IN_FLIGHT = Number(process.env.TRIB_SYNC_DEPTH ?? 2);
-
 /** Bytes of compacted batches gathered before one write to the `.cleaned` file. */
 const CLEAN_WRITE_BYTES = 1024 * 1024;
 /** Read size of the cleaner's scans. */
@@ -106,10 +89,6 @@ export class PartitionLog {
   private nextOffset = 0;
   private pending: PendingAppend[] = [];
   private draining = false;
-  /** flush=always: written groups whose fdatasync is running, oldest first. */
-  private syncing: SyncRound[] = [];
-  /** Set while the drain waits on syncs and could start another one: an append wakes it. */
-  private wakeDrain: (() => void) | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private unflushedBytes = 0;
   private closed: Error | null = null;
@@ -266,7 +245,6 @@ export class PartitionLog {
         reject,
       });
       if (!this.draining) this.scheduleDrain();
-      else this.wakeDrain?.();
     });
   }
 
@@ -293,111 +271,36 @@ export class PartitionLog {
   }
 
   private async drainQueued(): Promise<void> {
-    const always = this.options.flush.mode === 'always';
-    for (;;) {
-      if (this.syncing.length > 0 && (await this.acknowledgeSynced())) continue;
-      const pending = this.pending;
-      // A group that starts a segment waits until every sync of the old one is done: the old
-      // segment must be durable before the new file exists.
-      const canWrite =
-        pending.length > 0 &&
-        this.syncing.length < SYNCS_IN_FLIGHT &&
-        (this.syncing.length === 0 || pending[pending.length - 1]!.segment.isOpen);
-      if (canWrite) {
-        this.pending = [];
-        let rolled: Segment[];
-        try {
-          rolled = await this.writeGroup(pending);
-        } catch (e) {
-          await this.failUnacknowledged(pending, e);
-          continue;
-        }
-        if (always) this.startSync(pending, rolled);
-        else await this.acknowledge(pending, rolled);
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      let rolled: Segment[];
+      try {
+        rolled = await this.writeGroup(group);
+      } catch (e) {
+        await this.failWrites(group, e);
         continue;
       }
-      if (this.syncing.length === 0) return;
-      // Until a sync finishes or, when another sync may start, an append arrives.
-      await new Promise<void>((wake) => {
-        this.wakeDrain = this.syncing.length < SYNCS_IN_FLIGHT ? wake : null;
-        for (const r of this.syncing) r.done.then(wake);
-      });
-      this.wakeDrain = null;
-    }
-  }
-
-  /** Starts the fdatasync that makes a written group durable; it overlaps the next group's write. */
-  private startSync(group: PendingAppend[], rolled: Segment[]): void {
-    const round: SyncRound = { group, rolled, settled: false, error: null, done: Promise.resolve() };
-    round.done = group[group.length - 1]!.segment.flush().then(
-      () => {
-        round.settled = true;
-      },
-      (e: unknown) => {
-        round.settled = true;
-        round.error = e;
-      },
-    );
-    this.syncing.push(round);
-  }
-
-  /** Acknowledges, in order, the oldest sync rounds that succeeded; true when there were any. */
-  private async acknowledgeSynced(): Promise<boolean> {
-    const first = this.syncing[0]!;
-    if (!first.settled) return false;
-    if (first.error !== null) {
-      await this.failUnacknowledged([], first.error);
-      return true;
-    }
-    while (this.syncing.length > 0 && this.syncing[0]!.settled && this.syncing[0]!.error === null) {
-      const round = this.syncing.shift()!;
-      await this.acknowledge(round.group, round.rolled);
-    }
-    return true;
-  }
-
-  /**
-   * A write or sync failed: once no sync is running, every append not yet acknowledged fails. A
-   * failed sync fails the groups of the syncs running beside it too, even those that reported
-   * success, since two syncs of one file can see a single writeback error between them.
-   */
-  private async failUnacknowledged(group: PendingAppend[], e: unknown): Promise<void> {
-    await Promise.all(this.syncing.map((r) => r.done));
-    if (this.syncing.every((r) => r.error === null)) {
-      while (this.syncing.length > 0) {
-        const round = this.syncing.shift()!;
-        await this.acknowledge(round.group, round.rolled);
+      for (const a of group) {
+        a.segment.addBatch(a.position, a);
+        this.hotTail.add(a.batch, a.baseOffset, a.lastOffset);
       }
-    }
-    const failed = this.syncing.splice(0).flatMap((r) => r.group);
-    for (const a of group) failed.push(a);
-    await this.failWrites(failed, e);
-  }
-
-  /** Makes a written (and, with flush=always, synced) group readable and resolves its appends. */
-  private async acknowledge(group: PendingAppend[], rolled: Segment[]): Promise<void> {
-    for (const a of group) {
-      a.segment.addBatch(a.position, a);
-      this.hotTail.add(a.batch, a.baseOffset, a.lastOffset);
-    }
-    this.highWatermark = group[group.length - 1]!.lastOffset + 1;
-    const logStartOffset = this.logStartOffset;
-    for (const a of group) a.resolve({ baseOffset: a.baseOffset, logStartOffset });
-    // Index files of rolled segments, now that they hold every batch. A crash before this
-    // leaves indexes that a reopen finds stale and rebuilds.
-    for (const s of rolled) {
-      try {
-        await s.seal();
-      } catch (e) {
-        this.options.logger.error({ err: e, file: s.path(LOG_SUFFIX) }, 'writing segment indexes failed');
+      this.highWatermark = group[group.length - 1]!.lastOffset + 1;
+      const logStartOffset = this.logStartOffset;
+      for (const a of group) a.resolve({ baseOffset: a.baseOffset, logStartOffset });
+      // Index files of rolled segments, now that they hold every batch. A crash before this
+      // leaves indexes that a reopen finds stale and rebuilds.
+      for (const s of rolled) {
+        try {
+          await s.seal();
+        } catch (e) {
+          this.options.logger.error({ err: e, file: s.path(LOG_SUFFIX) }, 'writing segment indexes failed');
+        }
       }
     }
   }
 
-  /**
-   * Writes a group of appends; returns the segments it rolled away from. With flush=interval it
-   * also syncs once `flush.bytes` are unflushed; with flush=always the caller syncs.
-   */
+  /** Writes a group of appends; returns the segments it rolled away from. */
   private async writeGroup(group: PendingAppend[]): Promise<Segment[]> {
     let bytes = 0;
     const rolled: Segment[] = [];
@@ -422,11 +325,13 @@ export class PartitionLog {
       i = j;
     }
     const flush = this.options.flush;
-    if (flush.mode === 'interval') {
+    const last = group[group.length - 1]!.segment;
+    if (flush.mode === 'always') await last.flush();
+    else {
       this.unflushedBytes += bytes;
       if (flush.bytes !== undefined && this.unflushedBytes >= flush.bytes) {
         this.unflushedBytes = 0;
-        await group[group.length - 1]!.segment.flush();
+        await last.flush();
       }
     }
     return rolled;
