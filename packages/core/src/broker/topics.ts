@@ -20,6 +20,11 @@ export function topicNameProblem(name: string): string | null {
 /** A partition's live state: what long-polling fetches wait on. */
 export class PartitionState {
   private waiters: (() => void)[] = [];
+  /**
+   * Appends so far. A fetch notes it before reading: if it moved by the time the fetch would
+   * wait, an append came in between (after the read, before the waiter) and the fetch reads again.
+   */
+  appends = 0;
 
   /** Calls `fn` once, at the next append to this partition. */
   onAppend(fn: () => void): void {
@@ -32,6 +37,7 @@ export class PartitionState {
   }
 
   notifyAppend(): void {
+    this.appends++;
     if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];

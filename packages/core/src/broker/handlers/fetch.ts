@@ -81,12 +81,18 @@ export async function handleFetch(
 
   const maxWait = Math.max(0, Math.min(req.maxWaitMs, s.config.fetchMaxWaitCapMs));
   const deadline = s.clock.now() + maxWait;
+  const states = plan.flatMap((p) => {
+    const state = p.topic?.partitions[p.partition];
+    return state === undefined ? [] : [state];
+  });
+  const seen = new Array<number>(states.length);
   for (;;) {
+    for (let i = 0; i < states.length; i++) seen[i] = states[i]!.appends;
     const { bytes, errors } = await readPlan(s, plan, req.maxBytes, readCommitted, byId);
     const remaining = deadline - s.clock.now();
-    if (bytes >= req.minBytes || errors || remaining <= 0) break;
-    const states = plan.flatMap((p) => (p.topic ? [p.topic.partitions[p.partition]!] : []));
-    if (states.length === 0) break;
+    if (bytes >= req.minBytes || errors || remaining <= 0 || states.length === 0) break;
+    // An append between the reads and now would wake no one: read again instead of waiting.
+    if (states.some((st, i) => st.appends !== seen[i])) continue;
     await waitForAppend(s, states, remaining);
   }
   s.metrics.increment('tributary_fetch_requests_total');
