@@ -378,6 +378,48 @@ describe('FileStorage', () => {
     }
   });
 
+  it('acknowledges an append and moves the high watermark only after its fdatasync ends (flush=always)', async () => {
+    const dir = tempDir();
+    const s = await start({ dataDir: dir });
+    const t = makeTopic('durable');
+    await s.createTopic(t);
+    await s.append(idOf(t), 0, appendInput(makeBatch(1)));
+    const { open: openFile } = await import('node:fs/promises');
+    const probe = await openFile(join(dir, 'durable-0', '00000000000000000000.log'), 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const realSync = proto.datasync;
+    const held: (() => void)[] = [];
+    const spy = vi.spyOn(proto, 'datasync').mockImplementation(function (this: unknown) {
+      return new Promise<void>((resolve, reject) => {
+        held.push(() => realSync.call(this).then(resolve, reject));
+      });
+    });
+    try {
+      let acknowledged = 0;
+      const first = s.append(idOf(t), 0, appendInput(makeBatch(2))).then(() => acknowledged++);
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      // Appends arriving while the sync runs wait for a sync of their own.
+      const second = s.append(idOf(t), 0, appendInput(makeBatch(2))).then(() => acknowledged++);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(acknowledged).toBe(0);
+      expect(await s.offsets(idOf(t), 0)).toEqual({ logStartOffset: 0, highWatermark: 1 });
+      held.shift()!();
+      await first;
+      expect(acknowledged).toBe(1);
+      expect((await s.offsets(idOf(t), 0)).highWatermark).toBe(3);
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      expect(acknowledged).toBe(1);
+      held.shift()!();
+      await second;
+      expect((await s.offsets(idOf(t), 0)).highWatermark).toBe(5);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+      for (const release of held) release();
+    }
+  });
+
   it('with flush=interval, acknowledges without syncing and syncs on the clock', async () => {
     const dir = tempDir();
     const clock = new ManualClock();

@@ -16,8 +16,9 @@
 //                                            CPU profile of Tributary under the first scenario
 //                                            named so; prints the top self time
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -217,7 +218,7 @@ async function latency(
     tools.rdkafkaPerformance,
     ['-P', '-t', s.topic, '-p', '0', '-b', bootstrap, '-s', String(s.size), '-c', String(s.messages)].concat([
       '-a',
-      '1',
+      String(s.acks),
       '-r',
       String(s.rate),
       '-l',
@@ -230,7 +231,11 @@ async function latency(
     budget,
   );
   const consumed = await consumer;
-  const read = (f: string) => (existsSync(f) ? parseLatencyFile(readFileSync(f, 'utf8')) : []);
+  // The producer stamps each message when it is queued, and it starts queueing before it has a
+  // connection to the leader: the first messages wait out its start-up (tens of ms, hundreds on a
+  // busy machine), which would set the p99 by itself. The first second's messages are left out.
+  const warmup = Math.min(s.rate, Math.floor(s.messages / 2));
+  const read = (f: string) => (existsSync(f) ? parseLatencyFile(readFileSync(f, 'utf8')).slice(warmup) : []);
   const summary = parseSummary(producer.output);
   return {
     messages: summary?.messages ?? 0,
@@ -611,11 +616,33 @@ async function main(): Promise<void> {
     throw e;
   }
   const resultsDir = join(packageDir, 'bench-results');
-  const workDir = join(resultsDir, 'broker-work');
-  mkdirSync(workDir, { recursive: true });
+  mkdirSync(resultsDir, { recursive: true });
+  // Each run its own scratch directory (latency files, data directories), so runs side by side
+  // do not overwrite each other's files.
+  const workDir = mkdtempSync(join(tmpdir(), 'tributary-bench-broker-'));
+  try {
+    if (args.profile) await profile(tools, args.profile, resultsDir, workDir);
+    else await measure(tools, resultsDir, workDir);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
 
-  if (args.profile) return profile(tools, args.profile, resultsDir, workDir);
+/**
+ * The broker command with each `{data-dir}` replaced by a new empty directory under `workDir`, so
+ * that every broker start (every pass) gets a fresh data directory.
+ */
+function withFreshDataDir(argv: readonly string[], workDir: string, pass: number): string[] {
+  if (!argv.some((a) => a.includes(DATA_DIR_PLACEHOLDER))) return [...argv];
+  const dir = join(workDir, `data-${pass}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return argv.map((a) => a.replaceAll(DATA_DIR_PLACEHOLDER, dir));
+}
 
+const DATA_DIR_PLACEHOLDER = '{data-dir}';
+
+async function measure(tools: NativeTools, resultsDir: string, workDir: string): Promise<void> {
   const scale = args.quick ? QUICK : FULL;
   const passes = Number(args.passes ?? (args.quick ? 1 : 3));
   if (!Number.isInteger(passes) || passes < 1) throw new Error('--passes takes a whole number from 1');
@@ -641,7 +668,7 @@ async function main(): Promise<void> {
       log(`pass ${pass + 1}/${passes}: starting ${b}`);
       const broker =
         b === 'tributary'
-          ? await startTributary(brokerCmd, topicsOf(list), brokerCwd)
+          ? await startTributary(withFreshDataDir(brokerCmd, workDir, pass + 1), topicsOf(list), brokerCwd)
           : await startMock(tools.mockCluster, topicsOf(list), packageDir);
       try {
         const produced = new Map<string, number>();
