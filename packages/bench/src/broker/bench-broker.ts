@@ -40,6 +40,7 @@ import {
   QUICK,
   type Scenario,
   scenarios,
+  startsFresh,
   TARGETS,
   type Target,
   topicsOf,
@@ -632,9 +633,9 @@ async function main(): Promise<void> {
  * The broker command with each `{data-dir}` replaced by a new empty directory under `workDir`, so
  * that every broker start (every pass) gets a fresh data directory.
  */
-function withFreshDataDir(argv: readonly string[], workDir: string, pass: number): string[] {
+function withFreshDataDir(argv: readonly string[], workDir: string, start: string): string[] {
   if (!argv.some((a) => a.includes(DATA_DIR_PLACEHOLDER))) return [...argv];
-  const dir = join(workDir, `data-${pass}`);
+  const dir = join(workDir, `data-${start}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return argv.map((a) => a.replaceAll(DATA_DIR_PLACEHOLDER, dir));
@@ -665,14 +666,29 @@ async function measure(tools: NativeTools, resultsDir: string, workDir: string):
   const passRows: Row[] = [];
   for (let pass = 0; pass < passes; pass++) {
     for (const b of pass % 2 === 0 ? brokers : [...brokers].reverse()) {
-      log(`pass ${pass + 1}/${passes}: starting ${b}`);
-      const broker =
-        b === 'tributary'
-          ? await startTributary(withFreshDataDir(brokerCmd, workDir, pass + 1), topicsOf(list), brokerCwd)
-          : await startMock(tools.mockCluster, topicsOf(list), packageDir);
+      let starts = 0;
+      const start = (): Promise<RunningBroker> => {
+        starts++;
+        log(`pass ${pass + 1}/${passes}: starting ${b}`);
+        return b === 'tributary'
+          ? startTributary(
+              withFreshDataDir(brokerCmd, workDir, `${pass + 1}-${starts}`),
+              topicsOf(list),
+              brokerCwd,
+            )
+          : startMock(tools.mockCluster, topicsOf(list), packageDir);
+      };
+      let broker = await start();
       try {
         const produced = new Map<string, number>();
+        let ran = 0;
         for (const s of list) {
+          if (startsFresh(s) && ran > 0) {
+            await broker.stop();
+            broker = await start();
+            ran = 0;
+          }
+          ran++;
           const row = await runScenario(tools, broker, s, workDir, produced);
           log(`${b}: ${s.id}: ${cell(row)}, broker CPU ${dec(row.brokerCpuPct, 0)} %`);
           passRows.push({ ...row, pass: pass + 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FULL, scenarios, TARGETS, topicsOf, verdict } from './scenarios.js';
+import { FULL, scenarios, startsFresh, TARGETS, topicsOf, verdict } from './scenarios.js';
 
 describe('scenarios', () => {
   it('reads every consumed topic from one that a produce scenario fills', () => {
@@ -22,5 +22,17 @@ describe('verdict', () => {
     expect(verdict(TARGETS.produceSmall!, 500_000)).toEqual({ met: false, ratio: 0.5 });
     expect(verdict(TARGETS.produceP99!, 0.5).met).toBe(true);
     expect(verdict(TARGETS.produceP99!, 2).met).toBe(false);
+  });
+});
+
+describe('startsFresh', () => {
+  it('starts only the 10 KB produce on a broker of its own, after the latency scenarios', () => {
+    const list = scenarios(FULL);
+    expect(list.filter(startsFresh).map((s) => s.id)).toEqual(['produce 10 KB acks=1 1p']);
+    const ids = list.map((s) => s.id);
+    expect(ids.indexOf('latency at 1,000 msg/s acks=all')).toBeLessThan(
+      ids.indexOf('produce 10 KB acks=1 1p'),
+    );
+    expect(ids.indexOf('consume 10 KB 1p')).toBe(ids.indexOf('produce 10 KB acks=1 1p') + 1);
   });
 });
