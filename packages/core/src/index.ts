@@ -5,6 +5,13 @@ export * from './broker/request-context.js';
 export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
 export { topicNameProblem } from './broker/topics.js';
 export { ClassicGroup, GroupState, type JoinOutcome, type SyncOutcome } from './groups/classic-group.js';
+export {
+  COMPARISON_WORDS,
+  CONSUMER_GROUP_BOUNDS,
+  CONSUMER_GROUP_TIMING_NAMES,
+  type Comparison,
+  compare,
+} from './groups/consumer-group-coordinator.js';
 export { GroupCoordinator, type GroupCoordinatorOptions } from './groups/group-coordinator.js';
 export {
   CONSUMER_OFFSETS_TOPIC,

@@ -1,11 +1,11 @@
 // Reads the settings from flags, environment variables and an optional config file, in that order
 // of precedence over the defaults, and validates each against its schema.
 import { extname } from 'node:path';
+import { COMPARISON_WORDS, type Comparison, compare } from '@tributary/core';
 import { PropertiesSyntaxError, type Property, parseProperties } from '../properties.js';
+import { CROSS_CHECKS } from './group-settings.js';
 import {
   type AppConfig,
-  type Comparison,
-  CROSS_CHECKS,
   defaults,
   envName,
   SETTING_NAMES,
@@ -84,7 +84,7 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
     const bound = config[against] as number;
     if (compare(value, must, bound)) continue;
     throw new ConfigError(
-      `invalid setting ${at} (from ${origins.get(at) ?? 'default'}): must be ${WORDS[must]} ${against} (${bound}), got ${value}`,
+      `invalid setting ${at} (from ${origins.get(at) ?? 'default'}): must be ${COMPARISON_WORDS[must]} ${against} (${bound}), got ${value}`,
       at,
     );
   }
@@ -92,25 +92,6 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
 }
 
 const FLIPPED: Record<Comparison, Comparison> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
-const WORDS: Record<Comparison, string> = {
-  '<': 'less than',
-  '<=': 'less than or equal to',
-  '>': 'greater than',
-  '>=': 'greater than or equal to',
-};
-
-function compare(a: number, op: Comparison, b: number): boolean {
-  switch (op) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-  }
-}
 
 function validate(name: SettingName, raw: Raw): unknown {
   const s = spec(name);

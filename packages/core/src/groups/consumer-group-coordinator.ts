@@ -155,54 +155,81 @@ export function builtInAssignors(): Map<string, ServerAssignor> {
   return out;
 }
 
+/** How one setting must compare with another. */
+export type Comparison = '<' | '<=' | '>' | '>=';
+
+export const COMPARISON_WORDS: Readonly<Record<Comparison, string>> = {
+  '<': 'less than',
+  '<=': 'less than or equal to',
+  '>': 'greater than',
+  '>=': 'greater than or equal to',
+};
+
+export function compare(a: number, op: Comparison, b: number): boolean {
+  switch (op) {
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
+}
+
+type ConsumerGroupTiming =
+  | 'groupConsumerHeartbeatIntervalMs'
+  | 'groupConsumerMinHeartbeatIntervalMs'
+  | 'groupConsumerMaxHeartbeatIntervalMs'
+  | 'groupConsumerSessionTimeoutMs'
+  | 'groupConsumerMinSessionTimeoutMs'
+  | 'groupConsumerMaxSessionTimeoutMs';
+
+/** Kafka's names of the consumer group timings. */
+export const CONSUMER_GROUP_TIMING_NAMES: Readonly<Record<ConsumerGroupTiming, string>> = {
+  groupConsumerHeartbeatIntervalMs: 'group.consumer.heartbeat.interval.ms',
+  groupConsumerMinHeartbeatIntervalMs: 'group.consumer.min.heartbeat.interval.ms',
+  groupConsumerMaxHeartbeatIntervalMs: 'group.consumer.max.heartbeat.interval.ms',
+  groupConsumerSessionTimeoutMs: 'group.consumer.session.timeout.ms',
+  groupConsumerMinSessionTimeoutMs: 'group.consumer.min.session.timeout.ms',
+  groupConsumerMaxSessionTimeoutMs: 'group.consumer.max.session.timeout.ms',
+};
+
+/** How the consumer group timings must compare with each other: Kafka's rules, in Kafka's order. */
+export const CONSUMER_GROUP_BOUNDS: readonly {
+  readonly setting: ConsumerGroupTiming;
+  readonly must: Comparison;
+  readonly other: ConsumerGroupTiming;
+}[] = [
+  {
+    setting: 'groupConsumerMaxHeartbeatIntervalMs',
+    must: '>=',
+    other: 'groupConsumerMinHeartbeatIntervalMs',
+  },
+  { setting: 'groupConsumerHeartbeatIntervalMs', must: '>=', other: 'groupConsumerMinHeartbeatIntervalMs' },
+  { setting: 'groupConsumerHeartbeatIntervalMs', must: '<=', other: 'groupConsumerMaxHeartbeatIntervalMs' },
+  { setting: 'groupConsumerMaxSessionTimeoutMs', must: '>=', other: 'groupConsumerMinSessionTimeoutMs' },
+  { setting: 'groupConsumerSessionTimeoutMs', must: '>=', other: 'groupConsumerMinSessionTimeoutMs' },
+  { setting: 'groupConsumerSessionTimeoutMs', must: '<=', other: 'groupConsumerMaxSessionTimeoutMs' },
+  { setting: 'groupConsumerHeartbeatIntervalMs', must: '<', other: 'groupConsumerSessionTimeoutMs' },
+];
+
 /**
  * Throws when the consumer group settings contradict each other, with Kafka's checks and messages
  * (in Kafka's order), naming the setting.
  */
 export function validateConsumerGroupConfig(config: BrokerConfig): void {
   const c = config;
-  const hb = 'group.consumer.heartbeat.interval.ms';
-  const minHb = 'group.consumer.min.heartbeat.interval.ms';
-  const maxHb = 'group.consumer.max.heartbeat.interval.ms';
-  const session = 'group.consumer.session.timeout.ms';
-  const minSession = 'group.consumer.min.session.timeout.ms';
-  const maxSession = 'group.consumer.max.session.timeout.ms';
-  const checks: [boolean, string][] = [
-    [
-      c.groupConsumerMaxHeartbeatIntervalMs >= c.groupConsumerMinHeartbeatIntervalMs,
-      `${maxHb} must be greater than or equal to ${minHb}`,
-    ],
-    [
-      c.groupConsumerHeartbeatIntervalMs >= c.groupConsumerMinHeartbeatIntervalMs,
-      `${hb} must be greater than or equal to ${minHb}`,
-    ],
-    [
-      c.groupConsumerHeartbeatIntervalMs <= c.groupConsumerMaxHeartbeatIntervalMs,
-      `${hb} must be less than or equal to ${maxHb}`,
-    ],
-    [
-      c.groupConsumerMaxSessionTimeoutMs >= c.groupConsumerMinSessionTimeoutMs,
-      `${maxSession} must be greater than or equal to ${minSession}`,
-    ],
-    [
-      c.groupConsumerSessionTimeoutMs >= c.groupConsumerMinSessionTimeoutMs,
-      `${session} must be greater than or equal to ${minSession}`,
-    ],
-    [
-      c.groupConsumerSessionTimeoutMs <= c.groupConsumerMaxSessionTimeoutMs,
-      `${session} must be less than or equal to ${maxSession}`,
-    ],
-    [
-      c.groupConsumerHeartbeatIntervalMs < c.groupConsumerSessionTimeoutMs,
-      `${hb} must be less than ${session}`,
-    ],
-    [c.groupConsumerAssignors.length > 0, 'group.consumer.assignors must name at least one assignor'],
-    [
-      new Set(c.groupConsumerAssignors).size === c.groupConsumerAssignors.length,
-      'group.consumer.assignors must not name an assignor twice',
-    ],
-  ];
-  for (const [ok, message] of checks) if (!ok) throw new Error(message);
+  for (const { setting, must, other } of CONSUMER_GROUP_BOUNDS)
+    if (!compare(c[setting], must, c[other]))
+      throw new Error(
+        `${CONSUMER_GROUP_TIMING_NAMES[setting]} must be ${COMPARISON_WORDS[must]} ${CONSUMER_GROUP_TIMING_NAMES[other]}`,
+      );
+  if (c.groupConsumerAssignors.length === 0)
+    throw new Error('group.consumer.assignors must name at least one assignor');
+  if (new Set(c.groupConsumerAssignors).size !== c.groupConsumerAssignors.length)
+    throw new Error('group.consumer.assignors must not name an assignor twice');
   const known = builtInAssignors();
   for (const name of c.groupConsumerAssignors)
     if (!known.has(name))
