@@ -91,9 +91,9 @@ async function startProcess(
     if (stderr.length > 50) stderr.shift();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const answers = new JsonLines();
+  const lines = new JsonLines();
+  child.stdout!.on('data', (b: Buffer) => lines.push(b));
   const announced = await new Promise<{ bootstrap: string; pid?: number }>((resolve, reject) => {
-    let buffered = '';
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -106,37 +106,11 @@ async function startProcess(
     child.once('error', (e) => fail(`failed to start: ${e.message}`));
     const early = (code: number | null) => fail(`exited with ${code} before listening`);
     child.once('exit', early);
-    child.stdout!.on('data', function onData(b: Buffer) {
-      buffered += b.toString('utf8');
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        try {
-          const parsed = JSON.parse(line) as {
-            bootstrap?: unknown;
-            pid?: unknown;
-            msg?: unknown;
-            kafka?: unknown;
-          };
-          // The tributary command's start line (pino) names the Kafka listener `kafka`.
-          if (parsed.msg === 'tributary started' && typeof parsed.kafka === 'string') {
-            parsed.bootstrap = parsed.kafka;
-            delete parsed.pid;
-          }
-          if (typeof parsed.bootstrap === 'string') {
-            clearTimeout(timer);
-            child.off('exit', early);
-            child.stdout!.off('data', onData);
-            child.stdout!.on('data', (more: Buffer) => answers.push(more));
-            resolve({
-              bootstrap: parsed.bootstrap,
-              ...(typeof parsed.pid === 'number' && { pid: parsed.pid }),
-            });
-            return;
-          }
-        } catch {}
-      }
+    void lines.next(startLine, startTimeoutMs).then((start) => {
+      if (start === null) return;
+      clearTimeout(timer);
+      child.off('exit', early);
+      resolve(start);
     });
   });
   const pid = announced.pid ?? child.pid!;
@@ -150,7 +124,7 @@ async function startProcess(
       child.stdin!.write(`${line}\n`);
     },
     query(line, key, timeoutMs = 5_000) {
-      const answer = answers.next(key, timeoutMs);
+      const answer = lines.next((parsed) => parsed[key], timeoutMs);
       child.stdin!.write(`${line}\n`);
       return answer;
     },
@@ -166,10 +140,25 @@ async function startProcess(
   };
 }
 
-/** JSON lines a broker prints after its start line, handed to whoever waits for their key. */
+/**
+ * The bootstrap address (and the broker's pid, when a wrapper names it) from a start line: the
+ * launcher's `{"bootstrap":..}` or the tributary command's pino line, which names the Kafka
+ * listener `kafka` (its `pid` is the command's own).
+ */
+function startLine(parsed: Record<string, unknown>): { bootstrap: string; pid?: number } | undefined {
+  if (parsed.msg === 'tributary started' && typeof parsed.kafka === 'string')
+    return { bootstrap: parsed.kafka };
+  if (typeof parsed.bootstrap !== 'string') return undefined;
+  return { bootstrap: parsed.bootstrap, ...(typeof parsed.pid === 'number' && { pid: parsed.pid }) };
+}
+
+/** The JSON lines a broker prints, each handed to the first waiter it matches. */
 class JsonLines {
   private buffered = '';
-  private waiting: { key: string; resolve: (value: unknown) => void }[] = [];
+  private waiting: {
+    match: (parsed: Record<string, unknown>) => unknown;
+    resolve: (value: unknown) => void;
+  }[] = [];
 
   push(chunk: Buffer): void {
     this.buffered += chunk.toString('utf8');
@@ -183,20 +172,24 @@ class JsonLines {
       } catch {
         continue;
       }
-      const entry = this.waiting.find((w) => w.key in parsed);
-      if (entry === undefined) continue;
-      this.waiting = this.waiting.filter((w) => w !== entry);
-      entry.resolve(parsed[entry.key]);
+      for (const entry of this.waiting) {
+        const value = entry.match(parsed);
+        if (value === undefined) continue;
+        this.waiting = this.waiting.filter((w) => w !== entry);
+        entry.resolve(value);
+        break;
+      }
     }
   }
 
-  next(key: string, timeoutMs: number): Promise<unknown> {
+  /** The first line for which `match` gives a value, that value; null after `timeoutMs`. */
+  next<T>(match: (parsed: Record<string, unknown>) => T | undefined, timeoutMs: number): Promise<T | null> {
     return new Promise((resolve) => {
       const entry = {
-        key,
+        match,
         resolve: (value: unknown) => {
           clearTimeout(timer);
-          resolve(value);
+          resolve(value as T);
         },
       };
       const timer = setTimeout(() => {

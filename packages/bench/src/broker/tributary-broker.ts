@@ -15,8 +15,9 @@ import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
 import { type CreateBrokerOptions, createBroker } from '@tributary/server';
 import { MemoryStorage } from '@tributary/storage-memory';
+import { type LatencySummary, summarizeMicros } from './stats.js';
 
-/** Request durations in ms by API, at most this many kept per API between resets. */
+/** Request durations in microseconds by API, at most this many kept per API between resets. */
 const MAX_SAMPLES = 1_000_000;
 let durations = new Map<string, number[]>();
 const metrics: NonNullable<CreateBrokerOptions['metrics']> = {
@@ -29,17 +30,13 @@ const metrics: NonNullable<CreateBrokerOptions['metrics']> = {
       list = [];
       durations.set(labels.api, list);
     }
-    if (list.length < MAX_SAMPLES) list.push(value * 1000);
+    if (list.length < MAX_SAMPLES) list.push(value * 1e6);
   },
 };
 
-function timings(): Record<string, { count: number; p50Ms: number; p99Ms: number; maxMs: number }> {
-  const out: ReturnType<typeof timings> = {};
-  for (const [api, list] of durations) {
-    const sorted = Float64Array.from(list).sort();
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-    out[api] = { count: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted[sorted.length - 1]! };
-  }
+function timings(): Record<string, LatencySummary> {
+  const out: Record<string, LatencySummary> = {};
+  for (const [api, list] of durations) out[api] = summarizeMicros(list);
   return out;
 }
 
