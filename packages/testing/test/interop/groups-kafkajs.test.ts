@@ -2,6 +2,7 @@ import { MemoryStorage } from '@tributary/storage-memory';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../src/index.js';
+import { until } from './until.js';
 
 /** Memory storage that survives the broker closing it, so a second broker finds the same data. */
 class KeptStorage extends MemoryStorage {
@@ -30,14 +31,6 @@ function client(b: TestBroker): Kafka {
     logLevel: logLevel.NOTHING,
     retry: { retries: 5 },
   });
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 interface Member {

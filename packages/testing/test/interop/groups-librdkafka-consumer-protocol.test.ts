@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as ConfluentJs from '@confluentinc/kafka-javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../src/index.js';
+import { until as waitUntil } from './until.js';
 
 // librdkafka with group.protocol=consumer (KIP-848), through @confluentinc/kafka-javascript. Its
 // native module is built from the librdkafka source the npm package carries, by
@@ -24,13 +25,8 @@ function loadConfluentJs(): typeof ConfluentJs {
 }
 
 /** Polls a condition every 50 ms, failing after `timeoutMs` with what it waited for. */
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** librdkafka's group protocol moves on its heartbeat interval: a longer bound than the default. */
+const until = (what: string, check: () => boolean) => waitUntil(what, check, 30_000);
 
 describe('librdkafka with group.protocol=consumer', () => {
   let broker: TestBroker;

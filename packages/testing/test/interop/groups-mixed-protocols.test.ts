@@ -2,6 +2,7 @@ import { Consumer as PltConsumer, stringDeserializers } from '@platformatic/kafk
 import { Kafka, type Consumer as KjsConsumer, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../src/index.js';
+import { until } from './until.js';
 
 // One group shared by a classic member (kafkajs: JoinGroup/SyncGroup/Heartbeat) and a member of
 // the consumer group protocol (@platformatic/kafka with groupProtocol: 'consumer'): the classic
@@ -24,14 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.close();
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('kafkajs (classic) and @platformatic/kafka (consumer protocol) in one group', () => {
   it('share the partitions through an upgrade and a downgrade and consume every record', async () => {

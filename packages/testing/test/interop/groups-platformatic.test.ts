@@ -1,19 +1,16 @@
-import {
-  Admin,
-  Consumer,
-  type MessagesStream,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} from '@platformatic/kafka';
-import { MemoryStorage } from '@tributary/storage-memory';
+import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../src/index.js';
-
-/** Memory storage that survives the broker closing it, so a second broker finds the same data. */
-class KeptStorage extends MemoryStorage {
-  override async close(): Promise<void> {}
-}
+import {
+  assigned,
+  clientOptions,
+  coverage,
+  KeptStorage,
+  leave,
+  type Member,
+  startMember as startPlatformaticMember,
+} from './platformatic-members.js';
+import { until } from './until.js';
 
 const TOPIC = 'plt-groups';
 const GROUP = 'plt-group';
@@ -30,62 +27,15 @@ afterAll(async () => {
   await broker?.close();
 });
 
-const options = (b: TestBroker) => ({
-  clientId: 'groups-plt',
-  bootstrapBrokers: [b.bootstrap],
-  retries: 5,
-  retryDelay: 50,
-});
+const options = (b: TestBroker) => clientOptions(b, 'groups-plt');
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Member {
-  consumer: Consumer<string, string, string, string>;
-  stream: MessagesStream<string, string, string, string>;
-}
-
-/**
- * Stops a member: its stream first, then, once a fetch already under way has had time to come back
- * (maxWaitTime is 200 ms), the consumer, which leaves the group. @platformatic/kafka 1.35 throws
- * "Client is closed" out of a metadata callback that lands after `consumer.close()` while its
- * stream is still fetching, as an uncaught exception.
- */
-async function leave(m: Member): Promise<void> {
-  await m.stream.close();
-  await new Promise((r) => setTimeout(r, 300));
-  await m.consumer.close(true);
-}
-
-async function startMember(
-  b: TestBroker,
-  consumed: { partition: number; offset: number }[],
-): Promise<Member> {
-  const consumer = new Consumer({ ...options(b), groupId: GROUP, deserializers: stringDeserializers });
-  const stream = await consumer.consume({
-    topics: [TOPIC],
-    mode: 'committed',
-    fallbackMode: 'earliest',
-    autocommit: 100,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 10_000,
-    heartbeatInterval: 200,
-    maxWaitTime: 200,
+const startMember = (b: TestBroker, consumed: { partition: number; offset: number }[]): Promise<Member> =>
+  startPlatformaticMember(b, consumed, {
+    clientId: 'groups-plt',
+    groupId: GROUP,
+    topic: TOPIC,
+    consume: { sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 200 },
   });
-  stream.on('data', (m) => consumed.push({ partition: m.partition, offset: Number(m.offset) }));
-  return { consumer, stream };
-}
-
-function assigned(m: Member): number[] {
-  return (m.consumer.assignments ?? []).filter((a) => a.topic === TOPIC).flatMap((a) => a.partitions);
-}
-
-const coverage = (members: Member[]) => members.flatMap(assigned).sort((a, b) => a - b);
 
 function offsetsOf(consumed: { partition: number; offset: number }[], partition: number): number[] {
   return [...new Set(consumed.filter((c) => c.partition === partition).map((c) => c.offset))].sort(
