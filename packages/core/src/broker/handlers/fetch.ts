@@ -21,6 +21,10 @@ interface PlannedPartition {
   readonly maxBytes: number;
   readonly currentLeaderEpoch: number;
   readonly out: FetchResponsePartitionData;
+  /** What a long poll waits on; undefined for a partition that does not exist. */
+  readonly state: PartitionState | undefined;
+  /** The state's append count before the last read. */
+  appendsBeforeRead: number;
 }
 
 function partitionData(partitionIndex: number, errorCode: number): FetchResponsePartitionData {
@@ -75,24 +79,24 @@ export async function handleFetch(
         maxBytes: fp.partitionMaxBytes,
         currentLeaderEpoch: fp.currentLeaderEpoch,
         out,
+        state: topic?.partitions[fp.partition],
+        appendsBeforeRead: 0,
       });
     }
   }
 
   const maxWait = Math.max(0, Math.min(req.maxWaitMs, s.config.fetchMaxWaitCapMs));
   const deadline = s.clock.now() + maxWait;
-  const states = plan.flatMap((p) => {
-    const state = p.topic?.partitions[p.partition];
-    return state === undefined ? [] : [state];
-  });
-  const seen = new Array<number>(states.length);
+  const mayWait = maxWait > 0 && req.minBytes > 0;
   for (;;) {
-    for (let i = 0; i < states.length; i++) seen[i] = states[i]!.appends;
+    if (mayWait) for (const p of plan) p.appendsBeforeRead = p.state?.appends ?? 0;
     const { bytes, errors } = await readPlan(s, plan, req.maxBytes, readCommitted, byId);
     const remaining = deadline - s.clock.now();
-    if (bytes >= req.minBytes || errors || remaining <= 0 || states.length === 0) break;
+    if (bytes >= req.minBytes || errors || remaining <= 0) break;
     // An append between the reads and now would wake no one: read again instead of waiting.
-    if (states.some((st, i) => st.appends !== seen[i])) continue;
+    if (plan.some((p) => p.state !== undefined && p.state.appends !== p.appendsBeforeRead)) continue;
+    const states = plan.flatMap((p) => (p.state === undefined ? [] : [p.state]));
+    if (states.length === 0) break;
     await waitForAppend(s, states, remaining);
   }
   s.metrics.increment('tributary_fetch_requests_total');
