@@ -5,7 +5,7 @@
 // conflict is reported before the data directory is touched; then storage opens, the core loads
 // its topics, and only then are clients served and /readyz turns ready.
 import { hostname } from 'node:os';
-import { Broker, type Logger, systemClock } from '@tributary/core';
+import { type Broker, createBrokerCore, type Logger, systemClock } from '@tributary/core';
 import type { StorageAdapter } from '@tributary/core/storage';
 import { createKafkaServer, type KafkaServer, type ServerAddress } from '@tributary/server';
 import { FileStorage } from '@tributary/storage-file';
@@ -88,31 +88,11 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
     collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
     const metrics = new PrometheusMetrics(registry);
 
-    // 3. Storage and core, not yet started.
+    // 3. Storage, not yet opened.
     const storage = createStorage(config, logger.child({ component: 'storage' }));
-    const broker = new Broker({
-      storage,
-      config: {
-        nodeId: meta.nodeId,
-        clusterId: meta.clusterId,
-        autoCreateTopics: config['auto-create-topics'],
-        numPartitions: config['num-partitions'],
-        messageMaxBytes: config['message-max-bytes'],
-        logRetentionMs: config['log-retention-ms'],
-        logRetentionBytes: config['log-retention-bytes'],
-        logSegmentBytes: config['log-segment-bytes'],
-        logMessageTimestampType: config['log-message-timestamp-type'],
-        ...groupCoordinatorSettings(config),
-      },
-      clock: systemClock,
-      logger: logger.child({ component: 'core' }),
-      metrics,
-      retentionCheckIntervalMs: config['log-retention-check-interval-ms'],
-    });
 
     // 4. Bind the Kafka port, not serving yet.
     const server: KafkaServer = createKafkaServer({
-      dispatcher: broker,
       host: config.host,
       port: config.port,
       maxRequestSize: config['max-request-bytes'],
@@ -156,17 +136,34 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
     closers.push(() => storage.close());
     if (!config.memory && recorded === null) writeClusterMeta(config['data-dir'], meta);
 
-    // 7. The core: topics load from storage.
-    broker.setAdvertisedListener(
-      config['advertised-host'] ?? (WILDCARD.has(config.host) ? hostname() : kafka.host),
-      config['advertised-port'] ?? kafka.port,
-    );
+    // 7. The core, built with the address it advertises: topics and groups load from storage.
+    const broker = createBrokerCore({
+      storage,
+      config: {
+        nodeId: meta.nodeId,
+        clusterId: meta.clusterId,
+        advertisedHost: config['advertised-host'] ?? (WILDCARD.has(config.host) ? hostname() : kafka.host),
+        advertisedPort: config['advertised-port'] ?? kafka.port,
+        autoCreateTopics: config['auto-create-topics'],
+        numPartitions: config['num-partitions'],
+        messageMaxBytes: config['message-max-bytes'],
+        logRetentionMs: config['log-retention-ms'],
+        logRetentionBytes: config['log-retention-bytes'],
+        logSegmentBytes: config['log-segment-bytes'],
+        logMessageTimestampType: config['log-message-timestamp-type'],
+        ...groupCoordinatorSettings(config),
+      },
+      clock: systemClock,
+      logger: logger.child({ component: 'core' }),
+      metrics,
+      retentionCheckIntervalMs: config['log-retention-check-interval-ms'],
+    });
     await broker.start();
     closers.push(() => broker.close());
     registerStorageGauges(registry, broker, storage);
 
     // 8. Serve.
-    server.startAccepting();
+    server.startAccepting(broker);
     admin?.setReady(true);
     logger.info(
       {

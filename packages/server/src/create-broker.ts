@@ -1,4 +1,11 @@
-import { Broker, type BrokerConfig, type Clock, type Logger, type Metrics } from '@tributary/core';
+import {
+  type Broker,
+  type BrokerConfig,
+  type Clock,
+  createBrokerCore,
+  type Logger,
+  type Metrics,
+} from '@tributary/core';
 import type { StorageAdapter } from '@tributary/core/storage';
 import { type CloseOptions, createKafkaServer, type KafkaServer } from './kafka-server.js';
 import type { KafkaServerOptions } from './server-options.js';
@@ -26,15 +33,34 @@ export interface BrokerHandle {
 }
 
 /**
- * Opens the storage, starts the broker core and listens: a whole broker in one call, for tests
- * and embedding. Closing goes in reverse order.
+ * Opens the storage, binds the port, builds and starts the broker core and serves: a whole broker
+ * in one call, for tests and embedding. Closing goes in reverse order.
  */
 export async function createBroker(options: CreateBrokerOptions): Promise<BrokerHandle> {
   const { storage, config, clock, logger, metrics, retentionCheckIntervalMs, ...serverOptions } = options;
   await storage.open();
-  const broker = new Broker({
+  // The port is bound first: the core is built once, with the address it advertises (port 0
+  // picks one), and serves from then on.
+  const server = createKafkaServer({
+    ...serverOptions,
+    ...(clock !== undefined && { clock }),
+    ...(logger !== undefined && { logger }),
+    ...(metrics !== undefined && { metrics }),
+  });
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen({ accept: false });
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  const broker = createBrokerCore({
     storage,
-    ...(config !== undefined && { config }),
+    config: {
+      ...config,
+      advertisedHost: config?.advertisedHost ?? address.host,
+      advertisedPort: config?.advertisedPort ?? address.port,
+    },
     ...(clock !== undefined && { clock }),
     ...(logger !== undefined && { logger }),
     ...(metrics !== undefined && { metrics }),
@@ -43,28 +69,11 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
   try {
     await broker.start();
   } catch (e) {
+    await server.close();
     await storage.close();
     throw e;
   }
-  const server = createKafkaServer({
-    ...serverOptions,
-    dispatcher: broker,
-    ...(clock !== undefined && { clock }),
-    ...(logger !== undefined && { logger }),
-    ...(metrics !== undefined && { metrics }),
-  });
-  let address: { host: string; port: number };
-  try {
-    address = await server.listen();
-  } catch (e) {
-    await broker.close();
-    await storage.close();
-    throw e;
-  }
-  broker.setAdvertisedListener(
-    config?.advertisedHost ?? address.host,
-    config?.advertisedPort ?? address.port,
-  );
+  server.startAccepting(broker);
   let closing: Promise<void> | null = null;
   return {
     host: address.host,

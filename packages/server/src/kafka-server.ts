@@ -40,7 +40,7 @@ let nextConnectionId = 1;
  */
 export class KafkaServer {
   private readonly options: ResolvedServerOptions;
-  private readonly dispatcher: RequestDispatcher;
+  private dispatcher: RequestDispatcher | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly clock: Clock;
@@ -77,9 +77,7 @@ export class KafkaServer {
     if (this.server !== undefined || this.closing !== undefined)
       throw new Error('the server was already started; create a new one to listen again');
     this.accepting = options.accept ?? true;
-    // The served versions are read once: ApiVersions advertises them, so they must not shift under
-    // a client between its ApiVersions request and the requests that follow.
-    this.served = new ServedVersions(this.dispatcher.servedApis());
+    if (this.accepting) this.setDispatcher(this.dispatcher);
     const server = createServer({ noDelay: true, keepAlive: true });
     this.server = server;
     server.on('connection', (socket) => this.accept(socket));
@@ -96,13 +94,28 @@ export class KafkaServer {
     return address;
   }
 
-  /** Starts serving after `listen({ accept: false })`, beginning with the connections that waited. */
-  startAccepting(): void {
+  /**
+   * Starts serving after `listen({ accept: false })`, beginning with the connections that waited.
+   * The dispatcher is given here when the server was created without one.
+   */
+  startAccepting(dispatcher?: RequestDispatcher): void {
     if (this.accepting) return;
+    if (dispatcher !== undefined && this.dispatcher !== undefined)
+      throw new Error('the server already has a dispatcher');
+    this.setDispatcher(dispatcher ?? this.dispatcher);
     this.accepting = true;
     const held = this.held;
     this.held = [];
     for (const socket of held) if (!socket.destroyed) this.accept(socket);
+  }
+
+  private setDispatcher(dispatcher: RequestDispatcher | undefined): void {
+    if (dispatcher === undefined)
+      throw new Error('the server has no dispatcher: give one when creating it or to startAccepting()');
+    this.dispatcher = dispatcher;
+    // The served versions are read once: ApiVersions advertises them, so they must not shift under
+    // a client between its ApiVersions request and the requests that follow.
+    this.served = new ServedVersions(dispatcher.servedApis());
   }
 
   /**
@@ -120,7 +133,7 @@ export class KafkaServer {
     // Resolves once the listener is closed and every connection has ended.
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     try {
-      this.dispatcher.beginShutdown?.();
+      this.dispatcher?.beginShutdown?.();
     } catch (e) {
       this.logger.error({ err: e }, 'dispatcher failed to begin shutdown');
     }
@@ -149,7 +162,13 @@ export class KafkaServer {
       return;
     }
     const { remoteAddress, remotePort } = socket;
-    if (this.closing !== undefined || this.served === undefined || remoteAddress === undefined) {
+    const dispatcher = this.dispatcher;
+    if (
+      this.closing !== undefined ||
+      this.served === undefined ||
+      dispatcher === undefined ||
+      remoteAddress === undefined
+    ) {
       socket.destroy();
       return;
     }
@@ -161,7 +180,7 @@ export class KafkaServer {
       socket,
       connectionId,
       clientAddress,
-      dispatcher: this.dispatcher,
+      dispatcher,
       served: this.served,
       maxRequestSize: this.options.maxRequestSize,
       maxInFlight: this.options.maxInFlightPerConnection,

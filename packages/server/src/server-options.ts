@@ -10,8 +10,12 @@ import {
 } from '@tributary/core';
 
 export interface KafkaServerOptions {
-  /** Serves the decoded requests; the server only frames, decodes and encodes. */
-  dispatcher: RequestDispatcher;
+  /**
+   * Serves the decoded requests; the server only frames, decodes and encodes. May instead be given
+   * to `startAccepting()` after `listen({ accept: false })`, so that a broker whose settings need the
+   * bound address (port 0) is built once that address is known.
+   */
+  dispatcher?: RequestDispatcher;
   /** Address to bind. Default `127.0.0.1`. */
   host?: string;
   /** Port to bind; 0 picks a free one (read it from `listen()` or `address`). Default 0. */
@@ -31,7 +35,9 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 64;
 export const DEFAULT_MAX_QUEUED_BYTES_PER_CONNECTION = 16 * 1024 * 1024;
 
-export type ResolvedServerOptions = Required<KafkaServerOptions>;
+export type ResolvedServerOptions = Required<Omit<KafkaServerOptions, 'dispatcher'>> & {
+  readonly dispatcher: RequestDispatcher | undefined;
+};
 
 /** Fills defaults and rejects values that cannot work, naming the option. */
 export function resolveServerOptions(options: KafkaServerOptions): ResolvedServerOptions {

@@ -103,6 +103,7 @@ const HANDLERS: readonly HandlerEntry[] = [
 
 export interface BrokerOptions {
   storage: StorageAdapter;
+  /** Broker settings over the defaults; the advertised address is final (bind the port first). */
   config?: Partial<BrokerConfig>;
   clock?: Clock;
   logger?: Logger;
@@ -111,41 +112,85 @@ export interface BrokerOptions {
   retentionCheckIntervalMs?: number;
 }
 
+/** What the Broker is built from: the services the composition builds and hands in. */
+export interface BrokerParts {
+  readonly config: BrokerConfig;
+  readonly storage: StorageAdapter;
+  readonly topics: TopicRegistry;
+  readonly groups: GroupCoordinator;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly retentionCheckIntervalMs: number;
+}
+
 /**
- * The broker's request handling: a RequestDispatcher over injected storage, clock, logger and
- * metrics. The server frames and decodes; this class answers.
+ * The core's composition: builds the topic registry and the coordinators over the given storage,
+ * clock, logger and metrics, and the Broker that serves them. The one place the core's object
+ * graph is put together; `createBroker` (embedding, tests) and the `tributary` command call it.
+ */
+export function createBrokerCore(options: BrokerOptions): Broker {
+  const config = defaultBrokerConfig(options.config);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? noopMetrics;
+  const topics = new TopicRegistry(options.storage, config);
+  const groups = new GroupCoordinator({
+    storage: options.storage,
+    topics,
+    config,
+    clock,
+    logger: logger.child({ component: 'group-coordinator' }),
+    metrics,
+  });
+  return new Broker({
+    config,
+    storage: options.storage,
+    topics,
+    groups,
+    clock,
+    logger,
+    metrics,
+    retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
+  });
+}
+
+/**
+ * The broker's request handling: a RequestDispatcher over the services it is handed. The server
+ * frames and decodes; this class answers.
  */
 export class Broker implements RequestDispatcher {
-  private config: BrokerConfig;
+  readonly config: BrokerConfig;
   private readonly storage: StorageAdapter;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly metrics: Metrics;
   readonly topics: TopicRegistry;
   /** The classic group coordinator (JoinGroup ... OffsetFetch). */
   readonly groups: GroupCoordinator;
+  private readonly services: BrokerServices;
   private readonly handlers = new Map<number, Handler>();
   private readonly served: ServedApi[];
   private readonly retentionIntervalMs: number;
   private retentionTimer: TimerHandle | null = null;
   private closed = false;
 
-  constructor(options: BrokerOptions) {
-    this.config = defaultBrokerConfig(options.config);
-    this.storage = options.storage;
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
-    this.metrics = options.metrics ?? noopMetrics;
-    this.retentionIntervalMs = options.retentionCheckIntervalMs ?? 300_000;
-    this.topics = new TopicRegistry(this.storage, this.config);
-    this.groups = new GroupCoordinator({
-      storage: this.storage,
-      topics: this.topics,
-      config: this.config,
-      clock: this.clock,
-      logger: this.logger.child({ component: 'group-coordinator' }),
-      metrics: this.metrics,
-    });
+  constructor(parts: BrokerParts) {
+    this.config = parts.config;
+    this.storage = parts.storage;
+    this.clock = parts.clock;
+    this.logger = parts.logger;
+    this.retentionIntervalMs = parts.retentionCheckIntervalMs;
+    this.topics = parts.topics;
+    this.groups = parts.groups;
+    this.services = {
+      config: parts.config,
+      storage: parts.storage,
+      topics: parts.topics,
+      clock: parts.clock,
+      logger: parts.logger,
+      metrics: parts.metrics,
+      groups: parts.groups,
+    };
     this.served = [];
     for (const h of HANDLERS) {
       if (h.enabled !== undefined && !h.enabled(this.config)) continue;
@@ -162,18 +207,6 @@ export class Broker implements RequestDispatcher {
     this.served.sort((a, b) => a.apiKey - b.apiKey);
   }
 
-  private get services(): BrokerServices {
-    return {
-      config: this.config,
-      storage: this.storage,
-      topics: this.topics,
-      clock: this.clock,
-      logger: this.logger,
-      metrics: this.metrics,
-      groups: this.groups,
-    };
-  }
-
   /**
    * Loads topics from storage, then the groups from __consumer_offsets (created if missing), and
    * starts retention. The storage must be open.
@@ -185,18 +218,6 @@ export class Broker implements RequestDispatcher {
     this.logger.info({ topics: this.topics.all().length, nodeId: this.config.nodeId }, 'broker core started');
   }
 
-  /** Sets the address advertised in Metadata (the server knows its port only once bound). */
-  setAdvertisedListener(host: string, port: number): void {
-    this.config = { ...this.config, advertisedHost: host, advertisedPort: port };
-    this.svc = null;
-  }
-
-  get brokerConfig(): BrokerConfig {
-    return this.config;
-  }
-
-  private svc: BrokerServices | null = null;
-
   servedApis(): readonly ServedApi[] {
     return this.served;
   }
@@ -205,8 +226,7 @@ export class Broker implements RequestDispatcher {
     if (ctx.apiKey === ApiKey.ApiVersions) return apiVersionsResponse(this.served);
     const handler = this.handlers.get(ctx.apiKey);
     if (handler === undefined) throw new Error(`no handler for API ${ctx.apiKey}`);
-    this.svc ??= this.services;
-    return handler(this.svc, ctx, request);
+    return handler(this.services, ctx, request);
   }
 
   unsupported(ctx: RequestContext): { body: unknown; responseVersion: number } {
@@ -237,8 +257,7 @@ export class Broker implements RequestDispatcher {
   async applyRetention(): Promise<void> {
     const now = this.clock.now();
     for (const topic of this.topics.all()) {
-      const policy = this.topics.configValue(topic, 'cleanup.policy');
-      if (!policy.split(',').includes('delete')) continue;
+      if (!topic.cleanupPolicy.delete) continue;
       const retentionMs = Number(this.topics.configValue(topic, 'retention.ms'));
       const retentionBytes = Number(this.topics.configValue(topic, 'retention.bytes'));
       if (retentionMs < 0 && retentionBytes < 0) continue;

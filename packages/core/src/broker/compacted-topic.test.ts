@@ -7,14 +7,9 @@ import {
   type RecordInput,
 } from '@tributary/codec/records';
 import { describe, expect, it } from 'vitest';
-import {
-  isCompactedPolicy,
-  keylessRecordErrors,
-  recordErrorsMessage,
-  refuseKeylessRecords,
-} from './compacted-topic.js';
+import { keylessRecordErrors, recordErrorsMessage, refuseKeylessRecords } from './compacted-topic.js';
 import type { BrokerServices } from './services.js';
-import type { Topic } from './topics.js';
+import { parseCleanupPolicy, type Topic } from './topics.js';
 
 const key = (s: string) => Buffer.from(s);
 const value = Buffer.from('v');
@@ -24,13 +19,18 @@ const message = 'Compacted topic cannot accept message without key in topic part
 const records = (keys: readonly (string | null)[]): RecordInput[] =>
   keys.map((k) => ({ key: k === null ? null : key(k), value }));
 
-describe('isCompactedPolicy', () => {
+describe('parseCleanupPolicy', () => {
   it('is true when the list names compact, alone or with delete', () => {
-    expect(isCompactedPolicy('compact')).toBe(true);
-    expect(isCompactedPolicy('compact,delete')).toBe(true);
-    expect(isCompactedPolicy('delete, compact')).toBe(true);
-    expect(isCompactedPolicy('delete')).toBe(false);
-    expect(isCompactedPolicy('')).toBe(false);
+    expect(parseCleanupPolicy('compact').compact).toBe(true);
+    expect(parseCleanupPolicy('compact,delete').compact).toBe(true);
+    expect(parseCleanupPolicy('delete, compact').compact).toBe(true);
+    expect(parseCleanupPolicy('delete').compact).toBe(false);
+    expect(parseCleanupPolicy('').compact).toBe(false);
+  });
+
+  it('reads delete the same way, spaces and all', () => {
+    expect(parseCleanupPolicy('compact, delete')).toEqual({ compact: true, delete: true });
+    expect(parseCleanupPolicy('compact')).toEqual({ compact: true, delete: false });
   });
 });
 
@@ -79,10 +79,14 @@ describe('recordErrorsMessage', () => {
 });
 
 describe('refuseKeylessRecords', () => {
-  const topic = { name: 'orders', id: 'orders-id' } as unknown as Topic;
-  const services = (cleanupPolicy: string, logStartOffset: number | Error) =>
+  const topicWith = (cleanupPolicy: string) =>
     ({
-      topics: { configValue: (_t: Topic, name: string) => (name === 'cleanup.policy' ? cleanupPolicy : '') },
+      name: 'orders',
+      id: 'orders-id',
+      cleanupPolicy: parseCleanupPolicy(cleanupPolicy),
+    }) as unknown as Topic;
+  const services = (logStartOffset: number | Error) =>
+    ({
       storage: {
         offsets: async (topicId: string, partition: number) => {
           expect([topicId, partition]).toEqual(['orders-id', 3]);
@@ -105,20 +109,20 @@ describe('refuseKeylessRecords', () => {
 
   it('lets every batch through on a topic that is not compacted', () => {
     const result = fresh();
-    expect(refuseKeylessRecords(services('delete', 0), topic, 3, keyless, result)).toBeNull();
+    expect(refuseKeylessRecords(services(0), topicWith('delete'), 3, keyless, result)).toBeNull();
     expect(result).toEqual(fresh());
   });
 
   it('lets a batch whose records all have keys through on a compacted topic', () => {
     const result = fresh();
     const batch = buildRecordBatch({ records: records(['a', 'b']) });
-    expect(refuseKeylessRecords(services('compact', 0), topic, 3, batch, result)).toBeNull();
+    expect(refuseKeylessRecords(services(0), topicWith('compact'), 3, batch, result)).toBeNull();
     expect(result).toEqual(fresh());
   });
 
   it('refuses a batch with a keyless record: INVALID_RECORD, record errors, the log start offset', async () => {
     const result = fresh();
-    const pending = refuseKeylessRecords(services('compact,delete', 4), topic, 3, keyless, result);
+    const pending = refuseKeylessRecords(services(4), topicWith('compact,delete'), 3, keyless, result);
     expect(result.errorCode).toBe(ErrorCode.INVALID_RECORD);
     await pending;
     expect(result).toEqual({
@@ -132,7 +136,7 @@ describe('refuseKeylessRecords', () => {
 
   it('keeps the refusal when the log start offset cannot be read', async () => {
     const result = fresh();
-    await refuseKeylessRecords(services('compact', new Error('gone')), topic, 3, keyless, result);
+    await refuseKeylessRecords(services(new Error('gone')), topicWith('compact'), 3, keyless, result);
     expect(result).toMatchObject({ errorCode: ErrorCode.INVALID_RECORD, logStartOffset: -1n });
     expect(result.recordErrors).toHaveLength(1);
   });
@@ -142,7 +146,7 @@ describe('refuseKeylessRecords', () => {
     const batch = buildRecordBatch({ records: records(['a']), compression: CompressionType.Gzip });
     batch.fill(0xff, batch.length - 12, batch.length - 4);
     batch.writeUInt32BE(crc32c(batch, 21, batch.length), 17);
-    expect(refuseKeylessRecords(services('compact', 0), topic, 3, batch, result)).toBeNull();
+    expect(refuseKeylessRecords(services(0), topicWith('compact'), 3, batch, result)).toBeNull();
     expect(result.errorCode).toBe(ErrorCode.INVALID_RECORD);
     expect(result.errorMessage).toEqual(expect.any(String));
     expect(result.recordErrors).toEqual([]);

@@ -10,19 +10,6 @@ export interface RecordError {
   readonly batchIndexErrorMessage: string | null;
 }
 
-/** The last policy asked about: produce asks once per partition, nearly always the same value. */
-let lastPolicy = 'delete';
-let lastCompacted = false;
-
-/** Whether a cleanup.policy value (a list) includes `compact`. */
-export function isCompactedPolicy(cleanupPolicy: string): boolean {
-  if (cleanupPolicy !== lastPolicy) {
-    lastCompacted = cleanupPolicy.split(',').some((p) => p.trim() === 'compact');
-    lastPolicy = cleanupPolicy;
-  }
-  return lastCompacted;
-}
-
 /**
  * One record error for each record without a key in the v2 batch at the start of `batch`, whose
  * CRC is already checked. Compaction keeps the latest record per key, so a keyless record could
@@ -70,7 +57,7 @@ export function refuseKeylessRecords(
   records: Buffer,
   result: ProduceResponsePartitionProduceResponse,
 ): Promise<void> | null {
-  if (!isCompactedPolicy(s.topics.configValue(topic, 'cleanup.policy'))) return null;
+  if (!topic.cleanupPolicy.compact) return null;
   let errors: RecordError[];
   try {
     errors = keylessRecordErrors(records, `${topic.name}-${partition}`);

@@ -52,7 +52,21 @@ export interface Topic {
   readonly id: string;
   partitionCount: number;
   configs: Readonly<Record<string, string>>;
+  /** cleanup.policy parsed, kept in step with `configs`: produce asks for every batch. */
+  cleanupPolicy: CleanupPolicy;
   readonly partitions: PartitionState[];
+}
+
+/** What a cleanup.policy list enables. */
+export interface CleanupPolicy {
+  readonly compact: boolean;
+  readonly delete: boolean;
+}
+
+/** Parses a cleanup.policy value: a comma-separated list of `compact` and `delete`. */
+export function parseCleanupPolicy(value: string): CleanupPolicy {
+  const items = value.split(',').map((p) => p.trim());
+  return { compact: items.includes('compact'), delete: items.includes('delete') };
 }
 
 /** The broker's view of its topics, loaded from storage at start and kept in step with it. */
@@ -77,6 +91,7 @@ export class TopicRegistry {
       id: t.topicId.toString('base64url'),
       partitionCount: t.partitionCount,
       configs: t.configs,
+      cleanupPolicy: parseCleanupPolicy(topicConfigValue('cleanup.policy', t.configs, this.config)),
       partitions: Array.from({ length: t.partitionCount }, () => new PartitionState()),
     };
     this.byNameMap.set(topic.name, topic);
@@ -150,6 +165,7 @@ export class TopicRegistry {
   async setConfigs(topic: Topic, configs: Record<string, string>): Promise<void> {
     await this.storage.setTopicConfigs(topic.id, configs);
     topic.configs = configs;
+    topic.cleanupPolicy = parseCleanupPolicy(this.configValue(topic, 'cleanup.policy'));
   }
 
   async addPartitions(topic: Topic, partitionCount: number): Promise<void> {

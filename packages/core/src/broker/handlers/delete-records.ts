@@ -24,12 +24,7 @@ export async function handleDeleteRecords(
     req.topics.map(async (t) => {
       const topic = s.topics.byName(t.name);
       // A compacted-only topic keeps its records by key: Kafka refuses to cut its log start.
-      const deletable =
-        topic !== undefined &&
-        s.topics
-          .configValue(topic, 'cleanup.policy')
-          .split(',')
-          .some((p) => p.trim() === 'delete');
+      const deletable = topic?.cleanupPolicy.delete === true;
       const partitions = await Promise.all(
         t.partitions.map(async (p): Promise<DeleteRecordsResponseDeleteRecordsPartitionResult> => {
           const result = (errorCode: number, lowWatermark = INVALID_LOW_WATERMARK) => ({
