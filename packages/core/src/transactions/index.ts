@@ -1,3 +1,4 @@
+export type { ProducerIdAndEpoch } from './end-transaction.js';
 export type {
   MarkerPartitionResult,
   MarkerWrite,
@@ -11,6 +12,11 @@ export {
   type TransactionCoordinatorConfig,
 } from './transaction-config.js';
 export * from './transaction-coordinator.js';
+export type {
+  ListTransactionsInput,
+  TransactionDescription,
+  TransactionListing,
+} from './transaction-listing.js';
 export * from './transaction-log.js';
 export * from './transaction-metadata.js';
 export * from './transaction-state.js';

@@ -1,5 +1,14 @@
 import { ErrorCode } from '@tributary/codec';
 import type { Clock, Logger, TimerHandle } from '../services.js';
+import {
+  answer,
+  type Decision,
+  type DecisionEnv,
+  decideEndTransaction,
+  isPrepared,
+  NO_PRODUCER,
+  type ProducerIdAndEpoch,
+} from './end-transaction.js';
 import type {
   MarkerPartitionResult,
   PartitionCatalog,
@@ -9,29 +18,30 @@ import type {
 } from './ports.js';
 import type { TransactionCoordinatorConfig } from './transaction-config.js';
 import {
+  describeNone,
+  describeTransactionMetadata,
+  type ListTransactionsInput,
+  listingError,
+  listTransactionMetadata,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transaction-listing.js';
+import {
   fromTransactionLogValue,
   type TransactionStateLog,
   toTransactionLogValue,
 } from './transaction-log.js';
 import {
   isEpochExhausted,
-  MAX_PRODUCER_EPOCH,
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
   parsePartitionKey,
   partitionKey,
-  partitionsByTopic,
   supportsEpochBump,
   type TopicPartition,
   TransactionMetadata,
-  type TxnTransit,
 } from './transaction-metadata.js';
-import {
-  isExpirationAllowed,
-  TransactionState,
-  transactionStateFromName,
-  transactionStateName,
-} from './transaction-state.js';
+import { isExpirationAllowed, TransactionState, transactionStateName } from './transaction-state.js';
 
 export interface TransactionCoordinatorOptions {
   readonly config: TransactionCoordinatorConfig;
@@ -45,11 +55,6 @@ export interface TransactionCoordinatorOptions {
   readonly groupOffsetsPartition: (groupId: string) => TopicPartition;
   /** Whether this broker coordinates a transactional id; NOT_COORDINATOR otherwise. Default: all. */
   readonly isCoordinatorFor?: (transactionalId: string) => boolean;
-}
-
-export interface ProducerIdAndEpoch {
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
 }
 
 export interface InitProducerIdInput {
@@ -107,53 +112,7 @@ export interface EndTxnInput {
   readonly transactionVersion: number;
 }
 
-export interface TransactionDescription {
-  readonly errorCode: number;
-  readonly transactionalId: string;
-  readonly transactionState: string;
-  readonly transactionTimeoutMs: number;
-  readonly transactionStartTimeMs: number;
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
-  readonly topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[];
-}
-
-export interface ListTransactionsInput {
-  readonly stateFilters: readonly string[];
-  readonly producerIdFilters: readonly bigint[];
-  /** Only transactions running longer than this; negative for all. */
-  readonly durationFilterMs: number;
-  /** A regular expression the whole transactional id must match; null or empty for all. */
-  readonly transactionalIdPattern: string | null;
-}
-
-export interface TransactionListing {
-  readonly errorCode: number;
-  readonly unknownStateFilters: readonly string[];
-  readonly transactionStates: readonly {
-    readonly transactionalId: string;
-    readonly producerId: bigint;
-    readonly transactionState: string;
-  }[];
-}
-
 type Status = 'stopped' | 'loading' | 'active';
-
-/** A prepared change to write, or the answer to give without writing. */
-type Decision =
-  | { readonly kind: 'answer'; readonly errorCode: number; readonly producer?: ProducerIdAndEpoch }
-  | {
-      readonly kind: 'write';
-      readonly md: TransactionMetadata;
-      readonly transit: TxnTransit;
-      readonly fence: boolean;
-    };
-
-const NO_PRODUCER: ProducerIdAndEpoch = { producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
-
-function answer(errorCode: number, producer?: ProducerIdAndEpoch): Decision {
-  return producer === undefined ? { kind: 'answer', errorCode } : { kind: 'answer', errorCode, producer };
-}
 
 /** A failed producer id allocation, carrying the code to answer with. */
 class AllocationError extends Error {
@@ -362,7 +321,8 @@ export class TransactionCoordinator {
       case TransactionState.Ongoing: {
         // Abort the ongoing transaction first, with a bumped epoch that is never handed out.
         const fence = md.prepareFenceProducerEpoch();
-        return this.decideEnd(
+        return decideEndTransaction(
+          this.decisionEnv(),
           md,
           fence.producerId,
           fence.producerEpoch,
@@ -515,7 +475,8 @@ export class TransactionCoordinator {
       decision = await this.withLock(transactionalId, () => {
         const md = this.cache.get(transactionalId);
         if (md === undefined) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-        return this.decideEnd(
+        return decideEndTransaction(
+          this.decisionEnv(),
           md,
           input.producerId,
           input.producerEpoch,
@@ -539,151 +500,6 @@ export class TransactionCoordinator {
     return transit.nextProducerId !== NO_PRODUCER_ID
       ? { errorCode, producerId: transit.nextProducerId, producerEpoch: 0 }
       : { errorCode, producerId: transit.producerId, producerEpoch: transit.producerEpoch };
-  }
-
-  /**
-   * Decides an end of transaction (Kafka's endTransaction). `fromClient` is false for the aborts
-   * the coordinator starts itself, which come with a fence prepared (PrepareEpochFence pending).
-   */
-  private async decideEnd(
-    md: TransactionMetadata,
-    producerId: bigint,
-    producerEpoch: number,
-    result: TransactionResult,
-    fromClient: boolean,
-    transactionVersion: number,
-  ): Promise<Decision> {
-    return supportsEpochBump(transactionVersion)
-      ? this.decideEndV2(md, producerId, producerEpoch, result, fromClient, transactionVersion)
-      : this.decideEndV1(md, producerId, producerEpoch, result, fromClient);
-  }
-
-  private decideEndV1(
-    md: TransactionMetadata,
-    producerId: bigint,
-    producerEpoch: number,
-    result: TransactionResult,
-    fromClient: boolean,
-  ): Decision {
-    if (md.producerId !== producerId) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-    // A client's epoch must match exactly; the coordinator's own abort carries a fenced epoch.
-    if ((fromClient && producerEpoch !== md.producerEpoch) || producerEpoch < md.producerEpoch)
-      return answer(ErrorCode.PRODUCER_FENCED);
-    const fence = md.pendingState === TransactionState.PrepareEpochFence;
-    if (md.pendingTransitionInProgress && !fence) return answer(ErrorCode.CONCURRENT_TRANSACTIONS);
-    const commit = result === 'commit';
-    switch (md.state) {
-      case TransactionState.Ongoing: {
-        const next = commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort;
-        if (next === TransactionState.PrepareAbort && fence) this.applyFence(md, producerEpoch);
-        const transit = md.prepareAbortOrCommit(next, 0, NO_PRODUCER_ID, this.clock.now(), false);
-        return { kind: 'write', md, transit, fence };
-      }
-      case TransactionState.CompleteCommit:
-        return answer(commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
-      case TransactionState.CompleteAbort:
-        return answer(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE);
-      case TransactionState.PrepareCommit:
-        return answer(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
-      case TransactionState.PrepareAbort:
-        return answer(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS);
-      case TransactionState.Empty:
-        return answer(ErrorCode.INVALID_TXN_STATE);
-      default:
-        throw new Error(
-          `Transactional id ${md.transactionalId} is in state ${transactionStateName(md.state)}`,
-        );
-    }
-  }
-
-  /*
-   * Transactions v2 against an idle id, by the request's epoch: a retry carries the epoch before
-   * the bump (or MAX-1 on the previous producer id after an overflow), current carries the epoch
-   * the last EndTxn returned.
-   *
-   *                  Abort            Commit
-   *                  retry  current   retry  current
-   *   Empty          FENCED bump      FENCED INVALID_TXN_STATE
-   *   CompleteAbort  NONE   bump      ITS    ITS
-   *   CompleteCommit ITS    bump      NONE   ITS
-   */
-  private async decideEndV2(
-    md: TransactionMetadata,
-    producerId: bigint,
-    producerEpoch: number,
-    result: TransactionResult,
-    fromClient: boolean,
-    transactionVersion: number,
-  ): Promise<Decision> {
-    const current = { producerId: md.producerId, producerEpoch: md.producerEpoch };
-    const fence = md.pendingState === TransactionState.PrepareEpochFence;
-    const retryOnOverflow =
-      !fence &&
-      md.prevProducerId === producerId &&
-      producerEpoch === MAX_PRODUCER_EPOCH - 1 &&
-      md.producerEpoch === 0;
-    const retryOnEpochBump = !fence && md.producerEpoch === producerEpoch + 1;
-    let validEpoch: boolean;
-    if (fence) {
-      validEpoch = (!fromClient || producerEpoch === md.producerEpoch) && producerEpoch >= md.producerEpoch;
-    } else if (isPrepared(md.state)) {
-      validEpoch = retryOnEpochBump || producerEpoch === md.producerEpoch;
-    } else if (md.state === TransactionState.CompleteCommit || md.state === TransactionState.CompleteAbort) {
-      validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === md.producerEpoch;
-    } else {
-      validEpoch = producerEpoch === md.producerEpoch;
-    }
-    const isRetry = retryOnEpochBump || retryOnOverflow;
-    if (md.producerId !== producerId && !retryOnOverflow)
-      return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-    if (!validEpoch) return answer(ErrorCode.PRODUCER_FENCED);
-    if (md.pendingTransitionInProgress && !fence) return answer(ErrorCode.CONCURRENT_TRANSACTIONS);
-
-    const complete = async (
-      next: TransactionState.PrepareCommit | TransactionState.PrepareAbort,
-      noPartitionAdded: boolean,
-    ): Promise<Decision> => {
-      // Bumping an exhausted epoch moves the producer to a new id when the transaction completes.
-      const nextProducerId =
-        !fence && md.isProducerEpochExhausted ? await this.allocateProducerId() : NO_PRODUCER_ID;
-      if (next === TransactionState.PrepareAbort && fence) this.applyFence(md, producerEpoch);
-      const transit = md.prepareAbortOrCommit(
-        next,
-        transactionVersion,
-        nextProducerId,
-        this.clock.now(),
-        noPartitionAdded,
-      );
-      return { kind: 'write', md, transit, fence };
-    };
-    const commit = result === 'commit';
-    switch (md.state) {
-      case TransactionState.Ongoing:
-        return complete(commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort, false);
-      case TransactionState.CompleteCommit:
-        if (commit) return isRetry ? answer(ErrorCode.NONE, current) : answer(ErrorCode.INVALID_TXN_STATE);
-        return isRetry ? answer(ErrorCode.INVALID_TXN_STATE) : complete(TransactionState.PrepareAbort, true);
-      case TransactionState.CompleteAbort:
-        if (!commit)
-          return isRetry ? answer(ErrorCode.NONE, current) : complete(TransactionState.PrepareAbort, true);
-        return answer(ErrorCode.INVALID_TXN_STATE);
-      case TransactionState.PrepareCommit:
-      case TransactionState.PrepareAbort:
-        return answer(ErrorCode.CONCURRENT_TRANSACTIONS);
-      case TransactionState.Empty:
-        return commit ? answer(ErrorCode.INVALID_TXN_STATE) : complete(TransactionState.PrepareAbort, true);
-      default:
-        throw new Error(
-          `Transactional id ${md.transactionalId} is in state ${transactionStateName(md.state)}`,
-        );
-    }
-  }
-
-  /** The fence becomes the abort: the fenced epoch is taken on now and the fence dropped. */
-  private applyFence(md: TransactionMetadata, fencedEpoch: number): void {
-    md.abandonPendingTransition();
-    md.producerEpoch = fencedEpoch;
-    md.lastProducerEpoch = NO_PRODUCER_EPOCH;
   }
 
   /**
@@ -715,76 +531,17 @@ export class TransactionCoordinator {
   // ---- DescribeTransactions / ListTransactions ------------------------------------------------
 
   describeTransaction(transactionalId: string): TransactionDescription {
-    const none = (errorCode: number): TransactionDescription => ({
-      errorCode,
-      transactionalId,
-      transactionState: '',
-      transactionTimeoutMs: 0,
-      transactionStartTimeMs: 0,
-      producerId: 0n,
-      producerEpoch: 0,
-      topics: [],
-    });
-    if (this.status === 'stopped') return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (transactionalId === '') return none(ErrorCode.INVALID_REQUEST);
+    if (this.status === 'stopped') return describeNone(transactionalId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (transactionalId === '') return describeNone(transactionalId, ErrorCode.INVALID_REQUEST);
     const unavailable = this.unavailable(transactionalId);
-    if (unavailable !== ErrorCode.NONE) return none(unavailable);
-    const md = this.cache.get(transactionalId);
-    // A Dead id is being expired.
-    if (md === undefined || md.state === TransactionState.Dead)
-      return none(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
-    return {
-      errorCode: ErrorCode.NONE,
-      transactionalId,
-      transactionState: transactionStateName(md.state),
-      transactionTimeoutMs: md.txnTimeoutMs,
-      transactionStartTimeMs: md.txnStartTimestamp,
-      producerId: md.producerId,
-      producerEpoch: md.producerEpoch,
-      topics: partitionsByTopic(md.partitions),
-    };
+    if (unavailable !== ErrorCode.NONE) return describeNone(transactionalId, unavailable);
+    return describeTransactionMetadata(transactionalId, this.cache.get(transactionalId));
   }
 
   listTransactions(input: ListTransactionsInput): TransactionListing {
-    const fail = (errorCode: number): TransactionListing => ({
-      errorCode,
-      unknownStateFilters: [],
-      transactionStates: [],
-    });
-    if (this.status === 'stopped') return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (this.status === 'loading') return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    let pattern: RegExp | null = null;
-    if (input.transactionalIdPattern !== null && input.transactionalIdPattern !== '') {
-      try {
-        pattern = new RegExp(`^(?:${input.transactionalIdPattern})$`, 'u');
-      } catch {
-        return fail(ErrorCode.INVALID_REQUEST);
-      }
-    }
-    const states = new Set<TransactionState>();
-    const unknownStateFilters: string[] = [];
-    for (const name of input.stateFilters) {
-      const state = transactionStateFromName(name);
-      if (state === undefined) unknownStateFilters.push(name);
-      else states.add(state);
-    }
-    const producerIds = new Set(input.producerIdFilters);
-    const now = this.clock.now();
-    const transactionStates: TransactionListing['transactionStates'][number][] = [];
-    for (const [transactionalId, md] of this.cache) {
-      // Dead is transient: the id is being removed.
-      if (md.state === TransactionState.Dead) continue;
-      if (producerIds.size > 0 && !producerIds.has(md.producerId)) continue;
-      if (input.stateFilters.length > 0 && !states.has(md.state)) continue;
-      if (input.durationFilterMs >= 0 && now - md.txnStartTimestamp <= input.durationFilterMs) continue;
-      if (pattern !== null && !pattern.test(transactionalId)) continue;
-      transactionStates.push({
-        transactionalId,
-        producerId: md.producerId,
-        transactionState: transactionStateName(md.state),
-      });
-    }
-    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
+    if (this.status === 'stopped') return listingError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (this.status === 'loading') return listingError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    return listTransactionMetadata(this.cache.values(), input, this.clock.now());
   }
 
   // ---- Markers --------------------------------------------------------------------------------
@@ -889,7 +646,8 @@ export class TransactionCoordinator {
           return answer(ErrorCode.NONE);
         if (md.state !== TransactionState.Ongoing) return answer(ErrorCode.NONE);
         const fence = md.prepareFenceProducerEpoch();
-        return this.decideEnd(
+        return decideEndTransaction(
+          this.decisionEnv(),
           md,
           fence.producerId,
           fence.producerEpoch,
@@ -976,6 +734,10 @@ export class TransactionCoordinator {
     return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 
+  private decisionEnv(): DecisionEnv {
+    return { now: this.clock.now(), allocateProducerId: () => this.allocateProducerId() };
+  }
+
   private async allocateProducerId(): Promise<bigint> {
     try {
       return await this.o.producerIds.nextProducerId();
@@ -1029,10 +791,6 @@ export class TransactionCoordinator {
       this.sleepers.add(sleeper);
     });
   }
-}
-
-function isPrepared(state: TransactionState): boolean {
-  return state === TransactionState.PrepareCommit || state === TransactionState.PrepareAbort;
 }
 
 function errorCodeOf(e: unknown): number | undefined {
