@@ -291,6 +291,13 @@ describe('TransactionCoordinator: InitProducerId', () => {
     expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   });
 
+  it('stays unavailable when the log cannot be loaded', async () => {
+    const h = await transactionHarness({}, { start: false });
+    h.log.load = () => Promise.reject(new Error('unreadable'));
+    await expect(h.coordinator.start()).rejects.toThrow('unreadable');
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  });
+
   it('answers a failed log write with COORDINATOR_NOT_AVAILABLE and leaves the id usable', async () => {
     const h = await transactionHarness();
     await init(h.coordinator);

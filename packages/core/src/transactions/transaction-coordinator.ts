@@ -28,6 +28,7 @@ import {
 } from './transaction-listing.js';
 import {
   fromTransactionLogValue,
+  type LoadedTransactionLog,
   type TransactionStateLog,
   toTransactionLogValue,
 } from './transaction-log.js';
@@ -163,7 +164,13 @@ export class TransactionCoordinator {
    */
   async start(): Promise<void> {
     this.status = 'loading';
-    const loaded = await this.o.log.load();
+    let loaded: LoadedTransactionLog;
+    try {
+      loaded = await this.o.log.load();
+    } catch (err) {
+      this.status = 'stopped';
+      throw err;
+    }
     this.coordinatorEpoch = loaded.coordinatorEpoch;
     this.cache.clear();
     for (const r of loaded.records) {
