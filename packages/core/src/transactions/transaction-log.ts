@@ -1,0 +1,94 @@
+// Transaction metadata in `__transaction_state`: Kafka's TransactionLogKey/TransactionLogValue
+// records, so a log written here reads the same way Kafka's coordinator reads its own.
+
+import type { TransactionLogValue } from '@tributary/codec/coordinator';
+import {
+  NO_PRODUCER_EPOCH,
+  partitionKey,
+  partitionsByTopic,
+  type TransactionSnapshot,
+} from './transaction-metadata.js';
+import { TransactionState, transactionStateFromId } from './transaction-state.js';
+
+/**
+ * The TransactionLogValue version written: 1 is flexible and carries the previous and next
+ * producer ids and the client's transaction version as tagged fields (Kafka writes it from
+ * transaction version 1 on).
+ */
+export const TRANSACTION_LOG_VALUE_VERSION = 1;
+
+/** One record read back from the log: the latest value for an id, or a tombstone (null). */
+export interface TransactionLogRecord {
+  readonly transactionalId: string;
+  readonly value: TransactionLogValue | null;
+}
+
+/** What the log holds when the coordinator starts. */
+export interface LoadedTransactionLog {
+  /**
+   * The coordinator epoch: higher than that of any earlier coordinator of these ids, so markers it
+   * writes fence a zombie coordinator's (TRANSACTION_COORDINATOR_FENCED).
+   */
+  readonly coordinatorEpoch: number;
+  /** Records in log order; a later record for an id replaces an earlier one, null removes it. */
+  readonly records: Iterable<TransactionLogRecord>;
+}
+
+/**
+ * The persistence port of the transaction coordinator: a compacted log keyed by transactional
+ * id (Kafka's `__transaction_state`). `append` resolves once the record is durable; a rejection
+ * fails the change that wrote it (the client is told to retry).
+ */
+export interface TransactionStateLog {
+  load(): Promise<LoadedTransactionLog>;
+  /** Writes the value for an id, or its tombstone (null) when the id expires. */
+  append(transactionalId: string, value: TransactionLogValue | null): Promise<void>;
+}
+
+/** The log record for a transactional id's state. Empty records carry no partitions (null). */
+export function toTransactionLogValue(s: TransactionSnapshot): TransactionLogValue {
+  if (s.state === TransactionState.Empty && s.partitions.size > 0)
+    throw new Error('An Empty transaction has no partitions');
+  let partitions: TransactionLogValue['transactionPartitions'] = null;
+  if (s.state !== TransactionState.Empty) {
+    partitions = partitionsByTopic(s.partitions).map((t) => ({ topic: t.topic, partitionIds: t.partitions }));
+  }
+  return {
+    producerId: s.producerId,
+    previousProducerId: s.prevProducerId,
+    nextProducerId: s.nextProducerId,
+    producerEpoch: s.producerEpoch,
+    nextProducerEpoch: NO_PRODUCER_EPOCH,
+    transactionTimeoutMs: s.txnTimeoutMs,
+    transactionStatus: s.state,
+    transactionPartitions: partitions,
+    transactionLastUpdateTimestampMs: BigInt(s.txnLastUpdateTimestamp),
+    transactionStartTimestampMs: BigInt(s.txnStartTimestamp),
+    clientTransactionVersion: s.clientTransactionVersion,
+  };
+}
+
+/**
+ * The state a log record describes. The last epoch is not in the record: it reads back as -1, as
+ * Kafka's coordinator reads it, so a retried InitProducerId spanning a restart is fenced.
+ */
+export function fromTransactionLogValue(v: TransactionLogValue): TransactionSnapshot {
+  const state = transactionStateFromId(v.transactionStatus);
+  const partitions = new Set<string>();
+  if (state !== TransactionState.Empty)
+    for (const t of v.transactionPartitions ?? [])
+      for (const p of t.partitionIds) partitions.add(partitionKey(t.topic, p));
+  return {
+    producerId: v.producerId,
+    prevProducerId: v.previousProducerId,
+    nextProducerId: v.nextProducerId,
+    producerEpoch: v.producerEpoch,
+    lastProducerEpoch: NO_PRODUCER_EPOCH,
+    txnTimeoutMs: v.transactionTimeoutMs,
+    state,
+    partitions,
+    txnStartTimestamp: Number(v.transactionStartTimestampMs),
+    txnLastUpdateTimestamp: Number(v.transactionLastUpdateTimestampMs),
+    clientTransactionVersion: v.clientTransactionVersion,
+  };
+}
