@@ -1,9 +1,14 @@
 import {
+  AbortedTransactionIndex,
   type AppendInput,
   type AppendResult,
   type BatchLocation,
+  type MarkerInput,
+  type MarkerResult,
   OffsetOutOfRangeError,
   type PartitionOffsets,
+  PartitionProducerState,
+  type ProducerDescription,
   type ReadInput,
   type ReadResult,
   type RetentionPolicy,
@@ -26,9 +31,34 @@ class MemoryLog {
   logStartOffset = 0;
   nextOffset = 0;
   bytes = 0;
+  /** Created by the first batch with a producer id: plain producers never pay for it. */
+  producers: PartitionProducerState | null = null;
+  aborted: AbortedTransactionIndex | null = null;
+
+  lastStableOffset(): number {
+    return this.producers === null
+      ? this.nextOffset
+      : this.producers.lastStableOffset(this.logStartOffset, this.nextOffset);
+  }
 
   offsets(): PartitionOffsets {
-    return { logStartOffset: this.logStartOffset, highWatermark: this.nextOffset };
+    return {
+      logStartOffset: this.logStartOffset,
+      highWatermark: this.nextOffset,
+      lastStableOffset: this.lastStableOffset(),
+    };
+  }
+
+  push(batch: Buffer, lastOffsetDelta: number, maxTimestamp: number): number {
+    const baseOffset = this.nextOffset;
+    writeBatchBaseOffset(batch, baseOffset);
+    this.batches.push(batch);
+    this.baseOffsets.push(baseOffset);
+    this.lastOffsets.push(baseOffset + lastOffsetDelta);
+    this.maxTimestamps.push(maxTimestamp);
+    this.nextOffset = baseOffset + lastOffsetDelta + 1;
+    this.bytes += batch.length;
+    return baseOffset;
   }
 
   /** Index of the first live batch whose last offset is at or after `offset`. */
@@ -56,6 +86,7 @@ class MemoryLog {
       this.maxTimestamps = this.maxTimestamps.slice(this.head);
       this.head = 0;
     }
+    this.aborted?.dropBefore(this.logStartOffset);
   }
 }
 
@@ -73,6 +104,7 @@ const owns = (b: Buffer): boolean => b.length * 2 >= b.buffer.byteLength;
 export class MemoryStorage implements StorageAdapter {
   private readonly topics = new Map<string, StoredTopic>();
   private readonly logs = new Map<string, MemoryLog[]>();
+  private nextProducerId = 0;
 
   async open(): Promise<void> {}
 
@@ -127,32 +159,92 @@ export class MemoryStorage implements StorageAdapter {
 
   async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
     const log = this.log(topicId, partition);
-    const baseOffset = log.nextOffset;
     const batch = owns(input.batch) ? input.batch : Buffer.from(input.batch);
-    writeBatchBaseOffset(batch, baseOffset);
-    log.batches.push(batch);
-    log.baseOffsets.push(baseOffset);
-    log.lastOffsets.push(baseOffset + input.lastOffsetDelta);
-    log.maxTimestamps.push(input.maxTimestamp);
-    log.nextOffset = baseOffset + input.lastOffsetDelta + 1;
-    log.bytes += batch.length;
-    return { baseOffset, logStartOffset: log.logStartOffset };
+    const producerId = input.producerId;
+    if (producerId === undefined || producerId < 0) {
+      const baseOffset = log.push(batch, input.lastOffsetDelta, input.maxTimestamp);
+      return { status: 'appended', baseOffset, logStartOffset: log.logStartOffset };
+    }
+    const producer = {
+      producerId,
+      producerEpoch: input.producerEpoch ?? -1,
+      baseSequence: input.baseSequence ?? -1,
+      lastOffsetDelta: input.lastOffsetDelta,
+      maxTimestamp: input.maxTimestamp,
+      transactional: input.transactional === true,
+    };
+    log.producers ??= new PartitionProducerState();
+    const check = log.producers.checkData(producer);
+    if (check.kind === 'duplicate') {
+      const b = check.batch;
+      return {
+        status: 'duplicate',
+        baseOffset: b.lastOffset - b.offsetDelta,
+        lastOffset: b.lastOffset,
+        timestamp: b.timestamp,
+        logStartOffset: log.logStartOffset,
+      };
+    }
+    if (check.kind === 'rejected')
+      return {
+        status: check.status,
+        baseOffset: -1,
+        logStartOffset: log.logStartOffset,
+        message: check.message,
+      };
+    const baseOffset = log.push(batch, input.lastOffsetDelta, input.maxTimestamp);
+    log.producers.recordData(producer, baseOffset);
+    return { status: 'appended', baseOffset, logStartOffset: log.logStartOffset };
+  }
+
+  async appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
+    const log = this.log(topicId, partition);
+    log.producers ??= new PartitionProducerState();
+    const check = log.producers.checkMarker(input);
+    if (check.kind === 'rejected')
+      return {
+        status: check.status,
+        baseOffset: -1,
+        logStartOffset: log.logStartOffset,
+        message: check.message,
+      };
+    const batch = Buffer.from(input.batch);
+    const baseOffset = log.push(batch, 0, input.timestamp);
+    const aborted = log.producers.recordMarker(input, baseOffset);
+    if (aborted !== null) {
+      log.aborted ??= new AbortedTransactionIndex();
+      log.aborted.add(aborted);
+    }
+    return { status: 'appended', baseOffset, logStartOffset: log.logStartOffset };
   }
 
   async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
     const log = this.log(topicId, partition);
     if (input.offset < log.logStartOffset || input.offset > log.nextOffset)
       throw new OffsetOutOfRangeError(input.offset, log.offsets());
+    const lastStableOffset = log.lastStableOffset();
+    const end = input.readCommitted === true ? lastStableOffset : log.nextOffset;
     const batches: Buffer[] = [];
     let bytes = 0;
-    for (let i = log.indexOf(input.offset); i < log.batches.length; i++) {
+    let last = -1;
+    for (let i = log.indexOf(input.offset); i < log.batches.length && log.baseOffsets[i]! < end; i++) {
       const b = log.batches[i]!;
       if (bytes + b.length > input.maxBytes && !(batches.length === 0 && input.minOneBatch)) break;
       batches.push(b);
       bytes += b.length;
+      last = i;
       if (bytes >= input.maxBytes) break;
     }
-    return { batches, logStartOffset: log.logStartOffset, highWatermark: log.nextOffset };
+    const result = {
+      batches,
+      logStartOffset: log.logStartOffset,
+      highWatermark: log.nextOffset,
+      lastStableOffset,
+    };
+    if (input.readCommitted !== true) return result;
+    const abortedTransactions =
+      log.aborted === null || last < 0 ? [] : log.aborted.collect(input.offset, log.lastOffsets[last]!);
+    return { ...result, abortedTransactions };
   }
 
   async offsets(topicId: string, partition: number): Promise<PartitionOffsets> {
@@ -210,5 +302,26 @@ export class MemoryStorage implements StorageAdapter {
 
   async sizeInBytes(topicId: string, partition: number): Promise<number> {
     return this.log(topicId, partition).bytes;
+  }
+
+  async describeProducers(topicId: string, partition: number): Promise<ProducerDescription[]> {
+    return this.log(topicId, partition).producers?.describe() ?? [];
+  }
+
+  async expireProducers(
+    topicId: string,
+    partition: number,
+    now: number,
+    producerIdExpirationMs: number,
+  ): Promise<number> {
+    return this.log(topicId, partition).producers?.expire(now, producerIdExpirationMs) ?? 0;
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    if (!Number.isSafeInteger(count) || count < 1)
+      throw new RangeError(`cannot allocate ${count} producer ids`);
+    const first = this.nextProducerId;
+    this.nextProducerId += count;
+    return first;
   }
 }
