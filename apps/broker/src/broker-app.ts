@@ -152,6 +152,16 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
         logSegmentBytes: config['log-segment-bytes'],
         logMessageTimestampType: config['log-message-timestamp-type'],
         ...groupCoordinatorSettings(config),
+        transactionMaxTimeoutMs: config['transaction-max-timeout-ms'],
+        transactionalIdExpirationMs: config['transactional-id-expiration-ms'],
+        transactionAbortTimedOutTransactionCleanupIntervalMs:
+          config['transaction-abort-timed-out-transaction-cleanup-interval-ms'],
+        transactionRemoveExpiredTransactionCleanupIntervalMs:
+          config['transaction-remove-expired-transaction-cleanup-interval-ms'],
+        transactionStateLogNumPartitions: config['transaction-state-log-num-partitions'],
+        transactionVersion: config['transaction-version'],
+        producerIdExpirationMs: config['producer-id-expiration-ms'],
+        producerIdExpirationCheckIntervalMs: config['producer-id-expiration-check-interval-ms'],
       },
       clock: systemClock,
       logger: logger.child({ component: 'core' }),

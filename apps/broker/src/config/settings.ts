@@ -249,6 +249,56 @@ export const SETTINGS = {
     { kafka: 'offsets.topic.num.partitions' },
   ),
 
+  // --- Idempotent producers and transactions.
+  'transaction-max-timeout-ms': setting(
+    'integer',
+    positive.default(900_000),
+    'The longest transaction timeout a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT above it).',
+    { kafka: 'transaction.max.timeout.ms' },
+  ),
+  'transactional-id-expiration-ms': setting(
+    'integer',
+    positive.default(604_800_000),
+    'How long a transactional id with no transaction under way is kept before the coordinator forgets it.',
+    { kafka: 'transactional.id.expiration.ms' },
+  ),
+  'transaction-abort-timed-out-transaction-cleanup-interval-ms': setting(
+    'integer',
+    positive.default(10_000),
+    'How often the transaction coordinator aborts transactions past their timeout.',
+    { kafka: 'transaction.abort.timed.out.transaction.cleanup.interval.ms' },
+  ),
+  'transaction-remove-expired-transaction-cleanup-interval-ms': setting(
+    'integer',
+    positive.default(3_600_000),
+    'How often the transaction coordinator removes expired transactional ids.',
+    { kafka: 'transaction.remove.expired.transaction.cleanup.interval.ms' },
+  ),
+  'transaction-state-log-num-partitions': setting(
+    'integer',
+    int(1, 10_000).default(50),
+    'Partitions of the internal __transaction_state topic; fixed once the topic exists.',
+    { kafka: 'transaction.state.log.num.partitions' },
+  ),
+  'transaction-version': setting(
+    'integer',
+    int(0, 2).default(2),
+    'The transaction.version feature level offered to clients: 2 is transactions v2 (KIP-890: an epoch bump on every commit or abort, partitions added by Produce).',
+    { kafka: 'transaction.version (a feature level)' },
+  ),
+  'producer-id-expiration-ms': setting(
+    'integer',
+    positive.default(86_400_000),
+    'How long a partition keeps the state of a producer that stopped writing (its sequence numbers for de-duplication).',
+    { kafka: 'producer.id.expiration.ms' },
+  ),
+  'producer-id-expiration-check-interval-ms': setting(
+    'integer',
+    positive.default(600_000),
+    'How often expired producer state is removed.',
+    { kafka: 'producer.id.expiration.check.interval.ms' },
+  ),
+
   // --- The consumer group protocol (KIP-848).
   'group-coordinator-rebalance-protocols': setting(
     'list',

@@ -124,6 +124,48 @@ const OWN_SETTINGS: readonly BrokerConfigDef[] = [
     'Partitions of __consumer_offsets; fixed once the topic exists.',
   ),
   setting(
+    'transaction.max.timeout.ms',
+    ConfigType.INT,
+    (c) => String(c.transactionMaxTimeoutMs),
+    'The longest transaction timeout a producer may ask for.',
+  ),
+  setting(
+    'transactional.id.expiration.ms',
+    ConfigType.INT,
+    (c) => String(c.transactionalIdExpirationMs),
+    'How long a transactional id with no transaction under way is kept.',
+  ),
+  setting(
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.transactionAbortTimedOutTransactionCleanupIntervalMs),
+    'How often transactions past their timeout are aborted.',
+  ),
+  setting(
+    'transaction.remove.expired.transaction.cleanup.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.transactionRemoveExpiredTransactionCleanupIntervalMs),
+    'How often expired transactional ids are removed.',
+  ),
+  setting(
+    'transaction.state.log.num.partitions',
+    ConfigType.INT,
+    (c) => String(c.transactionStateLogNumPartitions),
+    'Partitions of __transaction_state; fixed once the topic exists.',
+  ),
+  setting(
+    'producer.id.expiration.ms',
+    ConfigType.INT,
+    (c) => String(c.producerIdExpirationMs),
+    'How long a partition keeps the state of a producer that stopped writing.',
+  ),
+  setting(
+    'producer.id.expiration.check.interval.ms',
+    ConfigType.INT,
+    (c) => String(c.producerIdExpirationCheckIntervalMs),
+    'How often expired producer state is removed.',
+  ),
+  setting(
     'offset.metadata.max.bytes',
     ConfigType.INT,
     (c) => String(c.offsetMetadataMaxBytes),

@@ -69,6 +69,25 @@ export interface BrokerConfig {
    * (downgrade).
    */
   readonly groupConsumerMigrationPolicy: 'bidirectional' | 'upgrade' | 'downgrade' | 'disabled';
+  /** transaction.max.timeout.ms: the longest transaction timeout a producer may ask for. */
+  readonly transactionMaxTimeoutMs: number;
+  /** transactional.id.expiration.ms: how long a transactional id with no transaction is kept. */
+  readonly transactionalIdExpirationMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are aborted. */
+  readonly transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  /** transaction.remove.expired.transaction.cleanup.interval.ms: how often expired transactional ids are removed. */
+  readonly transactionRemoveExpiredTransactionCleanupIntervalMs: number;
+  /** transaction.state.log.num.partitions: partitions of __transaction_state, fixed once the topic exists. */
+  readonly transactionStateLogNumPartitions: number;
+  /**
+   * The transaction.version feature level (0, 1 or 2) the broker finalizes in ApiVersions: 2 is
+   * KIP-890's transactions v2 (an epoch bump on every EndTxn, partitions added by Produce).
+   */
+  readonly transactionVersion: number;
+  /** producer.id.expiration.ms: how long a partition keeps an idle producer's state. */
+  readonly producerIdExpirationMs: number;
+  /** producer.id.expiration.check.interval.ms */
+  readonly producerIdExpirationCheckIntervalMs: number;
 }
 
 export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
@@ -104,6 +123,14 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     groupConsumerMaxSize: 2_147_483_647,
     groupConsumerAssignors: ['uniform', 'range'],
     groupConsumerMigrationPolicy: 'bidirectional',
+    transactionMaxTimeoutMs: 900_000,
+    transactionalIdExpirationMs: 604_800_000,
+    transactionAbortTimedOutTransactionCleanupIntervalMs: 10_000,
+    transactionRemoveExpiredTransactionCleanupIntervalMs: 3_600_000,
+    transactionStateLogNumPartitions: 50,
+    transactionVersion: 2,
+    producerIdExpirationMs: 86_400_000,
+    producerIdExpirationCheckIntervalMs: 600_000,
     ...overrides,
   };
 }
