@@ -1,5 +1,6 @@
 import { ErrorCode } from '@tributary/codec';
 import type { Clock, Logger, TimerHandle } from '../services.js';
+import type { TransactionSupportedOperation } from './append-verification.js';
 import {
   answer,
   type Decision,
@@ -87,15 +88,6 @@ export interface AddPartitionsToTxnInput extends AddPartitionsInput {
 export interface PartitionError extends TopicPartition {
   readonly errorCode: number;
 }
-
-/**
- * How a partition leader asks about a transactional append, by the request's version (Kafka's
- * TransactionSupportedOperation): `default` for clients that do not know TRANSACTION_ABORTABLE
- * (Produce v10 and older, TxnOffsetCommit v3 and older), `genericError` for those that do
- * (Produce v11, TxnOffsetCommit v4), `addPartition` for transactions v2 clients (Produce v12+,
- * TxnOffsetCommit v5+), whose partitions the leader adds to the transaction itself.
- */
-export type TransactionSupportedOperation = 'default' | 'genericError' | 'addPartition';
 
 export interface AddOffsetsInput {
   readonly transactionalId: string;
