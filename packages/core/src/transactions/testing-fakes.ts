@@ -19,6 +19,8 @@ export class MemoryTransactionLog implements TransactionStateLog {
   failAppends = false;
   /** Holds `load()` until released. */
   loadGate: Promise<void> | null = null;
+  /** Holds appends until released. */
+  appendGate: Promise<void> | null = null;
 
   async load(): Promise<LoadedTransactionLog> {
     if (this.loadGate !== null) await this.loadGate;
@@ -26,6 +28,7 @@ export class MemoryTransactionLog implements TransactionStateLog {
   }
 
   async append(transactionalId: string, value: TransactionLogValue | null): Promise<void> {
+    if (this.appendGate !== null) await this.appendGate;
     if (this.failAppends) throw new Error('log offline');
     this.records.push({ transactionalId, value });
   }

@@ -694,6 +694,45 @@ describe('TransactionCoordinator: EndTxn', () => {
   });
 });
 
+describe('TransactionCoordinator: concurrent requests', () => {
+  it('answers CONCURRENT_TRANSACTIONS to every change while one is being written', async () => {
+    const h = await transactionHarness();
+    const p = await init(h.coordinator);
+    const g = gate();
+    h.log.appendGate = g.promise;
+    const adding = add(h.coordinator, p.producerId, p.producerEpoch);
+    await settle();
+    expect((await end(h.coordinator, p.producerId, p.producerEpoch, true)).errorCode).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(await add(h.coordinator, p.producerId, p.producerEpoch, [tp1])).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    g.open();
+    h.log.appendGate = null;
+    expect(await adding).toBe(ErrorCode.NONE);
+    expect((await end(h.coordinator, p.producerId, p.producerEpoch, true)).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('does not abort a timed-out transaction while a change to it is being written (shouldNotAbortExpiredTransactionsThatHaveAPendingStateTransition)', async () => {
+    const h = await transactionHarness({ transactionVersion: 0 });
+    const p = await init(h.coordinator, { transactionTimeoutMs: 5_000 });
+    await add(h.coordinator, p.producerId, p.producerEpoch);
+    const g = gate();
+    h.log.appendGate = g.promise;
+    const ending = end(h.coordinator, p.producerId, p.producerEpoch, true);
+    h.clock.advance(10_000);
+    await settle();
+    g.open();
+    h.log.appendGate = null;
+    expect((await ending).errorCode).toBe(ErrorCode.NONE);
+    await settle();
+    expect(h.markers.writes).toEqual([expect.objectContaining({ result: 'commit', producerEpoch: 0 })]);
+    expect(state(h)).toMatchObject({ state: TransactionState.CompleteCommit, producerEpoch: 0 });
+  });
+});
+
 describe('TransactionCoordinator: timeouts and expiration', () => {
   it('aborts an ongoing transaction past its timeout with a bumped epoch (shouldAbortExpiredTransactionsInOngoingStateAndBumpEpoch)', async () => {
     const h = await transactionHarness({ transactionVersion: 0 });

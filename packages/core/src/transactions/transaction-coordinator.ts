@@ -319,16 +319,7 @@ export class TransactionCoordinator {
       }
       case TransactionState.Ongoing: {
         // Abort the ongoing transaction first, with a bumped epoch that is never handed out.
-        const fence = md.prepareFenceProducerEpoch();
-        return decideEndTransaction(
-          this.decisionEnv(),
-          md,
-          fence.producerId,
-          fence.producerEpoch,
-          'abort',
-          false,
-          this.config.transactionVersion,
-        );
+        return this.fenceAndAbort(md);
       }
       default:
         throw new Error(`Transactional id ${transactionalId} is in state ${transactionStateName(md.state)}`);
@@ -502,6 +493,33 @@ export class TransactionCoordinator {
   }
 
   /**
+   * Fences the producer of an ongoing transaction and decides its abort, as the coordinator's own
+   * request (with the cluster's transaction version). The fence never outlives the decision.
+   */
+  private async fenceAndAbort(md: TransactionMetadata): Promise<Decision> {
+    const fence = md.prepareFenceProducerEpoch();
+    const dropFence = () => {
+      if (md.pendingState === TransactionState.PrepareEpochFence) md.abandonPendingTransition();
+    };
+    try {
+      const decision = await decideEndTransaction(
+        this.decisionEnv(),
+        md,
+        fence.producerId,
+        fence.producerEpoch,
+        'abort',
+        false,
+        this.config.transactionVersion,
+      );
+      if (decision.kind === 'answer') dropFence();
+      return decision;
+    } catch (e) {
+      dropFence();
+      throw e;
+    }
+  }
+
+  /**
    * Writes a decided PrepareCommit/PrepareAbort; once written, prepares the completion and starts
    * the markers. A fencing abort whose write fails keeps its bumped epoch in memory and marks the
    * fence failed, so the next fence does not bump again.
@@ -644,16 +662,7 @@ export class TransactionCoordinator {
         if (md === undefined || md.producerId !== producerId || md.pendingTransitionInProgress)
           return answer(ErrorCode.NONE);
         if (md.state !== TransactionState.Ongoing) return answer(ErrorCode.NONE);
-        const fence = md.prepareFenceProducerEpoch();
-        return decideEndTransaction(
-          this.decisionEnv(),
-          md,
-          fence.producerId,
-          fence.producerEpoch,
-          'abort',
-          false,
-          this.config.transactionVersion,
-        );
+        return this.fenceAndAbort(md);
       });
     } catch (err) {
       this.logger.warn({ err, transactionalId }, 'could not abort a timed-out transaction');
