@@ -27,6 +27,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { gate, settle, transactionHarness } from '../../transactions/testing-fakes.js';
 import type { TransactionCoordinator } from '../../transactions/transaction-coordinator.js';
+import { fromTransactionLogValue } from '../../transactions/transaction-log.js';
 import type { RequestContext } from '../request-context.js';
 import { handleAddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { handleAddPartitionsToTxn } from './add-partitions-to-txn.js';
@@ -242,6 +243,7 @@ describe('AddPartitionsToTxn handler', () => {
       expect(() => encodeAddPartitionsToTxnResponse(r, v)).not.toThrow();
       // A v5 add is a partition leader adding for a transactions v2 producer.
       expect(h.coordinator.describeTransaction('a').transactionState).toBe('Ongoing');
+      expect(fromTransactionLogValue(h.log.latest('a')!).clientTransactionVersion).toBe(v >= 5 ? 2 : 0);
     },
   );
 });
