@@ -897,6 +897,6 @@ describe('TransactionCoordinator: DescribeTransactions and ListTransactions', ()
     expect(ids(list({ transactionalIdPattern: 'app-.*' }))).toEqual(['app-a', 'app-b']);
     expect(ids(list({ transactionalIdPattern: 'app' }))).toEqual([]);
     expect(ids(list({ transactionalIdPattern: '' }))).toEqual(['app-a', 'app-b', 'other']);
-    expect(list({ transactionalIdPattern: '(' }).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(list({ transactionalIdPattern: '(ab(cd' }).errorCode).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
   });
 });
