@@ -785,6 +785,64 @@ describe('TransactionCoordinator: timeouts and expiration', () => {
   });
 });
 
+describe('TransactionCoordinator: expiration', () => {
+  const config = {
+    transactionalIdExpirationMs: 100_000,
+    removeExpiredTransactionalIdsCleanupIntervalMs: 150_000,
+  };
+
+  it.each([
+    [TransactionState.Empty, true],
+    [TransactionState.CompleteCommit, true],
+    [TransactionState.CompleteAbort, true],
+    [TransactionState.Ongoing, false],
+    [TransactionState.PrepareCommit, false],
+    [TransactionState.PrepareAbort, false],
+  ])(
+    'expires an idle id in state %i: %s (shouldRemove*ExpiredTransactionalIds)',
+    async (txnState, expires) => {
+      const h = await transactionHarness({ ...config, markerMaxAttempts: 1 }, { start: false });
+      const failing = new Map([[partitionKey('topic', 0), ErrorCode.NOT_LEADER_OR_FOLLOWER]]);
+      for (let i = 0; i < 50; i++) h.markers.failures.push(failing);
+      seed(h, {
+        state: txnState,
+        partitions: txnState === TransactionState.Empty ? new Set() : new Set([partitionKey('topic', 0)]),
+        txnStartTimestamp: txnState === TransactionState.Empty ? -1 : h.clock.now(),
+        txnTimeoutMs: 900_000,
+      });
+      await h.coordinator.start();
+      h.clock.advance(150_000);
+      await settle();
+      expect(h.log.latest(TXN) === null).toBe(expires);
+      expect(h.coordinator.describeTransaction(TXN).errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND).toBe(
+        expires,
+      );
+    },
+  );
+
+  it('keeps an id whose tombstone could not be written (shouldNotRemoveExpiredTransactionalIdsIfLogAppendFails)', async () => {
+    const h = await transactionHarness(config);
+    await init(h.coordinator);
+    h.log.failAppends = true;
+    h.clock.advance(150_000);
+    await settle();
+    h.log.failAppends = false;
+    expect(h.coordinator.describeTransaction(TXN)).toMatchObject({ errorCode: 0, transactionState: 'Empty' });
+    expect(await init(h.coordinator)).toMatchObject({ errorCode: 0, producerEpoch: 1 });
+  });
+
+  it('expires an id whose first InitProducerId was never written (testTransactionExpirationShouldNotFailWithUninitializedTransactionMetadata)', async () => {
+    const h = await transactionHarness(config);
+    h.log.failAppends = true;
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    h.log.failAppends = false;
+    h.clock.advance(150_000);
+    await settle();
+    expect(h.log.records).toEqual([{ transactionalId: TXN, value: null }]);
+    expect(await init(h.coordinator)).toEqual({ errorCode: 0, producerId: 1001n, producerEpoch: 0 });
+  });
+});
+
 describe('TransactionCoordinator: restart', () => {
   it('completes decided transactions, keeps ongoing ones with their timeout and drops tombstoned ids', async () => {
     const h = await transactionHarness({ transactionVersion: 0 });
