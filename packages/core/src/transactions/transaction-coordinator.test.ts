@@ -674,6 +674,7 @@ describe('TransactionCoordinator: EndTxn', () => {
     await settle();
     expect(h.markers.writes[1]!.partitions).toEqual([tp1]);
     expect(state(h).state).toBe(TransactionState.CompleteCommit);
+    expect(h.metrics.counts.get('tributary_transaction_marker_failures_total')).toBe(1);
   });
 
   it('leaves a transaction decided after the marker attempts run out; the sweep takes it up again', async () => {
@@ -751,6 +752,8 @@ describe('TransactionCoordinator: timeouts and expiration', () => {
     expect((await add(h.coordinator, p.producerId, p.producerEpoch)).valueOf()).toBe(
       ErrorCode.PRODUCER_FENCED,
     );
+    expect(h.metrics.counts.get('tributary_transactions_timed_out_total')).toBe(1);
+    expect(h.metrics.counts.get('tributary_transactions_completed_total{"result":"abort"}')).toBe(1);
   });
 
   it('does not bump the epoch again after a fencing abort failed to be written (shouldNotBumpEpochWhenAbortingExpiredTransactionIfAppendToLogFails)', async () => {

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@tributary/codec';
-import type { Clock, Logger, TimerHandle } from '../services.js';
+import type { Clock, Logger, Metrics, TimerHandle } from '../services.js';
 import type { TransactionSupportedOperation } from './append-verification.js';
 import {
   answer,
@@ -49,6 +49,7 @@ export interface TransactionCoordinatorOptions {
   readonly config: TransactionCoordinatorConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly producerIds: ProducerIdAllocator;
   readonly log: TransactionStateLog;
   readonly markers: TransactionMarkerWriter;
@@ -605,9 +606,13 @@ export class TransactionCoordinator {
         continue;
       }
       // A written partition leaves the transaction (DescribeTransactions lists only those left).
+      let failed = 0;
       for (const r of results)
         if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
           md.partitions.delete(partitionKey(r.topic, r.partition));
+        else failed++;
+      if (failed > 0)
+        this.o.metrics.increment('tributary_transaction_marker_failures_total', undefined, failed);
     }
     for (let attempt = 1; ; attempt++) {
       if (!this.owns(md) || md.pendingTransitionInProgress || !isPrepared(md.state)) return;
@@ -620,6 +625,7 @@ export class TransactionCoordinator {
       const transit = md.prepareComplete(this.clock.now());
       const errorCode = await this.write(transactionalId, { kind: 'write', md, transit, fence: false });
       if (errorCode === ErrorCode.NONE) {
+        this.o.metrics.increment('tributary_transactions_completed_total', { result });
         this.logger.debug(
           { transactionalId, state: transactionStateName(md.state) },
           'transaction completed',
@@ -670,9 +676,10 @@ export class TransactionCoordinator {
     }
     if (decision.kind === 'answer') return;
     const errorCode = await this.writeDecided(transactionalId, decision, 'abort');
-    if (errorCode === ErrorCode.NONE)
+    if (errorCode === ErrorCode.NONE) {
+      this.o.metrics.increment('tributary_transactions_timed_out_total');
       this.logger.info({ transactionalId }, 'aborted a timed-out transaction');
-    else this.logger.warn({ transactionalId, errorCode }, 'abort of a timed-out transaction failed');
+    } else this.logger.warn({ transactionalId, errorCode }, 'abort of a timed-out transaction failed');
   }
 
   /** Removes transactional ids idle past transactional.id.expiration.ms (a tombstone in the log). */
@@ -703,6 +710,7 @@ export class TransactionCoordinator {
         continue;
       }
       if (this.cache.get(transactionalId) === md) this.cache.delete(transactionalId);
+      this.o.metrics.increment('tributary_transactional_ids_expired_total');
       this.logger.info({ transactionalId }, 'expired a transactional id');
     }
   }
