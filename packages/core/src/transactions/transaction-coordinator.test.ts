@@ -656,25 +656,45 @@ describe('TransactionCoordinator: EndTxn', () => {
     expect(await add(h.coordinator, 1000n, 0, [tp0], 2)).toBe(ErrorCode.NONE);
   });
 
-  it('retries the partitions whose markers failed, counting deleted partitions as done', async () => {
+  it('retries the partitions whose markers failed and drops deleted partitions', async () => {
     const h = await transactionHarness();
     h.existing.add(partitionKey('gone', 0));
     const p = await ongoing(h, [tp0, tp1, { topic: 'gone', partition: 0 }]);
+    h.existing.delete(partitionKey('gone', 0));
     h.markers.failures.push(
       new Map([
         [partitionKey('topic', 1), ErrorCode.NOT_LEADER_OR_FOLLOWER],
-        [partitionKey('gone', 0), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        [partitionKey('topic', 0), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
       ]),
     );
     await end(h.coordinator, p.producerId, p.producerEpoch, true);
     await settle();
-    expect(h.markers.writes).toHaveLength(1);
-    expect(h.coordinator.describeTransaction(TXN).topics).toEqual([{ topic: 'topic', partitions: [1] }]);
+    expect(h.markers.writes.map((w) => w.partitions)).toEqual([[tp0, tp1]]);
+    expect(h.coordinator.describeTransaction(TXN).topics).toEqual([{ topic: 'topic', partitions: [0, 1] }]);
     h.clock.advance(h.config.markerRetryBackoffMs);
+    await settle();
+    expect(h.markers.writes[1]!.partitions).toEqual([tp0, tp1]);
+    expect(state(h).state).toBe(TransactionState.CompleteCommit);
+    expect(h.metrics.counts.get('tributary_transaction_marker_failures_total')).toBe(2);
+  });
+
+  it('stops sending markers a newer coordinator fenced, until the next sweep', async () => {
+    const h = await transactionHarness();
+    const p = await ongoing(h, [tp0, tp1]);
+    h.markers.failures.push(new Map([[partitionKey('topic', 1), ErrorCode.TRANSACTION_COORDINATOR_FENCED]]));
+    await end(h.coordinator, p.producerId, p.producerEpoch, true);
+    await settle();
+    h.clock.advance(h.config.markerRetryBackoffMs * 5);
+    await settle();
+    expect(h.markers.writes).toHaveLength(1);
+    expect(h.coordinator.describeTransaction(TXN)).toMatchObject({
+      transactionState: 'PrepareCommit',
+      topics: [{ topic: 'topic', partitions: [1] }],
+    });
+    h.clock.advance(h.config.abortTimedOutTransactionCleanupIntervalMs);
     await settle();
     expect(h.markers.writes[1]!.partitions).toEqual([tp1]);
     expect(state(h).state).toBe(TransactionState.CompleteCommit);
-    expect(h.metrics.counts.get('tributary_transaction_marker_failures_total')).toBe(1);
   });
 
   it('leaves a transaction decided after the marker attempts run out; the sweep takes it up again', async () => {

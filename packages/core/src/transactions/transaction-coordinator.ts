@@ -597,6 +597,12 @@ export class TransactionCoordinator {
       }
       if (attempt > 1) await this.sleep(this.config.markerRetryBackoffMs);
       if (!this.owns(md)) return;
+      // A partition deleted since it joined has no reader left to need its marker.
+      for (const key of md.partitions) {
+        const { topic, partition } = parsePartitionKey(key);
+        if (!this.o.partitions.partitionExists(topic, partition)) md.partitions.delete(key);
+      }
+      if (md.partitions.size === 0) break;
       const partitions = [...md.partitions].map(parsePartitionKey);
       let results: readonly MarkerPartitionResult[];
       try {
@@ -605,14 +611,32 @@ export class TransactionCoordinator {
         this.logger.warn({ err, transactionalId }, 'writing transaction markers failed');
         continue;
       }
-      // A written partition leaves the transaction (DescribeTransactions lists only those left).
+      // A written partition leaves the transaction (DescribeTransactions lists only those left),
+      // as does one whose log cannot hold markers: its producer could not have written to it.
       let failed = 0;
       for (const r of results)
-        if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if (
+          r.errorCode === ErrorCode.NONE ||
+          r.errorCode === ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT ||
+          r.errorCode === ErrorCode.UNSUPPORTED_VERSION
+        )
           md.partitions.delete(partitionKey(r.topic, r.partition));
         else failed++;
       if (failed > 0)
         this.o.metrics.increment('tributary_transaction_marker_failures_total', undefined, failed);
+      // A newer coordinator or producer epoch owns these partitions now: retrying cannot help.
+      const fenced = results.find(
+        (r) =>
+          r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED ||
+          r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH,
+      );
+      if (fenced !== undefined) {
+        this.logger.warn(
+          { transactionalId, topic: fenced.topic, partition: fenced.partition, errorCode: fenced.errorCode },
+          'transaction markers fenced; sending stops until the next sweep',
+        );
+        return;
+      }
     }
     for (let attempt = 1; ; attempt++) {
       if (!this.owns(md) || md.pendingTransitionInProgress || !isPrepared(md.state)) return;
