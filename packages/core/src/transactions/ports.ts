@@ -45,7 +45,11 @@ export interface TransactionMarkerWriter {
   writeMarkers(write: MarkerWrite): Promise<readonly MarkerPartitionResult[]>;
 }
 
-/** Which topic partitions exist (AddPartitionsToTxn answers UNKNOWN_TOPIC_OR_PARTITION for others). */
+/**
+ * Which topic partitions exist, internal topics included: AddPartitionsToTxn answers
+ * UNKNOWN_TOPIC_OR_PARTITION for others, and markers skip a partition that no longer exists (a
+ * `__consumer_offsets` partition must exist, or a transaction's offsets never get their marker).
+ */
 export interface PartitionCatalog {
   partitionExists(topic: string, partition: number): boolean;
 }

@@ -121,7 +121,10 @@ export async function transactionHarness(
       producerIds: { nextProducerId: () => nextProducerId.value++ },
       log,
       markers,
-      partitions: { partitionExists: (topic, partition) => existing.has(partitionKey(topic, partition)) },
+      partitions: {
+        partitionExists: (topic, partition) =>
+          topic === '__consumer_offsets' || existing.has(partitionKey(topic, partition)),
+      },
       groupOffsetsPartition: (groupId): TopicPartition => ({
         topic: '__consumer_offsets',
         partition: groupId.length % 50,

@@ -398,3 +398,103 @@ describe('DescribeTransactions and ListTransactions handlers', () => {
     expect(() => encodeListTransactionsResponse(r, v)).not.toThrow();
   });
 });
+
+describe('a whole transaction through the handlers', () => {
+  it('runs as a transactions v1 client sends it (InitProducerId v4, AddPartitionsToTxn v3, AddOffsetsToTxn v3, EndTxn v3)', async () => {
+    const { h, s } = await services();
+    const p = await initTxn(s, 4);
+    const added = await handleAddPartitionsToTxn(
+      s,
+      ctx(24, 3),
+      addReq(3, {
+        v3AndBelowTransactionalId: 'txn',
+        v3AndBelowProducerId: p.producerId,
+        v3AndBelowProducerEpoch: p.producerEpoch,
+        v3AndBelowTopics: [{ name: 'topic', partitions: [0] }],
+      }),
+    );
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+    const offsets = await handleAddOffsetsToTxn(
+      s,
+      ctx(25, 3),
+      decodeAddOffsetsToTxnRequest(
+        encodeAddOffsetsToTxnRequest(
+          createAddOffsetsToTxnRequest({
+            transactionalId: 'txn',
+            producerId: p.producerId,
+            producerEpoch: 0,
+            groupId: 'g',
+          }),
+          3,
+        ),
+        3,
+      ),
+    );
+    expect(offsets.errorCode).toBe(0);
+    const ended = await handleEndTxn(
+      s,
+      ctx(26, 3),
+      endReq(3, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 0, committed: true }),
+    );
+    expect(ended.errorCode).toBe(0);
+    await settle();
+    expect(h.markers.writes).toEqual([
+      expect.objectContaining({
+        result: 'commit',
+        producerEpoch: 0,
+        partitions: [
+          { topic: 'topic', partition: 0 },
+          { topic: '__consumer_offsets', partition: 1 },
+        ],
+      }),
+    ]);
+    // The next transaction keeps the epoch under v1.
+    expect(h.coordinator.describeTransaction('txn')).toMatchObject({
+      transactionState: 'CompleteCommit',
+      producerEpoch: 0,
+    });
+  });
+
+  it('runs as a transactions v2 client sends it (InitProducerId v5, partitions added by the leader, EndTxn v5)', async () => {
+    const { h, s } = await services();
+    const p = await initTxn(s, 5);
+    // Produce v12: the partition leader adds the partition itself.
+    expect(
+      await h.coordinator.ensurePartitionsInTransaction({
+        transactionalId: 'txn',
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        partitions: [{ topic: 'topic', partition: 0 }],
+        operation: 'addPartition',
+      }),
+    ).toEqual([]);
+    const first = await handleEndTxn(
+      s,
+      ctx(26, 5),
+      endReq(5, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 0, committed: true }),
+    );
+    expect(first).toMatchObject({ errorCode: 0, producerId: p.producerId, producerEpoch: 1 });
+    await settle();
+    // The next transaction uses the epoch EndTxn returned.
+    expect(
+      await h.coordinator.ensurePartitionsInTransaction({
+        transactionalId: 'txn',
+        producerId: p.producerId,
+        producerEpoch: 1,
+        partitions: [{ topic: 'topic', partition: 1 }],
+        operation: 'addPartition',
+      }),
+    ).toEqual([]);
+    const second = await handleEndTxn(
+      s,
+      ctx(26, 5),
+      endReq(5, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 1, committed: false }),
+    );
+    expect(second).toMatchObject({ errorCode: 0, producerEpoch: 2 });
+    await settle();
+    expect(h.markers.writes.map((w) => [w.result, w.producerEpoch, w.transactionVersion])).toEqual([
+      ['commit', 1, 2],
+      ['abort', 2, 2],
+    ]);
+  });
+});
