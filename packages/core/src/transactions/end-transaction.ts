@@ -1,5 +1,5 @@
 // Deciding an end of transaction (EndTxn, and the aborts the coordinator starts itself): Kafka's
-// rules for transactions v1 and v2, as pure steps over one id's metadata.
+// rules for transactions v1 and v2, over one id's metadata (a decision to write prepares its change).
 
 import { ErrorCode } from '@tributary/codec';
 import type { TransactionResult } from './ports.js';

@@ -1,3 +1,4 @@
+export * from './append-verification.js';
 export type { ProducerIdAndEpoch } from './end-transaction.js';
 export type {
   MarkerPartitionResult,

@@ -36,14 +36,20 @@ export interface MarkerPartitionResult extends TopicPartition {
  * Writes COMMIT or ABORT control batches (Kafka's WriteTxnMarkers). For a `__consumer_offsets`
  * partition, the marker also makes the group coordinator apply (commit) or drop (abort) the
  * producer's pending transactional offsets. Resolves with an error code per partition; the
- * coordinator retries those that failed. UNKNOWN_TOPIC_OR_PARTITION counts as done: the
- * partition was deleted, and no reader is left to need the marker.
+ * coordinator retries those that failed (a partition the catalog no longer has is dropped
+ * instead: it was deleted, and no reader is left to need the marker), except that
+ * TRANSACTION_COORDINATOR_FENCED or INVALID_PRODUCER_EPOCH stops the sending, and
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT drops the partition, as in Kafka.
  */
 export interface TransactionMarkerWriter {
   writeMarkers(write: MarkerWrite): Promise<readonly MarkerPartitionResult[]>;
 }
 
-/** Which topic partitions exist (AddPartitionsToTxn answers UNKNOWN_TOPIC_OR_PARTITION for others). */
+/**
+ * Which topic partitions exist, internal topics included: AddPartitionsToTxn answers
+ * UNKNOWN_TOPIC_OR_PARTITION for others, and markers skip a partition that no longer exists (a
+ * `__consumer_offsets` partition must exist, or a transaction's offsets never get their marker).
+ */
 export interface PartitionCatalog {
   partitionExists(topic: string, partition: number): boolean;
 }

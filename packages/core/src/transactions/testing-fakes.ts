@@ -2,7 +2,7 @@
 
 import { ErrorCode } from '@tributary/codec';
 import type { TransactionLogValue } from '@tributary/codec/coordinator';
-import { ManualClock, silentLogger } from '../services.js';
+import { ManualClock, type MetricLabels, type Metrics, silentLogger } from '../services.js';
 import type { MarkerPartitionResult, MarkerWrite, TransactionMarkerWriter } from './ports.js';
 import {
   defaultTransactionCoordinatorConfig,
@@ -19,6 +19,8 @@ export class MemoryTransactionLog implements TransactionStateLog {
   failAppends = false;
   /** Holds `load()` until released. */
   loadGate: Promise<void> | null = null;
+  /** Holds appends until released. */
+  appendGate: Promise<void> | null = null;
 
   async load(): Promise<LoadedTransactionLog> {
     if (this.loadGate !== null) await this.loadGate;
@@ -26,6 +28,7 @@ export class MemoryTransactionLog implements TransactionStateLog {
   }
 
   async append(transactionalId: string, value: TransactionLogValue | null): Promise<void> {
+    if (this.appendGate !== null) await this.appendGate;
     if (this.failAppends) throw new Error('log offline');
     this.records.push({ transactionalId, value });
   }
@@ -56,6 +59,17 @@ export class MemoryMarkerWriter implements TransactionMarkerWriter {
   }
 }
 
+/** Metrics that remember every increment, by name and labels. */
+export class CountingMetrics implements Metrics {
+  readonly counts = new Map<string, number>();
+  increment(name: string, labels?: MetricLabels, value = 1): void {
+    const key = labels === undefined ? name : `${name}${JSON.stringify(labels)}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + value);
+  }
+  observe(): void {}
+  set(): void {}
+}
+
 /** A gate a test opens by hand. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open = () => {};
@@ -78,6 +92,7 @@ export interface Harness {
   config: TransactionCoordinatorConfig;
   existing: Set<string>;
   nextProducerId: { value: bigint };
+  metrics: CountingMetrics;
   /** A coordinator over the same log and markers, as after a restart. */
   restart(): Promise<TransactionCoordinator>;
 }
@@ -96,15 +111,20 @@ export async function transactionHarness(
     partitionKey('other', 0),
   ]);
   const nextProducerId = { value: 1000n };
+  const metrics = new CountingMetrics();
   const build = () =>
     new TransactionCoordinator({
       config,
       clock,
       logger: silentLogger,
+      metrics,
       producerIds: { nextProducerId: () => nextProducerId.value++ },
       log,
       markers,
-      partitions: { partitionExists: (topic, partition) => existing.has(partitionKey(topic, partition)) },
+      partitions: {
+        partitionExists: (topic, partition) =>
+          topic === '__consumer_offsets' || existing.has(partitionKey(topic, partition)),
+      },
       groupOffsetsPartition: (groupId): TopicPartition => ({
         topic: '__consumer_offsets',
         partition: groupId.length % 50,
@@ -121,6 +141,7 @@ export async function transactionHarness(
     config,
     existing,
     nextProducerId,
+    metrics,
     async restart() {
       coordinator.stop();
       const next = build();

@@ -656,21 +656,42 @@ describe('TransactionCoordinator: EndTxn', () => {
     expect(await add(h.coordinator, 1000n, 0, [tp0], 2)).toBe(ErrorCode.NONE);
   });
 
-  it('retries the partitions whose markers failed, counting deleted partitions as done', async () => {
+  it('retries the partitions whose markers failed and drops deleted partitions', async () => {
     const h = await transactionHarness();
     h.existing.add(partitionKey('gone', 0));
     const p = await ongoing(h, [tp0, tp1, { topic: 'gone', partition: 0 }]);
+    h.existing.delete(partitionKey('gone', 0));
     h.markers.failures.push(
       new Map([
         [partitionKey('topic', 1), ErrorCode.NOT_LEADER_OR_FOLLOWER],
-        [partitionKey('gone', 0), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        [partitionKey('topic', 0), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
       ]),
     );
     await end(h.coordinator, p.producerId, p.producerEpoch, true);
     await settle();
-    expect(h.markers.writes).toHaveLength(1);
-    expect(h.coordinator.describeTransaction(TXN).topics).toEqual([{ topic: 'topic', partitions: [1] }]);
+    expect(h.markers.writes.map((w) => w.partitions)).toEqual([[tp0, tp1]]);
+    expect(h.coordinator.describeTransaction(TXN).topics).toEqual([{ topic: 'topic', partitions: [0, 1] }]);
     h.clock.advance(h.config.markerRetryBackoffMs);
+    await settle();
+    expect(h.markers.writes[1]!.partitions).toEqual([tp0, tp1]);
+    expect(state(h).state).toBe(TransactionState.CompleteCommit);
+    expect(h.metrics.counts.get('tributary_transaction_marker_failures_total')).toBe(2);
+  });
+
+  it('stops sending markers a newer coordinator fenced, until the next sweep', async () => {
+    const h = await transactionHarness();
+    const p = await ongoing(h, [tp0, tp1]);
+    h.markers.failures.push(new Map([[partitionKey('topic', 1), ErrorCode.TRANSACTION_COORDINATOR_FENCED]]));
+    await end(h.coordinator, p.producerId, p.producerEpoch, true);
+    await settle();
+    h.clock.advance(h.config.markerRetryBackoffMs * 5);
+    await settle();
+    expect(h.markers.writes).toHaveLength(1);
+    expect(h.coordinator.describeTransaction(TXN)).toMatchObject({
+      transactionState: 'PrepareCommit',
+      topics: [{ topic: 'topic', partitions: [1] }],
+    });
+    h.clock.advance(h.config.abortTimedOutTransactionCleanupIntervalMs);
     await settle();
     expect(h.markers.writes[1]!.partitions).toEqual([tp1]);
     expect(state(h).state).toBe(TransactionState.CompleteCommit);
@@ -694,6 +715,45 @@ describe('TransactionCoordinator: EndTxn', () => {
   });
 });
 
+describe('TransactionCoordinator: concurrent requests', () => {
+  it('answers CONCURRENT_TRANSACTIONS to every change while one is being written', async () => {
+    const h = await transactionHarness();
+    const p = await init(h.coordinator);
+    const g = gate();
+    h.log.appendGate = g.promise;
+    const adding = add(h.coordinator, p.producerId, p.producerEpoch);
+    await settle();
+    expect((await end(h.coordinator, p.producerId, p.producerEpoch, true)).errorCode).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(await add(h.coordinator, p.producerId, p.producerEpoch, [tp1])).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    g.open();
+    h.log.appendGate = null;
+    expect(await adding).toBe(ErrorCode.NONE);
+    expect((await end(h.coordinator, p.producerId, p.producerEpoch, true)).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('does not abort a timed-out transaction while a change to it is being written (shouldNotAbortExpiredTransactionsThatHaveAPendingStateTransition)', async () => {
+    const h = await transactionHarness({ transactionVersion: 0 });
+    const p = await init(h.coordinator, { transactionTimeoutMs: 5_000 });
+    await add(h.coordinator, p.producerId, p.producerEpoch);
+    const g = gate();
+    h.log.appendGate = g.promise;
+    const ending = end(h.coordinator, p.producerId, p.producerEpoch, true);
+    h.clock.advance(10_000);
+    await settle();
+    g.open();
+    h.log.appendGate = null;
+    expect((await ending).errorCode).toBe(ErrorCode.NONE);
+    await settle();
+    expect(h.markers.writes).toEqual([expect.objectContaining({ result: 'commit', producerEpoch: 0 })]);
+    expect(state(h)).toMatchObject({ state: TransactionState.CompleteCommit, producerEpoch: 0 });
+  });
+});
+
 describe('TransactionCoordinator: timeouts and expiration', () => {
   it('aborts an ongoing transaction past its timeout with a bumped epoch (shouldAbortExpiredTransactionsInOngoingStateAndBumpEpoch)', async () => {
     const h = await transactionHarness({ transactionVersion: 0 });
@@ -712,6 +772,8 @@ describe('TransactionCoordinator: timeouts and expiration', () => {
     expect((await add(h.coordinator, p.producerId, p.producerEpoch)).valueOf()).toBe(
       ErrorCode.PRODUCER_FENCED,
     );
+    expect(h.metrics.counts.get('tributary_transactions_timed_out_total')).toBe(1);
+    expect(h.metrics.counts.get('tributary_transactions_completed_total{"result":"abort"}')).toBe(1);
   });
 
   it('does not bump the epoch again after a fencing abort failed to be written (shouldNotBumpEpochWhenAbortingExpiredTransactionIfAppendToLogFails)', async () => {
@@ -743,6 +805,64 @@ describe('TransactionCoordinator: timeouts and expiration', () => {
     expect(h.log.latest('idle')).toBeNull();
     expect(h.coordinator.describeTransaction('idle').errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
     expect(state(h).state).toBe(TransactionState.Ongoing);
+  });
+});
+
+describe('TransactionCoordinator: expiration', () => {
+  const config = {
+    transactionalIdExpirationMs: 100_000,
+    removeExpiredTransactionalIdsCleanupIntervalMs: 150_000,
+  };
+
+  it.each([
+    [TransactionState.Empty, true],
+    [TransactionState.CompleteCommit, true],
+    [TransactionState.CompleteAbort, true],
+    [TransactionState.Ongoing, false],
+    [TransactionState.PrepareCommit, false],
+    [TransactionState.PrepareAbort, false],
+  ])(
+    'expires an idle id in state %i: %s (shouldRemove*ExpiredTransactionalIds)',
+    async (txnState, expires) => {
+      const h = await transactionHarness({ ...config, markerMaxAttempts: 1 }, { start: false });
+      const failing = new Map([[partitionKey('topic', 0), ErrorCode.NOT_LEADER_OR_FOLLOWER]]);
+      for (let i = 0; i < 50; i++) h.markers.failures.push(failing);
+      seed(h, {
+        state: txnState,
+        partitions: txnState === TransactionState.Empty ? new Set() : new Set([partitionKey('topic', 0)]),
+        txnStartTimestamp: txnState === TransactionState.Empty ? -1 : h.clock.now(),
+        txnTimeoutMs: 900_000,
+      });
+      await h.coordinator.start();
+      h.clock.advance(150_000);
+      await settle();
+      expect(h.log.latest(TXN) === null).toBe(expires);
+      expect(h.coordinator.describeTransaction(TXN).errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND).toBe(
+        expires,
+      );
+    },
+  );
+
+  it('keeps an id whose tombstone could not be written (shouldNotRemoveExpiredTransactionalIdsIfLogAppendFails)', async () => {
+    const h = await transactionHarness(config);
+    await init(h.coordinator);
+    h.log.failAppends = true;
+    h.clock.advance(150_000);
+    await settle();
+    h.log.failAppends = false;
+    expect(h.coordinator.describeTransaction(TXN)).toMatchObject({ errorCode: 0, transactionState: 'Empty' });
+    expect(await init(h.coordinator)).toMatchObject({ errorCode: 0, producerEpoch: 1 });
+  });
+
+  it('expires an id whose first InitProducerId was never written (testTransactionExpirationShouldNotFailWithUninitializedTransactionMetadata)', async () => {
+    const h = await transactionHarness(config);
+    h.log.failAppends = true;
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    h.log.failAppends = false;
+    h.clock.advance(150_000);
+    await settle();
+    expect(h.log.records).toEqual([{ transactionalId: TXN, value: null }]);
+    expect(await init(h.coordinator)).toEqual({ errorCode: 0, producerId: 1001n, producerEpoch: 0 });
   });
 });
 
@@ -858,6 +978,6 @@ describe('TransactionCoordinator: DescribeTransactions and ListTransactions', ()
     expect(ids(list({ transactionalIdPattern: 'app-.*' }))).toEqual(['app-a', 'app-b']);
     expect(ids(list({ transactionalIdPattern: 'app' }))).toEqual([]);
     expect(ids(list({ transactionalIdPattern: '' }))).toEqual(['app-a', 'app-b', 'other']);
-    expect(list({ transactionalIdPattern: '(' }).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(list({ transactionalIdPattern: '(ab(cd' }).errorCode).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
   });
 });

@@ -1,5 +1,6 @@
 import { ErrorCode } from '@tributary/codec';
-import type { Clock, Logger, TimerHandle } from '../services.js';
+import type { Clock, Logger, Metrics, TimerHandle } from '../services.js';
+import type { TransactionSupportedOperation } from './append-verification.js';
 import {
   answer,
   type Decision,
@@ -48,6 +49,7 @@ export interface TransactionCoordinatorOptions {
   readonly config: TransactionCoordinatorConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly producerIds: ProducerIdAllocator;
   readonly log: TransactionStateLog;
   readonly markers: TransactionMarkerWriter;
@@ -87,15 +89,6 @@ export interface AddPartitionsToTxnInput extends AddPartitionsInput {
 export interface PartitionError extends TopicPartition {
   readonly errorCode: number;
 }
-
-/**
- * How a partition leader asks about a transactional append, by the request's version (Kafka's
- * TransactionSupportedOperation): `default` for clients that do not know TRANSACTION_ABORTABLE
- * (Produce v10 and older, TxnOffsetCommit v3 and older), `genericError` for those that do
- * (Produce v11, TxnOffsetCommit v4), `addPartition` for transactions v2 clients (Produce v12+,
- * TxnOffsetCommit v5+), whose partitions the leader adds to the transaction itself.
- */
-export type TransactionSupportedOperation = 'default' | 'genericError' | 'addPartition';
 
 export interface AddOffsetsInput {
   readonly transactionalId: string;
@@ -327,16 +320,7 @@ export class TransactionCoordinator {
       }
       case TransactionState.Ongoing: {
         // Abort the ongoing transaction first, with a bumped epoch that is never handed out.
-        const fence = md.prepareFenceProducerEpoch();
-        return decideEndTransaction(
-          this.decisionEnv(),
-          md,
-          fence.producerId,
-          fence.producerEpoch,
-          'abort',
-          false,
-          this.config.transactionVersion,
-        );
+        return this.fenceAndAbort(md);
       }
       default:
         throw new Error(`Transactional id ${transactionalId} is in state ${transactionStateName(md.state)}`);
@@ -510,6 +494,33 @@ export class TransactionCoordinator {
   }
 
   /**
+   * Fences the producer of an ongoing transaction and decides its abort, as the coordinator's own
+   * request (with the cluster's transaction version). The fence never outlives the decision.
+   */
+  private async fenceAndAbort(md: TransactionMetadata): Promise<Decision> {
+    const fence = md.prepareFenceProducerEpoch();
+    const dropFence = () => {
+      if (md.pendingState === TransactionState.PrepareEpochFence) md.abandonPendingTransition();
+    };
+    try {
+      const decision = await decideEndTransaction(
+        this.decisionEnv(),
+        md,
+        fence.producerId,
+        fence.producerEpoch,
+        'abort',
+        false,
+        this.config.transactionVersion,
+      );
+      if (decision.kind === 'answer') dropFence();
+      return decision;
+    } catch (e) {
+      dropFence();
+      throw e;
+    }
+  }
+
+  /**
    * Writes a decided PrepareCommit/PrepareAbort; once written, prepares the completion and starts
    * the markers. A fencing abort whose write fails keeps its bumped epoch in memory and marks the
    * fence failed, so the next fence does not bump again.
@@ -586,6 +597,12 @@ export class TransactionCoordinator {
       }
       if (attempt > 1) await this.sleep(this.config.markerRetryBackoffMs);
       if (!this.owns(md)) return;
+      // A partition deleted since it joined has no reader left to need its marker.
+      for (const key of md.partitions) {
+        const { topic, partition } = parsePartitionKey(key);
+        if (!this.o.partitions.partitionExists(topic, partition)) md.partitions.delete(key);
+      }
+      if (md.partitions.size === 0) break;
       const partitions = [...md.partitions].map(parsePartitionKey);
       let results: readonly MarkerPartitionResult[];
       try {
@@ -594,10 +611,32 @@ export class TransactionCoordinator {
         this.logger.warn({ err, transactionalId }, 'writing transaction markers failed');
         continue;
       }
-      // A written partition leaves the transaction (DescribeTransactions lists only those left).
+      // A written partition leaves the transaction (DescribeTransactions lists only those left),
+      // as does one whose log cannot hold markers: its producer could not have written to it.
+      let failed = 0;
       for (const r of results)
-        if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if (
+          r.errorCode === ErrorCode.NONE ||
+          r.errorCode === ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT ||
+          r.errorCode === ErrorCode.UNSUPPORTED_VERSION
+        )
           md.partitions.delete(partitionKey(r.topic, r.partition));
+        else failed++;
+      if (failed > 0)
+        this.o.metrics.increment('tributary_transaction_marker_failures_total', undefined, failed);
+      // A newer coordinator or producer epoch owns these partitions now: retrying cannot help.
+      const fenced = results.find(
+        (r) =>
+          r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED ||
+          r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH,
+      );
+      if (fenced !== undefined) {
+        this.logger.warn(
+          { transactionalId, topic: fenced.topic, partition: fenced.partition, errorCode: fenced.errorCode },
+          'transaction markers fenced; sending stops until the next sweep',
+        );
+        return;
+      }
     }
     for (let attempt = 1; ; attempt++) {
       if (!this.owns(md) || md.pendingTransitionInProgress || !isPrepared(md.state)) return;
@@ -610,6 +649,7 @@ export class TransactionCoordinator {
       const transit = md.prepareComplete(this.clock.now());
       const errorCode = await this.write(transactionalId, { kind: 'write', md, transit, fence: false });
       if (errorCode === ErrorCode.NONE) {
+        this.o.metrics.increment('tributary_transactions_completed_total', { result });
         this.logger.debug(
           { transactionalId, state: transactionStateName(md.state) },
           'transaction completed',
@@ -652,16 +692,7 @@ export class TransactionCoordinator {
         if (md === undefined || md.producerId !== producerId || md.pendingTransitionInProgress)
           return answer(ErrorCode.NONE);
         if (md.state !== TransactionState.Ongoing) return answer(ErrorCode.NONE);
-        const fence = md.prepareFenceProducerEpoch();
-        return decideEndTransaction(
-          this.decisionEnv(),
-          md,
-          fence.producerId,
-          fence.producerEpoch,
-          'abort',
-          false,
-          this.config.transactionVersion,
-        );
+        return this.fenceAndAbort(md);
       });
     } catch (err) {
       this.logger.warn({ err, transactionalId }, 'could not abort a timed-out transaction');
@@ -669,9 +700,10 @@ export class TransactionCoordinator {
     }
     if (decision.kind === 'answer') return;
     const errorCode = await this.writeDecided(transactionalId, decision, 'abort');
-    if (errorCode === ErrorCode.NONE)
+    if (errorCode === ErrorCode.NONE) {
+      this.o.metrics.increment('tributary_transactions_timed_out_total');
       this.logger.info({ transactionalId }, 'aborted a timed-out transaction');
-    else this.logger.warn({ transactionalId, errorCode }, 'abort of a timed-out transaction failed');
+    } else this.logger.warn({ transactionalId, errorCode }, 'abort of a timed-out transaction failed');
   }
 
   /** Removes transactional ids idle past transactional.id.expiration.ms (a tombstone in the log). */
@@ -702,6 +734,7 @@ export class TransactionCoordinator {
         continue;
       }
       if (this.cache.get(transactionalId) === md) this.cache.delete(transactionalId);
+      this.o.metrics.increment('tributary_transactional_ids_expired_total');
       this.logger.info({ transactionalId }, 'expired a transactional id');
     }
   }

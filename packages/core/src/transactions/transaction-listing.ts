@@ -73,8 +73,9 @@ export function listingError(errorCode: number): TransactionListing {
 
 /**
  * The ids passing every filter given. State names the coordinator does not know are reported back
- * and match nothing; the pattern must match the whole id; an Empty transaction has no start time,
- * so any duration filter keeps it, as in Kafka.
+ * and match nothing. The pattern must match the whole id; one that does not compile answers
+ * INVALID_REGULAR_EXPRESSION, as Kafka does. An Empty transaction has no start time, so any
+ * duration filter keeps it, as in Kafka.
  */
 export function listTransactionMetadata(
   all: Iterable<TransactionMetadata>,
@@ -86,7 +87,7 @@ export function listTransactionMetadata(
     try {
       pattern = new RegExp(`^(?:${input.transactionalIdPattern})$`, 'u');
     } catch {
-      return listingError(ErrorCode.INVALID_REQUEST);
+      return listingError(ErrorCode.INVALID_REGULAR_EXPRESSION);
     }
   }
   const states = new Set<TransactionState>();

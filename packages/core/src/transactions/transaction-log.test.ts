@@ -5,7 +5,10 @@ import {
 } from '@tributary/codec/coordinator';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeTransactionLogRecord,
+  encodeTransactionLogRecord,
   fromTransactionLogValue,
+  partitionForTransactionalId,
   TRANSACTION_LOG_VALUE_VERSION,
   toTransactionLogValue,
 } from './transaction-log.js';
@@ -123,5 +126,41 @@ describe('transaction log records', () => {
     expect(() => fromTransactionLogValue(createTransactionLogValue({ transactionStatus: 9 }))).toThrow(
       /Unknown/,
     );
+  });
+});
+
+describe('transaction log record bytes', () => {
+  it('frame key and value with their versions, and read them back', () => {
+    const value = toTransactionLogValue(base);
+    const { key, value: bytes } = encodeTransactionLogRecord({ transactionalId: 'txn-é', value });
+    expect(key.readInt16BE(0)).toBe(0);
+    expect(key.subarray(2)).toEqual(Buffer.from([0, 6, ...Buffer.from('txn-é')]));
+    expect(bytes!.readInt16BE(0)).toBe(1);
+    expect(decodeTransactionLogRecord(key, bytes)).toEqual({ transactionalId: 'txn-é', value });
+  });
+
+  it('write and read tombstones', () => {
+    const { key, value } = encodeTransactionLogRecord({ transactionalId: 'gone', value: null });
+    expect(value).toBeNull();
+    expect(decodeTransactionLogRecord(key, null)).toEqual({ transactionalId: 'gone', value: null });
+  });
+
+  it('skip other key types and value versions newer than it knows', () => {
+    const { key, value } = encodeTransactionLogRecord({
+      transactionalId: 'x',
+      value: toTransactionLogValue(base),
+    });
+    const otherKey = Buffer.from(key);
+    otherKey.writeInt16BE(1, 0);
+    expect(decodeTransactionLogRecord(otherKey, value)).toBeNull();
+    const newer = Buffer.from(value!);
+    newer.writeInt16BE(2, 0);
+    expect(decodeTransactionLogRecord(key, newer)).toBeNull();
+  });
+
+  it('place transactional ids as Kafka does: abs(String.hashCode) mod partitions', () => {
+    // In Java "hello".hashCode() is 99162322 and "polygenelubricants".hashCode() is Integer.MIN_VALUE.
+    expect(partitionForTransactionalId('hello', 50)).toBe(22);
+    expect(partitionForTransactionalId('polygenelubricants', 50)).toBe(0);
   });
 });

@@ -1,7 +1,14 @@
 // Transaction metadata in `__transaction_state`: Kafka's TransactionLogKey/TransactionLogValue
 // records, so a log written here reads the same way Kafka's coordinator reads its own.
 
-import type { TransactionLogValue } from '@tributary/codec/coordinator';
+import {
+  decodeTransactionLogKey,
+  decodeTransactionLogValue,
+  encodeTransactionLogKey,
+  encodeTransactionLogValue,
+  type TransactionLogValue,
+} from '@tributary/codec/coordinator';
+import { partitionForGroup } from '../groups/group-log.js';
 import {
   NO_PRODUCER_EPOCH,
   partitionKey,
@@ -16,6 +23,21 @@ import { TransactionState, transactionStateFromId } from './transaction-state.js
  * transaction version 1 on).
  */
 export const TRANSACTION_LOG_VALUE_VERSION = 1;
+
+/** The topic Kafka keeps transaction state in. */
+export const TRANSACTION_STATE_TOPIC = '__transaction_state';
+
+/** The record type of TransactionLogKey: the int16 a record's key starts with. */
+const TRANSACTION_LOG_KEY_VERSION = 0;
+const MAX_TRANSACTION_LOG_VALUE_VERSION = 1;
+
+/**
+ * The `__transaction_state` partition that holds a transactional id: abs(hash) mod partitions
+ * (transaction.state.log.num.partitions, 50 by default), placed as Kafka places it.
+ */
+export function partitionForTransactionalId(transactionalId: string, partitions: number): number {
+  return partitionForGroup(transactionalId, partitions);
+}
 
 /** One record read back from the log: the latest value for an id, or a tombstone (null). */
 export interface TransactionLogRecord {
@@ -91,4 +113,44 @@ export function fromTransactionLogValue(v: TransactionLogValue): TransactionSnap
     txnLastUpdateTimestamp: Number(v.transactionLastUpdateTimestampMs),
     clientTransactionVersion: v.clientTransactionVersion,
   };
+}
+
+function withVersion(version: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + body.length);
+  out.writeInt16BE(version, 0);
+  body.copy(out, 2);
+  return out;
+}
+
+/**
+ * A record's key and value bytes as Kafka writes them in `__transaction_state`: each starts with
+ * an int16 version (the key's is the record type, 0), and an expired id's value is null.
+ */
+export function encodeTransactionLogRecord(r: TransactionLogRecord): { key: Buffer; value: Buffer | null } {
+  return {
+    key: withVersion(
+      TRANSACTION_LOG_KEY_VERSION,
+      encodeTransactionLogKey({ transactionalId: r.transactionalId }, 0),
+    ),
+    value:
+      r.value === null
+        ? null
+        : withVersion(
+            TRANSACTION_LOG_VALUE_VERSION,
+            encodeTransactionLogValue(r.value, TRANSACTION_LOG_VALUE_VERSION),
+          ),
+  };
+}
+
+/**
+ * The record a key and value hold, or null for a record this coordinator skips as Kafka's does:
+ * another key type, or a value version newer than it knows.
+ */
+export function decodeTransactionLogRecord(key: Buffer, value: Buffer | null): TransactionLogRecord | null {
+  if (key.readInt16BE(0) !== TRANSACTION_LOG_KEY_VERSION) return null;
+  const { transactionalId } = decodeTransactionLogKey(key, 0, 2);
+  if (value === null) return { transactionalId, value: null };
+  const version = value.readInt16BE(0);
+  if (version < 0 || version > MAX_TRANSACTION_LOG_VALUE_VERSION) return null;
+  return { transactionalId, value: decodeTransactionLogValue(value, version, 2) };
 }

@@ -27,6 +27,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { gate, settle, transactionHarness } from '../../transactions/testing-fakes.js';
 import type { TransactionCoordinator } from '../../transactions/transaction-coordinator.js';
+import { fromTransactionLogValue } from '../../transactions/transaction-log.js';
 import type { RequestContext } from '../request-context.js';
 import { handleAddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { handleAddPartitionsToTxn } from './add-partitions-to-txn.js';
@@ -242,6 +243,7 @@ describe('AddPartitionsToTxn handler', () => {
       expect(() => encodeAddPartitionsToTxnResponse(r, v)).not.toThrow();
       // A v5 add is a partition leader adding for a transactions v2 producer.
       expect(h.coordinator.describeTransaction('a').transactionState).toBe('Ongoing');
+      expect(fromTransactionLogValue(h.log.latest('a')!).clientTransactionVersion).toBe(v >= 5 ? 2 : 0);
     },
   );
 });
@@ -394,5 +396,105 @@ describe('DescribeTransactions and ListTransactions handlers', () => {
     // Empty ids have no start time, so a duration filter keeps them; the pattern drops 'other'.
     expect(ids).toEqual(v >= 2 ? ['app-a'] : ['app-a', 'other']);
     expect(() => encodeListTransactionsResponse(r, v)).not.toThrow();
+  });
+});
+
+describe('a whole transaction through the handlers', () => {
+  it('runs as a transactions v1 client sends it (InitProducerId v4, AddPartitionsToTxn v3, AddOffsetsToTxn v3, EndTxn v3)', async () => {
+    const { h, s } = await services();
+    const p = await initTxn(s, 4);
+    const added = await handleAddPartitionsToTxn(
+      s,
+      ctx(24, 3),
+      addReq(3, {
+        v3AndBelowTransactionalId: 'txn',
+        v3AndBelowProducerId: p.producerId,
+        v3AndBelowProducerEpoch: p.producerEpoch,
+        v3AndBelowTopics: [{ name: 'topic', partitions: [0] }],
+      }),
+    );
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+    const offsets = await handleAddOffsetsToTxn(
+      s,
+      ctx(25, 3),
+      decodeAddOffsetsToTxnRequest(
+        encodeAddOffsetsToTxnRequest(
+          createAddOffsetsToTxnRequest({
+            transactionalId: 'txn',
+            producerId: p.producerId,
+            producerEpoch: 0,
+            groupId: 'g',
+          }),
+          3,
+        ),
+        3,
+      ),
+    );
+    expect(offsets.errorCode).toBe(0);
+    const ended = await handleEndTxn(
+      s,
+      ctx(26, 3),
+      endReq(3, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 0, committed: true }),
+    );
+    expect(ended.errorCode).toBe(0);
+    await settle();
+    expect(h.markers.writes).toEqual([
+      expect.objectContaining({
+        result: 'commit',
+        producerEpoch: 0,
+        partitions: [
+          { topic: 'topic', partition: 0 },
+          { topic: '__consumer_offsets', partition: 1 },
+        ],
+      }),
+    ]);
+    // The next transaction keeps the epoch under v1.
+    expect(h.coordinator.describeTransaction('txn')).toMatchObject({
+      transactionState: 'CompleteCommit',
+      producerEpoch: 0,
+    });
+  });
+
+  it('runs as a transactions v2 client sends it (InitProducerId v5, partitions added by the leader, EndTxn v5)', async () => {
+    const { h, s } = await services();
+    const p = await initTxn(s, 5);
+    // Produce v12: the partition leader adds the partition itself.
+    expect(
+      await h.coordinator.ensurePartitionsInTransaction({
+        transactionalId: 'txn',
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        partitions: [{ topic: 'topic', partition: 0 }],
+        operation: 'addPartition',
+      }),
+    ).toEqual([]);
+    const first = await handleEndTxn(
+      s,
+      ctx(26, 5),
+      endReq(5, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 0, committed: true }),
+    );
+    expect(first).toMatchObject({ errorCode: 0, producerId: p.producerId, producerEpoch: 1 });
+    await settle();
+    // The next transaction uses the epoch EndTxn returned.
+    expect(
+      await h.coordinator.ensurePartitionsInTransaction({
+        transactionalId: 'txn',
+        producerId: p.producerId,
+        producerEpoch: 1,
+        partitions: [{ topic: 'topic', partition: 1 }],
+        operation: 'addPartition',
+      }),
+    ).toEqual([]);
+    const second = await handleEndTxn(
+      s,
+      ctx(26, 5),
+      endReq(5, { transactionalId: 'txn', producerId: p.producerId, producerEpoch: 1, committed: false }),
+    );
+    expect(second).toMatchObject({ errorCode: 0, producerEpoch: 2 });
+    await settle();
+    expect(h.markers.writes.map((w) => [w.result, w.producerEpoch, w.transactionVersion])).toEqual([
+      ['commit', 1, 2],
+      ['abort', 2, 2],
+    ]);
   });
 });
