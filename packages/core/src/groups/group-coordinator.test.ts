@@ -365,7 +365,9 @@ describe('rebalancing a stable group', () => {
     const { gc, clock, ja, jb } = await twoMembers();
     const c = track(gc.join(input({ clientId: 'c' })));
     expect(gc.heartbeat('g', ja.memberId, null, 1)).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
-    // Commits from the old generation are refused with REBALANCE_IN_PROGRESS now...
+    // While the group prepares the rebalance, members still commit with the current generation:
+    // consumers commit what they processed before they rejoin.
+    expect(gc.describeGroup('g')!.groupState).toBe('PreparingRebalance');
     const commit = await gc.commitOffsets({
       groupId: 'g',
       generationId: 1,
@@ -375,8 +377,9 @@ describe('rebalancing a stable group', () => {
       apiVersion: 8,
       offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
     });
-    expect(commit).toEqual([ErrorCode.REBALANCE_IN_PROGRESS]);
-    // ...but a wrong generation is ILLEGAL_GENERATION first.
+    expect(commit).toEqual([ErrorCode.NONE]);
+    expect(gc.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset).toBe(5);
+    // A wrong generation is ILLEGAL_GENERATION.
     const stale = await gc.commitOffsets({
       groupId: 'g',
       generationId: 0,
@@ -395,7 +398,8 @@ describe('rebalancing a stable group', () => {
     const outcomes = await Promise.all([ra.promise, rb.promise, c.promise]);
     expect(outcomes.map((o) => o.generationId)).toEqual([2, 2, 2]);
     expect(outcomes.filter((o) => o.members.length === 3)).toHaveLength(1);
-    // While the new generation completes, commits of that generation are accepted.
+    // While the new generation completes, its members have no assignment yet: their commits are
+    // REBALANCE_IN_PROGRESS, after the generation check.
     const during = await gc.commitOffsets({
       groupId: 'g',
       generationId: 2,
@@ -403,10 +407,21 @@ describe('rebalancing a stable group', () => {
       groupInstanceId: null,
       retentionTimeMs: -1,
       apiVersion: 8,
-      offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
+      offsets: [{ topic: 't', partition: 0, offset: 6, leaderEpoch: -1, metadata: null }],
     });
     expect(gc.describeGroup('g')!.groupState).toBe('CompletingRebalance');
-    expect(during).toEqual([ErrorCode.NONE]);
+    expect(during).toEqual([ErrorCode.REBALANCE_IN_PROGRESS]);
+    const old = await gc.commitOffsets({
+      groupId: 'g',
+      generationId: 1,
+      memberId: ja.memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      offsets: [{ topic: 't', partition: 0, offset: 6, leaderEpoch: -1, metadata: null }],
+    });
+    expect(old).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(gc.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset).toBe(5);
   });
 
   it('drops members that do not rejoin within the rebalance timeout', async () => {

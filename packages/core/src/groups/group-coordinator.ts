@@ -1374,8 +1374,9 @@ function validateMember(
 
 /**
  * Who may commit: anyone into an empty group without a generation; otherwise a current member of
- * the current generation. A generation check fails before a rebalance does, and commits are
- * accepted while the group completes a rebalance.
+ * the current generation. A generation check fails before a rebalance does. Commits are accepted
+ * while the group prepares a rebalance (consumers commit what they processed before they rejoin)
+ * and refused while it completes one: a member with the new generation has no assignment yet.
  */
 function validateOffsetCommit(
   group: ClassicGroup,
@@ -1392,7 +1393,7 @@ function validateOffsetCommit(
   } else if (!group.is(GroupState.Empty)) {
     return ErrorCode.UNKNOWN_MEMBER_ID;
   }
-  if (group.is(GroupState.PreparingRebalance)) return ErrorCode.REBALANCE_IN_PROGRESS;
+  if (group.is(GroupState.CompletingRebalance)) return ErrorCode.REBALANCE_IN_PROGRESS;
   return null;
 }
 
