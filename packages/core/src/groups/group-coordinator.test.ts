@@ -14,8 +14,9 @@ import {
   writeBatchBaseOffset,
 } from '../storage/index.js';
 import type { JoinOutcome } from './classic-group.js';
-import { GroupCoordinator, type JoinGroupInput } from './group-coordinator.js';
+import { GroupCoordinator } from './group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, partitionForGroup } from './group-log.js';
+import type { JoinGroupInput } from './group-requests.js';
 
 /** Just enough of a log store for the coordinator: topics, append, read, offsets. */
 class LogStorage implements StorageAdapter {

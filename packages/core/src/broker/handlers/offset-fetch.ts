@@ -7,7 +7,7 @@ import {
   type OffsetFetchResponseTopic,
   ZERO_UUID,
 } from '@tributary/codec';
-import type { FetchedOffset } from '../../groups/group-coordinator.js';
+import type { FetchedOffset } from '../../groups/group-requests.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 
