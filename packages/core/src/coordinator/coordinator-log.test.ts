@@ -94,7 +94,7 @@ const rec = (key: string, value: string | null = `v-${key}`): CoordinatorRecord 
 async function load(log: CoordinatorLog, partition: number) {
   const applied: string[] = [];
   const result = await log.load(partition, {
-    apply: (r, offset) => applied.push(`${r.key.toString()}@${offset}`),
+    apply: (r) => applied.push(`${r.key.toString()}@${r.offset}`),
   });
   return { applied, result };
 }
@@ -113,7 +113,7 @@ describe('coordinator log replay', () => {
     expect(result.pending.size).toBe(0);
   });
 
-  it("applies a transaction's records only at its COMMIT marker, after the records written before the marker", async () => {
+  it("applies a transaction's records, with their own offsets, only when its COMMIT marker is read", async () => {
     const { log } = await setup();
     await log.append(0, [rec('before')]);
     await log.append(0, [rec('t1'), rec('t2')], P1);
@@ -121,7 +121,7 @@ describe('coordinator log replay', () => {
     await log.appendEndMarker(0, P1, true, 0);
     await log.append(0, [rec('after')]);
     const { applied, result } = await load(log, 0);
-    expect(applied).toEqual(['before@0', 'between@3', 't1@4', 't2@4', 'after@5']);
+    expect(applied).toEqual(['before@0', 'between@3', 't1@1', 't2@2', 'after@5']);
     expect(result.pending.size).toBe(0);
   });
 
@@ -149,9 +149,9 @@ describe('coordinator log replay', () => {
       producerEpoch: P1.producerEpoch,
       firstOffset: 1,
     });
-    expect(pending!.records.map((r) => [r.key.toString(), r.value?.toString() ?? null])).toEqual([
-      ['t1', 'v-t1'],
-      ['t2', null],
+    expect(pending!.records.map((r) => [r.key.toString(), r.value?.toString() ?? null, r.offset])).toEqual([
+      ['t1', 'v-t1', 1],
+      ['t2', null, 2],
     ]);
     expect(log.pendingTransactions(0).get(P1.producerId)).toBe(pending);
   });
@@ -167,7 +167,7 @@ describe('coordinator log replay', () => {
     await log.appendEndMarker(0, P1, false, 0);
     const { applied, result } = await load(log, 0);
     // P2's first transaction is committed, P1's aborted; P2's second one is still open.
-    expect(applied).toEqual(['p2-a@4', 'p2-b@4']);
+    expect(applied).toEqual(['p2-a@1', 'p2-b@3']);
     expect([...result.pending.keys()]).toEqual([P2.producerId]);
     expect(result.pending.get(P2.producerId)!.records.map((r) => r.key.toString())).toEqual(['p2-c']);
     expect(result.pending.get(P2.producerId)!.firstOffset).toBe(5);
@@ -183,7 +183,7 @@ describe('coordinator log replay', () => {
     expect(zero.applied).toEqual([]);
     expect([...zero.result.pending.keys()]).toEqual([P1.producerId]);
     const one = await load(log, 1);
-    expect(one.applied).toEqual(['p1-on-1@1']);
+    expect(one.applied).toEqual(['p1-on-1@0']);
     expect(one.result.pending.size).toBe(0);
   });
 
@@ -217,7 +217,7 @@ describe('coordinator log partitions', () => {
     // A later load rebuilds the same state from the log.
     await log.appendEndMarker(1, P1, true, 0);
     const again = await load(log, 1);
-    expect(again.applied).toEqual(['t@1']);
+    expect(again.applied).toEqual(['t@0']);
   });
 
   it("writes a transactional batch with the producer's id and epoch, and markers as control batches", async () => {

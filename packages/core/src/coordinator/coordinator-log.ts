@@ -25,6 +25,11 @@ export interface CoordinatorRecord {
   readonly value: Buffer | null;
 }
 
+/** A record as read back, with its offset in the partition. */
+export interface LoggedRecord extends CoordinatorRecord {
+  readonly offset: number;
+}
+
 /** The producer a transactional batch is written for. */
 export interface TransactionalProducer {
   readonly producerId: number;
@@ -36,16 +41,18 @@ export interface PendingTransaction extends TransactionalProducer {
   /** The offset of its first record in the partition. */
   readonly firstOffset: number;
   /** Its records, in log order. */
-  readonly records: readonly CoordinatorRecord[];
+  readonly records: readonly LoggedRecord[];
 }
 
 /** What a partition's replay hands its owner. */
 export interface ReplayHandler {
   /**
    * One record that takes effect, in the order it takes effect: a non-transactional record at its
-   * place in the log, a committed transaction's records at its COMMIT marker.
+   * place in the log, a committed transaction's records when its COMMIT marker is read. Each comes
+   * with its own offset, so that an owner can tell a transactional record from a later
+   * non-transactional one of the same key (Kafka keeps whichever was written last).
    */
-  apply(record: CoordinatorRecord, offset: number): void;
+  apply(record: LoggedRecord): void;
 }
 
 export interface PartitionLoad {
@@ -119,15 +126,15 @@ export class CoordinatorLog {
   async load(partition: number, handler: ReplayHandler): Promise<PartitionLoad> {
     const topic = this.openTopic;
     const { storage, logger } = this.options;
-    const open = new Map<number, PendingTransaction & { records: CoordinatorRecord[] }>();
+    const open = new Map<number, PendingTransaction & { records: LoggedRecord[] }>();
     let applied = 0;
-    const apply = (record: CoordinatorRecord, offset: number) => {
+    const apply = (record: LoggedRecord) => {
       try {
-        handler.apply(record, offset);
+        handler.apply(record);
         applied++;
       } catch (e) {
         logger.warn(
-          { err: e, topic: this.options.topic, partition, offset },
+          { err: e, topic: this.options.topic, partition, offset: record.offset },
           'skipped a coordinator record that could not be applied',
         );
       }
@@ -159,17 +166,18 @@ export class CoordinatorLog {
                 }
                 const txn = open.get(producerId);
                 open.delete(producerId);
-                if (commit && txn !== undefined) for (const r of txn.records) apply(r, at);
+                if (commit && txn !== undefined) for (const r of txn.records) apply(r);
                 continue;
               }
               if (rec.key === null) continue;
               // Copied: the read buffer is not kept alive by what the owner keeps.
-              const record: CoordinatorRecord = {
+              const record: LoggedRecord = {
                 key: Buffer.from(rec.key),
                 value: rec.value === null ? null : Buffer.from(rec.value),
+                offset: at,
               };
               if (!scan.transactional) {
-                apply(record, at);
+                apply(record);
                 continue;
               }
               let txn = open.get(producerId);

@@ -755,7 +755,7 @@ export class ClassicProtocol {
 
   // ---- Persistence -----------------------------------------------------------------------------------------
 
-  private appendGroup(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): Promise<void> {
+  private appendGroup(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): Promise<number> {
     return this.options.log.append(group.groupId, [
       { type: 'group', groupId: group.groupId, value: groupValue(group, assignment) },
     ]);
@@ -833,23 +833,26 @@ export class ClassicProtocol {
    * otherwise a current member of the current generation. A generation check fails before a
    * rebalance does. Commits are accepted while the group prepares a rebalance (consumers commit
    * what they processed before they rejoin) and refused while it completes one: a member with the
-   * new generation has no assignment yet. A committing member's session moves on.
+   * new generation has no assignment yet. A transactional commit (TxnOffsetCommit) is not held to
+   * the group's state, and one naming no member (before v3) is accepted into any group.
    */
   validateOffsetCommit(
     group: ClassicGroup,
     memberId: string,
     groupInstanceId: string | null,
     generationId: number,
+    transactional = false,
   ): void {
     if (group.is(GroupState.Dead)) throw new GroupError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (generationId < 0 && group.is(GroupState.Empty)) return;
     if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
       requireMember(group, memberId, groupInstanceId);
       if (generationId !== group.generationId) throw new GroupError(ErrorCode.ILLEGAL_GENERATION);
-    } else if (!group.is(GroupState.Empty)) {
+    } else if (!transactional && !group.is(GroupState.Empty)) {
       throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID);
     }
-    if (group.is(GroupState.CompletingRebalance)) throw new GroupError(ErrorCode.REBALANCE_IN_PROGRESS);
+    if (!transactional && group.is(GroupState.CompletingRebalance))
+      throw new GroupError(ErrorCode.REBALANCE_IN_PROGRESS);
   }
 
   /** A commit counts as a heartbeat of the member that sent it. */

@@ -888,15 +888,19 @@ export class ConsumerProtocol {
 
   /**
    * Who may commit offsets to a consumer group: anyone while it is empty (epoch -1: tools and
-   * consumers without a group); otherwise a member at its current epoch.
+   * consumers without a group); otherwise a member at its current epoch. A transactional commit
+   * naming no member (TxnOffsetCommit before v3) is accepted whatever the group.
    */
   validateOffsetCommit(
     group: ConsumerGroup,
     memberId: string,
     memberEpoch: number,
     apiVersion: number,
+    transactional: { readonly instanceId: string | null } | null = null,
   ): void {
     if (memberEpoch < 0 && group.size === 0) return;
+    if (transactional !== null && memberEpoch === -1 && memberId === '' && transactional.instanceId === null)
+      return;
     const member = group.members.get(memberId);
     if (member === undefined) throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (member.usesClassicProtocol) {
@@ -904,7 +908,7 @@ export class ConsumerProtocol {
       return;
     }
     // Members of the consumer protocol commit with epochs, which OffsetCommit carries from v9.
-    if (apiVersion < 9) throw new GroupError(ErrorCode.UNSUPPORTED_VERSION);
+    if (transactional === null && apiVersion < 9) throw new GroupError(ErrorCode.UNSUPPORTED_VERSION);
     if (memberEpoch !== member.memberEpoch) throw new GroupError(ErrorCode.STALE_MEMBER_EPOCH);
   }
 

@@ -8,7 +8,7 @@ import type { ConsumerProtocol } from './consumer-protocol.js';
 import type { GroupLog, GroupLogRecord } from './group-log.js';
 import type { CoordinatorAvailability, GroupDescription, GroupListing } from './group-requests.js';
 import { type GroupStore, isDead } from './group-store.js';
-import { offsetTombstones } from './offset-manager.js';
+import type { OffsetManager } from './offset-manager.js';
 
 export interface GroupAdminOptions {
   readonly logger: Logger;
@@ -17,6 +17,7 @@ export interface GroupAdminOptions {
   readonly availability: CoordinatorAvailability;
   readonly classic: ClassicProtocol;
   readonly consumer: ConsumerProtocol;
+  readonly offsets: OffsetManager;
 }
 
 export class GroupAdmin {
@@ -65,7 +66,7 @@ export class GroupAdmin {
     };
   }
 
-  /** Deletes empty groups with their offsets. */
+  /** Deletes empty groups with their offsets, pending transactional ones included. */
   async deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
     return Promise.all(
       groupIds.map(async (groupId) => {
@@ -76,7 +77,7 @@ export class GroupAdmin {
         if (group === undefined || isDead(group)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
         if (group.state !== 'Empty' || group.size > 0)
           return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
-        const records: GroupLogRecord[] = offsetTombstones(group);
+        const records: GroupLogRecord[] = this.options.offsets.deleteAll(group);
         if (group.type === 'consumer') records.push(...this.options.consumer.deleteGroup(group));
         else records.push(...this.options.classic.deleteGroup(group));
         try {

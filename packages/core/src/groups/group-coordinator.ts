@@ -38,6 +38,8 @@ import {
   type OffsetFetchMember,
   refusalCode,
   type SyncGroupInput,
+  type TransactionResult,
+  type TxnOffsetCommitInput,
 } from './group-requests.js';
 import { GroupStore } from './group-store.js';
 import { OffsetManager } from './offset-manager.js';
@@ -123,6 +125,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
       consumer: this.consumer,
     });
     this.admin = new GroupAdmin({
+      offsets: this.offsets,
       logger,
       store,
       log,
@@ -138,7 +141,11 @@ export class GroupCoordinator implements CoordinatorAvailability {
   async start(): Promise<void> {
     this.status = 'loading';
     await this.log.open();
-    const records = await this.log.replay((r) => this.replay(r));
+    const records = await this.log.replay(
+      (r, offset) => this.replay(r, offset),
+      (txn) => this.offsets.restorePending(txn),
+    );
+    this.offsets.afterLoad();
     this.classic.afterLoad();
     this.consumer.afterLoad();
     this.status = 'active';
@@ -170,8 +177,8 @@ export class GroupCoordinator implements CoordinatorAvailability {
     }
   }
 
-  private replay(r: GroupLogRecord): void {
-    if (r.type === 'offset') this.offsets.replay(r);
+  private replay(r: GroupLogRecord, offset: number): void {
+    if (r.type === 'offset') this.offsets.replay(r, offset);
     else if (r.type === 'group') this.classic.replay(r);
     else this.consumer.replay(r);
   }
@@ -237,8 +244,22 @@ export class GroupCoordinator implements CoordinatorAvailability {
     groupId: string,
     topics: readonly { name: string; partitions: readonly number[] }[] | null,
     member: OffsetFetchMember = NO_MEMBER,
+    requireStable = false,
   ): FetchedOffsets {
-    return this.offsets.fetchOffsets(groupId, topics, member);
+    return this.offsets.fetchOffsets(groupId, topics, member, requireStable);
+  }
+
+  /** TxnOffsetCommit: offsets pending in the producer's transaction until completeTransaction(). */
+  commitTransactionalOffsets(req: TxnOffsetCommitInput): Promise<number[]> {
+    return this.offsets.commitTransactionalOffsets(req);
+  }
+
+  /**
+   * The producer's transaction ended and its marker is written to __consumer_offsets: its pending
+   * offsets are applied (commit) or discarded (abort).
+   */
+  completeTransaction(producerId: number, result: TransactionResult): void {
+    this.offsets.completeTransaction(producerId, result);
   }
 
   deleteOffsets(

@@ -51,6 +51,7 @@ import type { TopicRegistry } from '../broker/topics.js';
 import {
   CoordinatorLog,
   type CoordinatorRecord,
+  type LoggedRecord,
   type TransactionalProducer,
 } from '../coordinator/coordinator-log.js';
 import type { Clock, Logger } from '../services.js';
@@ -364,10 +365,16 @@ export interface GroupLogOptions {
   readonly partitions: number;
 }
 
-/** A transaction whose offsets a replay found without a marker after them. */
+/** A group record read back, with its offset in its __consumer_offsets partition. */
+export interface LoggedGroupRecord {
+  readonly record: GroupLogRecord;
+  readonly offset: number;
+}
+
+/** A transaction whose records a replay found without a marker after them. */
 export interface PendingGroupTransaction extends TransactionalProducer {
   readonly partition: number;
-  readonly records: readonly GroupLogRecord[];
+  readonly records: readonly LoggedGroupRecord[];
 }
 
 /**
@@ -398,10 +405,26 @@ export class GroupLog {
     return partitionForGroup(groupId, this.log.partitionCount);
   }
 
-  /** Appends the records of one group as one batch; resolves once storage has them. */
-  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.log.append(this.partitionFor(groupId), records.map(encodeGroupLogRecord));
+  /**
+   * Appends the records of one group as one batch; resolves once storage has them, to the offset
+   * of the first (-1 when there are none).
+   */
+  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<number> {
+    if (records.length === 0) return -1;
+    return this.log.append(this.partitionFor(groupId), records.map(encodeGroupLogRecord));
+  }
+
+  /**
+   * Appends records of one group as a transactional batch of the producer: they take effect on
+   * replay only once the producer's COMMIT marker follows on the partition.
+   */
+  async appendTransactional(
+    groupId: string,
+    producer: TransactionalProducer,
+    records: readonly GroupLogRecord[],
+  ): Promise<number> {
+    if (records.length === 0) return -1;
+    return this.log.append(this.partitionFor(groupId), records.map(encodeGroupLogRecord), producer);
   }
 
   /**
@@ -410,24 +433,24 @@ export class GroupLog {
    * records applied.
    */
   async replay(
-    apply: (record: GroupLogRecord) => void,
+    apply: (record: GroupLogRecord, offset: number) => void,
     pending: (txn: PendingGroupTransaction) => void = () => {},
   ): Promise<number> {
     let count = 0;
     for (let partition = 0; partition < this.log.partitionCount; partition++) {
       const load = await this.log.load(partition, {
-        apply: (record, offset) => {
-          const decoded = this.decode(record, partition, offset);
+        apply: (record) => {
+          const decoded = this.decode(record, partition);
           if (decoded === null) return;
-          apply(decoded);
+          apply(decoded, record.offset);
           count++;
         },
       });
       for (const txn of load.pending.values()) {
-        const records: GroupLogRecord[] = [];
+        const records: LoggedGroupRecord[] = [];
         for (const r of txn.records) {
-          const decoded = this.decode(r, partition, txn.firstOffset);
-          if (decoded !== null) records.push(decoded);
+          const decoded = this.decode(r, partition);
+          if (decoded !== null) records.push({ record: decoded, offset: r.offset });
         }
         pending({ partition, producerId: txn.producerId, producerEpoch: txn.producerEpoch, records });
       }
@@ -435,11 +458,14 @@ export class GroupLog {
     return count;
   }
 
-  private decode(record: CoordinatorRecord, partition: number, offset: number): GroupLogRecord | null {
+  private decode(record: LoggedRecord, partition: number): GroupLogRecord | null {
     try {
       return decodeGroupLogRecord(record.key, record.value);
     } catch (e) {
-      this.options.logger.warn({ err: e, partition, offset }, 'skipped an undecodable group record');
+      this.options.logger.warn(
+        { err: e, partition, offset: record.offset },
+        'skipped an undecodable group record',
+      );
       return null;
     }
   }

@@ -83,6 +83,21 @@ export interface OffsetCommitInput {
   }[];
 }
 
+/** TxnOffsetCommit: offsets a producer commits to a group as part of its transaction. */
+export interface TxnOffsetCommitInput {
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** v3+: the committing consumer's generation and member; -1, '' and null before. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly offsets: OffsetCommitInput['offsets'];
+}
+
+/** How a transaction ended, as its marker says. */
+export type TransactionResult = 'commit' | 'abort';
+
 export interface FetchedOffset {
   partition: number;
   offset: number;

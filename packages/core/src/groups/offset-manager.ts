@@ -1,5 +1,12 @@
 // Committed offsets of every group, whatever protocol its members speak: OffsetCommit,
-// OffsetFetch and OffsetDelete, their records in __consumer_offsets, and retention.
+// TxnOffsetCommit, OffsetFetch and OffsetDelete, their records in __consumer_offsets, and
+// retention.
+//
+// A transaction's offsets (KIP-447) are pending until its marker: stored as a transactional batch
+// of the producer, invisible to OffsetFetch, and applied or discarded when the transaction
+// coordinator reports the outcome. A fetch that requires stable offsets is answered
+// UNSTABLE_OFFSET_COMMIT for a partition with pending offsets, so a consumer does not start from
+// an offset its predecessor's transaction may still move.
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
 import type { Clock, Logger, Metrics, TimerHandle } from '../services.js';
@@ -7,7 +14,8 @@ import { ClassicGroup, type CommittedOffset, GroupState } from './classic-group.
 import type { ClassicProtocol } from './classic-protocol.js';
 import type { ConsumerGroup } from './consumer-group.js';
 import type { ConsumerProtocol } from './consumer-protocol.js';
-import type { GroupLog, GroupLogRecord } from './group-log.js';
+import type { GroupLog, GroupLogRecord, PendingGroupTransaction } from './group-log.js';
+import { GroupOffsets } from './group-offsets.js';
 import {
   type CoordinatorAvailability,
   type FetchedOffset,
@@ -17,6 +25,8 @@ import {
   type OffsetDeleteOutcome,
   type OffsetFetchMember,
   refusalCode,
+  type TransactionResult,
+  type TxnOffsetCommitInput,
 } from './group-requests.js';
 import { type AnyGroup, type GroupStore, isDead } from './group-store.js';
 
@@ -35,12 +45,18 @@ export interface OffsetManagerOptions {
 type OffsetRecord = Extract<GroupLogRecord, { type: 'offset' }>;
 
 /** The tombstones of every offset a group holds. */
-export function offsetTombstones(group: AnyGroup): OffsetRecord[] {
+function offsetTombstones(group: AnyGroup): OffsetRecord[] {
   const records: OffsetRecord[] = [];
   for (const [topic, parts] of group.offsets)
     for (const partition of parts.keys())
       records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
   return records;
+}
+
+/** A producer's open transaction: the offsets it committed to each group, not yet visible. */
+interface PendingTransaction {
+  readonly producerEpoch: number;
+  readonly groups: Map<string, GroupOffsets>;
 }
 
 /** Which of a group's offsets retention may drop, and from when it counts. */
@@ -53,6 +69,14 @@ interface ExpiryRule {
 
 export class OffsetManager {
   private retentionTimer: TimerHandle | null = null;
+  /** Open transactions' offsets, by producer id. */
+  private readonly pending = new Map<number, PendingTransaction>();
+  /**
+   * While the log loads: where each partition's latest tombstone sits, by group, topic and
+   * partition. A tombstone discards the pending offsets of transactions written before it, so a
+   * transaction committed later must not bring them back.
+   */
+  private tombstones: Map<string, number> | null = new Map();
 
   constructor(private readonly options: OffsetManagerOptions) {}
 
@@ -116,8 +140,9 @@ export class OffsetManager {
         },
       });
     }
+    let baseOffset: number;
     try {
-      await this.options.log.append(req.groupId, records);
+      baseOffset = await this.options.log.append(req.groupId, records);
     } catch (e) {
       this.options.logger.warn({ err: e, group: req.groupId }, 'could not store committed offsets');
       if (group.type === 'classic') classic.dropIfUnused(group);
@@ -129,9 +154,170 @@ export class OffsetManager {
       target = isDead(group) ? new ClassicGroup(req.groupId, now) : group;
       store.put(target);
     }
-    for (const r of records) if (r.value !== null) target.setOffset(r.topic, r.partition, r.value);
+    records.forEach((r, i) => {
+      if (r.value !== null)
+        target.setOffset(r.topic, r.partition, { ...r.value, recordOffset: baseOffset + i });
+    });
     this.options.metrics.increment('tributary_offset_commits_total', undefined, records.length);
     return codes;
+  }
+
+  // ---- TxnOffsetCommit -------------------------------------------------------------------------------
+
+  /**
+   * Commits offsets as part of a producer's transaction; resolves to one error code per input
+   * offset once the transactional batch is stored. The offsets stay pending, invisible to
+   * OffsetFetch, until completeTransaction() reports the transaction's outcome. The producer's
+   * transaction itself (that it is ongoing, with this group added, at this epoch) is the caller's
+   * to check.
+   */
+  async commitTransactionalOffsets(req: TxnOffsetCommitInput): Promise<number[]> {
+    const { store, classic, consumer } = this.options;
+    const all = (code: number): number[] => req.offsets.map(() => code);
+    const unavailable = this.options.availability.unavailableError();
+    if (unavailable !== null) return all(unavailable);
+    if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
+    let group = store.get(req.groupId);
+    if (group === undefined) {
+      // A producer outside any consumer group (generation -1) commits into a group made for it.
+      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = new ClassicGroup(req.groupId, this.now());
+      store.put(group);
+    }
+    try {
+      if (group.type === 'consumer')
+        consumer.validateOffsetCommit(group, req.memberId, req.generationId, -1, {
+          instanceId: req.groupInstanceId,
+        });
+      else classic.validateOffsetCommit(group, req.memberId, req.groupInstanceId, req.generationId, true);
+    } catch (e) {
+      if (group.type === 'classic') classic.dropIfUnused(group);
+      const code = refusalCode(e);
+      // TxnOffsetCommit speaks of generations: a stale member epoch is an illegal generation.
+      return all(code === ErrorCode.STALE_MEMBER_EPOCH ? ErrorCode.ILLEGAL_GENERATION : code);
+    }
+    const now = this.now();
+    const codes: number[] = [];
+    const records: OffsetRecord[] = [];
+    for (const o of req.offsets) {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
+        codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+        continue;
+      }
+      codes.push(ErrorCode.NONE);
+      records.push({
+        type: 'offset',
+        groupId: req.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        value: {
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+          metadata,
+          commitTimestamp: now,
+          expireTimestamp: -1,
+        },
+      });
+    }
+    let baseOffset: number;
+    try {
+      baseOffset = await this.options.log.appendTransactional(
+        req.groupId,
+        { producerId: req.producerId, producerEpoch: req.producerEpoch },
+        records,
+      );
+    } catch (e) {
+      this.options.logger.warn(
+        { err: e, group: req.groupId, producerId: req.producerId },
+        'could not store transactional offsets',
+      );
+      if (group.type === 'classic') classic.dropIfUnused(group);
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : c));
+    }
+    records.forEach((r, i) => {
+      if (r.value !== null)
+        this.addPending(req.producerId, req.producerEpoch, req.groupId, r.topic, r.partition, {
+          ...r.value,
+          recordOffset: baseOffset + i,
+        });
+    });
+    this.options.metrics.increment('tributary_offset_commits_total', undefined, records.length);
+    return codes;
+  }
+
+  /**
+   * A transaction ended and its marker is written: a commit makes its offsets the committed ones
+   * (each over an offset written before it, not over a later commit), an abort discards them.
+   */
+  completeTransaction(producerId: number, result: TransactionResult): void {
+    const txn = this.pending.get(producerId);
+    if (txn === undefined) return;
+    this.pending.delete(producerId);
+    for (const [groupId, offsets] of txn.groups) {
+      if (result === 'abort') {
+        const group = this.options.store.get(groupId);
+        if (group?.type === 'classic') this.options.classic.dropIfUnused(group);
+        continue;
+      }
+      let group = this.options.store.get(groupId);
+      if (group === undefined || isDead(group)) {
+        group = new ClassicGroup(groupId, this.now());
+        this.options.store.put(group);
+      }
+      for (const [topic, parts] of offsets.offsets)
+        for (const [partition, value] of parts) {
+          const existing = group.offset(topic, partition);
+          if (existing === undefined || (value.recordOffset ?? -1) > (existing.recordOffset ?? -1))
+            group.setOffset(topic, partition, value);
+        }
+    }
+  }
+
+  /** Whether a group has offsets of an open transaction (on a partition, when named). */
+  hasPendingOffsets(groupId: string, topic?: string, partition?: number): boolean {
+    for (const txn of this.pending.values()) {
+      const offsets = txn.groups.get(groupId);
+      if (offsets === undefined) continue;
+      if (topic === undefined) return offsets.hasOffsets();
+      if (offsets.offset(topic, partition ?? -1) !== undefined) return true;
+    }
+    return false;
+  }
+
+  private addPending(
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+    topic: string,
+    partition: number,
+    value: CommittedOffset,
+  ): void {
+    let txn = this.pending.get(producerId);
+    if (txn === undefined) {
+      txn = { producerEpoch, groups: new Map() };
+      this.pending.set(producerId, txn);
+    }
+    let offsets = txn.groups.get(groupId);
+    if (offsets === undefined) {
+      offsets = new GroupOffsets();
+      txn.groups.set(groupId, offsets);
+    }
+    offsets.setOffset(topic, partition, value);
+  }
+
+  /** A tombstone discards every open transaction's offset of the partition (all of the group's, without one). */
+  private discardPending(groupId: string, topic?: string, partition?: number): void {
+    for (const [producerId, txn] of this.pending) {
+      const offsets = txn.groups.get(groupId);
+      if (offsets === undefined) continue;
+      if (topic === undefined) txn.groups.delete(groupId);
+      else {
+        offsets.deleteOffset(topic, partition ?? -1);
+        if (!offsets.hasOffsets()) txn.groups.delete(groupId);
+      }
+      if (txn.groups.size === 0) this.pending.delete(producerId);
+    }
   }
 
   // ---- OffsetFetch -----------------------------------------------------------------------------------
@@ -147,6 +333,7 @@ export class OffsetManager {
     groupId: string,
     topics: readonly { name: string; partitions: readonly number[] }[] | null,
     member: OffsetFetchMember = NO_MEMBER,
+    requireStable = false,
   ): FetchedOffsets {
     const unavailable = this.options.availability.unavailableError();
     if (unavailable !== null) return { errorCode: unavailable, topics: [] };
@@ -158,23 +345,34 @@ export class OffsetManager {
         return { errorCode: refusalCode(e), topics: [] };
       }
     }
-    const entry = (partition: number, o: CommittedOffset | undefined): FetchedOffset =>
-      o === undefined
-        ? { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }
-        : {
-            partition,
-            offset: o.offset,
-            leaderEpoch: o.leaderEpoch,
-            metadata: o.metadata,
-            errorCode: ErrorCode.NONE,
-          };
+    const unstable = requireStable && this.hasPendingOffsets(groupId);
+    const entry = (topic: string, partition: number, o: CommittedOffset | undefined): FetchedOffset => {
+      const none = (errorCode: number) => ({
+        partition,
+        offset: -1,
+        leaderEpoch: -1,
+        metadata: '',
+        errorCode,
+      });
+      // Kafka answers a partition with pending transactional offsets without its committed offset.
+      if (unstable && this.hasPendingOffsets(groupId, topic, partition))
+        return none(ErrorCode.UNSTABLE_OFFSET_COMMIT);
+      if (o === undefined) return none(ErrorCode.NONE);
+      return {
+        partition,
+        offset: o.offset,
+        leaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        errorCode: ErrorCode.NONE,
+      };
+    };
     if (topics === null) {
       if (group === undefined) return { errorCode: ErrorCode.NONE, topics: [] };
       return {
         errorCode: ErrorCode.NONE,
         topics: [...group.offsets].map(([name, parts]) => ({
           name,
-          partitions: [...parts].sort((a, b) => a[0] - b[0]).map(([p, o]) => entry(p, o)),
+          partitions: [...parts].sort((a, b) => a[0] - b[0]).map(([p, o]) => entry(name, p, o)),
         })),
       };
     }
@@ -182,7 +380,7 @@ export class OffsetManager {
       errorCode: ErrorCode.NONE,
       topics: topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => entry(p, group?.offset(t.name, p))),
+        partitions: t.partitions.map((p) => entry(t.name, p, group?.offset(t.name, p))),
       })),
     };
   }
@@ -213,7 +411,11 @@ export class OffsetManager {
         name: t.name,
         partitions: t.partitions.map((partition) => {
           if (isSubscribed) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
-          if (group.offset(t.name, partition) !== undefined)
+          // A pending transactional offset is deleted too: its tombstone discards it.
+          if (
+            group.offset(t.name, partition) !== undefined ||
+            this.hasPendingOffsets(groupId, t.name, partition)
+          )
             records.push({ type: 'offset', groupId, topic: t.name, partition, value: null });
           return { partition, errorCode: ErrorCode.NONE };
         }),
@@ -226,7 +428,10 @@ export class OffsetManager {
         this.options.logger.warn({ err: e, group: groupId }, 'could not store an offset deletion');
         return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
       }
-      for (const r of records) group.deleteOffset(r.topic, r.partition);
+      for (const r of records) {
+        group.deleteOffset(r.topic, r.partition);
+        this.discardPending(groupId, r.topic, r.partition);
+      }
     }
     return { errorCode: ErrorCode.NONE, topics: result };
   }
@@ -266,7 +471,7 @@ export class OffsetManager {
     const now = this.now();
     const retentionMs = this.config.offsetsRetentionMinutes * 60_000;
     let expired = 0;
-    const appends: Promise<void>[] = [];
+    const appends: Promise<unknown>[] = [];
     for (const group of this.options.store.all()) {
       const rule = group.type === 'consumer' ? consumerExpiry(group) : classicExpiry(group);
       if (rule === null) continue;
@@ -276,7 +481,8 @@ export class OffsetManager {
         for (const [partition, o] of parts) {
           const isExpired =
             o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - rule.base(o) >= retentionMs;
-          if (isExpired)
+          // An offset a transaction may still replace waits for the transaction.
+          if (isExpired && !this.hasPendingOffsets(group.groupId, topic, partition))
             records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
         }
       }
@@ -292,7 +498,7 @@ export class OffsetManager {
 
   /** Deletes an empty group left without offsets; returns its tombstones. */
   private deleteIfExpired(group: AnyGroup, now: number, retentionMs: number): GroupLogRecord[] {
-    if (group.hasOffsets() || group.size > 0) return [];
+    if (group.hasOffsets() || group.size > 0 || this.hasPendingOffsets(group.groupId)) return [];
     if (group.type === 'consumer')
       return now - group.stateTimestamp >= retentionMs ? this.options.consumer.deleteGroup(group) : [];
     return group.is(GroupState.Empty) && group.pendingMembers.size === 0
@@ -300,26 +506,82 @@ export class OffsetManager {
       : [];
   }
 
+  // ---- deleting a group ------------------------------------------------------------------------------
+
+  /**
+   * The tombstones that delete all of a group's offsets, committed or pending (one per partition),
+   * as DeleteGroups writes them; the group's pending offsets are discarded.
+   */
+  deleteAll(group: AnyGroup): OffsetRecord[] {
+    const records = offsetTombstones(group);
+    for (const txn of this.pending.values()) {
+      const offsets = txn.groups.get(group.groupId);
+      if (offsets === undefined) continue;
+      for (const [topic, parts] of offsets.offsets)
+        for (const partition of parts.keys())
+          if (
+            group.offset(topic, partition) === undefined &&
+            !records.some((r) => r.topic === topic && r.partition === partition)
+          )
+            records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
+    }
+    this.discardPending(group.groupId);
+    return records;
+  }
+
   // ---- replay ----------------------------------------------------------------------------------------
 
-  /** Applies one offset commit record read back from the log. */
-  replay(r: OffsetRecord): void {
+  /**
+   * Applies one offset commit record that took effect in the log: a non-transactional commit or
+   * tombstone at its place, a committed transaction's commit at its marker (kept only if nothing
+   * was written to the partition after it).
+   */
+  replay(r: OffsetRecord, offset: number): void {
     const { store } = this.options;
     const found = store.get(r.groupId);
+    const key = `${r.groupId}\u0000${r.topic}\u0000${r.partition}`;
     if (r.value === null) {
+      this.tombstones?.set(key, offset);
+      this.discardPending(r.groupId, r.topic, r.partition);
       if (found !== undefined) {
         found.deleteOffset(r.topic, r.partition);
         if (found.type === 'classic') this.options.classic.dropIfUnused(found);
       }
       return;
     }
+    if (this.deletedAfter(key, offset)) return;
+    const existing = found?.offset(r.topic, r.partition);
+    if (existing !== undefined && (existing.recordOffset ?? -1) > offset) return;
+    const value = { ...r.value, recordOffset: offset };
     if (found !== undefined) {
-      found.setOffset(r.topic, r.partition, r.value);
+      found.setOffset(r.topic, r.partition, value);
       return;
     }
     const group = new ClassicGroup(r.groupId, this.now());
     store.put(group);
-    group.setOffset(r.topic, r.partition, r.value);
+    group.setOffset(r.topic, r.partition, value);
+  }
+
+  /** Takes up a transaction the log left open: its offsets are pending again. */
+  restorePending(txn: PendingGroupTransaction): void {
+    for (const { record: r, offset } of txn.records) {
+      if (r.type !== 'offset' || r.value === null) continue;
+      if (this.deletedAfter(`${r.groupId}\u0000${r.topic}\u0000${r.partition}`, offset)) continue;
+      this.addPending(txn.producerId, txn.producerEpoch, r.groupId, r.topic, r.partition, {
+        ...r.value,
+        recordOffset: offset,
+      });
+    }
+  }
+
+  /** The log is loaded: tombstone positions are no longer needed. */
+  afterLoad(): void {
+    this.tombstones = null;
+  }
+
+  private deletedAfter(key: string, offset: number): boolean {
+    const at = this.tombstones?.get(key);
+    return at !== undefined && at > offset;
   }
 }
 
