@@ -11,7 +11,7 @@ export {
   CONSUMER_GROUP_TIMING_NAMES,
   type Comparison,
   compare,
-} from './groups/consumer-group-coordinator.js';
+} from './groups/consumer-group-config.js';
 export { GroupCoordinator, type GroupCoordinatorOptions } from './groups/group-coordinator.js';
 export {
   CONSUMER_OFFSETS_TOPIC,

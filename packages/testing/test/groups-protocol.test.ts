@@ -162,6 +162,54 @@ describe('LeaveGroup versions', () => {
 });
 
 describe('OffsetCommit and OffsetFetch versions', () => {
+  it('answers require_stable with UNSTABLE_OFFSET_COMMIT for a partition a transaction has pending offsets on (v7 and v8)', async () => {
+    await send(client, ApiKey.OffsetCommit, 8, commitBody('offsets-txn', 5n));
+    // TxnOffsetCommit is not served yet: the coordinator is asked directly, as its handler will.
+    const codes = await broker.broker.groups.commitTransactionalOffsets({
+      groupId: 'offsets-txn',
+      producerId: 900,
+      producerEpoch: 0,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      offsets: [{ topic: 'orders', partition: 1, offset: 9, leaderEpoch: -1, metadata: null }],
+    });
+    expect(codes).toEqual([ErrorCode.NONE]);
+    const topics = [{ name: 'orders', partitionIndexes: [1, 2] }];
+    const stable = await send(client, ApiKey.OffsetFetch, 7, {
+      groupId: 'offsets-txn',
+      topics,
+      requireStable: true,
+    });
+    expect(stable.errorCode).toBe(0);
+    expect(stable.topics[0].partitions).toMatchObject([
+      { partitionIndex: 1, committedOffset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT },
+      { partitionIndex: 2, committedOffset: -1n, errorCode: 0 },
+    ]);
+    const v8 = await send(client, ApiKey.OffsetFetch, 8, {
+      groups: [{ groupId: 'offsets-txn', memberId: null, memberEpoch: -1, topics }],
+      requireStable: true,
+    });
+    expect(v8.groups[0].topics[0].partitions[0]).toMatchObject({
+      committedOffset: -1n,
+      errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+    });
+    // Without require_stable the committed offset shows; after the commit marker, the transaction's.
+    const loose = await send(client, ApiKey.OffsetFetch, 7, {
+      groupId: 'offsets-txn',
+      topics,
+      requireStable: false,
+    });
+    expect(loose.topics[0].partitions[0]).toMatchObject({ committedOffset: 5n, errorCode: 0 });
+    broker.broker.groups.completeTransaction(900, 'commit');
+    const after = await send(client, ApiKey.OffsetFetch, 7, {
+      groupId: 'offsets-txn',
+      topics,
+      requireStable: true,
+    });
+    expect(after.topics[0].partitions[0]).toMatchObject({ committedOffset: 9n, errorCode: 0 });
+  });
+
   it('commits standalone and fetches back across v1-v10, with -1 for never-committed partitions', async () => {
     const commit = await send(client, ApiKey.OffsetCommit, 9, commitBody('offsets-a', 42n));
     expect(commit.topics[0].partitions).toEqual([{ partitionIndex: 1, errorCode: 0 }]);

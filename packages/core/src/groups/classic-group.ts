@@ -67,6 +67,11 @@ export interface CommittedOffset {
   readonly commitTimestamp: number;
   /** Set only by commits that asked for their own retention (OffsetCommit v2-v4); -1 otherwise. */
   readonly expireTimestamp: number;
+  /**
+   * Where the commit's record sits in its __consumer_offsets partition (not stored in the record):
+   * a transaction's offset is applied at its commit only over an offset written before it.
+   */
+  readonly recordOffset?: number;
 }
 
 export class GroupMember {

@@ -1,4 +1,5 @@
 import { ErrorCode, encodeConsumerProtocolSubscription } from '@tributary/codec';
+import { buildEndTxnMarkerBatch } from '@tributary/codec/records';
 import { describe, expect, it } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../broker/config.js';
 import { TopicRegistry } from '../broker/topics.js';
@@ -14,8 +15,9 @@ import {
   writeBatchBaseOffset,
 } from '../storage/index.js';
 import type { JoinOutcome } from './classic-group.js';
-import { GroupCoordinator, type JoinGroupInput } from './group-coordinator.js';
+import { GroupCoordinator } from './group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, partitionForGroup } from './group-log.js';
+import type { JoinGroupInput, TxnOffsetCommitInput } from './group-requests.js';
 
 /** Just enough of a log store for the coordinator: topics, append, read, offsets. */
 class LogStorage implements StorageAdapter {
@@ -365,7 +367,9 @@ describe('rebalancing a stable group', () => {
     const { gc, clock, ja, jb } = await twoMembers();
     const c = track(gc.join(input({ clientId: 'c' })));
     expect(gc.heartbeat('g', ja.memberId, null, 1)).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
-    // Commits from the old generation are refused with REBALANCE_IN_PROGRESS now...
+    // While the group prepares the rebalance, members still commit with the current generation:
+    // consumers commit what they processed before they rejoin.
+    expect(gc.describeGroup('g')!.groupState).toBe('PreparingRebalance');
     const commit = await gc.commitOffsets({
       groupId: 'g',
       generationId: 1,
@@ -375,8 +379,9 @@ describe('rebalancing a stable group', () => {
       apiVersion: 8,
       offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
     });
-    expect(commit).toEqual([ErrorCode.REBALANCE_IN_PROGRESS]);
-    // ...but a wrong generation is ILLEGAL_GENERATION first.
+    expect(commit).toEqual([ErrorCode.NONE]);
+    expect(gc.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset).toBe(5);
+    // A wrong generation is ILLEGAL_GENERATION.
     const stale = await gc.commitOffsets({
       groupId: 'g',
       generationId: 0,
@@ -395,7 +400,8 @@ describe('rebalancing a stable group', () => {
     const outcomes = await Promise.all([ra.promise, rb.promise, c.promise]);
     expect(outcomes.map((o) => o.generationId)).toEqual([2, 2, 2]);
     expect(outcomes.filter((o) => o.members.length === 3)).toHaveLength(1);
-    // While the new generation completes, commits of that generation are accepted.
+    // While the new generation completes, its members have no assignment yet: their commits are
+    // REBALANCE_IN_PROGRESS, after the generation check.
     const during = await gc.commitOffsets({
       groupId: 'g',
       generationId: 2,
@@ -403,10 +409,21 @@ describe('rebalancing a stable group', () => {
       groupInstanceId: null,
       retentionTimeMs: -1,
       apiVersion: 8,
-      offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
+      offsets: [{ topic: 't', partition: 0, offset: 6, leaderEpoch: -1, metadata: null }],
     });
     expect(gc.describeGroup('g')!.groupState).toBe('CompletingRebalance');
-    expect(during).toEqual([ErrorCode.NONE]);
+    expect(during).toEqual([ErrorCode.REBALANCE_IN_PROGRESS]);
+    const old = await gc.commitOffsets({
+      groupId: 'g',
+      generationId: 1,
+      memberId: ja.memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      offsets: [{ topic: 't', partition: 0, offset: 6, leaderEpoch: -1, metadata: null }],
+    });
+    expect(old).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(gc.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset).toBe(5);
   });
 
   it('drops members that do not rejoin within the rebalance timeout', async () => {
@@ -810,5 +827,287 @@ describe('parked requests', () => {
     await gc.close();
     expect((await again.promise).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
     clock.advance(5000);
+  });
+});
+
+describe('transactional offsets (TxnOffsetCommit)', () => {
+  const P1 = 4001;
+  const P2 = 4002;
+  const txn = (
+    producerId: number,
+    offsets: [string, number, number][],
+    over: Partial<TxnOffsetCommitInput> = {},
+  ) =>
+    ({
+      groupId: 'g',
+      producerId,
+      producerEpoch: 0,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      offsets: offsets.map(([topic, partition, offset]) => ({
+        topic,
+        partition,
+        offset,
+        leaderEpoch: -1,
+        metadata: null,
+      })),
+      ...over,
+    }) satisfies TxnOffsetCommitInput;
+  const commit = (gc: GroupCoordinator, offsets: [string, number, number][]) =>
+    gc.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      offsets: offsets.map(([topic, partition, offset]) => ({
+        topic,
+        partition,
+        offset,
+        leaderEpoch: -1,
+        metadata: null,
+      })),
+    });
+  /** offset and error code per asked partition of topic t. */
+  const fetched = (gc: GroupCoordinator, partitions: number[], requireStable = false) =>
+    gc
+      .fetchOffsets('g', [{ name: 't', partitions }], undefined, requireStable)
+      .topics[0]!.partitions.map((p) => [p.offset, p.errorCode]);
+  /** Writes the producer's COMMIT or ABORT marker to the group's partition, as the transaction coordinator would. */
+  const writeMarker = async (
+    storage: LogStorage,
+    topics: TopicRegistry,
+    producerId: number,
+    commit: boolean,
+  ) => {
+    const topic = topics.byName(CONSUMER_OFFSETS_TOPIC)!;
+    const batch = buildEndTxnMarkerBatch({
+      commit,
+      producerId,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      timestamp: 0,
+    });
+    await storage.append(topic.id, partitionForGroup('g', topic.partitionCount), {
+      batch,
+      lastOffsetDelta: 0,
+      maxTimestamp: 0,
+    });
+  };
+
+  it('keeps a transaction’s offsets pending, invisible to OffsetFetch, until its commit applies them', async () => {
+    const { gc } = await setup();
+    expect(await commit(gc, [['t', 0, 5]])).toEqual([ErrorCode.NONE]);
+    expect(
+      await gc.commitTransactionalOffsets(
+        txn(P1, [
+          ['t', 0, 9],
+          ['t', 1, 3],
+        ]),
+      ),
+    ).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
+    expect(fetched(gc, [0, 1])).toEqual([
+      [5, ErrorCode.NONE],
+      [-1, ErrorCode.NONE],
+    ]);
+    gc.completeTransaction(P1, 'commit');
+    expect(fetched(gc, [0, 1], true)).toEqual([
+      [9, ErrorCode.NONE],
+      [3, ErrorCode.NONE],
+    ]);
+  });
+
+  it('discards the offsets of an aborted transaction', async () => {
+    const { gc } = await setup();
+    await commit(gc, [['t', 0, 5]]);
+    await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 9]]));
+    gc.completeTransaction(P1, 'abort');
+    expect(fetched(gc, [0], true)).toEqual([[5, ErrorCode.NONE]]);
+    // A marker for a producer with nothing pending changes nothing.
+    gc.completeTransaction(P2, 'commit');
+    expect(fetched(gc, [0], true)).toEqual([[5, ErrorCode.NONE]]);
+  });
+
+  it('answers UNSTABLE_OFFSET_COMMIT to a fetch requiring stable offsets, per partition with pending offsets', async () => {
+    const { gc } = await setup();
+    await commit(gc, [
+      ['t', 0, 5],
+      ['t', 1, 6],
+    ]);
+    await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 9]]));
+    expect(fetched(gc, [0, 1, 2], true)).toEqual([
+      [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+      [6, ErrorCode.NONE],
+      [-1, ErrorCode.NONE],
+    ]);
+    // Every committed partition when no topics are named; the group itself is not in error.
+    const all = gc.fetchOffsets('g', null, undefined, true);
+    expect(all.errorCode).toBe(ErrorCode.NONE);
+    expect(all.topics[0]!.partitions.map((p) => [p.partition, p.offset, p.errorCode])).toEqual([
+      [0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+      [1, 6, ErrorCode.NONE],
+    ]);
+  });
+
+  it('keeps a commit written after the transaction’s offset when the transaction commits', async () => {
+    const { gc } = await setup();
+    await gc.commitTransactionalOffsets(
+      txn(P1, [
+        ['t', 0, 9],
+        ['t', 1, 9],
+      ]),
+    );
+    await commit(gc, [['t', 0, 12]]);
+    gc.completeTransaction(P1, 'commit');
+    expect(fetched(gc, [0, 1])).toEqual([
+      [12, ErrorCode.NONE],
+      [9, ErrorCode.NONE],
+    ]);
+  });
+
+  it('restores committed transactions on load, drops aborted ones, and keeps open ones pending', async () => {
+    const storage = new LogStorage();
+    const first = await setup({}, storage);
+    await first.gc.commitTransactionalOffsets(txn(P1, [['t', 0, 10]]));
+    await first.gc.commitTransactionalOffsets(txn(P2, [['t', 1, 20]]));
+    await first.gc.commitTransactionalOffsets(txn(4003, [['t', 2, 30]]));
+    await writeMarker(storage, first.topics, P1, true);
+    await writeMarker(storage, first.topics, 4003, false);
+    await first.gc.close();
+
+    const { gc } = await setup({}, storage);
+    expect(fetched(gc, [0, 1, 2], true)).toEqual([
+      [10, ErrorCode.NONE],
+      [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+      [-1, ErrorCode.NONE],
+    ]);
+    // The open one completes after the load like any other.
+    gc.completeTransaction(P2, 'commit');
+    expect(fetched(gc, [1], true)).toEqual([[20, ErrorCode.NONE]]);
+  });
+
+  it('on load, keeps the later of a transactional commit and a plain one, and a tombstone discards the transaction before it', async () => {
+    const storage = new LogStorage();
+    const first = await setup({}, storage);
+    await first.gc.commitTransactionalOffsets(
+      txn(P1, [
+        ['t', 0, 10],
+        ['t', 1, 11],
+      ]),
+    );
+    await commit(first.gc, [['t', 0, 15]]);
+    await first.gc.deleteOffsets('g', [{ name: 't', partitions: [1] }]);
+    await writeMarker(storage, first.topics, P1, true);
+    first.gc.completeTransaction(P1, 'commit');
+    const live = fetched(first.gc, [0, 1]);
+    await first.gc.close();
+
+    const { gc } = await setup({}, storage);
+    expect(live).toEqual([
+      [15, ErrorCode.NONE],
+      [-1, ErrorCode.NONE],
+    ]);
+    expect(fetched(gc, [0, 1])).toEqual(live);
+  });
+
+  it('deletes pending offsets with OffsetDelete and DeleteGroups', async () => {
+    const { gc } = await setup();
+    await gc.commitTransactionalOffsets(
+      txn(P1, [
+        ['t', 0, 9],
+        ['t', 1, 9],
+      ]),
+    );
+    const deleted = await gc.deleteOffsets('g', [{ name: 't', partitions: [0] }]);
+    expect(deleted.topics[0]!.partitions).toEqual([{ partition: 0, errorCode: ErrorCode.NONE }]);
+    expect(fetched(gc, [0, 1], true)).toEqual([
+      [-1, ErrorCode.NONE],
+      [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+    ]);
+    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    gc.completeTransaction(P1, 'commit');
+    expect(fetched(gc, [0, 1], true)).toEqual([
+      [-1, ErrorCode.NONE],
+      [-1, ErrorCode.NONE],
+    ]);
+  });
+
+  it('does not expire an offset a transaction may still replace, nor delete its group', async () => {
+    const { gc, clock } = await setup({ offsetsRetentionMinutes: 1 });
+    await commit(gc, [['t', 0, 5]]);
+    await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 9]]));
+    clock.advance(120_000);
+    expect(await gc.expireOffsets()).toBe(0);
+    gc.completeTransaction(P1, 'abort');
+    expect(await gc.expireOffsets()).toBe(1);
+    expect(gc.group('g')).toBeUndefined();
+  });
+
+  it('validates like Kafka: generations and members, but not the group state, and no member at all is accepted', async () => {
+    const { gc, clock } = await setup();
+    const a = await stableMember(gc, clock);
+    // Unknown group with a generation: ILLEGAL_GENERATION; a stale one, an unknown member, a fenced instance.
+    expect(
+      await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 1]], { groupId: 'other', generationId: 1 })),
+    ).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(
+      await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 1]], { memberId: a.memberId, generationId: 0 })),
+    ).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(
+      await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 1]], { memberId: 'nobody', generationId: 1 })),
+    ).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    expect(
+      await gc.commitTransactionalOffsets(
+        txn(P1, [['t', 0, 1]], { memberId: a.memberId, generationId: 1, groupInstanceId: 'someone' }),
+      ),
+    ).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    // No member and no generation (TxnOffsetCommit before v3) into a group with members.
+    expect(await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 1]]))).toEqual([ErrorCode.NONE]);
+    expect(await commit(gc, [['t', 0, 1]])).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+
+    // While the group completes a rebalance, a transactional commit of the new generation is taken.
+    const b = track(gc.join(input({ clientId: 'b' })));
+    const ra = track(gc.join(input({ memberId: a.memberId })));
+    clock.advance(0);
+    const [rb, rejoined] = await Promise.all([b.promise, ra.promise]);
+    expect(rb.generationId).toBe(2);
+    expect(gc.describeGroup('g')!.groupState).toBe('CompletingRebalance');
+    expect(
+      await gc.commitTransactionalOffsets(
+        txn(P2, [['t', 0, 2]], { memberId: rejoined.memberId, generationId: 2 }),
+      ),
+    ).toEqual([ErrorCode.NONE]);
+    expect(
+      await gc.commitOffsets({
+        groupId: 'g',
+        generationId: 2,
+        memberId: rejoined.memberId,
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        apiVersion: 8,
+        offsets: [{ topic: 't', partition: 0, offset: 2, leaderEpoch: -1, metadata: null }],
+      }),
+    ).toEqual([ErrorCode.REBALANCE_IN_PROGRESS]);
+  });
+
+  it('refuses metadata over the limit per offset, and a coordinator that is not serving', async () => {
+    const { gc } = await setup({ offsetMetadataMaxBytes: 4 });
+    const input = txn(P1, [
+      ['t', 0, 1],
+      ['t', 1, 1],
+    ]);
+    expect(
+      await gc.commitTransactionalOffsets({
+        ...input,
+        offsets: [input.offsets[0]!, { ...input.offsets[1]!, metadata: 'too long' }],
+      }),
+    ).toEqual([ErrorCode.NONE, ErrorCode.OFFSET_METADATA_TOO_LARGE]);
+    await gc.close();
+    expect(await gc.commitTransactionalOffsets(input)).toEqual([
+      ErrorCode.NOT_COORDINATOR,
+      ErrorCode.NOT_COORDINATOR,
+    ]);
   });
 });

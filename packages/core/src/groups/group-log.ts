@@ -1,5 +1,6 @@
-// The group coordinator's log: Kafka's own record formats in __consumer_offsets, so that group
-// metadata and committed offsets survive a restart and any Kafka tool can read them back.
+// The group coordinator's records: Kafka's own record formats in __consumer_offsets, so that group
+// metadata and committed offsets survive a restart and any Kafka tool can read them back. The
+// coordinator log underneath appends and replays them.
 //
 // A record's key and value each start with an int16 version: the key's names the record type
 // (0 and 1 offset commits, 2 classic group metadata, 3-8 and 16 consumer groups), the value's
@@ -46,8 +47,13 @@ import {
   encodeOffsetCommitValue,
   type GroupMetadataValue,
 } from '@tributary/codec/coordinator';
-import { buildRecordBatch, iterateRecords, RecordBatchScanner } from '@tributary/codec/records';
-import type { Topic, TopicRegistry } from '../broker/topics.js';
+import type { TopicRegistry } from '../broker/topics.js';
+import {
+  CoordinatorLog,
+  type CoordinatorRecord,
+  type LoggedRecord,
+  type TransactionalProducer,
+} from '../coordinator/coordinator-log.js';
 import type { Clock, Logger } from '../services.js';
 import type { StorageAdapter } from '../storage/index.js';
 import type { CommittedOffset } from './classic-group.js';
@@ -150,7 +156,7 @@ function withVersion(version: number, body: Buffer): Buffer {
   return out;
 }
 
-export function encodeGroupLogRecord(r: GroupLogRecord): { key: Buffer; value: Buffer | null } {
+export function encodeGroupLogRecord(r: GroupLogRecord): CoordinatorRecord {
   if (r.type === 'offset') {
     const key = withVersion(
       OFFSET_COMMIT_KEY_VERSION,
@@ -359,93 +365,108 @@ export interface GroupLogOptions {
   readonly partitions: number;
 }
 
-/** Appends group records to __consumer_offsets through the storage port and replays them on start. */
+/** A group record read back, with its offset in its __consumer_offsets partition. */
+export interface LoggedGroupRecord {
+  readonly record: GroupLogRecord;
+  readonly offset: number;
+}
+
+/** A transaction whose records a replay found without a marker after them. */
+export interface PendingGroupTransaction extends TransactionalProducer {
+  readonly partition: number;
+  readonly records: readonly LoggedGroupRecord[];
+}
+
+/**
+ * The group coordinator's records on the coordinator log of __consumer_offsets: a group's records
+ * go to the partition its id hashes to, encoded as Kafka encodes them.
+ */
 export class GroupLog {
-  private topic: Topic | null = null;
+  private readonly log: CoordinatorLog;
 
-  constructor(private readonly options: GroupLogOptions) {}
-
-  /** Creates the topic (compacted) when missing. */
-  async open(): Promise<void> {
-    const { topics, partitions } = this.options;
-    this.topic =
-      topics.byName(CONSUMER_OFFSETS_TOPIC) ??
-      (await topics.create(CONSUMER_OFFSETS_TOPIC, partitions, { 'cleanup.policy': 'compact' })) ??
-      (await topics.ensure(CONSUMER_OFFSETS_TOPIC, partitions));
+  constructor(private readonly options: GroupLogOptions) {
+    this.log = new CoordinatorLog({
+      storage: options.storage,
+      topics: options.topics,
+      clock: options.clock,
+      logger: options.logger,
+      topic: CONSUMER_OFFSETS_TOPIC,
+      partitions: options.partitions,
+      configs: { 'cleanup.policy': 'compact' },
+    });
   }
 
-  private get openTopic(): Topic {
-    if (this.topic === null) throw new Error('the group log is not open');
-    // A topic deleted by an admin is recreated on the next write, as Kafka's coordinator would
-    // fail its writes instead: failing commits forever is worse for a single broker.
-    return this.topic;
+  /** Creates the topic (compacted) when missing. */
+  open(): Promise<void> {
+    return this.log.open();
   }
 
   partitionFor(groupId: string): number {
-    return partitionForGroup(groupId, this.openTopic.partitionCount);
+    return partitionForGroup(groupId, this.log.partitionCount);
   }
 
-  /** Appends the records of one group as one batch; resolves once storage has them. */
-  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let topic = this.openTopic;
-    if (this.options.topics.byName(CONSUMER_OFFSETS_TOPIC) !== topic) {
-      await this.open();
-      topic = this.openTopic;
-    }
-    const partition = partitionForGroup(groupId, topic.partitionCount);
-    const now = this.options.clock.now();
-    const batch = buildRecordBatch({
-      records: records.map((r) => {
-        const { key, value } = encodeGroupLogRecord(r);
-        return { key, value, timestamp: now };
-      }),
-    });
-    await this.options.storage.append(topic.id, partition, {
-      batch,
-      lastOffsetDelta: records.length - 1,
-      maxTimestamp: now,
-    });
-    topic.partitions[partition]?.notifyAppend();
+  /**
+   * Appends the records of one group as one batch; resolves once storage has them, to the offset
+   * of the first (-1 when there are none).
+   */
+  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<number> {
+    if (records.length === 0) return -1;
+    return this.log.append(this.partitionFor(groupId), records.map(encodeGroupLogRecord));
   }
 
-  /** Reads every partition from its start and hands each record, in log order, to `apply`. */
-  async replay(apply: (record: GroupLogRecord) => void): Promise<number> {
-    const topic = this.openTopic;
-    const { storage, logger } = this.options;
+  /**
+   * Appends records of one group as a transactional batch of the producer: they take effect on
+   * replay only once the producer's COMMIT marker follows on the partition.
+   */
+  async appendTransactional(
+    groupId: string,
+    producer: TransactionalProducer,
+    records: readonly GroupLogRecord[],
+  ): Promise<number> {
+    if (records.length === 0) return -1;
+    return this.log.append(this.partitionFor(groupId), records.map(encodeGroupLogRecord), producer);
+  }
+
+  /**
+   * Reads every partition from its start and hands each record that takes effect, in the order
+   * it does, to `apply`; transactions left open are handed to `pending`. Resolves to the number of
+   * records applied.
+   */
+  async replay(
+    apply: (record: GroupLogRecord, offset: number) => void,
+    pending: (txn: PendingGroupTransaction) => void = () => {},
+  ): Promise<number> {
     let count = 0;
-    for (let p = 0; p < topic.partitionCount; p++) {
-      let { logStartOffset: offset, highWatermark } = await storage.offsets(topic.id, p);
-      while (offset < highWatermark) {
-        const read = await storage.read(topic.id, p, { offset, maxBytes: 1 << 20, minOneBatch: true });
-        if (read.batches.length === 0) break;
-        for (const batch of read.batches) {
-          const scan = new RecordBatchScanner(batch);
-          while (scan.next()) {
-            const last = scan.lastOffsetNumber;
-            if (!scan.control) {
-              for (const rec of iterateRecords(batch, scan.position)) {
-                if (Number(rec.offset) < offset || rec.key === null) continue;
-                try {
-                  const decoded = decodeGroupLogRecord(rec.key, rec.value);
-                  if (decoded !== null) {
-                    apply(decoded);
-                    count++;
-                  }
-                } catch (e) {
-                  logger.warn(
-                    { err: e, partition: p, offset: Number(rec.offset) },
-                    'skipped an undecodable group record',
-                  );
-                }
-              }
-            }
-            offset = Math.max(offset, last + 1);
-          }
+    for (let partition = 0; partition < this.log.partitionCount; partition++) {
+      const load = await this.log.load(partition, {
+        apply: (record) => {
+          const decoded = this.decode(record, partition);
+          if (decoded === null) return;
+          apply(decoded, record.offset);
+          count++;
+        },
+      });
+      for (const txn of load.pending.values()) {
+        const records: LoggedGroupRecord[] = [];
+        for (const r of txn.records) {
+          const decoded = this.decode(r, partition);
+          if (decoded !== null) records.push({ record: decoded, offset: r.offset });
         }
-        highWatermark = read.highWatermark;
+        pending({ partition, producerId: txn.producerId, producerEpoch: txn.producerEpoch, records });
       }
     }
     return count;
+  }
+
+  private decode(record: LoggedRecord, partition: number): GroupLogRecord | null {
+    try {
+      return decodeGroupLogRecord(record.key, record.value);
+    } catch (e) {
+      this.options.logger.warn(
+        { err: e, partition, offset: record.offset },
+        'skipped an undecodable group record',
+      );
+      return null;
+    }
   }
 }

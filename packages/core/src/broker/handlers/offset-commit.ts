@@ -5,7 +5,7 @@ import {
   type OffsetCommitResponse,
   type OffsetCommitResponsePartition,
 } from '@tributary/codec';
-import type { OffsetCommitInput } from '../../groups/group-coordinator.js';
+import type { OffsetCommitInput } from '../../groups/group-requests.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, num } from '../services.js';
 

@@ -7,7 +7,7 @@ import {
   type OffsetFetchResponseTopic,
   ZERO_UUID,
 } from '@tributary/codec';
-import type { FetchedOffset } from '../../groups/group-coordinator.js';
+import type { FetchedOffset } from '../../groups/group-requests.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 
@@ -16,8 +16,8 @@ import { type BrokerServices, big } from '../services.js';
  * committed offset answers -1; a null topic list asks for every committed partition. From v9 a
  * member of a consumer-protocol group names itself and its epoch, checked by the coordinator
  * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, ILLEGAL_GENERATION as a group error).
- * require_stable needs no wait: offsets become visible only once their commit is stored, and
- * there are no pending transactional commits yet.
+ * require_stable (v7+) answers UNSTABLE_OFFSET_COMMIT for a partition with offsets pending in an
+ * open transaction (TxnOffsetCommit); a client retries until the transaction ends.
  */
 export function handleOffsetFetch(
   s: BrokerServices,
@@ -43,7 +43,12 @@ export function handleOffsetFetch(
       }
     }
     // v8 carries no member: its defaults (null, -1) name none.
-    const r = s.groups.fetchOffsets(g.groupId, asked, { memberId: g.memberId, memberEpoch: g.memberEpoch });
+    const r = s.groups.fetchOffsets(
+      g.groupId,
+      asked,
+      { memberId: g.memberId, memberEpoch: g.memberEpoch },
+      req.requireStable,
+    );
     if (r.errorCode !== ErrorCode.NONE) return { groupId: g.groupId, topics: [], errorCode: r.errorCode };
     const topics: OffsetFetchResponseGroup['topics'] = [];
     for (const t of r.topics) {
@@ -85,7 +90,7 @@ function singleGroup(s: BrokerServices, v: number, req: OffsetFetchRequest): Off
   // v1 has no null list (v0's "all topics" was never served): an empty list asks for nothing.
   const asked =
     req.topics === null ? null : req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-  const r = s.groups.fetchOffsets(req.groupId, asked);
+  const r = s.groups.fetchOffsets(req.groupId, asked, undefined, v >= 7 && req.requireStable);
   if (r.errorCode !== ErrorCode.NONE) {
     // v2+ carry a group-level error; v1 can only say it per partition.
     if (v >= 2) return createOffsetFetchResponse({ errorCode: r.errorCode });

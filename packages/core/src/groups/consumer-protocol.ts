@@ -1,9 +1,9 @@
 // The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat, the
 // coordinator computes the target assignment with a server-side assignor whenever the group epoch
-// moves, and each member reconciles towards it (revoking before it is assigned).
-import { createHash, randomBytes } from 'node:crypto';
+// moves, and each member reconciles towards it (revoking before it is assigned). Groups convert
+// from and to the classic protocol here too (KIP-848's online upgrade and downgrade).
+import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tributary/codec';
-import type { ConsumerGroupCurrentMemberAssignmentValueTopicPartitions } from '@tributary/codec/coordinator';
 import type { BrokerConfig } from '../broker/config.js';
 import type { TopicRegistry } from '../broker/topics.js';
 import type { Clock, Logger, Metrics } from '../services.js';
@@ -16,17 +16,7 @@ import {
   type MutableAssignment,
   type ServerAssignor,
 } from './assignors/assignor.js';
-import { RangeAssignor } from './assignors/range.js';
-import { UniformAssignor } from './assignors/uniform.js';
-import {
-  ClassicGroup,
-  GroupMember,
-  GroupState,
-  type JoinOutcome,
-  joinError,
-  type SyncOutcome,
-  syncError,
-} from './classic-group.js';
+import { ClassicGroup, GroupMember, GroupState, joinError, syncError } from './classic-group.js';
 import {
   type ClassicMemberMetadata,
   ConsumerGroup,
@@ -35,6 +25,16 @@ import {
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 } from './consumer-group.js';
+import { builtInAssignors, compileTopicRegex, validateConsumerGroupConfig } from './consumer-group-config.js';
+import {
+  currentMemberRecord,
+  deletionRecords,
+  fromRecord,
+  groupRecord,
+  memberRecord,
+  memberTombstones,
+  targetMemberRecord,
+} from './consumer-group-records.js';
 import {
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
@@ -42,8 +42,17 @@ import {
   encodeAssignment,
   type TopicPartitionsByName,
 } from './embedded-protocol.js';
-import type { JoinGroupInput, LeaveOutcome, MemberIdentity, SyncGroupInput } from './group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, type GroupLog, type GroupLogRecord } from './group-log.js';
+import {
+  type ConsumerGroupDescription,
+  type ConsumerHeartbeatInput,
+  type ConsumerHeartbeatOutcome,
+  type CoordinatorAvailability,
+  type DescribedTopicPartitions,
+  GroupError,
+  type WireTopicPartitions,
+} from './group-requests.js';
+import type { GroupStore } from './group-store.js';
 import {
   FencedMemberError,
   type MemberAssignmentState,
@@ -51,17 +60,12 @@ import {
   memberStateFromByte,
   reconcile,
 } from './reconciliation.js';
+import type { SessionTimers } from './session-timers.js';
 
-export type AnyGroup = ClassicGroup | ConsumerGroup;
-
-/** What the consumer protocol shares with the group coordinator that owns it. */
-export interface ConsumerGroupHost {
-  readonly groups: Map<string, AnyGroup>;
-  readonly log: GroupLog;
-  /** The error every group request gets while the coordinator cannot serve, or null. */
-  unavailableError(): number | null;
+/** What the consumer protocol asks of the classic protocol when a group changes protocol. */
+export interface ClassicGroupHandover {
   /** Stops a classic group's timers before a consumer group takes its place. */
-  retireClassicGroup(group: ClassicGroup): void;
+  retire(group: ClassicGroup): void;
   /**
    * Installs a classic group converted from a consumer group, restarts its members' sessions and
    * starts a rebalance; returns the group's metadata record to store.
@@ -69,190 +73,25 @@ export interface ConsumerGroupHost {
   adoptDowngradedGroup(group: ClassicGroup): GroupLogRecord;
 }
 
-export interface ConsumerGroupCoordinatorOptions {
+export interface ConsumerProtocolOptions {
   readonly topics: TopicRegistry;
   readonly config: BrokerConfig;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-}
-
-export interface WireTopicPartitions {
-  readonly topicId: Buffer;
-  readonly partitions: readonly number[];
-}
-
-export interface ConsumerHeartbeatInput {
-  readonly apiVersion: number;
-  readonly groupId: string;
-  readonly memberId: string;
-  readonly memberEpoch: number;
-  readonly instanceId: string | null;
-  readonly rackId: string | null;
-  readonly rebalanceTimeoutMs: number;
-  readonly subscribedTopicNames: readonly string[] | null;
-  readonly subscribedTopicRegex: string | null;
-  readonly serverAssignor: string | null;
-  readonly topicPartitions: readonly WireTopicPartitions[] | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-}
-
-export interface ConsumerHeartbeatOutcome {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  /** null: unchanged since the member last heard it. */
-  assignment: { topicId: Buffer; partitions: number[] }[] | null;
-}
-
-export interface DescribedTopicPartitions {
-  topicId: Buffer;
-  topicName: string;
-  partitions: number[];
-}
-
-export interface ConsumerGroupDescription {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  groupState: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  assignorName: string;
-  members: {
-    memberId: string;
-    instanceId: string | null;
-    rackId: string | null;
-    memberEpoch: number;
-    clientId: string;
-    clientHost: string;
-    subscribedTopicNames: string[];
-    subscribedTopicRegex: string | null;
-    assignment: { topicPartitions: DescribedTopicPartitions[] };
-    targetAssignment: { topicPartitions: DescribedTopicPartitions[] };
-    /** 0 classic, 1 consumer. */
-    memberType: number;
-  }[];
-}
-
-/** A request the coordinator refuses with a Kafka error and message. */
-export class GroupError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The assignors this broker implements, by name. */
-export function builtInAssignors(): Map<string, ServerAssignor> {
-  const out = new Map<string, ServerAssignor>();
-  for (const a of [new UniformAssignor(), new RangeAssignor()]) out.set(a.name, a);
-  return out;
-}
-
-/** How one setting must compare with another. */
-export type Comparison = '<' | '<=' | '>' | '>=';
-
-export const COMPARISON_WORDS: Readonly<Record<Comparison, string>> = {
-  '<': 'less than',
-  '<=': 'less than or equal to',
-  '>': 'greater than',
-  '>=': 'greater than or equal to',
-};
-
-export function compare(a: number, op: Comparison, b: number): boolean {
-  switch (op) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-  }
-}
-
-type ConsumerGroupTiming =
-  | 'groupConsumerHeartbeatIntervalMs'
-  | 'groupConsumerMinHeartbeatIntervalMs'
-  | 'groupConsumerMaxHeartbeatIntervalMs'
-  | 'groupConsumerSessionTimeoutMs'
-  | 'groupConsumerMinSessionTimeoutMs'
-  | 'groupConsumerMaxSessionTimeoutMs';
-
-/** Kafka's names of the consumer group timings. */
-export const CONSUMER_GROUP_TIMING_NAMES: Readonly<Record<ConsumerGroupTiming, string>> = {
-  groupConsumerHeartbeatIntervalMs: 'group.consumer.heartbeat.interval.ms',
-  groupConsumerMinHeartbeatIntervalMs: 'group.consumer.min.heartbeat.interval.ms',
-  groupConsumerMaxHeartbeatIntervalMs: 'group.consumer.max.heartbeat.interval.ms',
-  groupConsumerSessionTimeoutMs: 'group.consumer.session.timeout.ms',
-  groupConsumerMinSessionTimeoutMs: 'group.consumer.min.session.timeout.ms',
-  groupConsumerMaxSessionTimeoutMs: 'group.consumer.max.session.timeout.ms',
-};
-
-/** How the consumer group timings must compare with each other: Kafka's rules, in Kafka's order. */
-export const CONSUMER_GROUP_BOUNDS: readonly {
-  readonly setting: ConsumerGroupTiming;
-  readonly must: Comparison;
-  readonly other: ConsumerGroupTiming;
-}[] = [
-  {
-    setting: 'groupConsumerMaxHeartbeatIntervalMs',
-    must: '>=',
-    other: 'groupConsumerMinHeartbeatIntervalMs',
-  },
-  { setting: 'groupConsumerHeartbeatIntervalMs', must: '>=', other: 'groupConsumerMinHeartbeatIntervalMs' },
-  { setting: 'groupConsumerHeartbeatIntervalMs', must: '<=', other: 'groupConsumerMaxHeartbeatIntervalMs' },
-  { setting: 'groupConsumerMaxSessionTimeoutMs', must: '>=', other: 'groupConsumerMinSessionTimeoutMs' },
-  { setting: 'groupConsumerSessionTimeoutMs', must: '>=', other: 'groupConsumerMinSessionTimeoutMs' },
-  { setting: 'groupConsumerSessionTimeoutMs', must: '<=', other: 'groupConsumerMaxSessionTimeoutMs' },
-  { setting: 'groupConsumerHeartbeatIntervalMs', must: '<', other: 'groupConsumerSessionTimeoutMs' },
-];
-
-/**
- * Throws when the consumer group settings contradict each other, with Kafka's checks and messages
- * (in Kafka's order), naming the setting.
- */
-export function validateConsumerGroupConfig(config: BrokerConfig): void {
-  const c = config;
-  for (const { setting, must, other } of CONSUMER_GROUP_BOUNDS)
-    if (!compare(c[setting], must, c[other]))
-      throw new Error(
-        `${CONSUMER_GROUP_TIMING_NAMES[setting]} must be ${COMPARISON_WORDS[must]} ${CONSUMER_GROUP_TIMING_NAMES[other]}`,
-      );
-  if (c.groupConsumerAssignors.length === 0)
-    throw new Error('group.consumer.assignors must name at least one assignor');
-  if (new Set(c.groupConsumerAssignors).size !== c.groupConsumerAssignors.length)
-    throw new Error('group.consumer.assignors must not name an assignor twice');
-  const known = builtInAssignors();
-  for (const name of c.groupConsumerAssignors)
-    if (!known.has(name))
-      throw new Error(
-        `group.consumer.assignors: unknown assignor ${name} (known: ${[...known.keys()].join(', ')})`,
-      );
-}
-
-/** Compiles a subscription regex; Kafka matches the whole topic name. */
-export function compileTopicRegex(regex: string): RegExp {
-  return new RegExp(`^(?:${regex})$`, 'u');
+  readonly store: GroupStore;
+  readonly log: GroupLog;
+  readonly sessions: SessionTimers;
+  readonly availability: CoordinatorAvailability;
+  readonly classic: ClassicGroupHandover;
 }
 
 /** The consumer group protocol: heartbeats, target assignments, reconciliation, describe, replay. */
-export class ConsumerGroupCoordinator {
+export class ConsumerProtocol {
   private readonly assignors: Map<string, ServerAssignor>;
   private readonly regexCache = new Map<string, RegExp>();
-  private closed = false;
 
-  constructor(
-    private readonly options: ConsumerGroupCoordinatorOptions,
-    private readonly host: ConsumerGroupHost,
-  ) {
+  constructor(private readonly options: ConsumerProtocolOptions) {
     validateConsumerGroupConfig(options.config);
     const all = builtInAssignors();
     this.assignors = new Map();
@@ -272,14 +111,13 @@ export class ConsumerGroupCoordinator {
   }
 
   consumerGroup(groupId: string): ConsumerGroup | undefined {
-    const g = this.host.groups.get(groupId);
-    return g?.type === 'consumer' && !g.dead ? g : undefined;
+    return this.options.store.consumer(groupId);
   }
 
   // ---- ConsumerGroupHeartbeat -------------------------------------------------------------------
 
   async heartbeat(req: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatOutcome> {
-    const unavailable = this.host.unavailableError();
+    const unavailable = this.options.availability.unavailableError();
     if (unavailable !== null) return failure(unavailable, null);
     let result: { outcome: ConsumerHeartbeatOutcome; records: GroupLogRecord[] };
     // Records of changes already made when a later check refuses the heartbeat (a group upgraded
@@ -295,7 +133,7 @@ export class ConsumerGroupCoordinator {
       if (!(e instanceof GroupError)) throw e;
       this.forgetIfUnused(req.groupId);
       if (records.length > 0)
-        await this.host.log
+        await this.options.log
           .append(req.groupId, records)
           .catch((err: unknown) =>
             this.options.logger.warn({ err, group: req.groupId }, 'could not store a consumer group change'),
@@ -304,7 +142,7 @@ export class ConsumerGroupCoordinator {
     }
     if (result.records.length > 0) {
       try {
-        await this.host.log.append(req.groupId, result.records);
+        await this.options.log.append(req.groupId, result.records);
       } catch (e) {
         this.options.logger.warn(
           { err: e, group: req.groupId },
@@ -354,9 +192,9 @@ export class ConsumerGroupCoordinator {
 
   /** A group created for a join that was then refused holds nothing: it is dropped. */
   private forgetIfUnused(groupId: string): void {
-    const g = this.host.groups.get(groupId);
+    const g = this.options.store.get(groupId);
     if (g?.type === 'consumer' && g.size === 0 && g.groupEpoch === 0 && !g.hasOffsets())
-      this.host.groups.delete(groupId);
+      this.options.store.remove(g);
   }
 
   private joinOrHeartbeat(
@@ -431,12 +269,7 @@ export class ConsumerGroupCoordinator {
    * Moves the group epoch when membership or subscriptions changed (`bump`) or the subscribed
    * topics did, then computes the target assignment for a new epoch.
    */
-  private maybeBumpAndAssign(
-    group: ConsumerGroup,
-    bump: boolean,
-    now: number,
-    records: GroupLogRecord[],
-  ): void {
+  maybeBumpAndAssign(group: ConsumerGroup, bump: boolean, now: number, records: GroupLogRecord[]): void {
     let changed = bump;
     if (this.refreshRegexes(group, now, records)) changed = true;
     const hash = this.metadataHash(group);
@@ -452,11 +285,11 @@ export class ConsumerGroupCoordinator {
 
   /** Finds (or, for a join, creates) the group; an empty classic group gives way to it. */
   private getOrMaybeCreateGroup(groupId: string, create: boolean, records: GroupLogRecord[]): ConsumerGroup {
-    const existing = this.host.groups.get(groupId);
+    const existing = this.options.store.get(groupId);
     if (existing === undefined || (existing.type === 'consumer' && existing.dead)) {
       if (!create) throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
       const group = new ConsumerGroup(groupId, this.now());
-      this.host.groups.set(groupId, group);
+      this.options.store.put(group);
       return group;
     }
     if (existing.type === 'consumer') return existing;
@@ -466,8 +299,8 @@ export class ConsumerGroupCoordinator {
       const group = new ConsumerGroup(groupId, this.now());
       group.adoptOffsets(existing);
       if (existing.generationId > 0) records.push({ type: 'group', groupId, value: null });
-      this.host.retireClassicGroup(existing);
-      this.host.groups.set(groupId, group);
+      this.options.classic.retire(existing);
+      this.options.store.put(group);
       return group;
     }
     if (create && this.upgradeAllowed(existing)) return this.convertToConsumerGroup(existing, records);
@@ -538,8 +371,8 @@ export class ConsumerGroupCoordinator {
       m.expiryTimer = null;
     }
     group.adoptOffsets(classic);
-    this.host.retireClassicGroup(classic);
-    this.host.groups.set(groupId, group);
+    this.options.classic.retire(classic);
+    this.options.store.put(group);
     records.push({ type: 'group', groupId, value: null });
     for (const m of converted) records.push(memberRecord(groupId, m));
     records.push(groupRecord(group));
@@ -560,7 +393,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** Topic-partitions named as the embedded protocol names them, keyed by topic id (unknown topics dropped). */
-  private byId(partitions: readonly TopicPartitionsByName[]): Assignment {
+  byId(partitions: readonly TopicPartitionsByName[]): Assignment {
     const out: MutableAssignment = new Map();
     for (const tp of partitions) {
       const topic = this.options.topics.byName(tp.topic);
@@ -571,7 +404,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** An assignment by topic name, for the embedded protocol (deleted topics dropped). */
-  private byName(a: Assignment): TopicPartitionsByName[] {
+  byName(a: Assignment): TopicPartitionsByName[] {
     const out: TopicPartitionsByName[] = [];
     for (const [id, ps] of a) {
       const topic = this.options.topics.byId(Buffer.from(id, 'base64url'));
@@ -764,7 +597,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** Moves a member towards its target; stores the new state and watches a pending revocation. */
-  private reconcileMember(
+  reconcileMember(
     group: ConsumerGroup,
     member: ConsumerGroupMember,
     owned: Assignment | null,
@@ -805,7 +638,7 @@ export class ConsumerGroupCoordinator {
     const timer = this.options.clock.schedule(timeout, () => {
       if (member.rebalanceTimer !== timer) return;
       member.rebalanceTimer = null;
-      if (this.closed || group.members.get(member.memberId) !== member) return;
+      if (!this.options.availability.isActive || group.members.get(member.memberId) !== member) return;
       if (member.memberEpoch !== epoch || member.state !== MemberState.UnrevokedPartitions) return;
       this.options.logger.info(
         { group: group.groupId, member: member.memberId },
@@ -814,317 +647,6 @@ export class ConsumerGroupCoordinator {
       this.fence(group, member);
     });
     member.rebalanceTimer = timer;
-  }
-
-  // ---- classic members in a consumer group -------------------------------------------------------
-
-  /**
-   * JoinGroup into a consumer group with members: the member joins as a classic member. Its
-   * subscription and owned partitions come from its first protocol's metadata; the server-side
-   * assignor assigns it like any member, and its generation is its member epoch. It is answered
-   * at once, as a follower: SyncGroup then hands it its assignment.
-   */
-  async classicJoin(group: ConsumerGroup, req: JoinGroupInput): Promise<JoinOutcome> {
-    let result: { outcome: JoinOutcome; records: GroupLogRecord[]; member: ConsumerGroupMember | null };
-    try {
-      result = this.classicJoinToGroup(group, req);
-    } catch (e) {
-      if (e instanceof GroupError) return joinError(e.code, req.memberId);
-      throw e;
-    }
-    const { outcome, records, member } = result;
-    if (records.length > 0) {
-      try {
-        await this.host.log.append(group.groupId, records);
-      } catch (e) {
-        this.options.logger.warn({ err: e, group: group.groupId }, 'could not store a classic member join');
-        return joinError(ErrorCode.NOT_COORDINATOR, outcome.memberId);
-      }
-    }
-    // It owes a SyncGroup within its rebalance timeout.
-    if (member !== null && group.members.get(member.memberId) === member)
-      this.scheduleClassicTimer(group, member, 'sync');
-    return outcome;
-  }
-
-  private classicJoinToGroup(
-    group: ConsumerGroup,
-    req: JoinGroupInput,
-  ): { outcome: JoinOutcome; records: GroupLogRecord[]; member: ConsumerGroupMember | null } {
-    const now = this.now();
-    const records: GroupLogRecord[] = [];
-    const unknown = req.memberId === '';
-    const memberId = unknown ? randomBytes(16).toString('base64url') : req.memberId;
-    if (group.size >= this.config.groupConsumerMaxSize && !group.members.has(memberId))
-      throw new GroupError(
-        ErrorCode.GROUP_MAX_SIZE_REACHED,
-        `The consumer group has reached its maximum capacity of ${this.config.groupConsumerMaxSize} members.`,
-      );
-    if (
-      !group.supportsClassicProtocols(
-        req.protocolType,
-        req.protocols.map((p) => p.name),
-        memberId,
-      )
-    )
-      throw new GroupError(
-        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-        `Member ${memberId}'s protocols are not supported.`,
-      );
-    if (unknown && req.requireKnownMemberId)
-      return { outcome: joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId), records, member: null };
-    const subscription = decodeSubscription(req.protocols[0]!.metadata);
-    if (subscription === null)
-      throw new GroupError(
-        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-        `Member ${memberId}'s subscription does not decode.`,
-      );
-
-    let member: ConsumerGroupMember;
-    let isNew = false;
-    const instanceId = req.groupInstanceId;
-    const staticId = instanceId === null ? undefined : group.staticMembers.get(instanceId);
-    const previous = staticId === undefined ? undefined : group.members.get(staticId);
-    if (previous !== undefined && previous.memberId !== memberId) {
-      if (!unknown)
-        throw new GroupError(
-          ErrorCode.FENCED_INSTANCE_ID,
-          `Static member ${memberId} with instance id ${instanceId} was fenced by member ${previous.memberId}.`,
-        );
-      // A restarted classic instance takes its place (KIP-345): same partitions, new member id.
-      member = new ConsumerGroupMember(memberId);
-      member.subscribedTopicNames = previous.subscribedTopicNames;
-      member.rackId = previous.rackId;
-      member.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
-      const target = group.targetAssignment.get(previous.memberId) ?? EMPTY;
-      const assigned = previous.assigned;
-      const epoch = previous.memberEpoch;
-      this.removeMember(group, previous, records);
-      group.putMember(member);
-      group.targetAssignment.set(memberId, target);
-      records.push(targetMemberRecord(group.groupId, memberId, target));
-      group.restoreAssignment(member, {
-        state: MemberState.Stable,
-        memberEpoch: Math.max(epoch, 0),
-        previousMemberEpoch: -1,
-        assigned,
-        pendingRevocation: EMPTY,
-      });
-      isNew = true;
-    } else {
-      const existing = group.members.get(memberId);
-      member = existing ?? new ConsumerGroupMember(memberId);
-      isNew = existing === undefined;
-    }
-    const before = snapshot(member);
-    const beforeClassic = member.classic;
-    let bump = isNew;
-    const topics = [...new Set(subscription.topics)].sort();
-    if (!sameNames(topics, member.subscribedTopicNames)) {
-      member.subscribedTopicNames = topics;
-      bump = true;
-    }
-    if (member.subscribedTopicRegex !== null) {
-      member.subscribedTopicRegex = null;
-      bump = true;
-    }
-    if (instanceId !== null) member.instanceId = instanceId;
-    if (subscription.rackId !== null) member.rackId = subscription.rackId;
-    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    member.clientId = req.clientId;
-    member.clientHost = req.clientHost;
-    member.classic = { sessionTimeoutMs: req.sessionTimeoutMs, protocols: req.protocols };
-    group.putMember(member);
-    if (isNew || metadataChanged(before, member) || !sameClassic(beforeClassic, member.classic))
-      records.push(memberRecord(group.groupId, member));
-    this.maybeBumpAndAssign(group, bump, now, records);
-    this.reconcileMember(group, member, this.byId(subscription.ownedPartitions), records);
-    member.classicTimer?.cancel();
-    member.classicTimer = null;
-    member.classicTimerKind = null;
-    this.touch(group, member, req.sessionTimeoutMs, now);
-    return {
-      records,
-      member,
-      outcome: {
-        errorCode: ErrorCode.NONE,
-        generationId: member.memberEpoch,
-        protocolType: CONSUMER_PROTOCOL_TYPE,
-        protocolName: req.protocols[0]!.name,
-        // Nobody leads: the assignment is the coordinator's, so every member syncs as a follower.
-        leader: '',
-        skipAssignment: false,
-        memberId,
-        members: [],
-      },
-    };
-  }
-
-  /** The classic member a SyncGroup, Heartbeat or LeaveGroup names, after Kafka's checks. */
-  private classicMember(
-    group: ConsumerGroup,
-    memberId: string,
-    instanceId: string | null,
-  ): ConsumerGroupMember {
-    if (instanceId !== null) {
-      const id = group.staticMembers.get(instanceId);
-      if (id === undefined)
-        throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
-      if (id !== memberId)
-        throw new GroupError(
-          ErrorCode.FENCED_INSTANCE_ID,
-          `Static member ${memberId} with instance id ${instanceId} was fenced by member ${id}.`,
-        );
-    }
-    const member = group.members.get(memberId);
-    if (member === undefined)
-      throw new GroupError(
-        ErrorCode.UNKNOWN_MEMBER_ID,
-        `Member ${memberId} is not a member of group ${group.groupId}.`,
-      );
-    if (!member.usesClassicProtocol)
-      throw new GroupError(
-        ErrorCode.UNKNOWN_MEMBER_ID,
-        `Member ${memberId} does not use the classic protocol.`,
-      );
-    return member;
-  }
-
-  /**
-   * Whether a classic member must rejoin: the group moved past its epoch (unless it is still
-   * revoking, which its own rejoin reports), or partitions it waited for are free now.
-   */
-  private classicMustRejoin(group: ConsumerGroup, member: ConsumerGroupMember): boolean {
-    if (group.groupEpoch > member.memberEpoch && member.state !== MemberState.UnrevokedPartitions)
-      return true;
-    return member.state === MemberState.UnreleasedPartitions && !group.waitingOnUnreleasedPartitions(member);
-  }
-
-  /** SyncGroup from a classic member: its current assignment, in the embedded protocol's bytes. */
-  classicSync(group: ConsumerGroup, req: SyncGroupInput): SyncOutcome {
-    try {
-      const member = this.classicMember(group, req.memberId, req.groupInstanceId);
-      if (req.generationId !== member.memberEpoch)
-        throw new GroupError(
-          ErrorCode.ILLEGAL_GENERATION,
-          `The request generation id ${req.generationId} is not equal to the member epoch ${member.memberEpoch} of member ${member.memberId}.`,
-        );
-      const protocolName = member.classic!.protocols[0]!.name;
-      if (
-        (req.protocolType !== null && req.protocolType !== CONSUMER_PROTOCOL_TYPE) ||
-        (req.protocolName !== null && req.protocolName !== protocolName)
-      )
-        throw new GroupError(
-          ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-          'The protocol does not match the join response.',
-        );
-      if (this.classicMustRejoin(group, member)) {
-        this.scheduleClassicTimer(group, member, 'join');
-        return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
-      }
-      if (member.classicTimerKind === 'sync') {
-        member.classicTimer?.cancel();
-        member.classicTimer = null;
-        member.classicTimerKind = null;
-      }
-      this.touch(group, member, member.classic!.sessionTimeoutMs);
-      return {
-        errorCode: ErrorCode.NONE,
-        protocolType: CONSUMER_PROTOCOL_TYPE,
-        protocolName,
-        assignment: encodeAssignment(this.byName(member.assigned)),
-      };
-    } catch (e) {
-      if (e instanceof GroupError) return syncError(e.code);
-      throw e;
-    }
-  }
-
-  /** Heartbeat from a classic member: REBALANCE_IN_PROGRESS when it must rejoin to move on. */
-  classicHeartbeat(
-    group: ConsumerGroup,
-    memberId: string,
-    instanceId: string | null,
-    generationId: number,
-  ): number {
-    try {
-      const member = this.classicMember(group, memberId, instanceId);
-      if (generationId !== member.memberEpoch) return ErrorCode.ILLEGAL_GENERATION;
-      this.touch(group, member, member.classic!.sessionTimeoutMs);
-      if (this.classicMustRejoin(group, member)) {
-        this.scheduleClassicTimer(group, member, 'join');
-        return ErrorCode.REBALANCE_IN_PROGRESS;
-      }
-      return ErrorCode.NONE;
-    } catch (e) {
-      if (e instanceof GroupError) return e.code;
-      throw e;
-    }
-  }
-
-  /** LeaveGroup in a consumer group: classic members by id, or any member by instance id (admin). */
-  classicLeave(group: ConsumerGroup, identities: readonly MemberIdentity[]): LeaveOutcome {
-    const records: GroupLogRecord[] = [];
-    const members: LeaveOutcome['members'] = [];
-    for (const id of identities) {
-      let errorCode: number = ErrorCode.NONE;
-      try {
-        let member: ConsumerGroupMember;
-        if (id.memberId === '') {
-          const staticId =
-            id.groupInstanceId === null ? undefined : group.staticMembers.get(id.groupInstanceId);
-          const found = staticId === undefined ? undefined : group.members.get(staticId);
-          if (found === undefined)
-            throw new GroupError(
-              ErrorCode.UNKNOWN_MEMBER_ID,
-              `Instance id ${id.groupInstanceId} is unknown.`,
-            );
-          member = found;
-        } else member = this.classicMember(group, id.memberId, id.groupInstanceId);
-        if (group.dead) throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID, 'The group changed protocol.');
-        this.removeMemberAndBump(group, member, records);
-        this.options.logger.info({ group: group.groupId, member: member.memberId }, 'classic member left');
-      } catch (e) {
-        if (!(e instanceof GroupError)) throw e;
-        errorCode = e.code;
-      }
-      members.push({ memberId: id.memberId, groupInstanceId: id.groupInstanceId, errorCode });
-    }
-    if (records.length > 0)
-      this.host.log
-        .append(group.groupId, records)
-        .catch((e: unknown) =>
-          this.options.logger.warn(
-            { err: e, group: group.groupId },
-            'could not store a classic member leaving',
-          ),
-        );
-    return { errorCode: ErrorCode.NONE, members };
-  }
-
-  /** A classic member that owes a SyncGroup or a JoinGroup is fenced after its rebalance timeout. */
-  private scheduleClassicTimer(
-    group: ConsumerGroup,
-    member: ConsumerGroupMember,
-    kind: 'sync' | 'join',
-  ): void {
-    if (kind === 'join' && member.classicTimerKind === 'join') return;
-    member.classicTimer?.cancel();
-    const timeout =
-      member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : (member.classic?.sessionTimeoutMs ?? 0);
-    const timer = this.options.clock.schedule(timeout, () => {
-      if (member.classicTimer !== timer) return;
-      member.classicTimer = null;
-      member.classicTimerKind = null;
-      if (this.closed || group.dead || group.members.get(member.memberId) !== member) return;
-      this.options.logger.info(
-        { group: group.groupId, member: member.memberId, waitedFor: kind },
-        'classic member did not rejoin or sync within its rebalance timeout',
-      );
-      this.fence(group, member);
-    });
-    member.classicTimer = timer;
-    member.classicTimerKind = kind;
   }
 
   // ---- leaving and fencing -----------------------------------------------------------------------
@@ -1191,21 +713,17 @@ export class ConsumerGroupCoordinator {
   }
 
   /** Removes a member (session expired, revocation timed out) and stores it. */
-  private fence(group: ConsumerGroup, member: ConsumerGroupMember): void {
+  fence(group: ConsumerGroup, member: ConsumerGroupMember): void {
     const records: GroupLogRecord[] = [];
     this.removeMemberAndBump(group, member, records);
-    this.host.log
+    this.options.log
       .append(group.groupId, records)
       .catch((e: unknown) =>
         this.options.logger.warn({ err: e, group: group.groupId }, 'could not store a fenced member'),
       );
   }
 
-  private removeMemberAndBump(
-    group: ConsumerGroup,
-    member: ConsumerGroupMember,
-    records: GroupLogRecord[],
-  ): void {
+  removeMemberAndBump(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
     if (this.downgradeAllowed(group, member)) {
       this.convertToClassicGroup(group, member, records);
       return;
@@ -1263,10 +781,10 @@ export class ConsumerGroupCoordinator {
     classic.protocolName = classic.selectProtocol();
     classic.transitionTo(GroupState.Stable, this.now());
     for (const m of group.members.values()) records.push(...memberTombstones(groupId, m.memberId));
-    records.push(...this.deletionRecords(group));
+    records.push(...deletionRecords(group));
     for (const m of [...group.members.keys()]) group.removeMember(m);
     group.dead = true;
-    records.push(this.host.adoptDowngradedGroup(classic));
+    records.push(this.options.classic.adoptDowngradedGroup(classic));
     this.options.logger.info(
       { group: groupId, members: classic.size },
       'consumer group downgraded to a classic group',
@@ -1275,7 +793,7 @@ export class ConsumerGroupCoordinator {
 
   /** Takes a member out, with the tombstones of its three records. */
 
-  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
+  removeMember(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
     const { groupId } = group;
     const { memberId } = member;
     group.removeMember(memberId);
@@ -1284,29 +802,23 @@ export class ConsumerGroupCoordinator {
 
   // ---- sessions ----------------------------------------------------------------------------------
 
-  /** Moves a member's session deadline; its one timer sleeps on until the latest deadline. */
-  private touch(
-    group: ConsumerGroup,
-    member: ConsumerGroupMember,
-    timeoutMs: number,
-    now = this.now(),
-  ): void {
-    member.deadline = now + timeoutMs;
-    if (member.expiryTimer !== null && member.expiryAt <= member.deadline) return;
-    member.expiryTimer?.cancel();
-    this.armExpiry(group, member, timeoutMs, now);
-  }
-
-  private armExpiry(group: ConsumerGroup, member: ConsumerGroupMember, delayMs: number, now: number): void {
-    member.expiryAt = now + delayMs;
-    member.expiryTimer = this.options.clock.schedule(delayMs, () => {
-      member.expiryTimer = null;
-      if (this.closed || group.members.get(member.memberId) !== member) return;
-      const at = this.now();
-      if (at < member.deadline) return this.armExpiry(group, member, member.deadline - at, at);
-      this.options.logger.info({ group: group.groupId, member: member.memberId }, 'member session expired');
-      this.fence(group, member);
-    });
+  /** Moves a member's session deadline; a member whose session runs out is fenced. */
+  touch(group: ConsumerGroup, member: ConsumerGroupMember, timeoutMs: number, now = this.now()): void {
+    this.options.sessions.touch(
+      member,
+      timeoutMs,
+      {
+        live: () => this.options.availability.isActive && group.members.get(member.memberId) === member,
+        expire: () => {
+          this.options.logger.info(
+            { group: group.groupId, member: member.memberId },
+            'member session expired',
+          );
+          this.fence(group, member);
+        },
+      },
+      now,
+    );
   }
 
   // ---- ConsumerGroupDescribe, listing, offsets ------------------------------------------------------
@@ -1321,9 +833,9 @@ export class ConsumerGroupCoordinator {
       assignorName: '',
       members: [],
     };
-    const unavailable = this.host.unavailableError();
+    const unavailable = this.options.availability.unavailableError();
     if (unavailable !== null) return { ...base, errorCode: unavailable };
-    const g = this.host.groups.get(groupId);
+    const g = this.options.store.get(groupId);
     if (g === undefined || (g.type === 'consumer' && g.dead) || (g.type === 'classic' && g.is('Dead')))
       return {
         ...base,
@@ -1376,22 +888,28 @@ export class ConsumerGroupCoordinator {
 
   /**
    * Who may commit offsets to a consumer group: anyone while it is empty (epoch -1: tools and
-   * consumers without a group); otherwise a member at its current epoch.
+   * consumers without a group); otherwise a member at its current epoch. A transactional commit
+   * naming no member (TxnOffsetCommit before v3) is accepted whatever the group.
    */
   validateOffsetCommit(
     group: ConsumerGroup,
     memberId: string,
     memberEpoch: number,
     apiVersion: number,
-  ): number | null {
-    if (memberEpoch < 0 && group.size === 0) return null;
+    transactional: { readonly instanceId: string | null } | null = null,
+  ): void {
+    if (memberEpoch < 0 && group.size === 0) return;
+    if (transactional !== null && memberEpoch === -1 && memberId === '' && transactional.instanceId === null)
+      return;
     const member = group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (member.usesClassicProtocol)
-      return memberEpoch === member.memberEpoch ? null : ErrorCode.ILLEGAL_GENERATION;
+    if (member === undefined) throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (member.usesClassicProtocol) {
+      if (memberEpoch !== member.memberEpoch) throw new GroupError(ErrorCode.ILLEGAL_GENERATION);
+      return;
+    }
     // Members of the consumer protocol commit with epochs, which OffsetCommit carries from v9.
-    if (apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-    return memberEpoch === member.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+    if (transactional === null && apiVersion < 9) throw new GroupError(ErrorCode.UNSUPPORTED_VERSION);
+    if (memberEpoch !== member.memberEpoch) throw new GroupError(ErrorCode.STALE_MEMBER_EPOCH);
   }
 
   /**
@@ -1399,29 +917,21 @@ export class ConsumerGroupCoordinator {
    * and consumers without a group); otherwise a member at its current epoch, a classic member's
    * epoch being its generation.
    */
-  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number | null {
-    if (memberId === null && memberEpoch < 0) return null;
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): void {
+    if (memberId === null && memberEpoch < 0) return;
     const member = memberId === null ? undefined : group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch === member.memberEpoch) return null;
-    return member.usesClassicProtocol ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+    if (member === undefined) throw new GroupError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (memberEpoch !== member.memberEpoch)
+      throw new GroupError(
+        member.usesClassicProtocol ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH,
+      );
   }
 
-  /** Topic names a group's members subscribe to: their offsets do not expire while it has members. */
-  subscribedTopics(group: ConsumerGroup): Set<string> {
-    return group.subscribedTopicNames();
-  }
-
-  /** The tombstones that delete an empty group's records (its offsets are the caller's). */
-  deletionRecords(group: ConsumerGroup): GroupLogRecord[] {
-    const { groupId } = group;
-    const records: GroupLogRecord[] = [];
-    for (const regex of group.resolvedRegexes.keys())
-      records.push({ type: 'consumer-regex', groupId, regex, value: null });
-    records.push(
-      { type: 'consumer-target-metadata', groupId, value: null },
-      { type: 'consumer-group', groupId, value: null },
-    );
+  /** Deletes an empty group (its offsets are the caller's); returns the tombstones to store. */
+  deleteGroup(group: ConsumerGroup): GroupLogRecord[] {
+    const records = deletionRecords(group);
+    group.dead = true;
+    this.options.store.remove(group);
     return records;
   }
 
@@ -1430,7 +940,7 @@ export class ConsumerGroupCoordinator {
   /** After the log is replayed: every member's session starts now. */
   afterLoad(): void {
     const now = this.now();
-    for (const g of this.host.groups.values())
+    for (const g of this.options.store.all())
       if (g.type === 'consumer')
         for (const m of g.members.values()) {
           this.touch(g, m, m.sessionTimeoutMs(this.config.groupConsumerSessionTimeoutMs), now);
@@ -1439,12 +949,10 @@ export class ConsumerGroupCoordinator {
   }
 
   close(): void {
-    this.closed = true;
-    for (const g of this.host.groups.values())
+    for (const g of this.options.store.all())
       if (g.type === 'consumer')
         for (const m of g.members.values()) {
-          m.expiryTimer?.cancel();
-          m.expiryTimer = null;
+          this.options.sessions.cancel(m);
           m.rebalanceTimer?.cancel();
           m.rebalanceTimer = null;
         }
@@ -1453,7 +961,7 @@ export class ConsumerGroupCoordinator {
   /** Applies one consumer group record read back from the log. */
   replay(r: GroupLogRecord): void {
     if (r.type === 'offset' || r.type === 'group' || r.type === 'consumer-partition-metadata') return;
-    const existing = this.host.groups.get(r.groupId);
+    const existing = this.options.store.get(r.groupId);
     let group: ConsumerGroup;
     if (existing?.type === 'consumer' && !existing.dead) group = existing;
     else {
@@ -1461,9 +969,9 @@ export class ConsumerGroupCoordinator {
       group = new ConsumerGroup(r.groupId, this.now());
       if (existing !== undefined) {
         group.adoptOffsets(existing);
-        if (existing.type === 'classic') this.host.retireClassicGroup(existing);
+        if (existing.type === 'classic') this.options.classic.retire(existing);
       }
-      this.host.groups.set(r.groupId, group);
+      this.options.store.put(group);
     }
     switch (r.type) {
       case 'consumer-group':
@@ -1473,8 +981,8 @@ export class ConsumerGroupCoordinator {
           if (group.hasOffsets()) {
             const classic = new ClassicGroup(r.groupId, this.now());
             classic.adoptOffsets(group);
-            this.host.groups.set(r.groupId, classic);
-          } else this.host.groups.delete(r.groupId);
+            this.options.store.put(classic);
+          } else this.options.store.remove(group);
           return;
         }
         group.groupEpoch = r.value.epoch;
@@ -1539,14 +1047,6 @@ export class ConsumerGroupCoordinator {
 
 // ---- helpers ----------------------------------------------------------------------------------------
 
-function memberTombstones(groupId: string, memberId: string): GroupLogRecord[] {
-  return [
-    { type: 'consumer-current-member', groupId, memberId, value: null },
-    { type: 'consumer-target-member', groupId, memberId, value: null },
-    { type: 'consumer-member', groupId, memberId, value: null },
-  ];
-}
-
 function failure(errorCode: number, errorMessage: string | null): ConsumerHeartbeatOutcome {
   return {
     errorCode,
@@ -1604,21 +1104,7 @@ function toWire(a: Assignment): { topicId: Buffer; partitions: number[] }[] {
   }));
 }
 
-function toRecord(a: Assignment): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] {
-  return [...a].map(([id, ps]) => ({
-    topicId: Buffer.from(id, 'base64url'),
-    partitions: [...ps].sort((x, y) => x - y),
-    assignmentEpochs: null,
-  }));
-}
-
-function fromRecord(tps: readonly { topicId: Buffer; partitions: number[] }[]): Assignment {
-  const out: MutableAssignment = new Map();
-  for (const tp of tps) for (const p of tp.partitions) addPartition(out, tp.topicId.toString('base64url'), p);
-  return out;
-}
-
-function sameClassic(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata | null): boolean {
+export function sameClassic(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.sessionTimeoutMs !== b.sessionTimeoutMs || a.protocols.length !== b.protocols.length) return false;
   return a.protocols.every(
@@ -1626,7 +1112,7 @@ function sameClassic(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata |
   );
 }
 
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return sameSet(new Set(a), new Set(b));
 }
 
@@ -1656,7 +1142,7 @@ interface MemberMetadataSnapshot {
   rebalanceTimeoutMs: number;
 }
 
-function snapshot(m: ConsumerGroupMember): MemberMetadataSnapshot {
+export function snapshot(m: ConsumerGroupMember): MemberMetadataSnapshot {
   return {
     instanceId: m.instanceId,
     rackId: m.rackId,
@@ -1669,7 +1155,7 @@ function snapshot(m: ConsumerGroupMember): MemberMetadataSnapshot {
   };
 }
 
-function metadataChanged(s: MemberMetadataSnapshot, m: ConsumerGroupMember): boolean {
+export function metadataChanged(s: MemberMetadataSnapshot, m: ConsumerGroupMember): boolean {
   return (
     s.instanceId !== m.instanceId ||
     s.rackId !== m.rackId ||
@@ -1680,61 +1166,4 @@ function metadataChanged(s: MemberMetadataSnapshot, m: ConsumerGroupMember): boo
     s.assignor !== m.serverAssignor ||
     s.rebalanceTimeoutMs !== m.rebalanceTimeoutMs
   );
-}
-
-export function memberRecord(groupId: string, m: ConsumerGroupMember): GroupLogRecord {
-  return {
-    type: 'consumer-member',
-    groupId,
-    memberId: m.memberId,
-    value: {
-      instanceId: m.instanceId,
-      rackId: m.rackId,
-      clientId: m.clientId,
-      clientHost: m.clientHost,
-      subscribedTopicNames: [...m.subscribedTopicNames],
-      subscribedTopicRegex: m.subscribedTopicRegex,
-      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-      serverAssignor: m.serverAssignor,
-      classicMemberMetadata:
-        m.classic === null
-          ? null
-          : {
-              sessionTimeoutMs: m.classic.sessionTimeoutMs,
-              supportedProtocols: m.classic.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
-            },
-    },
-  };
-}
-
-export function currentMemberRecord(groupId: string, m: ConsumerGroupMember): GroupLogRecord {
-  return {
-    type: 'consumer-current-member',
-    groupId,
-    memberId: m.memberId,
-    value: {
-      memberEpoch: m.memberEpoch,
-      previousMemberEpoch: m.previousMemberEpoch,
-      state: m.state,
-      assignedPartitions: toRecord(m.assigned),
-      partitionsPendingRevocation: toRecord(m.pendingRevocation),
-    },
-  };
-}
-
-export function targetMemberRecord(groupId: string, memberId: string, a: Assignment): GroupLogRecord {
-  return {
-    type: 'consumer-target-member',
-    groupId,
-    memberId,
-    value: { topicPartitions: toRecord(a).map((t) => ({ topicId: t.topicId, partitions: t.partitions })) },
-  };
-}
-
-export function groupRecord(group: ConsumerGroup): GroupLogRecord {
-  return {
-    type: 'consumer-group',
-    groupId: group.groupId,
-    value: { epoch: group.groupEpoch, metadataHash: group.metadataHash },
-  };
 }

@@ -13,10 +13,10 @@ import {
   type StoredTopic,
   writeBatchBaseOffset,
 } from '../storage/index.js';
-import type { ConsumerHeartbeatInput, ConsumerHeartbeatOutcome } from './consumer-group-coordinator.js';
-import { validateConsumerGroupConfig } from './consumer-group-coordinator.js';
+import { validateConsumerGroupConfig } from './consumer-group-config.js';
 import { decodeAssignment, encodeAssignment } from './embedded-protocol.js';
-import { GroupCoordinator, type JoinGroupInput } from './group-coordinator.js';
+import { GroupCoordinator } from './group-coordinator.js';
+import type { ConsumerHeartbeatInput, ConsumerHeartbeatOutcome, JoinGroupInput } from './group-requests.js';
 
 /** An in-memory log: just what the coordinator and the topic registry use. */
 class LogStorage implements StorageAdapter {
