@@ -7,7 +7,11 @@ import {
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from '@tributary/codec';
-import { OffsetOutOfRangeError, UnknownPartitionError } from '../../storage/index.js';
+import {
+  type AbortedTransaction,
+  OffsetOutOfRangeError,
+  UnknownPartitionError,
+} from '../../storage/index.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big, num } from '../services.js';
 import type { PartitionState, Topic } from '../topics.js';
@@ -133,6 +137,7 @@ async function readPlan(
         maxBytes: Math.max(0, budget),
         // Kafka's progress rule: the first batch of the response comes back whatever its size.
         minOneBatch: bytes === 0,
+        readCommitted,
       });
       let records: Buffer = EMPTY_BYTES;
       if (result.batches.length === 1) records = result.batches[0]!;
@@ -140,9 +145,9 @@ async function readPlan(
       bytes += records.length;
       out.errorCode = ErrorCode.NONE;
       out.highWatermark = big(result.highWatermark);
-      out.lastStableOffset = big(result.highWatermark);
+      out.lastStableOffset = big(result.lastStableOffset ?? result.highWatermark);
       out.logStartOffset = big(result.logStartOffset);
-      out.abortedTransactions = readCommitted ? [] : null;
+      out.abortedTransactions = readCommitted ? abortedTransactions(result.abortedTransactions) : null;
       out.records = records;
     } catch (e) {
       if (e instanceof OffsetOutOfRangeError) fail(ErrorCode.OFFSET_OUT_OF_RANGE);
@@ -154,6 +159,14 @@ async function readPlan(
     }
   }
   return { bytes, errors };
+}
+
+/** The aborted transactions of a read_committed read, as the response carries them (v4+). */
+function abortedTransactions(
+  aborted: readonly AbortedTransaction[] | undefined,
+): FetchResponsePartitionData['abortedTransactions'] {
+  if (aborted === undefined || aborted.length === 0) return [];
+  return aborted.map((t) => ({ producerId: big(t.producerId), firstOffset: big(t.firstOffset) }));
 }
 
 function waitForAppend(s: BrokerServices, states: PartitionState[], ms: number): Promise<void> {

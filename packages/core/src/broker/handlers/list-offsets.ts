@@ -46,15 +46,25 @@ function maxTimestampRecord(batch: Buffer, minOffset: number): Found {
   return best;
 }
 
+const READ_COMMITTED = 1;
+const NOT_FOUND = { offset: -1, timestamp: -1 };
+
 async function lookup(
   s: BrokerServices,
   topic: Topic,
   partition: number,
   timestamp: number,
+  readCommitted: boolean,
 ): Promise<{ offset: number; timestamp: number }> {
   const offsets = await s.storage.offsets(topic.id, partition);
+  // What a consumer of this isolation level may read: records at or past it are not answered.
+  const lastFetchable = readCommitted
+    ? (offsets.lastStableOffset ?? offsets.highWatermark)
+    : offsets.highWatermark;
+  const fetchable = (found: Found) => (found !== null && found.offset < lastFetchable ? found : NOT_FOUND);
   switch (timestamp) {
     case LATEST_TIMESTAMP:
+      return { offset: lastFetchable, timestamp: -1 };
     case LATEST_TIERED_TIMESTAMP:
     case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
       return { offset: offsets.highWatermark, timestamp: -1 };
@@ -63,14 +73,12 @@ async function lookup(
       return { offset: offsets.logStartOffset, timestamp: -1 };
     case MAX_TIMESTAMP: {
       const loc = await s.storage.findMaxTimestampBatch(topic.id, partition);
-      const found = loc ? maxTimestampRecord(loc.batch, offsets.logStartOffset) : null;
-      return found ?? { offset: -1, timestamp: -1 };
+      return fetchable(loc ? maxTimestampRecord(loc.batch, offsets.logStartOffset) : null);
     }
     default: {
       // The first batch whose max timestamp reaches the target holds the first record that does.
       const loc = await s.storage.findBatchByTimestamp(topic.id, partition, timestamp);
-      const found = loc ? firstRecordAtOrAfter(loc.batch, timestamp, offsets.logStartOffset) : null;
-      return found ?? { offset: -1, timestamp: -1 };
+      return fetchable(loc ? firstRecordAtOrAfter(loc.batch, timestamp, offsets.logStartOffset) : null);
     }
   }
 }
@@ -96,7 +104,13 @@ export async function handleListOffsets(
             return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (p.currentLeaderEpoch > 0) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
           try {
-            const found = await lookup(s, topic, p.partitionIndex, num(p.timestamp));
+            const found = await lookup(
+              s,
+              topic,
+              p.partitionIndex,
+              num(p.timestamp),
+              req.isolationLevel === READ_COMMITTED,
+            );
             // leaderEpoch exists from v4 (and is not ignorable): older versions keep its default.
             return {
               ...out,

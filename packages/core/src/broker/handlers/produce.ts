@@ -7,12 +7,19 @@ import {
   type ProduceResponseTopicProduceResponse,
 } from '@tributary/codec';
 import {
+  CONTROL_BIT,
   InvalidRecordBatchError,
   RecordBatchScanner,
   setLogAppendTime,
+  TRANSACTIONAL_BIT,
   validateRecordBatch,
 } from '@tributary/codec/records';
-import { UnknownPartitionError } from '../../storage/index.js';
+import {
+  type AppendInput,
+  type AppendResult,
+  type RejectedResult,
+  UnknownPartitionError,
+} from '../../storage/index.js';
 import { refuseKeylessRecords } from '../compacted-topic.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
@@ -35,15 +42,59 @@ function partitionResult(
   };
 }
 
+/** A transactional batch about to be appended, for the transaction coordinator to vouch for. */
+export interface TransactionalBatch {
+  readonly transactionalId: string | null;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly topic: Topic;
+  readonly partition: number;
+  /** The Produce version: from v12 the partition may be added to the transaction implicitly. */
+  readonly apiVersion: number;
+}
+
+/**
+ * Checks a transactional batch against the transaction coordinator (the producer is in a
+ * transaction that holds this partition, or, from Produce v12, the partition is added to it) and
+ * returns a Kafka error code, NONE to append. A synchronous answer keeps the append in request
+ * order; a Promise delays this partition's append until it settles.
+ */
+export type TransactionalProduceCheck = (batch: TransactionalBatch) => number | Promise<number>;
+
+export interface ProduceHandlerOptions {
+  /** Without it transactional batches are appended unchecked (producer state still applies). */
+  readonly checkTransactional?: TransactionalProduceCheck;
+}
+
+/** The Kafka error code for each way the storage refuses a batch. */
+const REJECTION_CODES = {
+  'out-of-order-sequence': ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  'invalid-producer-epoch': ErrorCode.INVALID_PRODUCER_EPOCH,
+  'invalid-txn-state': ErrorCode.INVALID_TXN_STATE,
+  'coordinator-fenced': ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+} as const;
+
 /**
  * Produce: every partition's records must be exactly one v2 batch with a valid CRC, within the
- * topic's max.message.bytes. Appends are issued before any await, in request order, so batches
- * from one connection reach each partition in the order they were sent.
+ * topic's max.message.bytes, and no control batch. Appends are issued before any await, in request
+ * order, so batches from one connection reach each partition in the order they were sent. A batch
+ * with a producer id is de-duplicated and fenced by the storage's producer state: a retried batch
+ * is answered with its original offsets and no error, as Kafka does.
  */
-export async function handleProduce(
+export function createProduceHandler(
+  options: ProduceHandlerOptions = {},
+): (s: BrokerServices, ctx: RequestContext, req: ProduceRequest) => Promise<ProduceResponse | undefined> {
+  return (s, ctx, req) => produce(s, ctx, req, options.checkTransactional);
+}
+
+/** The Produce handler with no transaction coordinator check. */
+export const handleProduce = createProduceHandler();
+
+async function produce(
   s: BrokerServices,
   ctx: RequestContext,
   req: ProduceRequest,
+  checkTransactional: TransactionalProduceCheck | undefined,
 ): Promise<ProduceResponse | undefined> {
   const acks = req.acks;
   if (acks !== 0 && acks !== 1 && acks !== -1) {
@@ -73,7 +124,7 @@ export async function handleProduce(
       }
       const result = partitionResult(pd.index, ErrorCode.NONE);
       partitionResponses.push(result);
-      const appended = appendPartition(s, topic, pd.index, pd.records, result);
+      const appended = appendPartition(s, ctx, req, topic, pd.index, pd.records, result, checkTransactional);
       if (appended) pending.push(appended);
     }
   }
@@ -86,10 +137,13 @@ export async function handleProduce(
 /** Validates and appends one partition's batch, filling `result`; returns the append to await. */
 function appendPartition(
   s: BrokerServices,
+  ctx: RequestContext,
+  req: ProduceRequest,
   topic: Topic,
   partition: number,
   records: Buffer | null,
   result: ProduceResponsePartitionProduceResponse,
+  checkTransactional: TransactionalProduceCheck | undefined,
 ): Promise<void> | null {
   const fail = (code: number, message: string | null = null): null => {
     result.errorCode = code;
@@ -126,6 +180,12 @@ function appendPartition(
       ErrorCode.MESSAGE_TOO_LARGE,
       `The batch of ${size} bytes exceeds max.message.bytes ${maxBytes}`,
     );
+  const header = new RecordBatchScanner(records);
+  header.next();
+  const attributes = header.attributes;
+  // Markers come from the transaction coordinator only (Kafka's LogValidator refuses them too).
+  if ((attributes & CONTROL_BIT) !== 0)
+    return fail(ErrorCode.INVALID_RECORD, 'Clients are not allowed to write control records');
   const keyCheck = refuseKeylessRecords(s, topic, partition, records, result);
   if (result.errorCode !== ErrorCode.NONE) return keyCheck;
 
@@ -134,26 +194,75 @@ function appendPartition(
     logAppendTime = s.clock.now();
     setLogAppendTime(records, 0, logAppendTime);
   }
-  const header = new RecordBatchScanner(records);
-  header.next();
   const lastOffsetDelta = header.lastOffsetDelta;
   const maxTimestamp = header.maxTimestamp;
+  let producerId: number;
+  try {
+    producerId = header.producerIdNumber;
+  } catch {
+    return fail(ErrorCode.INVALID_RECORD, 'The producer id is beyond the ids this broker hands out');
+  }
   const state = topic.partitions[partition]!;
-  return s.storage.append(topic.id, partition, { batch: records, lastOffsetDelta, maxTimestamp }).then(
-    (r) => {
+  const done = (r: AppendResult): void => {
+    if (r.status === undefined || r.status === 'appended') {
       result.baseOffset = big(r.baseOffset);
       result.logStartOffset = big(r.logStartOffset);
       result.logAppendTimeMs = big(logAppendTime);
       s.metrics.increment('tributary_records_in_total', undefined, lastOffsetDelta + 1);
       s.metrics.increment('tributary_bytes_appended_total', undefined, size);
       state.notifyAppend();
-    },
-    (e: unknown) => {
-      if (e instanceof UnknownPartitionError) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      else {
-        s.logger.error({ err: e, topic: topic.name, partition }, 'append failed');
-        fail(ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not store the batch');
-      }
-    },
-  );
+    } else if (r.status === 'duplicate') {
+      // Kafka answers a retried batch as it answered the original: its offsets, its timestamp.
+      result.baseOffset = big(r.baseOffset);
+      result.logStartOffset = big(r.logStartOffset);
+      result.logAppendTimeMs = big(r.timestamp);
+    } else {
+      // The optional 'appended' status (storage port v2's transition) defeats TS's narrowing here.
+      const refused = r as RejectedResult;
+      fail(REJECTION_CODES[refused.status], refused.message);
+      result.logStartOffset = big(refused.logStartOffset);
+    }
+  };
+  const failed = (e: unknown): void => {
+    if (e instanceof UnknownPartitionError) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    else {
+      s.logger.error({ err: e, topic: topic.name, partition }, 'append failed');
+      fail(ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not store the batch');
+    }
+  };
+  if (producerId < 0)
+    return s.storage
+      .append(topic.id, partition, { batch: records, lastOffsetDelta, maxTimestamp })
+      .then(done, failed);
+
+  const baseSequence = header.baseSequence;
+  if (baseSequence < 0)
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      `Invalid sequence number ${baseSequence} in a record batch with producer id ${producerId}`,
+    );
+  const input: AppendInput = {
+    batch: records,
+    lastOffsetDelta,
+    maxTimestamp,
+    producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence,
+    transactional: (attributes & TRANSACTIONAL_BIT) !== 0,
+  };
+  if (input.transactional && checkTransactional !== undefined) {
+    const verdict = checkTransactional({
+      transactionalId: req.transactionalId,
+      producerId,
+      producerEpoch: header.producerEpoch,
+      topic,
+      partition,
+      apiVersion: ctx.apiVersion,
+    });
+    const proceed = (code: number): Promise<void> | null =>
+      code === ErrorCode.NONE ? s.storage.append(topic.id, partition, input).then(done, failed) : fail(code);
+    if (typeof verdict === 'number') return proceed(verdict);
+    return verdict.then(proceed, failed).then(() => {});
+  }
+  return s.storage.append(topic.id, partition, input).then(done, failed);
 }
