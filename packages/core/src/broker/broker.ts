@@ -1,5 +1,6 @@
-import { API_TABLE, ApiKey, ErrorCode } from '@tributary/codec';
+import { API_TABLE, ApiKey, ErrorCode, type TxnOffsetCommitRequest } from '@tributary/codec';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../groups/group-log.js';
 import {
   type Clock,
   type Logger,
@@ -10,8 +11,13 @@ import {
   type TimerHandle,
 } from '../services.js';
 import type { StorageAdapter } from '../storage/index.js';
+import { defaultTransactionCoordinatorConfig } from '../transactions/transaction-config.js';
+import { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
+import { TransactionStateStore } from '../transactions/transaction-state-store.js';
 import { type BrokerConfig, defaultBrokerConfig } from './config.js';
-import { apiVersionsResponse } from './handlers/api-versions.js';
+import { handleAddOffsetsToTxn } from './handlers/add-offsets-to-txn.js';
+import { handleAddPartitionsToTxn } from './handlers/add-partitions-to-txn.js';
+import { apiVersionsResponse, brokerFeatures, type FinalizedFeature } from './handlers/api-versions.js';
 import {
   handleAlterConfigs,
   handleDescribeConfigs,
@@ -25,25 +31,34 @@ import { handleDeleteRecords } from './handlers/delete-records.js';
 import { handleDescribeCluster } from './handlers/describe-cluster.js';
 import { handleDescribeGroups } from './handlers/describe-groups.js';
 import { handleDescribeLogDirs } from './handlers/describe-log-dirs.js';
+import { handleDescribeProducers } from './handlers/describe-producers.js';
 import { handleDescribeTopicPartitions } from './handlers/describe-topic-partitions.js';
+import { handleDescribeTransactions } from './handlers/describe-transactions.js';
+import { handleEndTxn } from './handlers/end-txn.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleFindCoordinator } from './handlers/find-coordinator.js';
 import { handleHeartbeat } from './handlers/heartbeat.js';
+import { handleInitProducerId } from './handlers/init-producer-id.js';
 import { handleJoinGroup } from './handlers/join-group.js';
 import { handleLeaveGroup } from './handlers/leave-group.js';
 import { handleListGroups } from './handlers/list-groups.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
+import { handleListTransactions } from './handlers/list-transactions.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleOffsetCommit } from './handlers/offset-commit.js';
 import { handleOffsetDelete } from './handlers/offset-delete.js';
 import { handleOffsetFetch } from './handlers/offset-fetch.js';
 import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.js';
-import { handleProduce } from './handlers/produce.js';
+import { createProduceHandler } from './handlers/produce.js';
 import { handleSyncGroup } from './handlers/sync-group.js';
 import { handleCreateTopics, handleDeleteTopics } from './handlers/topics-admin.js';
+import { handleTxnOffsetCommit } from './handlers/txn-offset-commit.js';
+import { ProducerIdBlocks } from './producer-id-blocks.js';
 import type { RequestContext, RequestDispatcher, ServedApi } from './request-context.js';
 import type { BrokerServices } from './services.js';
 import { TopicRegistry } from './topics.js';
+import { verifyTransactionalProduce, verifyTxnOffsetCommit } from './transaction-checks.js';
+import { StorageMarkerWriter } from './transaction-markers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler narrows the request to its API's type
 type Handler = (s: BrokerServices, ctx: RequestContext, request: any) => unknown;
@@ -53,7 +68,7 @@ interface HandlerEntry {
   readonly handle: Handler;
   /** Versions served; the spec's whole range unless narrowed. */
   readonly minVersion?: number;
-  readonly maxVersion?: number;
+  readonly maxVersion?: number | ((config: BrokerConfig) => number);
   /** Served only when the config enables it. */
   readonly enabled?: (config: BrokerConfig) => boolean;
 }
@@ -64,7 +79,10 @@ const consumerProtocolEnabled = (c: BrokerConfig) =>
 const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.ApiVersions, handle: () => undefined },
   { apiKey: ApiKey.Metadata, handle: handleMetadata },
-  { apiKey: ApiKey.Produce, handle: handleProduce },
+  {
+    apiKey: ApiKey.Produce,
+    handle: createProduceHandler({ checkTransactional: verifyTransactionalProduce }),
+  },
   { apiKey: ApiKey.Fetch, handle: handleFetch },
   { apiKey: ApiKey.ListOffsets, handle: handleListOffsets },
   { apiKey: ApiKey.CreateTopics, handle: handleCreateTopics },
@@ -89,6 +107,23 @@ const HANDLERS: readonly HandlerEntry[] = [
   { apiKey: ApiKey.DescribeGroups, handle: handleDescribeGroups },
   { apiKey: ApiKey.DeleteGroups, handle: handleDeleteGroups },
   { apiKey: ApiKey.OffsetDelete, handle: handleOffsetDelete },
+  { apiKey: ApiKey.InitProducerId, handle: handleInitProducerId },
+  { apiKey: ApiKey.AddPartitionsToTxn, handle: handleAddPartitionsToTxn },
+  { apiKey: ApiKey.AddOffsetsToTxn, handle: handleAddOffsetsToTxn },
+  // EndTxn v5 is transactions v2's (the epoch bump comes back in the answer).
+  { apiKey: ApiKey.EndTxn, handle: handleEndTxn, maxVersion: (c) => (c.transactionVersion >= 2 ? 5 : 4) },
+  {
+    apiKey: ApiKey.TxnOffsetCommit,
+    handle: (s: BrokerServices, ctx: RequestContext, req: TxnOffsetCommitRequest) =>
+      handleTxnOffsetCommit(
+        { topics: s.topics, groups: s.groups, verifyTransaction: (check) => verifyTxnOffsetCommit(check, s) },
+        ctx,
+        req,
+      ),
+  },
+  { apiKey: ApiKey.DescribeProducers, handle: handleDescribeProducers },
+  { apiKey: ApiKey.DescribeTransactions, handle: handleDescribeTransactions },
+  { apiKey: ApiKey.ListTransactions, handle: handleListTransactions },
   {
     apiKey: ApiKey.ConsumerGroupHeartbeat,
     handle: handleConsumerGroupHeartbeat,
@@ -118,6 +153,7 @@ export interface BrokerParts {
   readonly storage: StorageAdapter;
   readonly topics: TopicRegistry;
   readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -143,11 +179,54 @@ export function createBrokerCore(options: BrokerOptions): Broker {
     logger: logger.child({ component: 'group-coordinator' }),
     metrics,
   });
+  const transactions = new TransactionCoordinator({
+    config: defaultTransactionCoordinatorConfig({
+      transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+      transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+      abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      removeExpiredTransactionalIdsCleanupIntervalMs:
+        config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+      transactionVersion: config.transactionVersion,
+    }),
+    clock,
+    logger: logger.child({ component: 'transaction-coordinator' }),
+    metrics,
+    producerIds: new ProducerIdBlocks(options.storage),
+    log: new TransactionStateStore({
+      storage: options.storage,
+      topics,
+      clock,
+      logger: logger.child({ component: 'transaction-log' }),
+      partitions: config.transactionStateLogNumPartitions,
+    }),
+    markers: new StorageMarkerWriter({
+      storage: options.storage,
+      topics,
+      offsets: {
+        holdsOffsets: (topic) => topic === CONSUMER_OFFSETS_TOPIC,
+        completeTransaction: (_partition, producerId, commit) =>
+          groups.completeTransaction(producerId, commit ? 'commit' : 'abort'),
+      },
+      clock,
+      logger: logger.child({ component: 'transaction-markers' }),
+    }),
+    partitions: {
+      partitionExists(name, partition) {
+        const topic = topics.byName(name);
+        return topic !== undefined && partition >= 0 && partition < topic.partitionCount;
+      },
+    },
+    groupOffsetsPartition: (groupId) => ({
+      topic: CONSUMER_OFFSETS_TOPIC,
+      partition: groups.partitionFor(groupId),
+    }),
+  });
   return new Broker({
     config,
     storage: options.storage,
     topics,
     groups,
+    transactions,
     clock,
     logger,
     metrics,
@@ -167,11 +246,14 @@ export class Broker implements RequestDispatcher {
   readonly topics: TopicRegistry;
   /** The classic group coordinator (JoinGroup ... OffsetFetch). */
   readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
   private readonly services: BrokerServices;
   private readonly handlers = new Map<number, Handler>();
   private readonly served: ServedApi[];
+  private readonly features: readonly FinalizedFeature[];
   private readonly retentionIntervalMs: number;
   private retentionTimer: TimerHandle | null = null;
+  private producerExpirationTimer: TimerHandle | null = null;
   private closed = false;
 
   constructor(parts: BrokerParts) {
@@ -182,6 +264,7 @@ export class Broker implements RequestDispatcher {
     this.retentionIntervalMs = parts.retentionCheckIntervalMs;
     this.topics = parts.topics;
     this.groups = parts.groups;
+    this.transactions = parts.transactions;
     this.services = {
       config: parts.config,
       storage: parts.storage,
@@ -190,7 +273,9 @@ export class Broker implements RequestDispatcher {
       logger: parts.logger,
       metrics: parts.metrics,
       groups: parts.groups,
+      transactions: parts.transactions,
     };
+    this.features = brokerFeatures(this.config.transactionVersion);
     this.served = [];
     for (const h of HANDLERS) {
       if (h.enabled !== undefined && !h.enabled(this.config)) continue;
@@ -200,7 +285,10 @@ export class Broker implements RequestDispatcher {
       this.served.push({
         apiKey: h.apiKey,
         minVersion: Math.max(api.minVersion, h.minVersion ?? api.minVersion),
-        maxVersion: Math.min(specMax, h.maxVersion ?? specMax),
+        maxVersion: Math.min(
+          specMax,
+          (typeof h.maxVersion === 'function' ? h.maxVersion(this.config) : h.maxVersion) ?? specMax,
+        ),
       });
       this.handlers.set(h.apiKey, h.handle);
     }
@@ -214,7 +302,10 @@ export class Broker implements RequestDispatcher {
   async start(): Promise<void> {
     await this.topics.load();
     await this.groups.start();
+    // After the groups: resuming a decided transaction writes markers that complete group offsets.
+    await this.transactions.start();
     this.scheduleRetention();
+    this.scheduleProducerExpiration();
     this.logger.info({ topics: this.topics.all().length, nodeId: this.config.nodeId }, 'broker core started');
   }
 
@@ -223,7 +314,8 @@ export class Broker implements RequestDispatcher {
   }
 
   dispatch(ctx: RequestContext, request: unknown): unknown {
-    if (ctx.apiKey === ApiKey.ApiVersions) return apiVersionsResponse(this.served);
+    if (ctx.apiKey === ApiKey.ApiVersions)
+      return apiVersionsResponse(this.served, ErrorCode.NONE, this.features);
     const handler = this.handlers.get(ctx.apiKey);
     if (handler === undefined) throw new Error(`no handler for API ${ctx.apiKey}`);
     return handler(this.services, ctx, request);
@@ -253,6 +345,37 @@ export class Broker implements RequestDispatcher {
     });
   }
 
+  private scheduleProducerExpiration(): void {
+    if (this.closed) return;
+    this.producerExpirationTimer = this.clock.schedule(
+      this.config.producerIdExpirationCheckIntervalMs,
+      () => {
+        this.expireProducers().then(
+          () => this.scheduleProducerExpiration(),
+          (e: unknown) => {
+            this.logger.error({ err: e }, 'producer state expiration failed');
+            this.scheduleProducerExpiration();
+          },
+        );
+      },
+    );
+  }
+
+  /**
+   * Forgets, on every partition, producers idle for producer.id.expiration.ms (never one with an
+   * open transaction); a later batch of theirs is accepted at any sequence, as Kafka accepts it.
+   */
+  async expireProducers(): Promise<number> {
+    const expire = this.storage.expireProducers;
+    if (expire === undefined) return 0;
+    const now = this.clock.now();
+    let expired = 0;
+    for (const topic of this.topics.all())
+      for (let p = 0; p < topic.partitionCount; p++)
+        expired += await expire.call(this.storage, topic.id, p, now, this.config.producerIdExpirationMs);
+    return expired;
+  }
+
   /** Applies retention.ms and retention.bytes to every partition now. */
   async applyRetention(): Promise<void> {
     const now = this.clock.now();
@@ -279,6 +402,9 @@ export class Broker implements RequestDispatcher {
     this.closed = true;
     this.retentionTimer?.cancel();
     this.retentionTimer = null;
+    this.producerExpirationTimer?.cancel();
+    this.producerExpirationTimer = null;
+    this.transactions.stop();
     this.groupsClosing ??= this.groups.close();
     await this.groupsClosing;
   }

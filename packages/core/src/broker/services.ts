@@ -1,6 +1,7 @@
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { Clock, Logger, Metrics } from '../services.js';
 import type { StorageAdapter } from '../storage/index.js';
+import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
 import type { BrokerConfig } from './config.js';
 import type { TopicRegistry } from './topics.js';
 
@@ -14,6 +15,8 @@ export interface BrokerServices {
   readonly metrics: Metrics;
   /** The classic group coordinator: this broker coordinates every group. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator: this broker coordinates every transactional id. */
+  readonly transactions: TransactionCoordinator;
 }
 
 /** int64 fields travel as bigint; the core counts offsets in numbers. */

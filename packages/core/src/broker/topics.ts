@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StorageAdapter, StoredTopic } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
+import { resolveLogConfig } from './log-config.js';
 import { topicConfigValue } from './topic-configs.js';
 
 const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
@@ -85,13 +86,14 @@ export class TopicRegistry {
   }
 
   private add(t: StoredTopic): Topic {
+    const id = t.topicId.toString('base64url');
     const topic: Topic = {
       name: t.name,
       topicId: t.topicId,
-      id: t.topicId.toString('base64url'),
+      id,
       partitionCount: t.partitionCount,
       configs: t.configs,
-      cleanupPolicy: parseCleanupPolicy(topicConfigValue('cleanup.policy', t.configs, this.config)),
+      cleanupPolicy: this.configureLog(id, t.configs),
       partitions: Array.from({ length: t.partitionCount }, () => new PartitionState()),
     };
     this.byNameMap.set(topic.name, topic);
@@ -165,7 +167,17 @@ export class TopicRegistry {
   async setConfigs(topic: Topic, configs: Record<string, string>): Promise<void> {
     await this.storage.setTopicConfigs(topic.id, configs);
     topic.configs = configs;
-    topic.cleanupPolicy = parseCleanupPolicy(this.configValue(topic, 'cleanup.policy'));
+    topic.cleanupPolicy = this.configureLog(topic.id, configs);
+  }
+
+  /**
+   * Hands the storage the topic's resolved log settings (the broker's defaults under its
+   * overrides) and returns its cleanup policy, read from the same resolution.
+   */
+  private configureLog(id: string, configs: Readonly<Record<string, string>>): CleanupPolicy {
+    const log = resolveLogConfig(configs, this.config);
+    this.storage.configureLog?.(id, log);
+    return { compact: log.compactEnabled, delete: log.deleteEnabled };
   }
 
   async addPartitions(topic: Topic, partitionCount: number): Promise<void> {

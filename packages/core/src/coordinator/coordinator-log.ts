@@ -223,7 +223,7 @@ export class CoordinatorLog {
             transactional: true,
           }),
     });
-    return this.appendBatch(partition, batch, records.length - 1, now);
+    return this.appendBatch(partition, batch, records.length - 1, now, transactional);
   }
 
   /** Appends a COMMIT or ABORT marker of a producer's transaction to a partition. */
@@ -249,6 +249,7 @@ export class CoordinatorLog {
     batch: Buffer,
     lastOffsetDelta: number,
     now: number,
+    transactional?: TransactionalProducer,
   ): Promise<number> {
     let topic = this.openTopic;
     // A topic deleted by an admin is recreated on the next write, where Kafka's coordinator would
@@ -259,11 +260,23 @@ export class CoordinatorLog {
     }
     if (partition < 0 || partition >= topic.partitionCount)
       throw new Error(`${this.options.topic} has no partition ${partition}`);
-    const { baseOffset } = await this.options.storage.append(topic.id, partition, {
+    // A transactional batch goes through the partition's producer state like a client's, with no
+    // sequence (a coordinator's writes are not de-duplicated), so that the partition knows the
+    // transaction is open until its marker.
+    const result = await this.options.storage.append(topic.id, partition, {
       batch,
       lastOffsetDelta,
       maxTimestamp: now,
+      ...(transactional !== undefined && {
+        producerId: transactional.producerId,
+        producerEpoch: transactional.producerEpoch,
+        baseSequence: -1,
+        transactional: true,
+      }),
     });
+    if ('message' in result)
+      throw new Error(`${this.options.topic}-${partition} refused the batch: ${result.message}`);
+    const { baseOffset } = result;
     topic.partitions[partition]?.notifyAppend();
     return baseOffset;
   }

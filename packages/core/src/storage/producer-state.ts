@@ -180,6 +180,16 @@ export class PartitionProducerState {
     if (e === undefined) return OK;
     const epoch = a.producerEpoch;
     const firstSeq = a.baseSequence;
+    // A coordinator's own transactional writes (TxnOffsetCommit's offsets in __consumer_offsets)
+    // carry no sequence: Kafka checks only their epoch and transaction, never their sequence.
+    if (firstSeq === NO_SEQUENCE) {
+      if (epoch < e.producerEpoch)
+        return rejected(
+          'invalid-producer-epoch',
+          `Epoch of producer ${a.producerId} is ${epoch}, older than the last seen epoch ${e.producerEpoch}`,
+        );
+      return OK;
+    }
     if (epoch === e.producerEpoch) {
       const lastSeq = addSequence(firstSeq, a.lastOffsetDelta);
       for (const b of e.batches)
@@ -218,14 +228,16 @@ export class PartitionProducerState {
       this.producers.set(a.producerId, e);
     }
     e.setEpoch(a.producerEpoch);
-    if (e.batches.length === NUM_BATCHES_TO_RETAIN) e.batches.shift();
-    e.batches.push({
-      firstSeq: a.baseSequence,
-      lastSeq: addSequence(a.baseSequence, a.lastOffsetDelta),
-      lastOffset: firstOffset + a.lastOffsetDelta,
-      offsetDelta: a.lastOffsetDelta,
-      timestamp: a.maxTimestamp,
-    });
+    if (a.baseSequence !== NO_SEQUENCE) {
+      if (e.batches.length === NUM_BATCHES_TO_RETAIN) e.batches.shift();
+      e.batches.push({
+        firstSeq: a.baseSequence,
+        lastSeq: addSequence(a.baseSequence, a.lastOffsetDelta),
+        lastOffset: firstOffset + a.lastOffsetDelta,
+        offsetDelta: a.lastOffsetDelta,
+        timestamp: a.maxTimestamp,
+      });
+    }
     e.lastTimestamp = a.maxTimestamp;
     if (a.transactional && e.currentTxnFirstOffset < 0) {
       e.currentTxnFirstOffset = firstOffset;

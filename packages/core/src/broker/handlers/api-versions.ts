@@ -11,12 +11,40 @@ import type { ServedApi } from '../request-context.js';
  */
 export const PRODUCE_ADVERTISED_MIN_VERSION = 0;
 
+/** A feature level the broker runs at (KIP-584), as ApiVersions v3+ reports it. */
+export interface FinalizedFeature {
+  readonly name: string;
+  /** The highest level this broker supports. */
+  readonly supported: number;
+  /** The level in force; 0 is reported as not finalized, as Kafka leaves a feature at level 0 out. */
+  readonly level: number;
+}
+
+/**
+ * The features a broker with these settings runs: transaction.version (2 is KIP-890's
+ * transactions v2; clients that read it, Java's 4.x among them, then bump the epoch on every
+ * commit and let Produce add partitions).
+ */
+export function brokerFeatures(transactionVersion: number): readonly FinalizedFeature[] {
+  return [{ name: 'transaction.version', supported: 2, level: transactionVersion }];
+}
+
 export function apiVersionsResponse(
   served: readonly ServedApi[],
   errorCode: number = ErrorCode.NONE,
+  features: readonly FinalizedFeature[] = [],
 ): ApiVersionsResponse {
+  const finalized = features.filter((f) => f.level > 0);
   return createApiVersionsResponse({
     errorCode,
+    supportedFeatures: features.map((f) => ({ name: f.name, minVersion: 0, maxVersion: f.supported })),
+    // Levels never change while the broker runs: one epoch serves.
+    finalizedFeaturesEpoch: finalized.length > 0 ? 1n : -1n,
+    finalizedFeatures: finalized.map((f) => ({
+      name: f.name,
+      minVersionLevel: f.level,
+      maxVersionLevel: f.level,
+    })),
     apiKeys: served.map((a) => ({
       apiKey: a.apiKey,
       minVersion: a.apiKey === ApiKey.Produce ? PRODUCE_ADVERTISED_MIN_VERSION : a.minVersion,

@@ -21,8 +21,9 @@ interface Answer {
 
 /**
  * FindCoordinator: this broker coordinates every group and every transactional id. Until the
- * group coordinator has loaded __consumer_offsets (or once it has stopped) the answer is
- * COORDINATOR_NOT_AVAILABLE, which clients retry.
+ * group coordinator has loaded __consumer_offsets (the transaction coordinator
+ * __transaction_state), or once it has stopped, the answer is COORDINATOR_NOT_AVAILABLE, which
+ * clients retry.
  */
 export function handleFindCoordinator(
   s: BrokerServices,
@@ -34,7 +35,8 @@ export function handleFindCoordinator(
   const answer = (): Answer => {
     if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
       return noNode(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
-    if (!s.groups.isActive) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+    const active = keyType === KEY_TYPE_GROUP ? s.groups.isActive : s.transactions.isActive;
+    if (!active) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,

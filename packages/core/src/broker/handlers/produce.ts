@@ -59,7 +59,10 @@ export interface TransactionalBatch {
  * returns a Kafka error code, NONE to append. A synchronous answer keeps the append in request
  * order; a Promise delays this partition's append until it settles.
  */
-export type TransactionalProduceCheck = (batch: TransactionalBatch) => number | Promise<number>;
+export type TransactionalProduceCheck = (
+  batch: TransactionalBatch,
+  s: BrokerServices,
+) => number | Promise<number>;
 
 export interface ProduceHandlerOptions {
   /** Without it transactional batches are appended unchecked (producer state still applies). */
@@ -251,14 +254,17 @@ function appendPartition(
     transactional: (attributes & TRANSACTIONAL_BIT) !== 0,
   };
   if (input.transactional && checkTransactional !== undefined) {
-    const verdict = checkTransactional({
-      transactionalId: req.transactionalId,
-      producerId,
-      producerEpoch: header.producerEpoch,
-      topic,
-      partition,
-      apiVersion: ctx.apiVersion,
-    });
+    const verdict = checkTransactional(
+      {
+        transactionalId: req.transactionalId,
+        producerId,
+        producerEpoch: header.producerEpoch,
+        topic,
+        partition,
+        apiVersion: ctx.apiVersion,
+      },
+      s,
+    );
     const proceed = (code: number): Promise<void> | null =>
       code === ErrorCode.NONE ? s.storage.append(topic.id, partition, input).then(done, failed) : fail(code);
     if (typeof verdict === 'number') return proceed(verdict);
