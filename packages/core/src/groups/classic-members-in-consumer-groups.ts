@@ -17,6 +17,7 @@ import {
   sameNames,
   snapshot,
 } from './consumer-protocol.js';
+import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeSubscription, encodeAssignment } from './embedded-protocol.js';
 import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
@@ -37,6 +38,7 @@ export interface ClassicMembersOptions {
   readonly log: GroupLog;
   readonly availability: CoordinatorAvailability;
   readonly consumer: ConsumerProtocol;
+  readonly targets: ConsumerTargetAssignment;
 }
 
 /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup addressed to a consumer-protocol group. */
@@ -169,7 +171,7 @@ export class ClassicMembersInConsumerGroups {
     group.putMember(member);
     if (isNew || metadataChanged(before, member) || !sameClassic(beforeClassic, member.classic))
       records.push(memberRecord(group.groupId, member));
-    this.options.consumer.maybeBumpAndAssign(group, bump, now, records);
+    this.options.targets.maybeBumpAndAssign(group, bump, now, records);
     this.options.consumer.reconcileMember(
       group,
       member,

@@ -1,8 +1,3 @@
-// The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat, the
-// coordinator computes the target assignment with a server-side assignor whenever the group epoch
-// moves, and each member reconciles towards it (revoking before it is assigned). Groups convert
-// from and to the classic protocol here too (KIP-848's online upgrade and downgrade).
-import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
 import type { TopicRegistry } from '../broker/topics.js';
@@ -14,7 +9,6 @@ import {
   EMPTY,
   isSubset,
   type MutableAssignment,
-  type ServerAssignor,
 } from './assignors/assignor.js';
 import { ClassicGroup, GroupMember, GroupState, joinError, syncError } from './classic-group.js';
 import {
@@ -25,7 +19,6 @@ import {
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 } from './consumer-group.js';
-import { builtInAssignors, compileTopicRegex, validateConsumerGroupConfig } from './consumer-group-config.js';
 import {
   currentMemberRecord,
   deletionRecords,
@@ -35,6 +28,7 @@ import {
   memberTombstones,
   targetMemberRecord,
 } from './consumer-group-records.js';
+import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
 import {
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
@@ -42,7 +36,7 @@ import {
   encodeAssignment,
   type TopicPartitionsByName,
 } from './embedded-protocol.js';
-import { CONSUMER_OFFSETS_TOPIC, type GroupLog, type GroupLogRecord } from './group-log.js';
+import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
   type ConsumerGroupDescription,
   type ConsumerHeartbeatInput,
@@ -84,26 +78,15 @@ export interface ConsumerProtocolOptions {
   readonly sessions: SessionTimers;
   readonly availability: CoordinatorAvailability;
   readonly classic: ClassicGroupHandover;
+  readonly targets: ConsumerTargetAssignment;
 }
 
 /** The consumer group protocol: heartbeats, target assignments, reconciliation, describe, replay. */
 export class ConsumerProtocol {
-  private readonly assignors: Map<string, ServerAssignor>;
-  private readonly regexCache = new Map<string, RegExp>();
-
-  constructor(private readonly options: ConsumerProtocolOptions) {
-    validateConsumerGroupConfig(options.config);
-    const all = builtInAssignors();
-    this.assignors = new Map();
-    for (const name of options.config.groupConsumerAssignors) this.assignors.set(name, all.get(name)!);
-  }
+  constructor(private readonly options: ConsumerProtocolOptions) {}
 
   private get config(): BrokerConfig {
     return this.options.config;
-  }
-
-  private get defaultAssignor(): string {
-    return this.config.groupConsumerAssignors[0]!;
   }
 
   private now(): number {
@@ -181,13 +164,7 @@ export class ConsumerProtocol {
     } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       throw invalid('MemberEpoch is invalid.');
     }
-    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '')
-      this.compile(req.subscribedTopicRegex);
-    if (req.serverAssignor !== null && !this.assignors.has(req.serverAssignor))
-      throw new GroupError(
-        ErrorCode.UNSUPPORTED_ASSIGNOR,
-        `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${[...this.assignors.keys()].join(', ')}.`,
-      );
+    this.options.targets.validateSubscription(req.subscribedTopicRegex, req.serverAssignor);
   }
 
   /** A group created for a join that was then refused holds nothing: it is dropped. */
@@ -240,7 +217,7 @@ export class ConsumerProtocol {
     member.classic = null;
     group.putMember(member);
     if (isNew || metadataChanged(before, member)) records.push(memberRecord(group.groupId, member));
-    this.maybeBumpAndAssign(group, bump, now, records);
+    this.options.targets.maybeBumpAndAssign(group, bump, now, records);
 
     // Reconciliation.
     const previousAssigned = member.assigned;
@@ -263,24 +240,6 @@ export class ConsumerProtocol {
         assignment: sendAssignment ? toWire(member.assigned) : null,
       },
     };
-  }
-
-  /**
-   * Moves the group epoch when membership or subscriptions changed (`bump`) or the subscribed
-   * topics did, then computes the target assignment for a new epoch.
-   */
-  maybeBumpAndAssign(group: ConsumerGroup, bump: boolean, now: number, records: GroupLogRecord[]): void {
-    let changed = bump;
-    if (this.refreshRegexes(group, now, records)) changed = true;
-    const hash = this.metadataHash(group);
-    if (hash !== group.metadataHash) changed = true;
-    if (changed) {
-      group.groupEpoch++;
-      group.metadataHash = hash;
-      records.push(groupRecord(group));
-      this.options.metrics.increment('tributary_consumer_group_epoch_bumps_total');
-    }
-    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group, now, records);
   }
 
   /** Finds (or, for a join, creates) the group; an empty classic group gives way to it. */
@@ -494,106 +453,6 @@ export class ConsumerProtocol {
       'static member rejoined',
     );
     return { member, isNew: false };
-  }
-
-  /** Resolves every subscribed regex against the topics now; true when any resolution changed. */
-  private refreshRegexes(group: ConsumerGroup, now: number, records: GroupLogRecord[]): boolean {
-    const wanted = group.subscribedRegexes();
-    let changed = false;
-    for (const regex of [...group.resolvedRegexes.keys()])
-      if (!wanted.has(regex)) {
-        group.resolvedRegexes.delete(regex);
-        records.push({ type: 'consumer-regex', groupId: group.groupId, regex, value: null });
-        changed = true;
-      }
-    if (wanted.size === 0) return changed;
-    const names = this.options.topics
-      .all()
-      .map((t) => t.name)
-      .filter((n) => n !== CONSUMER_OFFSETS_TOPIC);
-    for (const regex of wanted) {
-      const re = this.compile(regex);
-      const topics = new Set(names.filter((n) => re.test(n)));
-      const known = group.resolvedRegexes.get(regex);
-      if (known !== undefined && sameSet(known, topics)) continue;
-      group.resolvedRegexes.set(regex, topics);
-      records.push({
-        type: 'consumer-regex',
-        groupId: group.groupId,
-        regex,
-        value: { topics: [...topics].sort(), version: 0n, timestamp: BigInt(now) },
-      });
-      changed = true;
-    }
-    return changed;
-  }
-
-  private compile(regex: string): RegExp {
-    let re = this.regexCache.get(regex);
-    if (re !== undefined) return re;
-    try {
-      re = compileTopicRegex(regex);
-    } catch (e) {
-      throw new GroupError(
-        ErrorCode.INVALID_REGULAR_EXPRESSION,
-        `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(e as Error).message}.`,
-      );
-    }
-    if (this.regexCache.size > 1000) this.regexCache.clear();
-    this.regexCache.set(regex, re);
-    return re;
-  }
-
-  /** A hash of the subscribed topics (name, id, partitions): a change moves the group epoch. */
-  private metadataHash(group: ConsumerGroup): bigint {
-    const names = [...group.subscribedTopicNames()].sort();
-    const parts: string[] = [];
-    for (const name of names) {
-      const t = this.options.topics.byName(name);
-      if (t !== undefined) parts.push(`${name}\u0000${t.id}\u0000${t.partitionCount}`);
-    }
-    if (parts.length === 0) return 0n;
-    return createHash('sha256').update(parts.join('\u0001')).digest().readBigInt64BE(0);
-  }
-
-  /** Runs the group's assignor over every member and stores the targets that changed. */
-  private computeTargetAssignment(group: ConsumerGroup, now: number, records: GroupLogRecord[]): void {
-    const assignor =
-      this.assignors.get(group.preferredAssignor(this.defaultAssignor)) ??
-      this.assignors.get(this.defaultAssignor)!;
-    const partitionCounts = new Map<string, number>();
-    const regexTopics = (m: ConsumerGroupMember) =>
-      m.subscribedTopicRegex === null ? [] : [...(group.resolvedRegexes.get(m.subscribedTopicRegex) ?? [])];
-    const members = [...group.members.values()]
-      .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
-      .map((m) => {
-        const ids = new Set<string>();
-        for (const name of [...m.subscribedTopicNames, ...regexTopics(m)]) {
-          const t = this.options.topics.byName(name);
-          if (t === undefined) continue;
-          ids.add(t.id);
-          partitionCounts.set(t.id, t.partitionCount);
-        }
-        return {
-          memberId: m.memberId,
-          subscribedTopicIds: ids,
-          current: group.targetAssignment.get(m.memberId) ?? EMPTY,
-        };
-      });
-    const result = assignor.assign({ members, partitionCounts });
-    for (const m of members) {
-      const next = result.get(m.memberId) ?? new Map();
-      if (!assignmentsEqual(next, m.current))
-        records.push(targetMemberRecord(group.groupId, m.memberId, next));
-      group.targetAssignment.set(m.memberId, next);
-    }
-    group.assignmentEpoch = group.groupEpoch;
-    records.push({
-      type: 'consumer-target-metadata',
-      groupId: group.groupId,
-      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(now) },
-    });
-    this.options.metrics.increment('tributary_consumer_group_assignments_total', { assignor: assignor.name });
   }
 
   /** Moves a member towards its target; stores the new state and watches a pending revocation. */
@@ -855,7 +714,7 @@ export class ConsumerProtocol {
       groupState: g.state,
       groupEpoch: g.groupEpoch,
       assignmentEpoch: g.assignmentEpoch,
-      assignorName: g.preferredAssignor(this.defaultAssignor),
+      assignorName: this.options.targets.assignorName(g),
       members: [...g.members.values()].map((m) => ({
         memberId: m.memberId,
         instanceId: m.instanceId,
@@ -1116,7 +975,7 @@ export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return sameSet(new Set(a), new Set(b));
 }
 
-function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+export function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;

@@ -22,6 +22,7 @@ import { ClassicMembersInConsumerGroups } from './classic-members-in-consumer-gr
 import { ClassicProtocol, validateJoin } from './classic-protocol.js';
 import type { ConsumerGroup } from './consumer-group.js';
 import { ConsumerProtocol } from './consumer-protocol.js';
+import { ConsumerTargetAssignment } from './consumer-target-assignment.js';
 import { GroupAdmin } from './group-admin.js';
 import { GroupLog, type GroupLogRecord } from './group-log.js';
 import {
@@ -83,6 +84,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
     });
     const log = this.log;
     const sessions = new SessionTimers(clock);
+    const targets = new ConsumerTargetAssignment({ topics, config, metrics });
     this.classic = new ClassicProtocol({
       config,
       clock,
@@ -104,6 +106,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
       sessions,
       availability: this,
       classic: this.classic,
+      targets,
     });
     this.classicMembers = new ClassicMembersInConsumerGroups({
       config,
@@ -112,6 +115,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
       log,
       availability: this,
       consumer: this.consumer,
+      targets,
     });
     this.offsets = new OffsetManager({
       config,
