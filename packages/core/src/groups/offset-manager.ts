@@ -55,7 +55,6 @@ function offsetTombstones(group: AnyGroup): OffsetRecord[] {
 
 /** A producer's open transaction: the offsets it committed to each group, not yet visible. */
 interface PendingTransaction {
-  readonly producerEpoch: number;
   readonly groups: Map<string, GroupOffsets>;
 }
 
@@ -237,7 +236,7 @@ export class OffsetManager {
     }
     records.forEach((r, i) => {
       if (r.value !== null)
-        this.addPending(req.producerId, req.producerEpoch, req.groupId, r.topic, r.partition, {
+        this.addPending(req.producerId, req.groupId, r.topic, r.partition, {
           ...r.value,
           recordOffset: baseOffset + i,
         });
@@ -279,15 +278,14 @@ export class OffsetManager {
     for (const txn of this.pending.values()) {
       const offsets = txn.groups.get(groupId);
       if (offsets === undefined) continue;
-      if (topic === undefined) return offsets.hasOffsets();
-      if (offsets.offset(topic, partition ?? -1) !== undefined) return true;
+      if (topic === undefined ? offsets.hasOffsets() : offsets.offset(topic, partition ?? -1) !== undefined)
+        return true;
     }
     return false;
   }
 
   private addPending(
     producerId: number,
-    producerEpoch: number,
     groupId: string,
     topic: string,
     partition: number,
@@ -295,7 +293,7 @@ export class OffsetManager {
   ): void {
     let txn = this.pending.get(producerId);
     if (txn === undefined) {
-      txn = { producerEpoch, groups: new Map() };
+      txn = { groups: new Map() };
       this.pending.set(producerId, txn);
     }
     let offsets = txn.groups.get(groupId);
@@ -567,7 +565,7 @@ export class OffsetManager {
     for (const { record: r, offset } of txn.records) {
       if (r.type !== 'offset' || r.value === null) continue;
       if (this.deletedAfter(`${r.groupId}\u0000${r.topic}\u0000${r.partition}`, offset)) continue;
-      this.addPending(txn.producerId, txn.producerEpoch, r.groupId, r.topic, r.partition, {
+      this.addPending(txn.producerId, r.groupId, r.topic, r.partition, {
         ...r.value,
         recordOffset: offset,
       });
