@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
+import type { TopicRegistry } from '../broker/topics.js';
 import type { Clock, Logger } from '../services.js';
 import { EMPTY } from './assignors/assignor.js';
 import { type JoinOutcome, joinError, type SyncOutcome, syncError } from './classic-group.js';
@@ -18,7 +19,13 @@ import {
   snapshot,
 } from './consumer-protocol.js';
 import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
-import { CONSUMER_PROTOCOL_TYPE, decodeSubscription, encodeAssignment } from './embedded-protocol.js';
+import {
+  assignmentByTopicId,
+  assignmentByTopicName,
+  CONSUMER_PROTOCOL_TYPE,
+  decodeSubscription,
+  encodeAssignment,
+} from './embedded-protocol.js';
 import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
   type CoordinatorAvailability,
@@ -32,6 +39,7 @@ import {
 import { MemberState } from './reconciliation.js';
 
 export interface ClassicMembersOptions {
+  readonly topics: TopicRegistry;
   readonly config: BrokerConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -175,7 +183,7 @@ export class ClassicMembersInConsumerGroups {
     this.options.consumer.reconcileMember(
       group,
       member,
-      this.options.consumer.byId(subscription.ownedPartitions),
+      assignmentByTopicId(this.options.topics, subscription.ownedPartitions),
       records,
     );
     member.classicTimer?.cancel();
@@ -267,7 +275,7 @@ export class ClassicMembersInConsumerGroups {
         errorCode: ErrorCode.NONE,
         protocolType: CONSUMER_PROTOCOL_TYPE,
         protocolName,
-        assignment: encodeAssignment(this.options.consumer.byName(member.assigned)),
+        assignment: encodeAssignment(assignmentByTopicName(this.options.topics, member.assigned)),
       };
     } catch (e) {
       return syncError(refusalCode(e));

@@ -10,7 +10,7 @@ import {
   isSubset,
   type MutableAssignment,
 } from './assignors/assignor.js';
-import { ClassicGroup, GroupMember, GroupState, joinError, syncError } from './classic-group.js';
+import { ClassicGroup } from './classic-group.js';
 import {
   type ClassicMemberMetadata,
   ConsumerGroup,
@@ -19,6 +19,7 @@ import {
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 } from './consumer-group.js';
+import type { ClassicGroupHandover, ConsumerGroupMigration } from './consumer-group-migration.js';
 import {
   currentMemberRecord,
   deletionRecords,
@@ -29,13 +30,6 @@ import {
   targetMemberRecord,
 } from './consumer-group-records.js';
 import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
-import {
-  CONSUMER_PROTOCOL_TYPE,
-  decodeAssignment,
-  decodeSubscription,
-  encodeAssignment,
-  type TopicPartitionsByName,
-} from './embedded-protocol.js';
 import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
   type ConsumerGroupDescription,
@@ -56,17 +50,6 @@ import {
 } from './reconciliation.js';
 import type { SessionTimers } from './session-timers.js';
 
-/** What the consumer protocol asks of the classic protocol when a group changes protocol. */
-export interface ClassicGroupHandover {
-  /** Stops a classic group's timers before a consumer group takes its place. */
-  retire(group: ClassicGroup): void;
-  /**
-   * Installs a classic group converted from a consumer group, restarts its members' sessions and
-   * starts a rebalance; returns the group's metadata record to store.
-   */
-  adoptDowngradedGroup(group: ClassicGroup): GroupLogRecord;
-}
-
 export interface ConsumerProtocolOptions {
   readonly topics: TopicRegistry;
   readonly config: BrokerConfig;
@@ -79,6 +62,7 @@ export interface ConsumerProtocolOptions {
   readonly availability: CoordinatorAvailability;
   readonly classic: ClassicGroupHandover;
   readonly targets: ConsumerTargetAssignment;
+  readonly migration: ConsumerGroupMigration;
 }
 
 /** The consumer group protocol: heartbeats, target assignments, reconciliation, describe, replay. */
@@ -262,114 +246,13 @@ export class ConsumerProtocol {
       this.options.store.put(group);
       return group;
     }
-    if (create && this.upgradeAllowed(existing)) return this.convertToConsumerGroup(existing, records);
+    if (create && this.options.migration.upgradeAllowed(existing)) {
+      const group = this.options.migration.upgrade(existing, records);
+      const now = this.now();
+      for (const m of group.members.values()) this.touch(group, m, m.classic!.sessionTimeoutMs, now);
+      return group;
+    }
     throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group`);
-  }
-
-  private upgradeAllowed(group: ClassicGroup): boolean {
-    const policy = this.config.groupConsumerMigrationPolicy;
-    return (
-      (policy === 'bidirectional' || policy === 'upgrade') &&
-      group.protocolType === CONSUMER_PROTOCOL_TYPE &&
-      group.size <= this.config.groupConsumerMaxSize
-    );
-  }
-
-  /**
-   * A member of the consumer protocol joins a live classic group (KIP-848's online upgrade): the
-   * group becomes a consumer group whose classic members keep their generation as member epoch
-   * and their last assignment, as current and target. The joining member then moves the epoch,
-   * and the classic members learn at their next heartbeat that they must rejoin.
-   */
-  private convertToConsumerGroup(classic: ClassicGroup, records: GroupLogRecord[]): ConsumerGroup {
-    const { groupId } = classic;
-    const malformed = () =>
-      new GroupError(
-        ErrorCode.GROUP_ID_NOT_FOUND,
-        `Cannot upgrade the classic group ${groupId} to consumer group because the embedded consumer protocol is malformed.`,
-      );
-    const group = new ConsumerGroup(groupId, this.now());
-    group.groupEpoch = classic.generationId;
-    group.assignmentEpoch = classic.generationId;
-    const converted: ConsumerGroupMember[] = [];
-    for (const m of classic.members.values()) {
-      const metadata =
-        classic.protocolName === null
-          ? (m.protocols[0]?.metadata ?? Buffer.alloc(0))
-          : m.metadataFor(classic.protocolName);
-      const subscription = decodeSubscription(metadata);
-      const assignment = decodeAssignment(m.assignment);
-      if (subscription === null || assignment === null) throw malformed();
-      if (assignment.userData !== null && assignment.userData.length > 0)
-        throw new GroupError(ErrorCode.UNSUPPORTED_VERSION, 'userData from a custom assignor would be lost');
-      const member = new ConsumerGroupMember(m.memberId);
-      member.instanceId = m.groupInstanceId;
-      member.rackId = subscription.rackId;
-      member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
-      member.clientId = m.clientId;
-      member.clientHost = m.clientHost;
-      member.subscribedTopicNames = [...new Set(subscription.topics)].sort();
-      member.classic = { sessionTimeoutMs: m.sessionTimeoutMs, protocols: m.protocols };
-      const assigned = this.byId(assignment.partitions);
-      converted.push(member);
-      group.putMember(member);
-      group.restoreAssignment(member, {
-        state: MemberState.Stable,
-        memberEpoch: classic.generationId,
-        previousMemberEpoch: classic.generationId,
-        assigned,
-        pendingRevocation: EMPTY,
-      });
-      group.targetAssignment.set(member.memberId, assigned);
-    }
-    // The classic members' parked requests end: they rejoin, now into the consumer group.
-    for (const m of classic.members.values()) {
-      m.completeJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, m.memberId));
-      m.completeSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-      m.expiryTimer?.cancel();
-      m.expiryTimer = null;
-    }
-    group.adoptOffsets(classic);
-    this.options.classic.retire(classic);
-    this.options.store.put(group);
-    records.push({ type: 'group', groupId, value: null });
-    for (const m of converted) records.push(memberRecord(groupId, m));
-    records.push(groupRecord(group));
-    for (const m of converted) records.push(targetMemberRecord(groupId, m.memberId, m.assigned));
-    records.push({
-      type: 'consumer-target-metadata',
-      groupId,
-      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(this.now()) },
-    });
-    for (const m of converted) records.push(currentMemberRecord(groupId, m));
-    const now = this.now();
-    for (const m of converted) this.touch(group, m, m.classic!.sessionTimeoutMs, now);
-    this.options.logger.info(
-      { group: groupId, members: converted.length },
-      'classic group upgraded to a consumer group',
-    );
-    return group;
-  }
-
-  /** Topic-partitions named as the embedded protocol names them, keyed by topic id (unknown topics dropped). */
-  byId(partitions: readonly TopicPartitionsByName[]): Assignment {
-    const out: MutableAssignment = new Map();
-    for (const tp of partitions) {
-      const topic = this.options.topics.byName(tp.topic);
-      if (topic === undefined) continue;
-      for (const p of tp.partitions) if (p >= 0 && p < topic.partitionCount) addPartition(out, topic.id, p);
-    }
-    return out;
-  }
-
-  /** An assignment by topic name, for the embedded protocol (deleted topics dropped). */
-  byName(a: Assignment): TopicPartitionsByName[] {
-    const out: TopicPartitionsByName[] = [];
-    for (const [id, ps] of a) {
-      const topic = this.options.topics.byId(Buffer.from(id, 'base64url'));
-      if (topic !== undefined) out.push({ topic: topic.name, partitions: [...ps].sort((x, y) => x - y) });
-    }
-    return out.sort((x, y) => (x.topic < y.topic ? -1 : 1));
   }
 
   /** The member a heartbeat speaks for, after the membership and epoch checks. */
@@ -583,8 +466,8 @@ export class ConsumerProtocol {
   }
 
   removeMemberAndBump(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
-    if (this.downgradeAllowed(group, member)) {
-      this.convertToClassicGroup(group, member, records);
+    if (this.options.migration.downgradeAllowed(group, member)) {
+      this.options.migration.downgrade(group, member, records);
       return;
     }
     this.removeMember(group, member, records);
@@ -595,63 +478,7 @@ export class ConsumerProtocol {
     if (group.size === 0) group.stateTimestamp = this.now();
   }
 
-  /**
-   * Whether the group goes back to the classic protocol when `leaving` goes: it is the last
-   * member of the consumer protocol and classic members remain (KIP-848's online downgrade).
-   */
-  private downgradeAllowed(group: ConsumerGroup, leaving: ConsumerGroupMember): boolean {
-    const policy = this.config.groupConsumerMigrationPolicy;
-    if (policy !== 'bidirectional' && policy !== 'downgrade') return false;
-    if (leaving.usesClassicProtocol || group.size <= 1 || group.size - 1 > this.config.groupMaxSize)
-      return false;
-    for (const m of group.members.values()) if (m !== leaving && !m.usesClassicProtocol) return false;
-    return true;
-  }
-
-  /**
-   * Turns the group back into a classic group of its classic members, at the group epoch as
-   * generation, each with its current assignment; the classic coordinator then starts a
-   * rebalance, so the members rejoin and their leader assigns again.
-   */
-  private convertToClassicGroup(
-    group: ConsumerGroup,
-    leaving: ConsumerGroupMember,
-    records: GroupLogRecord[],
-  ): void {
-    const { groupId } = group;
-    const classic = new ClassicGroup(groupId, this.now());
-    classic.adoptOffsets(group);
-    classic.generationId = group.groupEpoch;
-    for (const m of group.members.values()) {
-      if (m === leaving) continue;
-      const gm = new GroupMember(
-        m.memberId,
-        m.instanceId,
-        m.clientId,
-        m.clientHost,
-        m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : m.classic!.sessionTimeoutMs,
-        m.classic!.sessionTimeoutMs,
-        CONSUMER_PROTOCOL_TYPE,
-        m.classic!.protocols,
-      );
-      gm.assignment = encodeAssignment(this.byName(m.assigned));
-      classic.add(gm);
-    }
-    classic.protocolName = classic.selectProtocol();
-    classic.transitionTo(GroupState.Stable, this.now());
-    for (const m of group.members.values()) records.push(...memberTombstones(groupId, m.memberId));
-    records.push(...deletionRecords(group));
-    for (const m of [...group.members.keys()]) group.removeMember(m);
-    group.dead = true;
-    records.push(this.options.classic.adoptDowngradedGroup(classic));
-    this.options.logger.info(
-      { group: groupId, members: classic.size },
-      'consumer group downgraded to a classic group',
-    );
-  }
-
   /** Takes a member out, with the tombstones of its three records. */
-
   removeMember(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
     const { groupId } = group;
     const { memberId } = member;

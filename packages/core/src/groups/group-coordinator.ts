@@ -21,6 +21,7 @@ import {
 import { ClassicMembersInConsumerGroups } from './classic-members-in-consumer-groups.js';
 import { ClassicProtocol, validateJoin } from './classic-protocol.js';
 import type { ConsumerGroup } from './consumer-group.js';
+import { ConsumerGroupMigration } from './consumer-group-migration.js';
 import { ConsumerProtocol } from './consumer-protocol.js';
 import { ConsumerTargetAssignment } from './consumer-target-assignment.js';
 import { GroupAdmin } from './group-admin.js';
@@ -107,8 +108,10 @@ export class GroupCoordinator implements CoordinatorAvailability {
       availability: this,
       classic: this.classic,
       targets,
+      migration: new ConsumerGroupMigration({ topics, config, clock, logger, store, classic: this.classic }),
     });
     this.classicMembers = new ClassicMembersInConsumerGroups({
+      topics,
       config,
       clock,
       logger,
