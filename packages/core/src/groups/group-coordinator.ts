@@ -263,10 +263,16 @@ export class GroupCoordinator implements CoordinatorAvailability {
 
   /**
    * The producer's transaction ended and its marker is written to __consumer_offsets: its pending
-   * offsets are applied (commit) or discarded (abort).
+   * offsets are applied (commit) or discarded (abort); with `partition`, only those of the groups
+   * on that partition, whose marker it is.
    */
-  completeTransaction(producerId: number, result: TransactionResult): void {
-    this.offsets.completeTransaction(producerId, result);
+  completeTransaction(producerId: number, result: TransactionResult, partition?: number): void {
+    this.offsets.completeTransaction(producerId, result, partition);
+  }
+
+  /** The __consumer_offsets partition that holds a group's records (and its transactions' markers). */
+  partitionFor(groupId: string): number {
+    return this.log.partitionFor(groupId);
   }
 
   deleteOffsets(

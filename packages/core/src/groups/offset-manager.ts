@@ -248,29 +248,36 @@ export class OffsetManager {
   /**
    * A transaction ended and its marker is written: a commit makes its offsets the committed ones
    * (each over an offset written before it, not over a later commit), an abort discards them.
+   * With `partition`, only the offsets of groups on that __consumer_offsets partition, whose marker
+   * this is: the transaction coordinator writes one marker per partition.
    */
-  completeTransaction(producerId: number, result: TransactionResult): void {
+  completeTransaction(producerId: number, result: TransactionResult, partition?: number): void {
     const txn = this.pending.get(producerId);
     if (txn === undefined) return;
-    this.pending.delete(producerId);
-    for (const [groupId, offsets] of txn.groups) {
-      if (result === 'abort') {
+    for (const [groupId, offsets] of [...txn.groups]) {
+      if (partition !== undefined && this.options.log.partitionFor(groupId) !== partition) continue;
+      txn.groups.delete(groupId);
+      if (result === 'commit') this.applyCommitted(groupId, offsets);
+      else {
         const group = this.options.store.get(groupId);
         if (group?.type === 'classic') this.options.classic.dropIfUnused(group);
-        continue;
       }
-      let group = this.options.store.get(groupId);
-      if (group === undefined || isDead(group)) {
-        group = new ClassicGroup(groupId, this.now());
-        this.options.store.put(group);
-      }
-      for (const [topic, parts] of offsets.offsets)
-        for (const [partition, value] of parts) {
-          const existing = group.offset(topic, partition);
-          if (existing === undefined || (value.recordOffset ?? -1) > (existing.recordOffset ?? -1))
-            group.setOffset(topic, partition, value);
-        }
     }
+    if (txn.groups.size === 0) this.pending.delete(producerId);
+  }
+
+  private applyCommitted(groupId: string, offsets: GroupOffsets): void {
+    let group = this.options.store.get(groupId);
+    if (group === undefined || isDead(group)) {
+      group = new ClassicGroup(groupId, this.now());
+      this.options.store.put(group);
+    }
+    for (const [topic, parts] of offsets.offsets)
+      for (const [partition, value] of parts) {
+        const existing = group.offset(topic, partition);
+        if (existing === undefined || (value.recordOffset ?? -1) > (existing.recordOffset ?? -1))
+          group.setOffset(topic, partition, value);
+      }
   }
 
   /** Whether a group has offsets of an open transaction (on a partition, when named). */
