@@ -1,3 +1,7 @@
+// The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat and
+// reconcile towards the target assignment the group's assignor computed for the group epoch
+// (revoking before they are assigned); the coordinator fences members whose session runs out or
+// who do not revoke in time, and replays the groups' records on load.
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
 import type { TopicRegistry } from '../broker/topics.js';
