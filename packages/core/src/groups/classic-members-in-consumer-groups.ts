@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
+import type { TopicRegistry } from '../broker/topics.js';
 import type { Clock, Logger } from '../services.js';
 import { EMPTY } from './assignors/assignor.js';
 import { type JoinOutcome, joinError, type SyncOutcome, syncError } from './classic-group.js';
@@ -17,7 +18,14 @@ import {
   sameNames,
   snapshot,
 } from './consumer-protocol.js';
-import { CONSUMER_PROTOCOL_TYPE, decodeSubscription, encodeAssignment } from './embedded-protocol.js';
+import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
+import {
+  assignmentByTopicId,
+  assignmentByTopicName,
+  CONSUMER_PROTOCOL_TYPE,
+  decodeSubscription,
+  encodeAssignment,
+} from './embedded-protocol.js';
 import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
   type CoordinatorAvailability,
@@ -31,12 +39,14 @@ import {
 import { MemberState } from './reconciliation.js';
 
 export interface ClassicMembersOptions {
+  readonly topics: TopicRegistry;
   readonly config: BrokerConfig;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly log: GroupLog;
   readonly availability: CoordinatorAvailability;
   readonly consumer: ConsumerProtocol;
+  readonly targets: ConsumerTargetAssignment;
 }
 
 /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup addressed to a consumer-protocol group. */
@@ -169,11 +179,11 @@ export class ClassicMembersInConsumerGroups {
     group.putMember(member);
     if (isNew || metadataChanged(before, member) || !sameClassic(beforeClassic, member.classic))
       records.push(memberRecord(group.groupId, member));
-    this.options.consumer.maybeBumpAndAssign(group, bump, now, records);
+    this.options.targets.maybeBumpAndAssign(group, bump, now, records);
     this.options.consumer.reconcileMember(
       group,
       member,
-      this.options.consumer.byId(subscription.ownedPartitions),
+      assignmentByTopicId(this.options.topics, subscription.ownedPartitions),
       records,
     );
     member.classicTimer?.cancel();
@@ -265,7 +275,7 @@ export class ClassicMembersInConsumerGroups {
         errorCode: ErrorCode.NONE,
         protocolType: CONSUMER_PROTOCOL_TYPE,
         protocolName,
-        assignment: encodeAssignment(this.options.consumer.byName(member.assigned)),
+        assignment: encodeAssignment(assignmentByTopicName(this.options.topics, member.assigned)),
       };
     } catch (e) {
       return syncError(refusalCode(e));

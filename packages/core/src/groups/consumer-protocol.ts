@@ -1,8 +1,7 @@
-// The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat, the
-// coordinator computes the target assignment with a server-side assignor whenever the group epoch
-// moves, and each member reconciles towards it (revoking before it is assigned). Groups convert
-// from and to the classic protocol here too (KIP-848's online upgrade and downgrade).
-import { createHash } from 'node:crypto';
+// The consumer group protocol of KIP-848: members heartbeat with ConsumerGroupHeartbeat and
+// reconcile towards the target assignment the group's assignor computed for the group epoch
+// (revoking before they are assigned); the coordinator fences members whose session runs out or
+// who do not revoke in time, and replays the groups' records on load.
 import { ErrorCode } from '@tributary/codec';
 import type { BrokerConfig } from '../broker/config.js';
 import type { TopicRegistry } from '../broker/topics.js';
@@ -14,9 +13,8 @@ import {
   EMPTY,
   isSubset,
   type MutableAssignment,
-  type ServerAssignor,
 } from './assignors/assignor.js';
-import { ClassicGroup, GroupMember, GroupState, joinError, syncError } from './classic-group.js';
+import { ClassicGroup } from './classic-group.js';
 import {
   type ClassicMemberMetadata,
   ConsumerGroup,
@@ -25,7 +23,7 @@ import {
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 } from './consumer-group.js';
-import { builtInAssignors, compileTopicRegex, validateConsumerGroupConfig } from './consumer-group-config.js';
+import type { ClassicGroupHandover, ConsumerGroupMigration } from './consumer-group-migration.js';
 import {
   currentMemberRecord,
   deletionRecords,
@@ -35,14 +33,8 @@ import {
   memberTombstones,
   targetMemberRecord,
 } from './consumer-group-records.js';
-import {
-  CONSUMER_PROTOCOL_TYPE,
-  decodeAssignment,
-  decodeSubscription,
-  encodeAssignment,
-  type TopicPartitionsByName,
-} from './embedded-protocol.js';
-import { CONSUMER_OFFSETS_TOPIC, type GroupLog, type GroupLogRecord } from './group-log.js';
+import type { ConsumerTargetAssignment } from './consumer-target-assignment.js';
+import type { GroupLog, GroupLogRecord } from './group-log.js';
 import {
   type ConsumerGroupDescription,
   type ConsumerHeartbeatInput,
@@ -62,17 +54,6 @@ import {
 } from './reconciliation.js';
 import type { SessionTimers } from './session-timers.js';
 
-/** What the consumer protocol asks of the classic protocol when a group changes protocol. */
-export interface ClassicGroupHandover {
-  /** Stops a classic group's timers before a consumer group takes its place. */
-  retire(group: ClassicGroup): void;
-  /**
-   * Installs a classic group converted from a consumer group, restarts its members' sessions and
-   * starts a rebalance; returns the group's metadata record to store.
-   */
-  adoptDowngradedGroup(group: ClassicGroup): GroupLogRecord;
-}
-
 export interface ConsumerProtocolOptions {
   readonly topics: TopicRegistry;
   readonly config: BrokerConfig;
@@ -84,26 +65,16 @@ export interface ConsumerProtocolOptions {
   readonly sessions: SessionTimers;
   readonly availability: CoordinatorAvailability;
   readonly classic: ClassicGroupHandover;
+  readonly targets: ConsumerTargetAssignment;
+  readonly migration: ConsumerGroupMigration;
 }
 
 /** The consumer group protocol: heartbeats, target assignments, reconciliation, describe, replay. */
 export class ConsumerProtocol {
-  private readonly assignors: Map<string, ServerAssignor>;
-  private readonly regexCache = new Map<string, RegExp>();
-
-  constructor(private readonly options: ConsumerProtocolOptions) {
-    validateConsumerGroupConfig(options.config);
-    const all = builtInAssignors();
-    this.assignors = new Map();
-    for (const name of options.config.groupConsumerAssignors) this.assignors.set(name, all.get(name)!);
-  }
+  constructor(private readonly options: ConsumerProtocolOptions) {}
 
   private get config(): BrokerConfig {
     return this.options.config;
-  }
-
-  private get defaultAssignor(): string {
-    return this.config.groupConsumerAssignors[0]!;
   }
 
   private now(): number {
@@ -181,13 +152,7 @@ export class ConsumerProtocol {
     } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       throw invalid('MemberEpoch is invalid.');
     }
-    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '')
-      this.compile(req.subscribedTopicRegex);
-    if (req.serverAssignor !== null && !this.assignors.has(req.serverAssignor))
-      throw new GroupError(
-        ErrorCode.UNSUPPORTED_ASSIGNOR,
-        `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${[...this.assignors.keys()].join(', ')}.`,
-      );
+    this.options.targets.validateSubscription(req.subscribedTopicRegex, req.serverAssignor);
   }
 
   /** A group created for a join that was then refused holds nothing: it is dropped. */
@@ -240,7 +205,7 @@ export class ConsumerProtocol {
     member.classic = null;
     group.putMember(member);
     if (isNew || metadataChanged(before, member)) records.push(memberRecord(group.groupId, member));
-    this.maybeBumpAndAssign(group, bump, now, records);
+    this.options.targets.maybeBumpAndAssign(group, bump, now, records);
 
     // Reconciliation.
     const previousAssigned = member.assigned;
@@ -265,24 +230,6 @@ export class ConsumerProtocol {
     };
   }
 
-  /**
-   * Moves the group epoch when membership or subscriptions changed (`bump`) or the subscribed
-   * topics did, then computes the target assignment for a new epoch.
-   */
-  maybeBumpAndAssign(group: ConsumerGroup, bump: boolean, now: number, records: GroupLogRecord[]): void {
-    let changed = bump;
-    if (this.refreshRegexes(group, now, records)) changed = true;
-    const hash = this.metadataHash(group);
-    if (hash !== group.metadataHash) changed = true;
-    if (changed) {
-      group.groupEpoch++;
-      group.metadataHash = hash;
-      records.push(groupRecord(group));
-      this.options.metrics.increment('tributary_consumer_group_epoch_bumps_total');
-    }
-    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group, now, records);
-  }
-
   /** Finds (or, for a join, creates) the group; an empty classic group gives way to it. */
   private getOrMaybeCreateGroup(groupId: string, create: boolean, records: GroupLogRecord[]): ConsumerGroup {
     const existing = this.options.store.get(groupId);
@@ -303,114 +250,13 @@ export class ConsumerProtocol {
       this.options.store.put(group);
       return group;
     }
-    if (create && this.upgradeAllowed(existing)) return this.convertToConsumerGroup(existing, records);
+    if (create && this.options.migration.upgradeAllowed(existing)) {
+      const group = this.options.migration.upgrade(existing, records);
+      const now = this.now();
+      for (const m of group.members.values()) this.touch(group, m, m.classic!.sessionTimeoutMs, now);
+      return group;
+    }
     throw new GroupError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group`);
-  }
-
-  private upgradeAllowed(group: ClassicGroup): boolean {
-    const policy = this.config.groupConsumerMigrationPolicy;
-    return (
-      (policy === 'bidirectional' || policy === 'upgrade') &&
-      group.protocolType === CONSUMER_PROTOCOL_TYPE &&
-      group.size <= this.config.groupConsumerMaxSize
-    );
-  }
-
-  /**
-   * A member of the consumer protocol joins a live classic group (KIP-848's online upgrade): the
-   * group becomes a consumer group whose classic members keep their generation as member epoch
-   * and their last assignment, as current and target. The joining member then moves the epoch,
-   * and the classic members learn at their next heartbeat that they must rejoin.
-   */
-  private convertToConsumerGroup(classic: ClassicGroup, records: GroupLogRecord[]): ConsumerGroup {
-    const { groupId } = classic;
-    const malformed = () =>
-      new GroupError(
-        ErrorCode.GROUP_ID_NOT_FOUND,
-        `Cannot upgrade the classic group ${groupId} to consumer group because the embedded consumer protocol is malformed.`,
-      );
-    const group = new ConsumerGroup(groupId, this.now());
-    group.groupEpoch = classic.generationId;
-    group.assignmentEpoch = classic.generationId;
-    const converted: ConsumerGroupMember[] = [];
-    for (const m of classic.members.values()) {
-      const metadata =
-        classic.protocolName === null
-          ? (m.protocols[0]?.metadata ?? Buffer.alloc(0))
-          : m.metadataFor(classic.protocolName);
-      const subscription = decodeSubscription(metadata);
-      const assignment = decodeAssignment(m.assignment);
-      if (subscription === null || assignment === null) throw malformed();
-      if (assignment.userData !== null && assignment.userData.length > 0)
-        throw new GroupError(ErrorCode.UNSUPPORTED_VERSION, 'userData from a custom assignor would be lost');
-      const member = new ConsumerGroupMember(m.memberId);
-      member.instanceId = m.groupInstanceId;
-      member.rackId = subscription.rackId;
-      member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
-      member.clientId = m.clientId;
-      member.clientHost = m.clientHost;
-      member.subscribedTopicNames = [...new Set(subscription.topics)].sort();
-      member.classic = { sessionTimeoutMs: m.sessionTimeoutMs, protocols: m.protocols };
-      const assigned = this.byId(assignment.partitions);
-      converted.push(member);
-      group.putMember(member);
-      group.restoreAssignment(member, {
-        state: MemberState.Stable,
-        memberEpoch: classic.generationId,
-        previousMemberEpoch: classic.generationId,
-        assigned,
-        pendingRevocation: EMPTY,
-      });
-      group.targetAssignment.set(member.memberId, assigned);
-    }
-    // The classic members' parked requests end: they rejoin, now into the consumer group.
-    for (const m of classic.members.values()) {
-      m.completeJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, m.memberId));
-      m.completeSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-      m.expiryTimer?.cancel();
-      m.expiryTimer = null;
-    }
-    group.adoptOffsets(classic);
-    this.options.classic.retire(classic);
-    this.options.store.put(group);
-    records.push({ type: 'group', groupId, value: null });
-    for (const m of converted) records.push(memberRecord(groupId, m));
-    records.push(groupRecord(group));
-    for (const m of converted) records.push(targetMemberRecord(groupId, m.memberId, m.assigned));
-    records.push({
-      type: 'consumer-target-metadata',
-      groupId,
-      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(this.now()) },
-    });
-    for (const m of converted) records.push(currentMemberRecord(groupId, m));
-    const now = this.now();
-    for (const m of converted) this.touch(group, m, m.classic!.sessionTimeoutMs, now);
-    this.options.logger.info(
-      { group: groupId, members: converted.length },
-      'classic group upgraded to a consumer group',
-    );
-    return group;
-  }
-
-  /** Topic-partitions named as the embedded protocol names them, keyed by topic id (unknown topics dropped). */
-  byId(partitions: readonly TopicPartitionsByName[]): Assignment {
-    const out: MutableAssignment = new Map();
-    for (const tp of partitions) {
-      const topic = this.options.topics.byName(tp.topic);
-      if (topic === undefined) continue;
-      for (const p of tp.partitions) if (p >= 0 && p < topic.partitionCount) addPartition(out, topic.id, p);
-    }
-    return out;
-  }
-
-  /** An assignment by topic name, for the embedded protocol (deleted topics dropped). */
-  byName(a: Assignment): TopicPartitionsByName[] {
-    const out: TopicPartitionsByName[] = [];
-    for (const [id, ps] of a) {
-      const topic = this.options.topics.byId(Buffer.from(id, 'base64url'));
-      if (topic !== undefined) out.push({ topic: topic.name, partitions: [...ps].sort((x, y) => x - y) });
-    }
-    return out.sort((x, y) => (x.topic < y.topic ? -1 : 1));
   }
 
   /** The member a heartbeat speaks for, after the membership and epoch checks. */
@@ -494,106 +340,6 @@ export class ConsumerProtocol {
       'static member rejoined',
     );
     return { member, isNew: false };
-  }
-
-  /** Resolves every subscribed regex against the topics now; true when any resolution changed. */
-  private refreshRegexes(group: ConsumerGroup, now: number, records: GroupLogRecord[]): boolean {
-    const wanted = group.subscribedRegexes();
-    let changed = false;
-    for (const regex of [...group.resolvedRegexes.keys()])
-      if (!wanted.has(regex)) {
-        group.resolvedRegexes.delete(regex);
-        records.push({ type: 'consumer-regex', groupId: group.groupId, regex, value: null });
-        changed = true;
-      }
-    if (wanted.size === 0) return changed;
-    const names = this.options.topics
-      .all()
-      .map((t) => t.name)
-      .filter((n) => n !== CONSUMER_OFFSETS_TOPIC);
-    for (const regex of wanted) {
-      const re = this.compile(regex);
-      const topics = new Set(names.filter((n) => re.test(n)));
-      const known = group.resolvedRegexes.get(regex);
-      if (known !== undefined && sameSet(known, topics)) continue;
-      group.resolvedRegexes.set(regex, topics);
-      records.push({
-        type: 'consumer-regex',
-        groupId: group.groupId,
-        regex,
-        value: { topics: [...topics].sort(), version: 0n, timestamp: BigInt(now) },
-      });
-      changed = true;
-    }
-    return changed;
-  }
-
-  private compile(regex: string): RegExp {
-    let re = this.regexCache.get(regex);
-    if (re !== undefined) return re;
-    try {
-      re = compileTopicRegex(regex);
-    } catch (e) {
-      throw new GroupError(
-        ErrorCode.INVALID_REGULAR_EXPRESSION,
-        `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(e as Error).message}.`,
-      );
-    }
-    if (this.regexCache.size > 1000) this.regexCache.clear();
-    this.regexCache.set(regex, re);
-    return re;
-  }
-
-  /** A hash of the subscribed topics (name, id, partitions): a change moves the group epoch. */
-  private metadataHash(group: ConsumerGroup): bigint {
-    const names = [...group.subscribedTopicNames()].sort();
-    const parts: string[] = [];
-    for (const name of names) {
-      const t = this.options.topics.byName(name);
-      if (t !== undefined) parts.push(`${name}\u0000${t.id}\u0000${t.partitionCount}`);
-    }
-    if (parts.length === 0) return 0n;
-    return createHash('sha256').update(parts.join('\u0001')).digest().readBigInt64BE(0);
-  }
-
-  /** Runs the group's assignor over every member and stores the targets that changed. */
-  private computeTargetAssignment(group: ConsumerGroup, now: number, records: GroupLogRecord[]): void {
-    const assignor =
-      this.assignors.get(group.preferredAssignor(this.defaultAssignor)) ??
-      this.assignors.get(this.defaultAssignor)!;
-    const partitionCounts = new Map<string, number>();
-    const regexTopics = (m: ConsumerGroupMember) =>
-      m.subscribedTopicRegex === null ? [] : [...(group.resolvedRegexes.get(m.subscribedTopicRegex) ?? [])];
-    const members = [...group.members.values()]
-      .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
-      .map((m) => {
-        const ids = new Set<string>();
-        for (const name of [...m.subscribedTopicNames, ...regexTopics(m)]) {
-          const t = this.options.topics.byName(name);
-          if (t === undefined) continue;
-          ids.add(t.id);
-          partitionCounts.set(t.id, t.partitionCount);
-        }
-        return {
-          memberId: m.memberId,
-          subscribedTopicIds: ids,
-          current: group.targetAssignment.get(m.memberId) ?? EMPTY,
-        };
-      });
-    const result = assignor.assign({ members, partitionCounts });
-    for (const m of members) {
-      const next = result.get(m.memberId) ?? new Map();
-      if (!assignmentsEqual(next, m.current))
-        records.push(targetMemberRecord(group.groupId, m.memberId, next));
-      group.targetAssignment.set(m.memberId, next);
-    }
-    group.assignmentEpoch = group.groupEpoch;
-    records.push({
-      type: 'consumer-target-metadata',
-      groupId: group.groupId,
-      value: { assignmentEpoch: group.assignmentEpoch, assignmentTimestamp: BigInt(now) },
-    });
-    this.options.metrics.increment('tributary_consumer_group_assignments_total', { assignor: assignor.name });
   }
 
   /** Moves a member towards its target; stores the new state and watches a pending revocation. */
@@ -724,8 +470,8 @@ export class ConsumerProtocol {
   }
 
   removeMemberAndBump(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
-    if (this.downgradeAllowed(group, member)) {
-      this.convertToClassicGroup(group, member, records);
+    if (this.options.migration.downgradeAllowed(group, member)) {
+      this.options.migration.downgrade(group, member, records);
       return;
     }
     this.removeMember(group, member, records);
@@ -736,63 +482,7 @@ export class ConsumerProtocol {
     if (group.size === 0) group.stateTimestamp = this.now();
   }
 
-  /**
-   * Whether the group goes back to the classic protocol when `leaving` goes: it is the last
-   * member of the consumer protocol and classic members remain (KIP-848's online downgrade).
-   */
-  private downgradeAllowed(group: ConsumerGroup, leaving: ConsumerGroupMember): boolean {
-    const policy = this.config.groupConsumerMigrationPolicy;
-    if (policy !== 'bidirectional' && policy !== 'downgrade') return false;
-    if (leaving.usesClassicProtocol || group.size <= 1 || group.size - 1 > this.config.groupMaxSize)
-      return false;
-    for (const m of group.members.values()) if (m !== leaving && !m.usesClassicProtocol) return false;
-    return true;
-  }
-
-  /**
-   * Turns the group back into a classic group of its classic members, at the group epoch as
-   * generation, each with its current assignment; the classic coordinator then starts a
-   * rebalance, so the members rejoin and their leader assigns again.
-   */
-  private convertToClassicGroup(
-    group: ConsumerGroup,
-    leaving: ConsumerGroupMember,
-    records: GroupLogRecord[],
-  ): void {
-    const { groupId } = group;
-    const classic = new ClassicGroup(groupId, this.now());
-    classic.adoptOffsets(group);
-    classic.generationId = group.groupEpoch;
-    for (const m of group.members.values()) {
-      if (m === leaving) continue;
-      const gm = new GroupMember(
-        m.memberId,
-        m.instanceId,
-        m.clientId,
-        m.clientHost,
-        m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : m.classic!.sessionTimeoutMs,
-        m.classic!.sessionTimeoutMs,
-        CONSUMER_PROTOCOL_TYPE,
-        m.classic!.protocols,
-      );
-      gm.assignment = encodeAssignment(this.byName(m.assigned));
-      classic.add(gm);
-    }
-    classic.protocolName = classic.selectProtocol();
-    classic.transitionTo(GroupState.Stable, this.now());
-    for (const m of group.members.values()) records.push(...memberTombstones(groupId, m.memberId));
-    records.push(...deletionRecords(group));
-    for (const m of [...group.members.keys()]) group.removeMember(m);
-    group.dead = true;
-    records.push(this.options.classic.adoptDowngradedGroup(classic));
-    this.options.logger.info(
-      { group: groupId, members: classic.size },
-      'consumer group downgraded to a classic group',
-    );
-  }
-
   /** Takes a member out, with the tombstones of its three records. */
-
   removeMember(group: ConsumerGroup, member: ConsumerGroupMember, records: GroupLogRecord[]): void {
     const { groupId } = group;
     const { memberId } = member;
@@ -855,7 +545,7 @@ export class ConsumerProtocol {
       groupState: g.state,
       groupEpoch: g.groupEpoch,
       assignmentEpoch: g.assignmentEpoch,
-      assignorName: g.preferredAssignor(this.defaultAssignor),
+      assignorName: this.options.targets.assignorName(g),
       members: [...g.members.values()].map((m) => ({
         memberId: m.memberId,
         instanceId: m.instanceId,
@@ -1116,7 +806,7 @@ export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return sameSet(new Set(a), new Set(b));
 }
 
-function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+export function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;

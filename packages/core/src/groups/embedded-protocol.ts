@@ -2,11 +2,14 @@
 // member sends in JoinGroup and the assignment it receives in SyncGroup, each an int16 version
 // followed by the struct. The coordinator reads and writes them only for groups whose classic and
 // consumer-protocol members share one assignment.
+
 import {
   decodeConsumerProtocolAssignment,
   decodeConsumerProtocolSubscription,
   encodeConsumerProtocolAssignment,
 } from '@tributary/codec';
+import type { TopicRegistry } from '../broker/topics.js';
+import { type Assignment, addPartition, type MutableAssignment } from './assignors/assignor.js';
 
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 
@@ -89,4 +92,31 @@ export function encodeAssignment(partitions: readonly TopicPartitionsByName[]): 
   out.writeInt16BE(0, 0);
   body.copy(out, 2);
   return out;
+}
+
+/** Topic-partitions named as the embedded protocol names them, keyed by topic id (unknown topics dropped). */
+export function assignmentByTopicId(
+  topics: Pick<TopicRegistry, 'byName'>,
+  partitions: readonly TopicPartitionsByName[],
+): Assignment {
+  const out: MutableAssignment = new Map();
+  for (const tp of partitions) {
+    const topic = topics.byName(tp.topic);
+    if (topic === undefined) continue;
+    for (const p of tp.partitions) if (p >= 0 && p < topic.partitionCount) addPartition(out, topic.id, p);
+  }
+  return out;
+}
+
+/** An assignment by topic name, for the embedded protocol (deleted topics dropped). */
+export function assignmentByTopicName(
+  topics: Pick<TopicRegistry, 'byId'>,
+  a: Assignment,
+): TopicPartitionsByName[] {
+  const out: TopicPartitionsByName[] = [];
+  for (const [id, ps] of a) {
+    const topic = topics.byId(Buffer.from(id, 'base64url'));
+    if (topic !== undefined) out.push({ topic: topic.name, partitions: [...ps].sort((x, y) => x - y) });
+  }
+  return out.sort((x, y) => (x.topic < y.topic ? -1 : 1));
 }

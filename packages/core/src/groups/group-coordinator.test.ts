@@ -919,6 +919,21 @@ describe('transactional offsets (TxnOffsetCommit)', () => {
     ]);
   });
 
+  it('completes a transaction one __consumer_offsets partition at a time, as the markers land', async () => {
+    const { gc } = await setup();
+    // Two groups on different partitions of five.
+    const other = ['h', 'i', 'j', 'k'].find((id) => gc.partitionFor(id) !== gc.partitionFor('g'))!;
+    await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 9]]));
+    await gc.commitTransactionalOffsets(txn(P1, [['t', 0, 8]], { groupId: other }));
+    gc.completeTransaction(P1, 'commit', gc.partitionFor('g'));
+    expect(fetched(gc, [0], true)).toEqual([[9, ErrorCode.NONE]]);
+    const pendingOther = () =>
+      gc.fetchOffsets(other, [{ name: 't', partitions: [0] }], undefined, true).topics[0]!.partitions[0]!;
+    expect(pendingOther()).toMatchObject({ offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    gc.completeTransaction(P1, 'commit', gc.partitionFor(other));
+    expect(pendingOther()).toMatchObject({ offset: 8, errorCode: ErrorCode.NONE });
+  });
+
   it('discards the offsets of an aborted transaction', async () => {
     const { gc } = await setup();
     await commit(gc, [['t', 0, 5]]);

@@ -21,7 +21,9 @@ import {
 import { ClassicMembersInConsumerGroups } from './classic-members-in-consumer-groups.js';
 import { ClassicProtocol, validateJoin } from './classic-protocol.js';
 import type { ConsumerGroup } from './consumer-group.js';
+import { ConsumerGroupMigration } from './consumer-group-migration.js';
 import { ConsumerProtocol } from './consumer-protocol.js';
+import { ConsumerTargetAssignment } from './consumer-target-assignment.js';
 import { GroupAdmin } from './group-admin.js';
 import { GroupLog, type GroupLogRecord } from './group-log.js';
 import {
@@ -83,6 +85,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
     });
     const log = this.log;
     const sessions = new SessionTimers(clock);
+    const targets = new ConsumerTargetAssignment({ topics, config, metrics });
     this.classic = new ClassicProtocol({
       config,
       clock,
@@ -104,14 +107,18 @@ export class GroupCoordinator implements CoordinatorAvailability {
       sessions,
       availability: this,
       classic: this.classic,
+      targets,
+      migration: new ConsumerGroupMigration({ topics, config, clock, logger, store, classic: this.classic }),
     });
     this.classicMembers = new ClassicMembersInConsumerGroups({
+      topics,
       config,
       clock,
       logger,
       log,
       availability: this,
       consumer: this.consumer,
+      targets,
     });
     this.offsets = new OffsetManager({
       config,
@@ -261,10 +268,16 @@ export class GroupCoordinator implements CoordinatorAvailability {
 
   /**
    * The producer's transaction ended and its marker is written to __consumer_offsets: its pending
-   * offsets are applied (commit) or discarded (abort).
+   * offsets are applied (commit) or discarded (abort); with `partition`, only those of the groups
+   * on that partition, whose marker it is.
    */
-  completeTransaction(producerId: number, result: TransactionResult): void {
-    this.offsets.completeTransaction(producerId, result);
+  completeTransaction(producerId: number, result: TransactionResult, partition?: number): void {
+    this.offsets.completeTransaction(producerId, result, partition);
+  }
+
+  /** The __consumer_offsets partition that holds a group's records (and its transactions' markers). */
+  partitionFor(groupId: string): number {
+    return this.log.partitionFor(groupId);
   }
 
   deleteOffsets(

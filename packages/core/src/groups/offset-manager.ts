@@ -55,7 +55,6 @@ function offsetTombstones(group: AnyGroup): OffsetRecord[] {
 
 /** A producer's open transaction: the offsets it committed to each group, not yet visible. */
 interface PendingTransaction {
-  readonly producerEpoch: number;
   readonly groups: Map<string, GroupOffsets>;
 }
 
@@ -237,7 +236,7 @@ export class OffsetManager {
     }
     records.forEach((r, i) => {
       if (r.value !== null)
-        this.addPending(req.producerId, req.producerEpoch, req.groupId, r.topic, r.partition, {
+        this.addPending(req.producerId, req.groupId, r.topic, r.partition, {
           ...r.value,
           recordOffset: baseOffset + i,
         });
@@ -249,29 +248,36 @@ export class OffsetManager {
   /**
    * A transaction ended and its marker is written: a commit makes its offsets the committed ones
    * (each over an offset written before it, not over a later commit), an abort discards them.
+   * With `partition`, only the offsets of groups on that __consumer_offsets partition, whose marker
+   * this is: the transaction coordinator writes one marker per partition.
    */
-  completeTransaction(producerId: number, result: TransactionResult): void {
+  completeTransaction(producerId: number, result: TransactionResult, partition?: number): void {
     const txn = this.pending.get(producerId);
     if (txn === undefined) return;
-    this.pending.delete(producerId);
-    for (const [groupId, offsets] of txn.groups) {
-      if (result === 'abort') {
+    for (const [groupId, offsets] of [...txn.groups]) {
+      if (partition !== undefined && this.options.log.partitionFor(groupId) !== partition) continue;
+      txn.groups.delete(groupId);
+      if (result === 'commit') this.applyCommitted(groupId, offsets);
+      else {
         const group = this.options.store.get(groupId);
         if (group?.type === 'classic') this.options.classic.dropIfUnused(group);
-        continue;
       }
-      let group = this.options.store.get(groupId);
-      if (group === undefined || isDead(group)) {
-        group = new ClassicGroup(groupId, this.now());
-        this.options.store.put(group);
-      }
-      for (const [topic, parts] of offsets.offsets)
-        for (const [partition, value] of parts) {
-          const existing = group.offset(topic, partition);
-          if (existing === undefined || (value.recordOffset ?? -1) > (existing.recordOffset ?? -1))
-            group.setOffset(topic, partition, value);
-        }
     }
+    if (txn.groups.size === 0) this.pending.delete(producerId);
+  }
+
+  private applyCommitted(groupId: string, offsets: GroupOffsets): void {
+    let group = this.options.store.get(groupId);
+    if (group === undefined || isDead(group)) {
+      group = new ClassicGroup(groupId, this.now());
+      this.options.store.put(group);
+    }
+    for (const [topic, parts] of offsets.offsets)
+      for (const [partition, value] of parts) {
+        const existing = group.offset(topic, partition);
+        if (existing === undefined || (value.recordOffset ?? -1) > (existing.recordOffset ?? -1))
+          group.setOffset(topic, partition, value);
+      }
   }
 
   /** Whether a group has offsets of an open transaction (on a partition, when named). */
@@ -279,15 +285,14 @@ export class OffsetManager {
     for (const txn of this.pending.values()) {
       const offsets = txn.groups.get(groupId);
       if (offsets === undefined) continue;
-      if (topic === undefined) return offsets.hasOffsets();
-      if (offsets.offset(topic, partition ?? -1) !== undefined) return true;
+      if (topic === undefined ? offsets.hasOffsets() : offsets.offset(topic, partition ?? -1) !== undefined)
+        return true;
     }
     return false;
   }
 
   private addPending(
     producerId: number,
-    producerEpoch: number,
     groupId: string,
     topic: string,
     partition: number,
@@ -295,7 +300,7 @@ export class OffsetManager {
   ): void {
     let txn = this.pending.get(producerId);
     if (txn === undefined) {
-      txn = { producerEpoch, groups: new Map() };
+      txn = { groups: new Map() };
       this.pending.set(producerId, txn);
     }
     let offsets = txn.groups.get(groupId);
@@ -567,7 +572,7 @@ export class OffsetManager {
     for (const { record: r, offset } of txn.records) {
       if (r.type !== 'offset' || r.value === null) continue;
       if (this.deletedAfter(`${r.groupId}\u0000${r.topic}\u0000${r.partition}`, offset)) continue;
-      this.addPending(txn.producerId, txn.producerEpoch, r.groupId, r.topic, r.partition, {
+      this.addPending(txn.producerId, r.groupId, r.topic, r.partition, {
         ...r.value,
         recordOffset: offset,
       });
