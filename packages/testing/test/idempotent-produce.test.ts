@@ -10,6 +10,7 @@ import {
   type ProduceResponse,
 } from '@tributary/codec';
 import { buildRecordBatch, scanRecordBatches } from '@tributary/codec/records';
+import { ManualClock } from '@tributary/core';
 import { makeProducerBatch, markerInput } from '@tributary/core/testing';
 import { MemoryStorage } from '@tributary/storage-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,5 +182,48 @@ describe('read_committed', () => {
     expect(woken).toMatchObject({ errorCode: ErrorCode.NONE, lastStableOffset: 2n, highWatermark: 2n });
     expect(woken.abortedTransactions).toEqual([{ producerId: 3000n, firstOffset: 0n }]);
     expect(baseOffsets(woken.records!)).toEqual([0n, 1n]);
+  });
+});
+
+describe('a retried batch on a LogAppendTime topic', () => {
+  it('is answered with the original append time, as Kafka answers duplicates', async () => {
+    const clock = new ManualClock(50_000);
+    const own = await startTestBroker({ clock, config: { logMessageTimestampType: 'LogAppendTime' } });
+    const c = await WireClient.connect(own.port);
+    try {
+      await own.broker.topics.ensure('append-time', 1);
+      const send = async () => {
+        const res = await c.send<ProduceResponse>(
+          ApiKey.Produce,
+          9,
+          createProduceRequest({
+            acks: -1,
+            timeoutMs: 5000,
+            topicData: [
+              {
+                name: 'append-time',
+                topicId: Buffer.alloc(16),
+                partitionData: [{ index: 0, records: makeProducerBatch({ producerId: 5000, count: 2 }) }],
+              },
+            ],
+          }),
+        );
+        return res.responses[0]!.partitionResponses[0]!;
+      };
+      expect(await send()).toMatchObject({
+        errorCode: ErrorCode.NONE,
+        baseOffset: 0n,
+        logAppendTimeMs: 50_000n,
+      });
+      clock.advance(7_000);
+      expect(await send()).toMatchObject({
+        errorCode: ErrorCode.NONE,
+        baseOffset: 0n,
+        logAppendTimeMs: 50_000n,
+      });
+    } finally {
+      c.close();
+      await own.close();
+    }
   });
 });

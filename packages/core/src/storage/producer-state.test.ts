@@ -1,3 +1,4 @@
+import { buildEndTxnMarkerBatch, buildRecordBatch } from '@tributary/codec/records';
 import { describe, expect, it } from 'vitest';
 import {
   AbortedTransactionIndex,
@@ -325,5 +326,67 @@ describe('AbortedTransactionIndex', () => {
     index.dropBefore(6);
     expect(index.snapshot()).toEqual([{ producerId: 2, firstOffset: 1, lastOffset: 9 }]);
     expect(AbortedTransactionIndex.restore(index.snapshot()).collect(0, 100)).toHaveLength(1);
+  });
+});
+
+describe('PartitionProducerState.replay', () => {
+  it('rebuilds the state a live append sequence built, from the stored batches', () => {
+    const stored = [
+      buildRecordBatch({ baseOffset: 0, records: [{ value: Buffer.from('plain') }] }),
+      buildRecordBatch({
+        baseOffset: 1,
+        producerId: 7,
+        producerEpoch: 1,
+        baseSequence: 0,
+        records: [
+          { value: Buffer.from('a'), timestamp: 10 },
+          { value: Buffer.from('b'), timestamp: 11 },
+        ],
+      }),
+      buildRecordBatch({
+        baseOffset: 3,
+        producerId: 8,
+        producerEpoch: 0,
+        baseSequence: 0,
+        transactional: true,
+        records: [{ value: Buffer.from('t'), timestamp: 12 }],
+      }),
+      buildRecordBatch({
+        baseOffset: 4,
+        producerId: 9,
+        producerEpoch: 0,
+        baseSequence: 0,
+        transactional: true,
+        records: [{ value: Buffer.from('u'), timestamp: 13 }],
+      }),
+      buildEndTxnMarkerBatch({
+        baseOffset: 5,
+        commit: false,
+        producerId: 8,
+        producerEpoch: 0,
+        coordinatorEpoch: 2,
+        timestamp: 14,
+      }),
+    ];
+    const state = new PartitionProducerState();
+    const aborted = stored.map((b) => state.replay(b));
+    expect(aborted).toEqual([null, null, null, null, { producerId: 8, firstOffset: 3, lastOffset: 5 }]);
+    expect(state.entry(7)).toEqual({
+      producerId: 7,
+      producerEpoch: 1,
+      coordinatorEpoch: -1,
+      lastTimestamp: 11,
+      currentTxnFirstOffset: -1,
+      batches: [{ firstSeq: 0, lastSeq: 1, lastOffset: 2, offsetDelta: 1, timestamp: 11 }],
+    });
+    expect(state.entry(8)).toMatchObject({
+      coordinatorEpoch: 2,
+      currentTxnFirstOffset: -1,
+      lastTimestamp: 14,
+    });
+    expect(state.firstUnstableOffset()).toBe(4);
+    expect(state.checkData(data({ producerEpoch: 1, lastOffsetDelta: 1 }))).toMatchObject({
+      kind: 'duplicate',
+    });
   });
 });

@@ -2,7 +2,8 @@
 // adapter so that all of them de-duplicate, fence and track transactions alike. Pure: no I/O, no
 // clock. An adapter keeps one PartitionProducerState per partition, calls `checkData`/`checkMarker`
 // and then `recordData`/`recordMarker` in the same synchronous step as it assigns offsets, and
-// persists `snapshot()` (and the AbortedTransactionIndex) its own way.
+// persists `snapshot()` (and the AbortedTransactionIndex) its own way, rebuilding what came after
+// its last snapshot with `replay()` over the stored batches.
 //
 // The rules are Kafka's (ProducerAppendInfo, ProducerStateEntry, ProducerStateManager): a retained
 // batch with the same sequence range is a duplicate answered with its original offsets; an older
@@ -11,6 +12,7 @@
 // plain batch while the producer's transaction is open is refused; a marker from an older
 // coordinator epoch is fenced.
 
+import { iterateRecords, parseEndTxnMarker, RecordBatchScanner } from '@tributary/codec/records';
 import type { AbortedTransaction, AppendRejection, ProducerDescription } from './index.js';
 
 /** Batches per producer whose sequence ranges are kept for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */
@@ -243,6 +245,49 @@ export class PartitionProducerState {
       e.currentTxnFirstOffset = firstOffset;
       this.openTxn(a.producerId, firstOffset);
     }
+  }
+
+  /**
+   * Replays one stored batch (its base offset already assigned) without checks, as when rebuilding
+   * state from the log past the last persisted snapshot: data batches as recordData, markers as
+   * recordMarker. Returns the aborted transaction an ABORT marker closed, for the adapter's index.
+   * Plain batches and empty control batches (a transaction compacted away) change nothing.
+   */
+  replay(batch: Buffer): AbortedTransaction | null {
+    const h = new RecordBatchScanner(batch);
+    if (!h.next()) throw new Error('replay needs one whole record batch');
+    const producerId = h.producerIdNumber;
+    if (producerId < 0) return null;
+    const offset = h.baseOffsetNumber;
+    if (!h.control) {
+      this.recordData(
+        {
+          producerId,
+          producerEpoch: h.producerEpoch,
+          baseSequence: h.baseSequence,
+          lastOffsetDelta: h.lastOffsetDelta,
+          maxTimestamp: h.maxTimestamp,
+          transactional: h.transactional,
+        },
+        offset,
+      );
+      return null;
+    }
+    for (const r of iterateRecords(batch, 0, { verifyCrc: false })) {
+      const marker = parseEndTxnMarker(r.key, r.value);
+      return this.recordMarker(
+        {
+          producerId,
+          producerEpoch: h.producerEpoch,
+          coordinatorEpoch: marker.coordinatorEpoch,
+          commit: marker.commit,
+          transactionVersion: 0,
+          timestamp: r.timestamp,
+        },
+        offset,
+      );
+    }
+    return null;
   }
 
   /**

@@ -587,6 +587,22 @@ export function describeStorageConformance(
         expect(again.status).toBe('appended');
       });
 
+      it('keeps no producer state for plain batches (producer id -1 or absent)', async (ctx) => {
+        const s = v2(ctx);
+        const id = await topic();
+        await s.append(id, 0, appendInput(makeBatch(2)));
+        const batch = makeBatch(1);
+        const h = readRecordBatchHeader(batch);
+        const bare = await s.append(id, 0, {
+          batch,
+          lastOffsetDelta: h.lastOffsetDelta,
+          maxTimestamp: h.maxTimestamp,
+        });
+        expect(bare).toMatchObject({ status: 'appended', baseOffset: 2 });
+        expect(await s.describeProducers(id, 0)).toEqual([]);
+        expect(await s.offsets(id, 0)).toEqual({ logStartOffset: 0, highWatermark: 3, lastStableOffset: 3 });
+      });
+
       it('hands out producer id blocks that never overlap', async (ctx) => {
         const s = v2(ctx);
         const a = await s.allocateProducerIds(1000);
