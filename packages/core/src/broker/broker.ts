@@ -204,8 +204,8 @@ export function createBrokerCore(options: BrokerOptions): Broker {
       topics,
       offsets: {
         holdsOffsets: (topic) => topic === CONSUMER_OFFSETS_TOPIC,
-        completeTransaction: (_partition, producerId, commit) =>
-          groups.completeTransaction(producerId, commit ? 'commit' : 'abort'),
+        completeTransaction: (partition, producerId, commit) =>
+          groups.completeTransaction(producerId, commit ? 'commit' : 'abort', partition),
       },
       clock,
       logger: logger.child({ component: 'transaction-markers' }),

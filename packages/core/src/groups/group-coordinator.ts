@@ -168,11 +168,6 @@ export class GroupCoordinator implements CoordinatorAvailability {
     this.classic.close();
   }
 
-  /** The `__consumer_offsets` partition holding a group's records. */
-  partitionFor(groupId: string): number {
-    return this.log.partitionFor(groupId);
-  }
-
   get isActive(): boolean {
     return this.status === 'active';
   }
