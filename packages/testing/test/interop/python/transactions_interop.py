@@ -73,6 +73,9 @@ def transactions():
         for i, v in enumerate(values):
             p.produce(topic, value=v, partition=i % 2)
         everything += values
+        # Sent before the abort: librdkafka purges what an aborted transaction still queues, and
+        # read_uncommitted readers should see aborted data that reached the broker.
+        p.flush(TIMEOUT)
         if t in (1, 3):
             p.abort_transaction(TIMEOUT)
         else:
