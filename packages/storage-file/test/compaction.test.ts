@@ -15,7 +15,7 @@ import type { StoredTopic } from '@tributary/core/storage';
 import { makeTopic } from '@tributary/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLEAN_SHUTDOWN_FILE, FileStorage, type FileStorageOptions, segmentFileName } from '../src/index.js';
-import { appendInput, ManualClock, recordingLogger, tempDir } from './helpers.js';
+import { appendInput, configureTopics, ManualClock, recordingLogger, tempDir } from './helpers.js';
 
 const idOf = (t: StoredTopic) => t.topicId.toString('base64url');
 const open: FileStorage[] = [];
@@ -29,6 +29,7 @@ async function start(
 ): Promise<FileStorage> {
   const s = new FileStorage({ flush: { mode: 'always' }, cleanerEnabled: false, ...options });
   await s.open();
+  await configureTopics(s, { indexIntervalBytes: options.indexIntervalBytes ?? 4096 });
   open.push(s);
   return s;
 }
@@ -41,6 +42,7 @@ async function stop(s: FileStorage): Promise<void> {
 async function createTopic(s: FileStorage, name: string, configs: Record<string, string>): Promise<string> {
   const t = makeTopic(name, 1, { 'cleanup.policy': 'compact', ...configs });
   await s.createTopic(t);
+  await configureTopics(s);
   return idOf(t);
 }
 
@@ -144,7 +146,11 @@ describe('log compaction', () => {
           const r = await st.read(id, 0, { offset: o, maxBytes: 1, minOneBatch: true });
           expect(Number(readRecordBatchHeader(r.batches[0]!).baseOffset)).toBe(expected.find((e) => e >= o));
         }
-        expect(await st.offsets(id, 0)).toEqual({ logStartOffset: 0, highWatermark: 30 });
+        expect(await st.offsets(id, 0)).toEqual({
+          logStartOffset: 0,
+          highWatermark: 30,
+          lastStableOffset: 30,
+        });
       };
       await check(s);
 
@@ -420,6 +426,7 @@ describe('log compaction', () => {
       a = await start({ dataDir: dirA, clock });
       const topic = (await a.listTopics())[0]!;
       await a.setTopicConfigs(id, { ...topic.configs, 'segment.bytes': '100000' });
+      await configureTopics(a);
       const result = await a.compact(id, 0);
       expect(result).toMatchObject({ segmentsAfter: 1, cleanedUpTo: 18 });
       const compacted = await readRecords(a, id);
@@ -551,6 +558,7 @@ describe('log compaction', () => {
     const lagged = await createTopic(s, 'lag', { 'segment.bytes': '200', 'min.compaction.lag.ms': '60000' });
     const plain = makeTopic('d', 1, { 'segment.bytes': '200' });
     await s.createTopic(plain);
+    await configureTopics(s);
     for (const id of [compacted, lagged, idOf(plain)])
       for (let i = 0; i < 40; i++) await append(s, id, batchOf([[`k${i % 10}`, `v${i}`]], clock.now()));
     const passes = () =>
