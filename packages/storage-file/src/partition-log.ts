@@ -27,6 +27,7 @@ import {
 } from './batch-scan.js';
 import {
   CLEANER_CHECKPOINT_FILE,
+  type CleanContext,
   type CleanerCheckpoint,
   CleaningStopped,
   type CleanStats,
@@ -36,6 +37,7 @@ import {
   completeSwap,
   finishInterruptedCleaning,
   formatCheckpoint,
+  MarkerTracker,
   OffsetMap,
   parseCheckpoint,
   swapFileName,
@@ -947,12 +949,18 @@ export class PartitionLog {
     groups.push(group);
 
     const stats: CleanStats = { recordsBefore: 0, recordsAfter: 0, deleteHorizon: -1 };
-    const ctx = {
+    const aborted = this.producers?.aborted;
+    const ctx: CleanContext = {
       map,
       now,
       deleteRetentionMs: settings.deleteRetentionMs,
       compression: this.options.compression,
       stats,
+      markers: new MarkerTracker(),
+      isAborted:
+        aborted === undefined || aborted.size === 0
+          ? () => false
+          : (producerId, offset) => aborted.collect(offset, offset).some((t) => t.producerId === producerId),
     };
     const cleaned: CleanedGroup[] = [];
     try {
