@@ -143,8 +143,6 @@ export class PartitionLog {
    */
   private producers: ProducerLog | null = null;
   private duplicateWaiters: DuplicateWaiter[] = [];
-  /** Offset of the newest producer-state snapshot on disk, or -1. */
-  private snapshotOffset = -1;
 
   constructor(
     readonly dir: string,
@@ -251,26 +249,40 @@ export class PartitionLog {
   private async loadProducerState(crashed: boolean): Promise<void> {
     const logger = this.options.logger;
     const end = this.highWatermark;
-    if (crashed) {
-      const removed = await removeSnapshotsAbove(this.dir, end);
-      if (removed > 0)
-        logger.warn(
-          { dir: this.dir, logEndOffset: end, removed },
-          'removed producer-state snapshots past the recovered log end',
-        );
+    const removed = await removeSnapshotsAbove(this.dir, end);
+    if (removed > 0)
+      logger.warn(
+        { dir: this.dir, logEndOffset: end, removed },
+        'removed producer-state snapshots past the recovered log end',
+      );
+    const offsets = await listSnapshots(this.dir);
+    const read = async (offset: number): Promise<ProducerSnapshot | null> => {
+      const s = await readSnapshot(this.dir, offset);
+      if (typeof s !== 'string') return s;
+      logger.warn(
+        { file: join(this.dir, snapshotFileName(offset)), problem: s },
+        'ignoring an unreadable producer-state snapshot',
+      );
+      return null;
+    };
+    if (!crashed) {
+      // A clean close wrote a snapshot at the log end for every partition holding producer
+      // state: without one, the partition had none, and nothing needs replaying.
+      if (offsets.at(-1) !== end) return;
+      const atEnd = await read(end);
+      if (atEnd !== null) {
+        await this.restoreProducerState(atEnd, end);
+        return;
+      }
     }
     let snapshot: ProducerSnapshot | null = null;
-    const offsets = await listSnapshots(this.dir);
-    for (let i = offsets.length - 1; i >= 0 && snapshot === null; i--) {
-      if (offsets[i]! > end) continue;
-      const s = await readSnapshot(this.dir, offsets[i]!);
-      if (typeof s === 'string')
-        logger.warn(
-          { file: join(this.dir, snapshotFileName(offsets[i]!)), problem: s },
-          'ignoring an unreadable producer-state snapshot',
-        );
-      else snapshot = s;
-    }
+    for (let i = offsets.length - 1; i >= 0 && snapshot === null; i--) snapshot = await read(offsets[i]!);
+    // Without a snapshot (none readable) the whole log is replayed.
+    await this.restoreProducerState(snapshot, end);
+  }
+
+  /** Restores `snapshot` (or nothing) and replays the log from its offset to `end`. */
+  private async restoreProducerState(snapshot: ProducerSnapshot | null, end: number): Promise<void> {
     const state =
       snapshot === null
         ? new ProducerLog()
@@ -278,14 +290,11 @@ export class PartitionLog {
             PartitionProducerState.restore({ producers: snapshot.producers }),
             AbortedTransactionIndex.restore(snapshot.aborted),
           );
-    // Without a snapshot (a directory from before snapshots, or none readable) the whole log is
-    // replayed.
     const from = snapshot === null ? this.segments[0]!.baseOffset : snapshot.offset;
     if (from < end) await this.replay(state, from);
     state.aborted.dropBefore(this.logStartOffset);
     state.rollBack();
     this.producers = state.isEmpty() ? null : state;
-    this.snapshotOffset = snapshot?.offset ?? -1;
   }
 
   private async replay(state: ProducerLog, from: number): Promise<void> {
@@ -311,7 +320,6 @@ export class PartitionLog {
   private async saveSnapshot(s: ProducerSnapshot): Promise<void> {
     try {
       await writeSnapshot(this.dir, s);
-      this.snapshotOffset = Math.max(this.snapshotOffset, s.offset);
     } catch (e) {
       // Not fatal: the next open replays from an older snapshot.
       this.options.logger.error(
@@ -1102,9 +1110,10 @@ export class PartitionLog {
     return this.exclusive(async () => {
       this.closed ??= new Error(`partition ${this.dir} is closed`);
       for (const s of this.segments) if (s.isOpen) await s.seal();
-      // After every segment is synced: the next clean open restores this and replays nothing.
-      if (this.snapshotOffset !== this.highWatermark || this.producers !== null)
-        await writeSnapshot(this.dir, this.snapshotAt(this.highWatermark));
+      // After every segment is synced: the next clean open restores this and replays nothing. A
+      // partition without producer state writes none, and a clean open without one at the log end
+      // knows it had none.
+      if (this.producers !== null) await writeSnapshot(this.dir, this.snapshotAt(this.highWatermark));
       for (const s of this.segments) await s.close();
       this.hotTail.clear();
     });

@@ -171,6 +171,25 @@ describe('producer state across restarts', () => {
     ).toBe('coordinator-fenced');
   });
 
+  it('writes no snapshot at close for a partition without producer state, and a clean open replays nothing', async () => {
+    const dir = tempDir();
+    let s = await start({ dataDir: dir, segmentBytes: 1_000_000 });
+    const t = makeTopic('plain', 2);
+    await s.createTopic(t);
+    const id = idOf(t);
+    await s.append(id, 0, appendInput(makeBatch(3)));
+    await s.append(id, 1, appendInput(makeProducerBatch({ producerId: 4 })));
+    await stop(s);
+    expect(snapshots(join(dir, 'plain-0'))).toEqual([]);
+    expect(snapshots(join(dir, 'plain-1'))).toEqual([1]);
+    // A clean open trusts that a partition without a snapshot at its log end had no producer
+    // state: with partition 1's removed, it does not replay the log to find producer 4.
+    rmSync(join(dir, 'plain-1', snapshotFileName(1)));
+    s = await start({ dataDir: dir, segmentBytes: 1_000_000 });
+    expect(await s.describeProducers(id, 0)).toEqual([]);
+    expect(await s.describeProducers(id, 1)).toEqual([]);
+  });
+
   it('rebuilds it from the whole log when no snapshot is readable, warning about the corrupt one', async () => {
     const dir = tempDir();
     let s = await start({ dataDir: dir, segmentBytes: 1_000_000 });
