@@ -46,13 +46,12 @@ import { fsyncDir, isErrno, readAt, unlinkIfExists, writeFileAtomic } from './fs
 import { HotTail, type HotTailBudget } from './hot-tail.js';
 import type { ResolvedOptions } from './options.js';
 import {
-  listSnapshots,
   ProducerLog,
   type ProducerSnapshot,
   readSnapshot,
-  removeSnapshotsAbove,
   replayBatch,
   snapshotFileName,
+  snapshotOffsets,
   writeSnapshot,
 } from './producer-snapshot.js';
 import { type BatchMeta, LOG_SUFFIX, Segment } from './segment.js';
@@ -237,7 +236,7 @@ export class PartitionLog {
       // A restart loses when the segment took its first batch: that batch's timestamp stands in.
       active.rollBase = firstTimestamp > 0 && firstTimestamp <= now ? firstTimestamp : now;
     }
-    await this.loadProducerState(verify);
+    await this.loadProducerState(verify, names);
   }
 
   /**
@@ -246,16 +245,19 @@ export class PartitionLog {
    * producers, the open transactions and the aborted index. After a crash the recovered log end
    * decides: snapshots above it describe batches that are gone and are deleted first.
    */
-  private async loadProducerState(crashed: boolean): Promise<void> {
+  private async loadProducerState(crashed: boolean, names: readonly string[]): Promise<void> {
     const logger = this.options.logger;
     const end = this.highWatermark;
-    const removed = await removeSnapshotsAbove(this.dir, end);
-    if (removed > 0)
+    // The directory listing load() read: no other readdir per partition on the open path.
+    const all = snapshotOffsets(names);
+    const above = all.filter((o) => o > end);
+    for (const o of above) await unlinkIfExists(join(this.dir, snapshotFileName(o)));
+    if (above.length > 0)
       logger.warn(
-        { dir: this.dir, logEndOffset: end, removed },
+        { dir: this.dir, logEndOffset: end, removed: above.length },
         'removed producer-state snapshots past the recovered log end',
       );
-    const offsets = await listSnapshots(this.dir);
+    const offsets = all.filter((o) => o <= end);
     const read = async (offset: number): Promise<ProducerSnapshot | null> => {
       const s = await readSnapshot(this.dir, offset);
       if (typeof s !== 'string') return s;

@@ -198,14 +198,19 @@ export function decodeSnapshot(buf: Buffer): ProducerSnapshot | string {
   }
 }
 
-/** The offsets of the partition's snapshot files, ascending. */
-export async function listSnapshots(dir: string): Promise<number[]> {
+/** The offsets of the snapshot files among a directory's `names`, ascending. */
+export function snapshotOffsets(names: readonly string[]): number[] {
   const out: number[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of names) {
     const m = SNAPSHOT_NAME.exec(name);
     if (m !== null) out.push(Number(m[1]));
   }
   return out.sort((a, b) => a - b);
+}
+
+/** The offsets of the partition's snapshot files, ascending. */
+export async function listSnapshots(dir: string): Promise<number[]> {
+  return snapshotOffsets(await readdir(dir));
 }
 
 /** Reads the snapshot at `offset`; null when it is missing, a string when it is unreadable. */
@@ -231,17 +236,6 @@ export async function writeSnapshot(dir: string, s: ProducerSnapshot): Promise<v
   const offsets = await listSnapshots(dir);
   for (const o of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT)))
     if (o < s.offset) await unlinkIfExists(join(dir, snapshotFileName(o)));
-}
-
-/** Removes the snapshots above `offset` (after a crash cut the log there). Returns how many. */
-export async function removeSnapshotsAbove(dir: string, offset: number): Promise<number> {
-  let n = 0;
-  for (const o of await listSnapshots(dir))
-    if (o > offset) {
-      await unlinkIfExists(join(dir, snapshotFileName(o)));
-      n++;
-    }
-  return n;
 }
 
 /**
