@@ -1,7 +1,8 @@
 // pnpm --filter @tributary/storage-file crash-test [--cycles 50] [--max-delay-ms 300] [--dir PATH]
 // Repeats the crash cycle of test/crash.test.ts on one data directory: a child appends with
 // flush=always and is SIGKILLed at a random moment; the reopened log must hold every acknowledged
-// batch, pass every CRC and have contiguous offsets.
+// batch, pass every CRC and have contiguous offsets, and its producer state (sequences, open and
+// aborted transactions, the LSO, retries answered with their original offsets) must match the log.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ try {
     acknowledged += r.acknowledged;
     truncations += r.truncations;
     console.log(
-      `cycle ${i}/${cycles}: ${r.acknowledged} acknowledged, ${r.batches} batches in the log, ${r.truncations} tail truncations`,
+      `cycle ${i}/${cycles}: ${r.acknowledged} acknowledged (${r.fromProducers} idempotent/transactional), ${r.batches} batches in the log, ${r.truncations} tail truncations`,
     );
   }
   console.log(

@@ -161,8 +161,28 @@ export class OffsetMap {
 export interface CleanStats {
   recordsBefore: number;
   recordsAfter: number;
-  /** The earliest delete horizon among kept batches that still hold tombstones, or -1. */
+  /** The earliest delete horizon among kept batches that still hold tombstones or removable markers, or -1. */
   deleteHorizon: number;
+}
+
+/**
+ * Which transaction markers a pass may remove, by Kafka's cleaner rule: a marker whose
+ * transaction has no data batch left (none read in this pass, which walks the log from its
+ * start) is removable. While any of its data is read, even data this pass drops, the marker
+ * stays, so a marker always outlives its transaction's data by at least one pass.
+ */
+export class MarkerTracker {
+  /** Producers with a transactional data batch read since their last marker. */
+  private readonly withData = new Set<number>();
+
+  onTransactionalData(producerId: number): void {
+    this.withData.add(producerId);
+  }
+
+  /** Whether the marker may go (once its delete horizon has passed). */
+  onMarker(producerId: number): boolean {
+    return !this.withData.delete(producerId);
+  }
 }
 
 export interface CleanContext {
@@ -171,6 +191,13 @@ export interface CleanContext {
   readonly deleteRetentionMs: number;
   readonly compression: CompressionRegistry;
   readonly stats: CleanStats;
+  readonly markers: MarkerTracker;
+  /** Whether the partition's aborted-transaction index holds `offset` of the producer (an aborted batch). */
+  readonly isAborted: (producerId: number, offset: number) => boolean;
+}
+
+function noteHorizon(stats: CleanStats, horizon: number): void {
+  if (stats.deleteHorizon < 0 || horizon < stats.deleteHorizon) stats.deleteHorizon = horizon;
 }
 
 /**
@@ -178,8 +205,10 @@ export interface CleanContext {
  * unchanged when every record stays, null when none does, or a new v2 batch otherwise.
  *
  * A record stays when it has a key, no later record of that key is in the offset map, and it is
- * not a tombstone past its delete horizon. Control batches stay as they are; data of aborted
- * transactions goes. A rewritten batch keeps its base offset, last offset delta, producer id,
+ * not a tombstone past its delete horizon. Data of aborted transactions goes (found through the
+ * partition's aborted-transaction index, and the transactions the offset map saw end). A control
+ * batch (transaction marker) stays as it is while its transaction still has data; once it has
+ * none, it gets a delete horizon like a batch of tombstones and goes in the first pass after it. A rewritten batch keeps its base offset, last offset delta, producer id,
  * epoch, base sequence, partition leader epoch, attributes and compression; the surviving records
  * keep their offset deltas. A batch that keeps a tombstone and has no delete horizon yet gets one
  * (now + delete.retention.ms, in the base timestamp with the delete-horizon attribute bit), so the
@@ -194,24 +223,36 @@ export function cleanBatch(
 ): Buffer | null {
   const attributes = buf.readInt16BE(at + ATTRIBUTES_AT);
   const recordCount = buf.readInt32BE(at + RECORD_COUNT_AT);
-  if (attributes & CONTROL_BIT) {
-    ctx.stats.recordsBefore += recordCount;
-    ctx.stats.recordsAfter += recordCount;
-    return buf.subarray(at, at + size);
-  }
-  ctx.stats.recordsBefore += recordCount;
-  if (attributes & TRANSACTIONAL_BIT && ctx.map.isAborted(readOffset(buf, at + PRODUCER_ID_AT), baseOffset))
-    return null;
-  const { cursor } = openRecords(buf, at, { compression: ctx.compression });
-  const data = cursor.data;
   const baseTimestamp = readTimestamp(buf, at + BASE_TIMESTAMP_AT);
   const hasHorizon = (attributes & DELETE_HORIZON_BIT) !== 0;
+  const control = (attributes & CONTROL_BIT) !== 0;
+  ctx.stats.recordsBefore += recordCount;
+  if (control) {
+    const removable = ctx.markers.onMarker(readOffset(buf, at + PRODUCER_ID_AT));
+    if (removable && hasHorizon && ctx.now >= baseTimestamp) return null;
+    ctx.stats.recordsAfter += recordCount;
+    if (!removable || hasHorizon) {
+      if (removable) noteHorizon(ctx.stats, baseTimestamp);
+      return buf.subarray(at, at + size);
+    }
+    // Removable, no horizon yet: stamped below, removed by the first pass after it.
+  } else if (attributes & TRANSACTIONAL_BIT) {
+    const producerId = readOffset(buf, at + PRODUCER_ID_AT);
+    ctx.markers.onTransactionalData(producerId);
+    if (ctx.isAborted(producerId, baseOffset) || ctx.map.isAborted(producerId, baseOffset)) return null;
+  }
+  const { cursor } = openRecords(buf, at, { compression: ctx.compression });
+  const data = cursor.data;
   const tombstonesExpired = hasHorizon && ctx.now >= baseTimestamp;
   const latest = ctx.map.latest;
   // Kept records as [start, end, timestamp delta] triples in `data`.
   const kept: number[] = [];
   let tombstones = 0;
   while (cursor.next()) {
+    if (control) {
+      kept.push(cursor.recordStart, cursor.recordEnd, cursor.timestampDelta);
+      continue;
+    }
     // A compacted topic takes no null keys; one that got in before the policy changed goes.
     if (cursor.keyLength < 0) continue;
     const offset = baseOffset + cursor.offsetDelta;
@@ -224,12 +265,11 @@ export function cleanBatch(
     kept.push(cursor.recordStart, cursor.recordEnd, cursor.timestampDelta);
   }
   const n = kept.length / 3;
-  ctx.stats.recordsAfter += n;
+  if (!control) ctx.stats.recordsAfter += n;
   if (n === 0) return null;
-  const setHorizon = tombstones > 0 && !hasHorizon;
+  const setHorizon = control || (tombstones > 0 && !hasHorizon);
   const horizon = setHorizon ? ctx.now + ctx.deleteRetentionMs : baseTimestamp;
-  if (tombstones > 0 && (ctx.stats.deleteHorizon < 0 || horizon < ctx.stats.deleteHorizon))
-    ctx.stats.deleteHorizon = horizon;
+  if (control || tombstones > 0) noteHorizon(ctx.stats, horizon);
   if (n === recordCount && !setHorizon) return buf.subarray(at, at + size);
 
   // The records section: surviving records copied, or re-encoded around a new timestamp base.

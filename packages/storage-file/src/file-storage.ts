@@ -5,8 +5,12 @@ import {
   type AppendInput,
   type AppendResult,
   type BatchLocation,
+  type LogConfig,
   type LogDirDescription,
+  type MarkerInput,
+  type MarkerResult,
   type PartitionOffsets,
+  type ProducerDescription,
   type ReadInput,
   type ReadResult,
   type RetentionPolicy,
@@ -20,11 +24,10 @@ import { HotTailBudget } from './hot-tail.js';
 import { DirectoryLock } from './lock.js';
 import {
   type FileStorageOptions,
-  isCompacted,
+  MAX_SEGMENT_BYTES,
+  MIN_SEGMENT_BYTES,
   type ResolvedOptions,
   resolveOptions,
-  topicNumber,
-  topicSetting,
 } from './options.js';
 import { type LogSettings, PARTITION_METADATA_FILE, PartitionLog } from './partition-log.js';
 
@@ -32,6 +35,8 @@ import { type LogSettings, PARTITION_METADATA_FILE, PartitionLog } from './parti
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Directory of topic metadata files, one `<topic id>.json` per topic. */
 export const TOPICS_DIR = 'topics';
+/** The producer id high mark: no id below it is ever handed out again. */
+export const PRODUCER_ID_FILE = 'producer-id-high-mark';
 const DELETE_SUFFIX = '-delete';
 /** Partitions opened at once on startup. */
 const OPEN_CONCURRENCY = 32;
@@ -70,6 +75,8 @@ export class FileStorage implements StorageAdapter {
   private cleanerTimer: { cancel(): void } | null = null;
   private cleanerRound: Promise<void> | null = null;
   private state: 'new' | 'open' | 'closed' = 'new';
+  /** The first producer id not yet handed out (persisted in PRODUCER_ID_FILE before it is). */
+  private nextProducerId = 0;
 
   constructor(options: FileStorageOptions) {
     this.options = resolveOptions(options);
@@ -96,6 +103,7 @@ export class FileStorage implements StorageAdapter {
       } catch {
         clean = false;
       }
+      this.nextProducerId = await this.readProducerIdMark();
       const topics = await this.readTopics();
       await this.removeLeftovers(topics);
       const jobs: (() => Promise<void>)[] = [];
@@ -254,27 +262,42 @@ export class FileStorage implements StorageAdapter {
       meta,
       id: meta.topicId.toString('base64url'),
       partitions: [],
-      settings: this.settingsFor(meta.configs),
+      settings: this.defaultSettings(),
     };
   }
 
-  private settingsFor(configs: Readonly<Record<string, string>>): LogSettings {
+  /** The storage options' settings: in force for a topic until core hands in its LogConfig. */
+  private defaultSettings(): LogSettings {
     const o = this.options;
     return {
-      segmentBytes: topicSetting(configs, 'segment.bytes', o.segmentBytes),
-      segmentMs: topicSetting(configs, 'segment.ms', o.segmentMs),
-      compact: isCompacted(configs),
-      deleteRetentionMs: topicNumber(configs, 'delete.retention.ms', o.deleteRetentionMs, 0),
-      minCleanableDirtyRatio: topicNumber(
-        configs,
-        'min.cleanable.dirty.ratio',
-        o.minCleanableDirtyRatio,
-        0,
-        1,
-        true,
-      ),
-      minCompactionLagMs: topicNumber(configs, 'min.compaction.lag.ms', o.minCompactionLagMs, 0),
-      maxCompactionLagMs: topicNumber(configs, 'max.compaction.lag.ms', o.maxCompactionLagMs, 1),
+      segmentBytes: o.segmentBytes,
+      segmentMs: o.segmentMs,
+      indexIntervalBytes: o.indexIntervalBytes,
+      compact: false,
+      deleteRetentionMs: o.deleteRetentionMs,
+      minCleanableDirtyRatio: o.minCleanableDirtyRatio,
+      minCompactionLagMs: o.minCompactionLagMs,
+      maxCompactionLagMs: o.maxCompactionLagMs,
+    };
+  }
+
+  /**
+   * Takes a topic's resolved log settings (core resolves the broker defaults and the topic's
+   * overrides and calls this after open, createTopic and setTopicConfigs). Values outside what
+   * the files can hold are clamped: segments address positions with int32.
+   */
+  configureLog(topicId: string, config: LogConfig): void {
+    const state = this.topic(topicId);
+    const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(n)));
+    state.settings = {
+      segmentBytes: clamp(config.segmentBytes, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES),
+      segmentMs: clamp(config.segmentMs, 1, Number.MAX_SAFE_INTEGER),
+      indexIntervalBytes: clamp(config.indexIntervalBytes, 0, MAX_SEGMENT_BYTES),
+      compact: config.compactEnabled,
+      deleteRetentionMs: clamp(config.deleteRetentionMs, 0, Number.MAX_SAFE_INTEGER),
+      minCleanableDirtyRatio: Math.min(1, Math.max(0, config.minCleanableDirtyRatio)),
+      minCompactionLagMs: clamp(config.minCompactionLagMs, 0, Number.MAX_SAFE_INTEGER),
+      maxCompactionLagMs: clamp(config.maxCompactionLagMs, 1, Number.MAX_SAFE_INTEGER),
     };
   }
 
@@ -419,7 +442,6 @@ export class FileStorage implements StorageAdapter {
       const meta = { ...state.meta, configs: { ...configs } };
       await this.writeTopic(meta);
       state.meta = meta;
-      state.settings = this.settingsFor(meta.configs);
     });
   }
 
@@ -466,6 +488,61 @@ export class FileStorage implements StorageAdapter {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
+    try {
+      return this.log(topicId, partition).appendMarker(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async describeProducers(topicId: string, partition: number): Promise<ProducerDescription[]> {
+    return this.log(topicId, partition).describeProducers();
+  }
+
+  async expireProducers(
+    topicId: string,
+    partition: number,
+    now: number,
+    producerIdExpirationMs: number,
+  ): Promise<number> {
+    return this.log(topicId, partition).expireProducers(now, producerIdExpirationMs);
+  }
+
+  /**
+   * Reserves `count` producer ids: the new high mark is written atomically and fsynced before the
+   * block is handed out, so no id is ever given twice, whatever crashes.
+   */
+  allocateProducerIds(count: number): Promise<number> {
+    if (!Number.isSafeInteger(count) || count < 1)
+      return Promise.reject(new RangeError(`cannot allocate ${count} producer ids`));
+    return this.metadata(async () => {
+      this.checkOpen();
+      const first = this.nextProducerId;
+      const next = first + count;
+      if (!Number.isSafeInteger(next)) throw new RangeError('producer ids are exhausted');
+      await writeFileAtomic(join(this.dataDir, PRODUCER_ID_FILE), `version: 1\nnext_producer_id: ${next}\n`);
+      this.nextProducerId = next;
+      return first;
+    });
+  }
+
+  private async readProducerIdMark(): Promise<number> {
+    const path = join(this.dataDir, PRODUCER_ID_FILE);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return 0;
+      throw e;
+    }
+    const m = /^version: 1\nnext_producer_id: (\d+)\n$/.exec(text);
+    const next = m === null ? Number.NaN : Number(m[1]);
+    if (!Number.isSafeInteger(next))
+      throw new Error(`corrupt producer id high mark ${path}: "${text.trim()}"`);
+    return next;
   }
 
   async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {

@@ -102,10 +102,10 @@ export class HotTail {
   }
 
   /**
-   * Batches from the one holding `offset`, by the read rules, or null when `offset` is older than
+   * Batches from the one holding `offset` and starting below `end`, by the read rules, or null when `offset` is older than
    * what the tail holds. The cached batches are handed out as they are (never written to).
    */
-  read(offset: number, maxBytes: number, minOneBatch: boolean): Buffer[] | null {
+  read(offset: number, maxBytes: number, minOneBatch: boolean, end: number): Buffer[] | null {
     const entries = this.entries;
     if (this.head >= entries.length || offset < entries[this.head]!.baseOffset) return null;
     let lo = this.head;
@@ -117,7 +117,7 @@ export class HotTail {
     }
     const out: Buffer[] = [];
     let bytes = 0;
-    for (let i = lo; i < entries.length; i++) {
+    for (let i = lo; i < entries.length && entries[i]!.baseOffset < end; i++) {
       const b = entries[i]!.batch;
       if (bytes + b.length > maxBytes && !(out.length === 0 && minOneBatch)) break;
       out.push(b);

@@ -1,6 +1,6 @@
 // @tributary/storage-file: the durable segment-log storage adapter, the broker's default.
 export { CLEANER_CHECKPOINT_FILE, type CompactionResult } from './compactor.js';
-export { CLEAN_SHUTDOWN_FILE, FileStorage, TOPICS_DIR } from './file-storage.js';
+export { CLEAN_SHUTDOWN_FILE, FileStorage, PRODUCER_ID_FILE, TOPICS_DIR } from './file-storage.js';
 export { LOCK_FILE } from './lock.js';
 export {
   DEFAULT_CLEANER_BACKOFF_MS,
@@ -18,6 +18,7 @@ export {
   type StorageLogger,
 } from './options.js';
 export { LOG_START_FILE, PARTITION_METADATA_FILE } from './partition-log.js';
+export { SNAPSHOT_SUFFIX, snapshotFileName } from './producer-snapshot.js';
 export {
   CLEANED_SUFFIX,
   INDEX_SUFFIX,

@@ -191,39 +191,3 @@ function ratio(name: string, value: unknown): number {
     );
   return value;
 }
-
-/**
- * A topic's `segment.bytes` / `segment.ms` override when it is a valid number, else the default.
- * The broker validates configs before storing them; this only guards against a hand-edited file.
- */
-export function topicSetting(
-  configs: Readonly<Record<string, string>>,
-  key: 'segment.bytes' | 'segment.ms',
-  fallback: number,
-): number {
-  if (key === 'segment.bytes')
-    return topicNumber(configs, key, fallback, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
-  return topicNumber(configs, key, fallback, 1);
-}
-
-/** A numeric topic config override within [min, max] (an integer unless `fraction`), else `fallback`. */
-export function topicNumber(
-  configs: Readonly<Record<string, string>>,
-  key: string,
-  fallback: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-  fraction = false,
-): number {
-  const raw = configs[key];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!(fraction ? Number.isFinite(n) : Number.isSafeInteger(n))) return fallback;
-  return n < min || n > max ? fallback : n;
-}
-
-/** Whether a topic's `cleanup.policy` override asks for compaction (`compact` or `compact,delete`). */
-export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
-  const policy = configs['cleanup.policy'];
-  return (policy ?? '').split(',').some((p) => p.trim() === 'compact');
-}

@@ -1,19 +1,33 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  AbortedTransactionIndex,
   type AppendInput,
   type AppendResult,
   type BatchLocation,
+  type MarkerInput,
+  type MarkerResult,
   OffsetOutOfRangeError,
   type PartitionOffsets,
+  PartitionProducerState,
+  type ProducerAppend,
+  type ProducerDescription,
   type ReadInput,
   type ReadResult,
   type RetentionPolicy,
   writeBatchBaseOffset,
 } from '@tributary/core/storage';
-import { BATCH_HEADER_SIZE, BatchScan, MAX_TIMESTAMP_AT, readTimestamp } from './batch-scan.js';
+import {
+  BATCH_HEADER_SIZE,
+  BatchScan,
+  LAST_OFFSET_DELTA_AT,
+  MAX_TIMESTAMP_AT,
+  readOffset,
+  readTimestamp,
+} from './batch-scan.js';
 import {
   CLEANER_CHECKPOINT_FILE,
+  type CleanContext,
   type CleanerCheckpoint,
   CleaningStopped,
   type CleanStats,
@@ -23,6 +37,7 @@ import {
   completeSwap,
   finishInterruptedCleaning,
   formatCheckpoint,
+  MarkerTracker,
   OffsetMap,
   parseCheckpoint,
   swapFileName,
@@ -30,6 +45,15 @@ import {
 import { fsyncDir, isErrno, readAt, unlinkIfExists, writeFileAtomic } from './fs-util.js';
 import { HotTail, type HotTailBudget } from './hot-tail.js';
 import type { ResolvedOptions } from './options.js';
+import {
+  ProducerLog,
+  type ProducerSnapshot,
+  readSnapshot,
+  replayBatch,
+  snapshotFileName,
+  snapshotOffsets,
+  writeSnapshot,
+} from './producer-snapshot.js';
 import { type BatchMeta, LOG_SUFFIX, Segment } from './segment.js';
 
 /** Per-partition file holding the log start offset when DeleteRecords moved it inside a segment. */
@@ -47,6 +71,18 @@ interface PendingAppend {
   readonly lastOffset: number;
   readonly maxTimestamp: number;
   readonly size: number;
+  /** An idempotent or transactional batch's producer fields; null for a plain batch. */
+  readonly producer: ProducerAppend | null;
+  /** A transaction marker's; null for data. */
+  readonly marker: MarkerInput | null;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A retried batch whose original is still in flight: answered once the original is acknowledged. */
+interface DuplicateWaiter {
+  readonly lastOffset: number;
+  readonly result: AppendResult;
   readonly resolve: (r: AppendResult) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -55,6 +91,7 @@ interface PendingAppend {
 export interface LogSettings extends CompactionSettings {
   readonly segmentBytes: number;
   readonly segmentMs: number;
+  readonly indexIntervalBytes: number;
 }
 
 /** A compacted segment and the segments it replaces, [group base, end). */
@@ -69,6 +106,8 @@ interface CleanedGroup {
 const CLEAN_WRITE_BYTES = 1024 * 1024;
 /** Read size of the cleaner's scans. */
 const CLEAN_READ_BYTES = 1024 * 1024;
+/** Read size of the producer-state replay at open. */
+const REPLAY_READ_BYTES = 1024 * 1024;
 
 /**
  * One partition's log: its segments, the offsets, the write pipeline and the hot tail.
@@ -97,6 +136,12 @@ export class PartitionLog {
   /** The cleaning pass in progress, if any. */
   private cleaning: Promise<CompactionResult | null> | null = null;
   private cleanerStopped = false;
+  /**
+   * Producer state (see ProducerLog): created by the first batch with a producer id or loaded from
+   * a snapshot, so that a log of plain batches never pays for it.
+   */
+  private producers: ProducerLog | null = null;
+  private duplicateWaiters: DuplicateWaiter[] = [];
 
   constructor(
     readonly dir: string,
@@ -115,7 +160,7 @@ export class PartitionLog {
   async create(topicId: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFile(join(this.dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicId}\n`);
-    const seg = new Segment(this.dir, 0, this.options.indexIntervalBytes);
+    const seg = new Segment(this.dir, 0, this.settings().indexIntervalBytes);
     await seg.create();
     this.segments = [seg];
   }
@@ -137,14 +182,14 @@ export class PartitionLog {
     const logger = this.options.logger;
     const segments: Segment[] = [];
     for (let i = 0; i < bases.length; i++) {
-      const seg = new Segment(this.dir, bases[i]!, this.options.indexIntervalBytes);
+      const seg = new Segment(this.dir, bases[i]!, this.settings().indexIntervalBytes);
       if (!names.includes(`${bases[i]!.toString().padStart(20, '0')}.log`)) await seg.create();
       else {
         const truncated = await seg.load(verify && i === bases.length - 1, logger);
         if (truncated > 0 && i < bases.length - 1) {
           segments.push(seg);
           for (const later of bases.slice(i + 1)) {
-            const dead = new Segment(this.dir, later, this.options.indexIntervalBytes);
+            const dead = new Segment(this.dir, later, this.settings().indexIntervalBytes);
             logger.warn({ file: dead.path(LOG_SUFFIX) }, 'deleting a segment after a corrupt one');
             await dead.remove();
           }
@@ -191,10 +236,103 @@ export class PartitionLog {
       // A restart loses when the segment took its first batch: that batch's timestamp stands in.
       active.rollBase = firstTimestamp > 0 && firstTimestamp <= now ? firstTimestamp : now;
     }
+    await this.loadProducerState(verify, names);
+  }
+
+  /**
+   * Restores producer state from the newest readable snapshot at or below the log end, then
+   * replays the batches after it (their headers, and the markers' control records) to rebuild the
+   * producers, the open transactions and the aborted index. After a crash the recovered log end
+   * decides: snapshots above it describe batches that are gone and are deleted first.
+   */
+  private async loadProducerState(crashed: boolean, names: readonly string[]): Promise<void> {
+    const logger = this.options.logger;
+    const end = this.highWatermark;
+    // The directory listing load() read: no other readdir per partition on the open path.
+    const all = snapshotOffsets(names);
+    const above = all.filter((o) => o > end);
+    for (const o of above) await unlinkIfExists(join(this.dir, snapshotFileName(o)));
+    if (above.length > 0)
+      logger.warn(
+        { dir: this.dir, logEndOffset: end, removed: above.length },
+        'removed producer-state snapshots past the recovered log end',
+      );
+    const offsets = all.filter((o) => o <= end);
+    const read = async (offset: number): Promise<ProducerSnapshot | null> => {
+      const s = await readSnapshot(this.dir, offset);
+      if (typeof s !== 'string') return s;
+      logger.warn(
+        { file: join(this.dir, snapshotFileName(offset)), problem: s },
+        'ignoring an unreadable producer-state snapshot',
+      );
+      return null;
+    };
+    if (!crashed) {
+      // A clean close wrote a snapshot at the log end for every partition holding producer
+      // state: without one, the partition had none, and nothing needs replaying.
+      if (offsets.at(-1) !== end) return;
+      const atEnd = await read(end);
+      if (atEnd !== null) {
+        await this.restoreProducerState(atEnd, end);
+        return;
+      }
+    }
+    let snapshot: ProducerSnapshot | null = null;
+    for (let i = offsets.length - 1; i >= 0 && snapshot === null; i--) snapshot = await read(offsets[i]!);
+    // Without a snapshot (none readable) the whole log is replayed.
+    await this.restoreProducerState(snapshot, end);
+  }
+
+  /** Restores `snapshot` (or nothing) and replays the log from its offset to `end`. */
+  private async restoreProducerState(snapshot: ProducerSnapshot | null, end: number): Promise<void> {
+    const state =
+      snapshot === null
+        ? new ProducerLog()
+        : new ProducerLog(
+            PartitionProducerState.restore({ producers: snapshot.producers }),
+            AbortedTransactionIndex.restore(snapshot.aborted),
+          );
+    const from = snapshot === null ? this.segments[0]!.baseOffset : snapshot.offset;
+    if (from < end) await this.replay(state, from);
+    state.aborted.dropBefore(this.logStartOffset);
+    state.rollBack();
+    this.producers = state.isEmpty() ? null : state;
+  }
+
+  private async replay(state: ProducerLog, from: number): Promise<void> {
+    for (const seg of this.segments) {
+      if (seg.committedBytes === 0 || seg.endOffset <= from) continue;
+      const scan = new BatchScan(seg.handle!, seg.positionFor(from), seg.committedBytes, REPLAY_READ_BYTES);
+      for await (const b of scan) if (b.lastOffset >= from) replayBatch(state, b, this.options.compression);
+      if (scan.problem !== null)
+        throw new Error(`cannot rebuild producer state from ${seg.path(LOG_SUFFIX)}: ${scan.problem}`);
+    }
+  }
+
+  /** The snapshot to write at `offset`: the durable state covers exactly the batches below it. */
+  private snapshotAt(offset: number): ProducerSnapshot {
+    const p = this.producers;
+    return {
+      offset,
+      producers: p === null ? [] : p.durable.snapshot().producers,
+      aborted: p === null ? [] : p.aborted.snapshot(),
+    };
+  }
+
+  private async saveSnapshot(s: ProducerSnapshot): Promise<void> {
+    try {
+      await writeSnapshot(this.dir, s);
+    } catch (e) {
+      // Not fatal: the next open replays from an older snapshot.
+      this.options.logger.error(
+        { err: e, file: join(this.dir, snapshotFileName(s.offset)) },
+        'writing a producer-state snapshot failed',
+      );
+    }
   }
 
   private async restartAt(offset: number): Promise<void> {
-    const seg = new Segment(this.dir, offset, this.options.indexIntervalBytes);
+    const seg = new Segment(this.dir, offset, this.settings().indexIntervalBytes);
     await seg.create();
     const old = this.segments;
     this.segments = [seg];
@@ -204,15 +342,124 @@ export class PartitionLog {
   }
 
   offsets(): PartitionOffsets {
-    return { logStartOffset: this.logStartOffset, highWatermark: this.highWatermark };
+    return {
+      logStartOffset: this.logStartOffset,
+      highWatermark: this.highWatermark,
+      lastStableOffset: this.lastStableOffset(),
+    };
+  }
+
+  /**
+   * The first offset of the earliest open transaction, else the high watermark, never below the
+   * log start offset. From the acknowledged state only, so it never passes the high watermark and
+   * a marker moves it only once the marker is durable.
+   */
+  private lastStableOffset(): number {
+    const p = this.producers;
+    return p === null
+      ? this.highWatermark
+      : p.durable.lastStableOffset(this.logStartOffset, this.highWatermark);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
     if (this.closed !== null) return Promise.reject(this.closed);
-    const batch = input.batch;
+    const producerId = input.producerId;
+    if (producerId === undefined || producerId < 0)
+      return this.enqueue(input.batch, input.lastOffsetDelta, input.maxTimestamp, null, null);
+    return this.appendFromProducer(input, producerId);
+  }
+
+  /**
+   * An idempotent or transactional batch: checked against the producer state that includes the
+   * batches in flight, and recorded there in the same synchronous step as its offsets are taken.
+   */
+  private appendFromProducer(input: AppendInput, producerId: number): Promise<AppendResult> {
+    const producer: ProducerAppend = {
+      producerId,
+      producerEpoch: input.producerEpoch ?? -1,
+      baseSequence: input.baseSequence ?? -1,
+      lastOffsetDelta: input.lastOffsetDelta,
+      maxTimestamp: input.maxTimestamp,
+      transactional: input.transactional === true,
+    };
+    this.producers ??= new ProducerLog();
+    const state = this.producers.current;
+    const check = state.checkData(producer);
+    if (check.kind === 'rejected')
+      return Promise.resolve({
+        status: check.status,
+        baseOffset: -1,
+        logStartOffset: this.logStartOffset,
+        message: check.message,
+      });
+    if (check.kind === 'duplicate') {
+      const b = check.batch;
+      const result: AppendResult = {
+        status: 'duplicate',
+        baseOffset: b.lastOffset - b.offsetDelta,
+        lastOffset: b.lastOffset,
+        timestamp: b.timestamp,
+        logStartOffset: this.logStartOffset,
+      };
+      if (b.lastOffset < this.highWatermark) return Promise.resolve(result);
+      // The original is still in flight: acknowledge the retry only once the original is, and
+      // fail it if the original fails (its offsets are then handed out again).
+      return new Promise((resolve, reject) => {
+        this.duplicateWaiters.push({ lastOffset: b.lastOffset, result, resolve, reject });
+      });
+    }
+    const baseOffset = this.nextOffset;
+    const appended = this.enqueue(input.batch, input.lastOffsetDelta, input.maxTimestamp, producer, null);
+    state.recordData(producer, baseOffset);
+    return appended;
+  }
+
+  /** A transaction marker: checked and recorded like a producer's batch, stored like any batch. */
+  appendMarker(input: MarkerInput): Promise<MarkerResult> {
+    if (this.closed !== null) return Promise.reject(this.closed);
+    this.producers ??= new ProducerLog();
+    const state = this.producers.current;
+    const check = state.checkMarker(input);
+    if (check.kind === 'rejected')
+      return Promise.resolve({
+        status: check.status,
+        baseOffset: -1,
+        logStartOffset: this.logStartOffset,
+        message: check.message,
+      });
+    const baseOffset = this.nextOffset;
+    const appended = this.enqueue(input.batch, 0, input.timestamp, null, input);
+    state.recordMarker(input, baseOffset);
+    return appended as Promise<MarkerResult>;
+  }
+
+  describeProducers(): ProducerDescription[] {
+    return this.producers?.durable.describe() ?? [];
+  }
+
+  /**
+   * Forgets idle producers (never one with an open transaction) in both views. A producer whose
+   * acknowledged state is old but that has a batch in flight keeps it in the in-flight view only
+   * until that batch is acknowledged, which records it again.
+   */
+  expireProducers(now: number, expirationMs: number): number {
+    const p = this.producers;
+    if (p === null) return 0;
+    p.current.expire(now, expirationMs);
+    return p.durable.expire(now, expirationMs);
+  }
+
+  /** Takes the next offsets and file position, in call order, and queues the batch for the drain. */
+  private enqueue(
+    batch: Buffer,
+    lastOffsetDelta: number,
+    maxTimestamp: number,
+    producer: ProducerAppend | null,
+    marker: MarkerInput | null,
+  ): Promise<AppendResult> {
     const size = batch.length;
     const baseOffset = this.nextOffset;
-    const lastOffset = baseOffset + input.lastOffsetDelta;
+    const lastOffset = baseOffset + lastOffsetDelta;
     let seg = this.active;
     if (seg.assignedBytes > 0) {
       const { segmentBytes, segmentMs } = this.settings();
@@ -223,7 +470,7 @@ export class PartitionLog {
         lastOffset - seg.baseOffset > INT32_MAX
       ) {
         // The new segment's file is created by the drain, after the old one is sealed.
-        seg = new Segment(this.dir, baseOffset, this.options.indexIntervalBytes);
+        seg = new Segment(this.dir, baseOffset, this.settings().indexIntervalBytes);
         this.segments.push(seg);
       }
     }
@@ -239,8 +486,10 @@ export class PartitionLog {
         position,
         baseOffset,
         lastOffset,
-        maxTimestamp: input.maxTimestamp,
+        maxTimestamp,
         size,
+        producer,
+        marker,
         resolve,
         reject,
       });
@@ -281,13 +530,23 @@ export class PartitionLog {
         await this.failWrites(group, e);
         continue;
       }
+      let snapshots: ProducerSnapshot[] | null = null;
       for (const a of group) {
+        // The first batch of a rolled-to segment: the acknowledged producer state now covers
+        // exactly the batches below it, which is what a snapshot at the segment's base holds.
+        if (a.position === 0 && a.segment.committedBytes === 0 && rolled.length > 0) {
+          snapshots ??= [];
+          snapshots.push(this.snapshotAt(a.baseOffset));
+        }
         a.segment.addBatch(a.position, a);
         this.hotTail.add(a.batch, a.baseOffset, a.lastOffset);
+        if (a.producer !== null) this.producers!.durable.recordData(a.producer, a.baseOffset);
+        else if (a.marker !== null) this.producers!.markerDurable(a.marker, a.baseOffset);
       }
       this.highWatermark = group[group.length - 1]!.lastOffset + 1;
       const logStartOffset = this.logStartOffset;
-      for (const a of group) a.resolve({ baseOffset: a.baseOffset, logStartOffset });
+      for (const a of group) a.resolve({ status: 'appended', baseOffset: a.baseOffset, logStartOffset });
+      if (this.duplicateWaiters.length > 0) this.answerDuplicates();
       // Index files of rolled segments, now that they hold every batch. A crash before this
       // leaves indexes that a reopen finds stale and rebuilds.
       for (const s of rolled) {
@@ -297,6 +556,19 @@ export class PartitionLog {
           this.options.logger.error({ err: e, file: s.path(LOG_SUFFIX) }, 'writing segment indexes failed');
         }
       }
+      // After the rolled segments' indexes: a snapshot at a segment's base implies that every
+      // segment below it is sealed and synced (a crash before this replays from an older one).
+      if (snapshots !== null) for (const snap of snapshots) await this.saveSnapshot(snap);
+    }
+  }
+
+  /** Answers the retried batches whose originals are now acknowledged. */
+  private answerDuplicates(): void {
+    const waiting = this.duplicateWaiters;
+    this.duplicateWaiters = [];
+    for (const w of waiting) {
+      if (w.lastOffset < this.highWatermark) w.resolve(w.result);
+      else this.duplicateWaiters.push(w);
     }
   }
 
@@ -348,6 +620,11 @@ export class PartitionLog {
     // Everything that decides where the next append goes is reset before the first await, so
     // appends arriving meanwhile take the offsets and positions right after the acknowledged end.
     this.nextOffset = this.highWatermark;
+    // The batches and markers in flight all fail: the producer state goes back to what is stored,
+    // and retries waiting on them fail with them.
+    this.producers?.rollBack();
+    const waiting = this.duplicateWaiters;
+    this.duplicateWaiters = [];
     const dead: Segment[] = [];
     while (this.segments.length > 1 && this.active.committedBytes === 0) dead.push(this.segments.pop()!);
     const cut = this.segments.filter((s) => s.assignedBytes !== s.committedBytes);
@@ -355,6 +632,7 @@ export class PartitionLog {
     const error = new Error(`write to ${this.dir} failed: ${(e as Error).message}`, { cause: e });
     this.options.logger.error({ err: e, dir: this.dir }, 'log write failed');
     for (const a of failed) a.reject(error);
+    for (const w of waiting) w.reject(error);
     try {
       for (const s of dead) if (s.isOpen) await s.remove();
       for (const s of cut) await s.truncateToCommitted();
@@ -381,9 +659,39 @@ export class PartitionLog {
     const highWatermark = this.highWatermark;
     if (offset < logStartOffset || offset > highWatermark)
       throw new OffsetOutOfRangeError(offset, { logStartOffset, highWatermark });
-    if (offset === highWatermark) return { batches: [], logStartOffset, highWatermark };
-    const hot = this.hotTail.read(offset, input.maxBytes, input.minOneBatch);
-    if (hot !== null) return { batches: hot, logStartOffset, highWatermark };
+    const lastStableOffset = this.lastStableOffset();
+    if (input.readCommitted === true) return this.readCommitted(input, lastStableOffset);
+    if (offset === highWatermark) return { batches: [], logStartOffset, highWatermark, lastStableOffset };
+    const hot = this.hotTail.read(offset, input.maxBytes, input.minOneBatch, highWatermark);
+    if (hot !== null) return { batches: hot, logStartOffset, highWatermark, lastStableOffset };
+    const batches = await this.readBatches(input, highWatermark);
+    return { batches, logStartOffset, highWatermark, lastStableOffset };
+  }
+
+  /**
+   * read_committed: batches below the last stable offset only, with the aborted transactions that
+   * overlap the range returned.
+   */
+  private async readCommitted(input: ReadInput, lastStableOffset: number): Promise<ReadResult> {
+    const { logStartOffset, highWatermark } = this;
+    const offset = input.offset;
+    if (offset >= lastStableOffset)
+      return { batches: [], logStartOffset, highWatermark, lastStableOffset, abortedTransactions: [] };
+    const batches =
+      this.hotTail.read(offset, input.maxBytes, input.minOneBatch, lastStableOffset) ??
+      (await this.readBatches(input, lastStableOffset));
+    const aborted = this.producers?.aborted;
+    const last = batches[batches.length - 1];
+    const abortedTransactions =
+      aborted === undefined || aborted.size === 0 || last === undefined
+        ? []
+        : aborted.collect(offset, readOffset(last, 0) + last.readInt32BE(LAST_OFFSET_DELTA_AT));
+    return { batches, logStartOffset, highWatermark, lastStableOffset, abortedTransactions };
+  }
+
+  /** Batches from the segment files from `input.offset`, below `end`. */
+  private async readBatches(input: ReadInput, end: number): Promise<Buffer[]> {
+    const offset = input.offset;
     const batches: Buffer[] = [];
     let bytes = 0;
     let at = offset;
@@ -391,7 +699,7 @@ export class PartitionLog {
     // read walks the list it started with, and looks again when a segment it reaches has left.
     let segments = this.segments;
     let retries = 0;
-    for (let i = this.segmentIndexFor(segments, at); i < segments.length && at < highWatermark; i++) {
+    for (let i = this.segmentIndexFor(segments, at); i < segments.length && at < end; i++) {
       const seg = segments[i]!;
       if (seg.committedBytes === 0) continue;
       if (!seg.acquire()) {
@@ -402,12 +710,7 @@ export class PartitionLog {
       }
       let r: Awaited<ReturnType<Segment['read']>>;
       try {
-        r = await seg.read(
-          at,
-          input.maxBytes - bytes,
-          input.minOneBatch && batches.length === 0,
-          highWatermark,
-        );
+        r = await seg.read(at, input.maxBytes - bytes, input.minOneBatch && batches.length === 0, end);
       } finally {
         seg.release();
       }
@@ -417,7 +720,7 @@ export class PartitionLog {
       // A compacted segment may end before the next one starts.
       at = Math.max(at, segments[i + 1]?.baseOffset ?? seg.endOffset);
     }
-    return { batches, logStartOffset, highWatermark };
+    return batches;
   }
 
   /** The last segment whose base offset is at or below `offset`. */
@@ -477,6 +780,9 @@ export class PartitionLog {
       while (n < this.segments.length - 1 && this.segments[n + 1]!.baseOffset <= target) n++;
       await this.removeOldest(n);
       this.hotTail.dropBefore(target);
+      // Producer state stays (Kafka keeps it until the producer expires); the aborted
+      // transactions wholly below the log start offset go.
+      this.producers?.aborted.dropBefore(target);
       return this.logStartOffset;
     });
   }
@@ -516,13 +822,17 @@ export class PartitionLog {
       if (n === 0) return this.logStartOffset;
       if (n === this.segments.length) {
         await this.active.seal();
-        const seg = new Segment(this.dir, this.nextOffset, this.options.indexIntervalBytes);
+        const seg = new Segment(this.dir, this.nextOffset, this.settings().indexIntervalBytes);
         await seg.create();
         this.segments.push(seg);
+        // Every segment is settled, so the acknowledged state covers everything below the new
+        // segment: its snapshot keeps the producers of the segments about to go.
+        await this.saveSnapshot(this.snapshotAt(seg.baseOffset));
       }
       await this.removeOldest(n);
       this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
       this.hotTail.dropBefore(this.logStartOffset);
+      this.producers?.aborted.dropBefore(this.logStartOffset);
       return this.logStartOffset;
     });
   }
@@ -649,12 +959,18 @@ export class PartitionLog {
     groups.push(group);
 
     const stats: CleanStats = { recordsBefore: 0, recordsAfter: 0, deleteHorizon: -1 };
-    const ctx = {
+    const aborted = this.producers?.aborted;
+    const ctx: CleanContext = {
       map,
       now,
       deleteRetentionMs: settings.deleteRetentionMs,
       compression: this.options.compression,
       stats,
+      markers: new MarkerTracker(),
+      isAborted:
+        aborted === undefined || aborted.size === 0
+          ? () => false
+          : (producerId, offset) => aborted.collect(offset, offset).some((t) => t.producerId === producerId),
     };
     const cleaned: CleanedGroup[] = [];
     try {
@@ -662,7 +978,7 @@ export class PartitionLog {
         const segment = await Segment.createCleaned(
           this.dir,
           g[0]!.baseOffset,
-          this.options.indexIntervalBytes,
+          this.settings().indexIntervalBytes,
         );
         const groupEnd = segments[segments.indexOf(g[g.length - 1]!) + 1]!.baseOffset;
         cleaned.push({ group: g, segment, end: groupEnd, swapped: false });
@@ -795,10 +1111,12 @@ export class PartitionLog {
     await this.stopCleaner();
     return this.exclusive(async () => {
       this.closed ??= new Error(`partition ${this.dir} is closed`);
-      for (const s of this.segments) {
-        if (s.isOpen) await s.seal();
-        await s.close();
-      }
+      for (const s of this.segments) if (s.isOpen) await s.seal();
+      // After every segment is synced: the next clean open restores this and replays nothing. A
+      // partition without producer state writes none, and a clean open without one at the log end
+      // knows it had none.
+      if (this.producers !== null) await writeSnapshot(this.dir, this.snapshotAt(this.highWatermark));
+      for (const s of this.segments) await s.close();
       this.hotTail.clear();
     });
   }

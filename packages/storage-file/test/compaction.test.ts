@@ -12,10 +12,10 @@ import {
 } from '@tributary/codec/records';
 import { decodeGroupLogRecord, encodeGroupLogRecord, type GroupLogRecord } from '@tributary/core';
 import type { StoredTopic } from '@tributary/core/storage';
-import { makeTopic } from '@tributary/core/testing';
+import { makeTopic, markerInput, appendInput as withProducer } from '@tributary/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLEAN_SHUTDOWN_FILE, FileStorage, type FileStorageOptions, segmentFileName } from '../src/index.js';
-import { appendInput, ManualClock, recordingLogger, tempDir } from './helpers.js';
+import { appendInput, configureTopics, ManualClock, recordingLogger, tempDir } from './helpers.js';
 
 const idOf = (t: StoredTopic) => t.topicId.toString('base64url');
 const open: FileStorage[] = [];
@@ -29,6 +29,7 @@ async function start(
 ): Promise<FileStorage> {
   const s = new FileStorage({ flush: { mode: 'always' }, cleanerEnabled: false, ...options });
   await s.open();
+  await configureTopics(s, { indexIntervalBytes: options.indexIntervalBytes ?? 4096 });
   open.push(s);
   return s;
 }
@@ -41,6 +42,7 @@ async function stop(s: FileStorage): Promise<void> {
 async function createTopic(s: FileStorage, name: string, configs: Record<string, string>): Promise<string> {
   const t = makeTopic(name, 1, { 'cleanup.policy': 'compact', ...configs });
   await s.createTopic(t);
+  await configureTopics(s);
   return idOf(t);
 }
 
@@ -144,7 +146,11 @@ describe('log compaction', () => {
           const r = await st.read(id, 0, { offset: o, maxBytes: 1, minOneBatch: true });
           expect(Number(readRecordBatchHeader(r.batches[0]!).baseOffset)).toBe(expected.find((e) => e >= o));
         }
-        expect(await st.offsets(id, 0)).toEqual({ logStartOffset: 0, highWatermark: 30 });
+        expect(await st.offsets(id, 0)).toEqual({
+          logStartOffset: 0,
+          highWatermark: 30,
+          lastStableOffset: 30,
+        });
       };
       await check(s);
 
@@ -365,6 +371,50 @@ describe('log compaction', () => {
     expect(summary).toEqual(['0:0,1', '2C:2', '4C:4', '5:5', '6:6', '7:7', '8:8']);
   });
 
+  it('removes a transaction marker once its data is gone and delete.retention.ms has passed, never before', async () => {
+    const clock = new ManualClock();
+    const s = await start({ dataDir: tempDir(), clock });
+    const id = await createTopic(s, 'markers', { 'segment.bytes': '60', 'delete.retention.ms': '1000' });
+    const t = clock.now();
+    const txn = (producerId: bigint, records: Kv[]) =>
+      withProducer(
+        batchOf(records, t, { producerId, producerEpoch: 0, baseSequence: 0, transactional: true }),
+      );
+    const marker = (producerId: number, commit: boolean) =>
+      markerInput({ producerId, commit, coordinatorEpoch: 1, timestamp: t });
+    await s.append(id, 0, txn(6n, [['x', 'x1']])); // 0: aborted below
+    await s.appendMarker(id, 0, marker(6, false)); // 1
+    await s.append(id, 0, txn(5n, [['a', 'a1']])); // 2
+    await s.appendMarker(id, 0, marker(5, true)); // 3
+    await append(s, id, batchOf([['a', 'a2']], t)); // 4: supersedes a1
+    await append(s, id, batchOf([['z', 'z']], t)); // 5: last segment with data
+    await append(s, id, batchOf([['e', 'e']], t)); // 6: active
+    const summary = async () =>
+      (await readBatches(s, id)).map((b) => {
+        const h = readRecordBatchHeader(b);
+        return `${h.baseOffset}${h.control ? 'C' : ''}${h.attributes & DELETE_HORIZON_BIT ? 'H' : ''}`;
+      });
+    const committed = async () =>
+      (await s.read(id, 0, { offset: 0, maxBytes: 1 << 20, minOneBatch: true, readCommitted: true }))
+        .abortedTransactions;
+    // The first pass drops the aborted x1 and the superseded a1; their markers stay, as the pass
+    // read their data.
+    await s.compact(id, 0);
+    expect(await summary()).toEqual(['1C', '3C', '4', '5', '6']);
+    expect(await committed()).toEqual([{ producerId: 6, firstOffset: 0, lastOffset: 1 }]);
+    // The next pass finds no data left: the markers get a delete horizon...
+    await s.compact(id, 0);
+    expect(await summary()).toEqual(['1CH', '3CH', '4', '5', '6']);
+    clock.advance(999);
+    await s.compact(id, 0);
+    expect(await summary()).toEqual(['1CH', '3CH', '4', '5', '6']);
+    // ...and go in the first pass after it.
+    clock.advance(1);
+    await s.compact(id, 0);
+    expect(await summary()).toEqual(['4', '5', '6']);
+    for (const b of await readBatches(s, id)) expect(() => validateRecordBatch(b)).not.toThrow();
+  });
+
   it('drops records without a key', async () => {
     const clock = new ManualClock();
     const s = await start({ dataDir: tempDir(), clock });
@@ -420,6 +470,7 @@ describe('log compaction', () => {
       a = await start({ dataDir: dirA, clock });
       const topic = (await a.listTopics())[0]!;
       await a.setTopicConfigs(id, { ...topic.configs, 'segment.bytes': '100000' });
+      await configureTopics(a);
       const result = await a.compact(id, 0);
       expect(result).toMatchObject({ segmentsAfter: 1, cleanedUpTo: 18 });
       const compacted = await readRecords(a, id);
@@ -551,6 +602,7 @@ describe('log compaction', () => {
     const lagged = await createTopic(s, 'lag', { 'segment.bytes': '200', 'min.compaction.lag.ms': '60000' });
     const plain = makeTopic('d', 1, { 'segment.bytes': '200' });
     await s.createTopic(plain);
+    await configureTopics(s);
     for (const id of [compacted, lagged, idOf(plain)])
       for (let i = 0; i < 40; i++) await append(s, id, batchOf([[`k${i % 10}`, `v${i}`]], clock.now()));
     const passes = () =>

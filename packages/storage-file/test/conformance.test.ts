@@ -19,14 +19,21 @@ describeStorageConformance(
   },
 );
 
-describeStorageConformance(
-  'file, no hot tail, flush=interval',
-  () =>
-    new FileStorage({
-      dataDir: tempDir(),
-      flush: { mode: 'interval', intervalMs: 1000 },
-      segmentBytes: 14,
-      hotTailBytes: 0,
-      indexIntervalBytes: 0,
-    }),
-);
+const interval = (dataDir: string) =>
+  new FileStorage({
+    dataDir,
+    flush: { mode: 'interval', intervalMs: 1000 },
+    segmentBytes: 14,
+    hotTailBytes: 0,
+    indexIntervalBytes: 0,
+  });
+
+describeStorageConformance('file, no hot tail, flush=interval', () => interval(tempDir()), {
+  reopen: async (previous) => {
+    const dir = (previous as FileStorage).dataDir;
+    await previous.close();
+    const next = interval(dir);
+    await next.open();
+    return next;
+  },
+});

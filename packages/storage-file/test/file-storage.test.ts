@@ -12,7 +12,7 @@ import {
   LOG_START_FILE,
   TOPICS_DIR,
 } from '../src/index.js';
-import { appendInput, ManualClock, recordingLogger, tempDir } from './helpers.js';
+import { appendInput, configureTopics, ManualClock, recordingLogger, tempDir } from './helpers.js';
 
 const idOf = (t: StoredTopic) => t.topicId.toString('base64url');
 const open: FileStorage[] = [];
@@ -144,16 +144,21 @@ describe('FileStorage', () => {
     cpSync(dir, copy, { recursive: true });
     expect(existsSync(join(copy, CLEAN_SHUTDOWN_FILE))).toBe(false);
     const again = await start({ dataDir: copy });
-    expect(await again.offsets(idOf(t), 0)).toEqual({ logStartOffset: 9, highWatermark: 20 });
+    expect(await again.offsets(idOf(t), 0)).toEqual({
+      logStartOffset: 9,
+      highWatermark: 20,
+      lastStableOffset: 20,
+    });
   });
 
-  it('rolls segments by size (the topic segment.bytes overrides the default) and names them by base offset', async () => {
+  it('rolls segments by size (segment.bytes of the topic LogConfig) and names them by base offset', async () => {
     const dir = tempDir();
     const s = await start({ dataDir: dir, segmentBytes: 1_000_000 });
     const big = makeTopic('big');
     const small = makeTopic('small', 1, { 'segment.bytes': '1000' });
     await s.createTopic(big);
     await s.createTopic(small);
+    await configureTopics(s, { segmentBytes: 1_000_000 });
     const size = makeBatch(5, 1_000, 100).length;
     for (let i = 0; i < 10; i++) {
       await s.append(idOf(big), 0, appendInput(makeBatch(5, 1_000, 100)));
@@ -207,7 +212,11 @@ describe('FileStorage', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(await s.offsets(idOf(t), 0)).toEqual({ logStartOffset: 0, highWatermark: 15 });
+    expect(await s.offsets(idOf(t), 0)).toEqual({
+      logStartOffset: 0,
+      highWatermark: 15,
+      lastStableOffset: 15,
+    });
     expect((await s.append(idOf(t), 0, appendInput(makeBatch(5, 1_000, 100)))).baseOffset).toBe(15);
     const batches = await readAll(s, idOf(t));
     expect(batches.map((b) => Number(readRecordBatchHeader(b).baseOffset))).toEqual([0, 5, 10, 15]);
@@ -296,7 +305,11 @@ describe('FileStorage', () => {
     // Everything expired: the active segment goes too and the log carries on at 50.
     expect(await s.applyRetention(idOf(t), 0, { retentionMs: 0, retentionBytes: -1, now: 100_000 })).toBe(50);
     expect(segmentFiles(pdir)).toEqual(['00000000000000000050.log']);
-    expect(await s.offsets(idOf(t), 0)).toEqual({ logStartOffset: 50, highWatermark: 50 });
+    expect(await s.offsets(idOf(t), 0)).toEqual({
+      logStartOffset: 50,
+      highWatermark: 50,
+      lastStableOffset: 50,
+    });
     expect((await s.append(idOf(t), 0, appendInput(makeBatch(1)))).baseOffset).toBe(50);
     expect(await s.sizeInBytes(idOf(t), 0)).toBe(makeBatch(1).length);
   });
@@ -313,7 +326,11 @@ describe('FileStorage', () => {
     expect(readdirSync(join(dir, TOPICS_DIR))).toEqual([]);
     const again = makeTopic('gone', 1);
     expect(await s.createTopic(again)).toBe(true);
-    expect(await s.offsets(idOf(again), 0)).toEqual({ logStartOffset: 0, highWatermark: 0 });
+    expect(await s.offsets(idOf(again), 0)).toEqual({
+      logStartOffset: 0,
+      highWatermark: 0,
+      lastStableOffset: 0,
+    });
   });
 
   it('removes partition directories left by an interrupted create or delete on open', async () => {
@@ -403,7 +420,11 @@ describe('FileStorage', () => {
       const second = s.append(idOf(t), 0, appendInput(makeBatch(2))).then(() => acknowledged++);
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
       expect(acknowledged).toBe(0);
-      expect(await s.offsets(idOf(t), 0)).toEqual({ logStartOffset: 0, highWatermark: 1 });
+      expect(await s.offsets(idOf(t), 0)).toEqual({
+        logStartOffset: 0,
+        highWatermark: 1,
+        lastStableOffset: 1,
+      });
       held.shift()!();
       await first;
       expect(acknowledged).toBe(1);

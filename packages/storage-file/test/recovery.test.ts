@@ -58,7 +58,11 @@ async function crashedDir(count: number, options: Partial<FileStorageOptions> = 
 }
 
 async function checkLog(s: FileStorage, t: StoredTopic, batches: number): Promise<void> {
-  expect(await s.offsets(idOf(t), 0)).toEqual({ logStartOffset: 0, highWatermark: batches * 3 });
+  expect(await s.offsets(idOf(t), 0)).toEqual({
+    logStartOffset: 0,
+    highWatermark: batches * 3,
+    lastStableOffset: batches * 3,
+  });
   const r = await s.read(idOf(t), 0, { offset: 0, maxBytes: 1 << 20, minOneBatch: true });
   expect(r.batches).toHaveLength(batches);
   r.batches.forEach((b, i) => {
