@@ -301,7 +301,8 @@ export class PartitionLog {
 
   private async replay(state: ProducerLog, from: number): Promise<void> {
     for (const seg of this.segments) {
-      if (seg.committedBytes === 0 || seg.endOffset <= from) continue;
+      // A segment the open just walked (a crash's tail) and found only plain batches in is skipped.
+      if (seg.committedBytes === 0 || seg.endOffset <= from || seg.walkedWithoutProducers) continue;
       const scan = new BatchScan(seg.handle!, seg.positionFor(from), seg.committedBytes, REPLAY_READ_BYTES);
       for await (const b of scan) if (b.lastOffset >= from) replayBatch(state, b, this.options.compression);
       if (scan.problem !== null)

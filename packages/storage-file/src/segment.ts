@@ -8,6 +8,7 @@ import {
   LENGTH_AT,
   LOG_OVERHEAD,
   MAGIC_AT,
+  PRODUCER_ID_AT,
   readOffset,
   type ScannedBatch,
 } from './batch-scan.js';
@@ -71,6 +72,11 @@ export class Segment {
   rollBase: number | null = null;
   /** Data written but not yet fdatasync'ed. */
   unflushed = false;
+  /**
+   * Set by an open that walked the whole segment and found no batch with a producer id: the
+   * producer-state replay has nothing to read in it.
+   */
+  walkedWithoutProducers = false;
   private indexOffsets: number[] = [];
   private indexPositions: number[] = [];
   private timeStamps: number[] = [];
@@ -205,6 +211,7 @@ export class Segment {
     const scan = new BatchScan(this.handle!, 0, size, SCAN_CHUNK);
     let problem: string | null = null;
     let position = 0;
+    let producers = false;
     for await (const b of scan) {
       try {
         validateRecordBatch(b.buf, b.at);
@@ -224,7 +231,10 @@ export class Segment {
       }
       this.addBatch(b.position, b);
       position = b.position + b.size;
+      // A producer id of -1 has a negative high word.
+      if (!producers && b.buf.readInt32BE(b.at + PRODUCER_ID_AT) >= 0) producers = true;
     }
+    this.walkedWithoutProducers = !producers;
     problem ??= scan.problem;
     this.assignedBytes = this.committedBytes = position;
     if (position < size) {

@@ -15,7 +15,7 @@ import type { StoredTopic } from '@tributary/core/storage';
 import { makeTopic, markerInput, appendInput as withProducer } from '@tributary/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLEAN_SHUTDOWN_FILE, FileStorage, type FileStorageOptions, segmentFileName } from '../src/index.js';
-import { appendInput, configureTopics, ManualClock, recordingLogger, tempDir } from './helpers.js';
+import { appendInput, configureTopics, logConfig, ManualClock, recordingLogger, tempDir } from './helpers.js';
 
 const idOf = (t: StoredTopic) => t.topicId.toString('base64url');
 const open: FileStorage[] = [];
@@ -626,6 +626,23 @@ describe('log compaction', () => {
     clock.advance(60_000);
     await s.cleanerIdle();
     expect(passes().map((d) => d.split('/').at(-1))).toEqual(['c-0', 'lag-0']);
+  });
+
+  it('takes the cleanup policy and segment size from configureLog, not from the stored topic overrides', async () => {
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const s = await start({ dataDir: tempDir(), clock, logger, segmentBytes: 200 });
+    const t = makeTopic('configured', 1, { 'cleanup.policy': 'compact', 'segment.bytes': '100000' });
+    await s.createTopic(t);
+    const id = idOf(t);
+    for (let i = 0; i < 20; i++) await append(s, id, batchOf([[`k${i % 2}`, `v${i}`]], clock.now()));
+    // Until core hands in the LogConfig, the options apply: 200-byte segments, no compaction.
+    expect(logFiles(partitionDir(s, 'configured')).length).toBeGreaterThan(2);
+    await s.runCleaner();
+    expect(logger.lines.filter((l) => l.msg === 'compacted log segments')).toEqual([]);
+    s.configureLog(id, logConfig({ 'cleanup.policy': 'compact', 'segment.bytes': '200' }));
+    await s.runCleaner();
+    expect(logger.lines.filter((l) => l.msg === 'compacted log segments')).toHaveLength(1);
   });
 
   it('keeps its checkpoint across a restart, so a clean log is not cleaned again', async () => {
