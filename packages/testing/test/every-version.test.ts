@@ -171,6 +171,74 @@ describe('every served API at every advertised version', () => {
             request.groupId = 'sweep-offsets';
             request.topics = [{ name: 'sweep', partitions: [{ partitionIndex: 0 }] }];
             break;
+          case ApiKey.InitProducerId:
+            Object.assign(request, { transactionalId: null, transactionTimeoutMs: 60_000 });
+            break;
+          case ApiKey.AddPartitionsToTxn: {
+            const p = await transactionalProducer(client, `sweep-add-${v}`);
+            if (v >= 4)
+              request.transactions = [
+                {
+                  transactionalId: p.transactionalId,
+                  producerId: p.producerId,
+                  producerEpoch: p.producerEpoch,
+                  verifyOnly: false,
+                  topics: [{ name: 'sweep', partitions: [0] }],
+                },
+              ];
+            else
+              Object.assign(request, {
+                v3AndBelowTransactionalId: p.transactionalId,
+                v3AndBelowProducerId: p.producerId,
+                v3AndBelowProducerEpoch: p.producerEpoch,
+                v3AndBelowTopics: [{ name: 'sweep', partitions: [0] }],
+              });
+            break;
+          }
+          case ApiKey.AddOffsetsToTxn:
+            Object.assign(request, await transactionalProducer(client, `sweep-add-offsets-${v}`), {
+              groupId: 'sweep-offsets',
+            });
+            break;
+          case ApiKey.EndTxn: {
+            const p = await transactionalProducer(client, `sweep-end-${v}`);
+            await addPartition(client, p);
+            Object.assign(request, p, { committed: true });
+            break;
+          }
+          case ApiKey.TxnOffsetCommit: {
+            const p = await transactionalProducer(client, `sweep-txn-offsets-${v}`);
+            await client.send(ApiKey.AddOffsetsToTxn, 3, {
+              ...p,
+              groupId: 'sweep-offsets',
+              unknownTaggedFields: [],
+            });
+            Object.assign(request, p, {
+              groupId: 'sweep-offsets',
+              generationId: -1,
+              memberId: '',
+              topics: [
+                {
+                  name: 'sweep',
+                  partitions: [
+                    {
+                      partitionIndex: 0,
+                      committedOffset: 1n,
+                      committedLeaderEpoch: -1,
+                      committedMetadata: '',
+                    },
+                  ],
+                },
+              ],
+            });
+            break;
+          }
+          case ApiKey.DescribeProducers:
+            request.topics = [{ name: 'sweep', partitionIndexes: [0] }];
+            break;
+          case ApiKey.DescribeTransactions:
+            request.transactionalIds = ['sweep-end-0'];
+            break;
         }
         const frame = await client.sendRaw(api.apiKey, v, request);
         const { body } = decodeResponseFrame<Record<string, unknown>>(frame, api.apiKey, v);
@@ -188,6 +256,36 @@ describe('every served API at every advertised version', () => {
     client.close();
   });
 });
+
+/** A transactional producer's id and epoch, fresh from InitProducerId. */
+async function transactionalProducer(
+  client: WireClient,
+  transactionalId: string,
+): Promise<{ transactionalId: string; producerId: bigint; producerEpoch: number }> {
+  const init = await client.send(ApiKey.InitProducerId, 4, {
+    ...(API_TABLE[ApiKey.InitProducerId]!.request.create() as object),
+    transactionalId,
+    transactionTimeoutMs: 60_000,
+    producerId: -1n,
+    producerEpoch: -1,
+  });
+  expect(init.errorCode).toBe(0);
+  return { transactionalId, producerId: init.producerId, producerEpoch: init.producerEpoch };
+}
+
+async function addPartition(
+  client: WireClient,
+  p: { transactionalId: string; producerId: bigint; producerEpoch: number },
+): Promise<void> {
+  const added = await client.send(ApiKey.AddPartitionsToTxn, 3, {
+    ...(API_TABLE[ApiKey.AddPartitionsToTxn]!.request.create() as object),
+    v3AndBelowTransactionalId: p.transactionalId,
+    v3AndBelowProducerId: p.producerId,
+    v3AndBelowProducerEpoch: p.producerEpoch,
+    v3AndBelowTopics: [{ name: 'sweep', partitions: [0] }],
+  });
+  expect(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(0);
+}
 
 function joinRequest(groupId: string) {
   return {

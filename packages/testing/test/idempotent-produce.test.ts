@@ -11,7 +11,7 @@ import {
 } from '@tributary/codec';
 import { buildRecordBatch, scanRecordBatches } from '@tributary/codec/records';
 import { ManualClock } from '@tributary/core';
-import { makeProducerBatch, markerInput } from '@tributary/core/testing';
+import { appendInput, makeProducerBatch, markerInput } from '@tributary/core/testing';
 import { MemoryStorage } from '@tributary/storage-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/index.js';
@@ -80,7 +80,19 @@ async function latest(topic: string, isolationLevel: number): Promise<bigint> {
 
 const baseOffsets = (records: Buffer) => scanRecordBatches(records).batches.map((b) => b.baseOffset);
 
-/** Writes a marker the way the transaction coordinator's WriteTxnMarkers will, waking long polls. */
+/**
+ * Appends a transactional batch straight to storage, as Produce does once the transaction
+ * coordinator has vouched for it: these tests are about producer state and read_committed reads,
+ * not the coordinator (transactions-protocol.test.ts runs whole transactions).
+ */
+async function appendTransactional(topic: string, batch: Buffer): Promise<void> {
+  const t = broker.broker.topics.byName(topic)!;
+  const r = await storage.append(t.id, 0, appendInput(batch));
+  expect(r.status).toBe('appended');
+  t.partitions[0]!.notifyAppend();
+}
+
+/** Writes a marker the way the transaction coordinator's WriteTxnMarkers does, waking long polls. */
 async function writeMarker(topic: string, producerId: number, commit: boolean): Promise<void> {
   const t = broker.broker.topics.byName(topic)!;
   const r = await storage.appendMarker(t.id, 0, markerInput({ producerId, commit }));
@@ -119,7 +131,7 @@ describe('Produce with producer ids', () => {
 
   it('refuses a plain batch from a producer with an open transaction with INVALID_TXN_STATE', async () => {
     const topic = await newTopic();
-    await produce(topic, makeProducerBatch({ producerId: 1002, transactional: true }));
+    await appendTransactional(topic, makeProducerBatch({ producerId: 1002, transactional: true }));
     const plain = await produce(topic, makeProducerBatch({ producerId: 1002, baseSequence: 1 }));
     expect(plain.errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
   });
@@ -138,8 +150,8 @@ describe('read_committed', () => {
   it('reads to the last stable offset and returns the aborted transactions of the range read', async () => {
     const topic = await newTopic();
     await produce(topic, buildRecordBatch({ records: [{ value: Buffer.from('a') }] })); // 0
-    await produce(topic, makeProducerBatch({ producerId: 2000, transactional: true, count: 2 })); // 1-2
-    await produce(topic, makeProducerBatch({ producerId: 2001, transactional: true })); // 3
+    await appendTransactional(topic, makeProducerBatch({ producerId: 2000, transactional: true, count: 2 })); // 1-2
+    await appendTransactional(topic, makeProducerBatch({ producerId: 2001, transactional: true })); // 3
     await produce(topic, buildRecordBatch({ records: [{ value: Buffer.from('b') }] })); // 4
 
     const committed = await fetch(topic, 0n, 1);
@@ -164,7 +176,7 @@ describe('read_committed', () => {
 
   it('fills lastStableOffset and the aborted transactions in a long poll woken by the marker', async () => {
     const topic = await newTopic();
-    await produce(topic, makeProducerBatch({ producerId: 3000, transactional: true })); // 0
+    await appendTransactional(topic, makeProducerBatch({ producerId: 3000, transactional: true })); // 0
     // The open transaction holds the LSO at 0: the poll has nothing to return and waits. Its
     // waiter registering tells the test it is parked, so the marker lands after, not before.
     const state = broker.broker.topics.byName(topic)!.partitions[0]!;
