@@ -3,69 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultBrokerConfig } from '../broker/config.js';
 import { TopicRegistry } from '../broker/topics.js';
 import { ManualClock, silentLogger } from '../services.js';
-import {
-  type AppendInput,
-  type AppendResult,
-  type PartitionOffsets,
-  type ReadInput,
-  type ReadResult,
-  type StorageAdapter,
-  type StoredTopic,
-  writeBatchBaseOffset,
-} from '../storage/index.js';
+import { LogStorage } from '../test-support/log-storage.js';
 import { CoordinatorLog, type CoordinatorRecord } from './coordinator-log.js';
-
-/** Just enough of a log store for a coordinator log: topics, append, read, offsets. */
-class LogStorage implements StorageAdapter {
-  readonly topics = new Map<string, StoredTopic>();
-  readonly logs = new Map<string, { batches: Buffer[]; next: number }[]>();
-
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
-  async listTopics(): Promise<StoredTopic[]> {
-    return [...this.topics.values()];
-  }
-  async createTopic(topic: StoredTopic): Promise<boolean> {
-    const id = topic.topicId.toString('base64url');
-    this.topics.set(id, topic);
-    this.logs.set(
-      id,
-      Array.from({ length: topic.partitionCount }, () => ({ batches: [], next: 0 })),
-    );
-    return true;
-  }
-  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
-    const log = this.logs.get(topicId)![partition]!;
-    const batch = Buffer.from(input.batch);
-    writeBatchBaseOffset(batch, log.next);
-    log.batches.push(batch);
-    const baseOffset = log.next;
-    log.next += input.lastOffsetDelta + 1;
-    return { baseOffset, logStartOffset: 0 };
-  }
-  async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
-    const log = this.logs.get(topicId)![partition]!;
-    const batches = log.batches.filter(
-      (b) => Number(b.readBigInt64BE(0)) + b.readInt32BE(23) >= input.offset,
-    );
-    return { batches, logStartOffset: 0, highWatermark: log.next };
-  }
-  async offsets(topicId: string, partition: number): Promise<PartitionOffsets> {
-    return { logStartOffset: 0, highWatermark: this.logs.get(topicId)![partition]!.next };
-  }
-  deleteTopic = unsupported;
-  setTopicConfigs = unsupported;
-  addPartitions = unsupported;
-  findBatchByTimestamp = unsupported;
-  findMaxTimestampBatch = unsupported;
-  deleteRecordsBefore = unsupported;
-  applyRetention = unsupported;
-  sizeInBytes = unsupported;
-}
-
-async function unsupported(): Promise<never> {
-  throw new Error('not used by the coordinator log');
-}
 
 async function setup() {
   const storage = new LogStorage();

@@ -3,75 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../broker/config.js';
 import { TopicRegistry } from '../broker/topics.js';
 import { ManualClock, noopMetrics, silentLogger } from '../services.js';
-import {
-  type AppendInput,
-  type AppendResult,
-  type PartitionOffsets,
-  type ReadInput,
-  type ReadResult,
-  type StorageAdapter,
-  type StoredTopic,
-  writeBatchBaseOffset,
-} from '../storage/index.js';
+import { LogStorage } from '../test-support/log-storage.js';
 import { validateConsumerGroupConfig } from './consumer-group-config.js';
 import { decodeAssignment, encodeAssignment } from './embedded-protocol.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import type { ConsumerHeartbeatInput, ConsumerHeartbeatOutcome, JoinGroupInput } from './group-requests.js';
-
-/** An in-memory log: just what the coordinator and the topic registry use. */
-class LogStorage implements StorageAdapter {
-  readonly topics = new Map<string, StoredTopic>();
-  readonly logs = new Map<string, { batches: Buffer[]; next: number }[]>();
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
-  async listTopics(): Promise<StoredTopic[]> {
-    return [...this.topics.values()];
-  }
-  async createTopic(topic: StoredTopic): Promise<boolean> {
-    for (const t of this.topics.values()) if (t.name === topic.name) return false;
-    const id = topic.topicId.toString('base64url');
-    this.topics.set(id, topic);
-    this.logs.set(
-      id,
-      Array.from({ length: topic.partitionCount }, () => ({ batches: [], next: 0 })),
-    );
-    return true;
-  }
-  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
-    const log = this.logs.get(topicId)![partition]!;
-    const batch = Buffer.from(input.batch);
-    writeBatchBaseOffset(batch, log.next);
-    log.batches.push(batch);
-    const baseOffset = log.next;
-    log.next += input.lastOffsetDelta + 1;
-    return { baseOffset, logStartOffset: 0 };
-  }
-  async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
-    const log = this.logs.get(topicId)![partition]!;
-    const batches = log.batches.filter(
-      (b) => Number(b.readBigInt64BE(0)) + b.readInt32BE(23) >= input.offset,
-    );
-    return { batches, logStartOffset: 0, highWatermark: log.next };
-  }
-  async offsets(topicId: string, partition: number): Promise<PartitionOffsets> {
-    return { logStartOffset: 0, highWatermark: this.logs.get(topicId)![partition]!.next };
-  }
-  deleteTopic = unsupported;
-  setTopicConfigs = unsupported;
-  async addPartitions(topicId: string, count: number): Promise<void> {
-    const t = this.topics.get(topicId)!;
-    this.topics.set(topicId, { ...t, partitionCount: count });
-  }
-  findBatchByTimestamp = unsupported;
-  findMaxTimestampBatch = unsupported;
-  deleteRecordsBefore = unsupported;
-  applyRetention = unsupported;
-  sizeInBytes = unsupported;
-}
-
-async function unsupported(): Promise<never> {
-  throw new Error('not used here');
-}
 
 async function setup(
   config: Partial<BrokerConfig> = {},

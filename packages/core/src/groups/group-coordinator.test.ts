@@ -4,86 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../broker/config.js';
 import { TopicRegistry } from '../broker/topics.js';
 import { ManualClock, noopMetrics, silentLogger } from '../services.js';
-import {
-  type AppendInput,
-  type AppendResult,
-  type PartitionOffsets,
-  type ReadInput,
-  type ReadResult,
-  type StorageAdapter,
-  type StoredTopic,
-  writeBatchBaseOffset,
-} from '../storage/index.js';
+import { LogStorage } from '../test-support/log-storage.js';
 import type { JoinOutcome } from './classic-group.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, partitionForGroup } from './group-log.js';
 import type { JoinGroupInput, TxnOffsetCommitInput } from './group-requests.js';
-
-/** Just enough of a log store for the coordinator: topics, append, read, offsets. */
-class LogStorage implements StorageAdapter {
-  readonly topics = new Map<string, StoredTopic>();
-  readonly logs = new Map<string, { batches: Buffer[]; next: number }[]>();
-  appends = 0;
-  /** Set to make appends fail (a full disk, say). */
-  failAppends = false;
-  /** Set to hold reads until released (a slow load). */
-  readGate: Promise<void> | null = null;
-
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
-  async listTopics(): Promise<StoredTopic[]> {
-    return [...this.topics.values()];
-  }
-  async createTopic(topic: StoredTopic): Promise<boolean> {
-    for (const t of this.topics.values()) if (t.name === topic.name) return false;
-    const id = topic.topicId.toString('base64url');
-    this.topics.set(id, topic);
-    this.logs.set(
-      id,
-      Array.from({ length: topic.partitionCount }, () => ({ batches: [], next: 0 })),
-    );
-    return true;
-  }
-  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
-    if (this.failAppends) throw new Error('disk full');
-    const log = this.logs.get(topicId)![partition]!;
-    const batch = Buffer.from(input.batch);
-    writeBatchBaseOffset(batch, log.next);
-    log.batches.push(batch);
-    const baseOffset = log.next;
-    log.next += input.lastOffsetDelta + 1;
-    this.appends++;
-    return { baseOffset, logStartOffset: 0 };
-  }
-  async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
-    if (this.readGate !== null) await this.readGate;
-    const log = this.logs.get(topicId)![partition]!;
-    // Offsets per batch are dense here: find the batches at or after the offset.
-    const batches = log.batches.filter(
-      (b) => Number(b.readBigInt64BE(0)) + b.readInt32BE(23) >= input.offset,
-    );
-    return { batches, logStartOffset: 0, highWatermark: log.next };
-  }
-  async offsets(topicId: string, partition: number): Promise<PartitionOffsets> {
-    return { logStartOffset: 0, highWatermark: this.logs.get(topicId)![partition]!.next };
-  }
-  batchesIn(partition: number): number {
-    const topic = [...this.topics.values()].find((t) => t.name === CONSUMER_OFFSETS_TOPIC)!;
-    return this.logs.get(topic.topicId.toString('base64url'))![partition]!.batches.length;
-  }
-  deleteTopic = unsupported;
-  setTopicConfigs = unsupported;
-  addPartitions = unsupported;
-  findBatchByTimestamp = unsupported;
-  findMaxTimestampBatch = unsupported;
-  deleteRecordsBefore = unsupported;
-  applyRetention = unsupported;
-  sizeInBytes = unsupported;
-}
-
-async function unsupported(): Promise<never> {
-  throw new Error('not used by the group coordinator');
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -743,7 +668,7 @@ describe('persistence through __consumer_offsets', () => {
     expect(await first.gc.deleteGroups(['gone'])).toEqual([{ groupId: 'gone', errorCode: 0 }]);
     // Records land on the group's own partition of the topic.
     // (the assignment and the commit: a completed join phase of a non-empty group writes nothing).
-    expect(storage.batchesIn(partitionForGroup('persisted', 5))).toBe(2);
+    expect(storage.batchesIn(CONSUMER_OFFSETS_TOPIC, partitionForGroup('persisted', 5))).toBe(2);
     await first.gc.close();
 
     const second = await setup({}, storage);
