@@ -128,6 +128,9 @@ export class MemoryStorage implements StorageAdapter {
     return true;
   }
 
+  /** Memory keeps no segments: retention comes from core's policy, so the settings change nothing here. */
+  configureLog(): void {}
+
   async deleteTopic(topicId: string): Promise<boolean> {
     this.logs.delete(topicId);
     return this.topics.delete(topicId);

@@ -366,13 +366,11 @@ export class Broker implements RequestDispatcher {
    * open transaction); a later batch of theirs is accepted at any sequence, as Kafka accepts it.
    */
   async expireProducers(): Promise<number> {
-    const expire = this.storage.expireProducers;
-    if (expire === undefined) return 0;
     const now = this.clock.now();
     let expired = 0;
     for (const topic of this.topics.all())
       for (let p = 0; p < topic.partitionCount; p++)
-        expired += await expire.call(this.storage, topic.id, p, now, this.config.producerIdExpirationMs);
+        expired += await this.storage.expireProducers(topic.id, p, now, this.config.producerIdExpirationMs);
     return expired;
   }
 

@@ -34,9 +34,7 @@ export class ProducerIdBlocks implements ProducerIdAllocator {
 
   private async reserve(): Promise<void> {
     try {
-      const allocate = this.storage.allocateProducerIds;
-      if (allocate === undefined) throw new Error('the storage adapter cannot allocate producer ids');
-      const first = await allocate.call(this.storage, this.blockSize);
+      const first = await this.storage.allocateProducerIds(this.blockSize);
       this.next = first;
       this.end = first + this.blockSize;
     } finally {

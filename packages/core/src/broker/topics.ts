@@ -176,7 +176,7 @@ export class TopicRegistry {
    */
   private configureLog(id: string, configs: Readonly<Record<string, string>>): CleanupPolicy {
     const log = resolveLogConfig(configs, this.config);
-    this.storage.configureLog?.(id, log);
+    this.storage.configureLog(id, log);
     return { compact: log.compactEnabled, delete: log.deleteEnabled };
   }
 

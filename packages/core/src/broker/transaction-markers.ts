@@ -21,7 +21,7 @@ export interface StorageMarkerWriterOptions {
   readonly logger: Logger;
 }
 
-const REFUSED: Record<Exclude<MarkerResult['status'], 'appended' | undefined>, number> = {
+const REFUSED: Record<Exclude<MarkerResult['status'], 'appended'>, number> = {
   'coordinator-fenced': ErrorCode.TRANSACTION_COORDINATOR_FENCED,
   'invalid-producer-epoch': ErrorCode.INVALID_PRODUCER_EPOCH,
   'out-of-order-sequence': ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -52,7 +52,6 @@ export class StorageMarkerWriter implements TransactionMarkerWriter {
     // A deleted partition needs no marker: nothing is left to read its transaction.
     if (topic === undefined || partition < 0 || partition >= topic.partitionCount)
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    if (storage.appendMarker === undefined) return ErrorCode.KAFKA_STORAGE_ERROR;
     const commit = write.result === 'commit';
     const timestamp = clock.now();
     const producerId = Number(write.producerId);
@@ -78,7 +77,7 @@ export class StorageMarkerWriter implements TransactionMarkerWriter {
       logger.error({ err: e, topic: topicName, partition }, 'could not write a transaction marker');
       return ErrorCode.KAFKA_STORAGE_ERROR;
     }
-    if (result.status !== undefined && result.status !== 'appended') {
+    if (result.status !== 'appended') {
       logger.warn(
         { topic: topicName, partition, producerId, status: result.status },
         'transaction marker refused',

@@ -29,8 +29,7 @@ export interface StoredTopic {
 export interface PartitionOffsets {
   readonly logStartOffset: number;
   readonly highWatermark: number;
-  /** Required once every adapter has it (storage port v2); absent means the high watermark. */
-  readonly lastStableOffset?: number;
+  readonly lastStableOffset: number;
 }
 
 /** Kafka's "no producer id" (-1): a batch from a plain, non-idempotent producer. */
@@ -72,8 +71,7 @@ export type AppendRejection =
 
 /** The batch was stored. */
 export interface AppendedResult {
-  /** Required once every adapter sets it (storage port v2); absent means 'appended'. */
-  readonly status?: 'appended';
+  readonly status: 'appended';
   /** The offset assigned to the batch's first record. */
   readonly baseOffset: number;
   readonly logStartOffset: number;
@@ -160,8 +158,7 @@ export interface ReadResult {
   readonly batches: readonly Buffer[];
   readonly logStartOffset: number;
   readonly highWatermark: number;
-  /** Required once every adapter has it (storage port v2); absent means the high watermark. */
-  readonly lastStableOffset?: number;
+  readonly lastStableOffset: number;
   /**
    * read_committed reads only: the aborted transactions whose range overlaps
    * [offset, last offset returned], in the order their markers were written (empty when none).
@@ -272,18 +269,18 @@ export interface StorageAdapter {
   /** Removes the topic and all its data; false when it does not exist. */
   deleteTopic(topicId: string): Promise<boolean>;
   /**
-   * Optional until every adapter takes it: the topic's resolved log settings. Core calls it after
-   * open() for every listed topic, after createTopic and after setTopicConfigs.
+   * The topic's resolved log settings (broker defaults under its overrides). Core calls it after
+   * open() for every listed topic, after createTopic and after setTopicConfigs; an adapter keeps
+   * no topic defaults of its own.
    */
-  configureLog?(topicId: string, config: LogConfig): void;
+  configureLog(topicId: string, config: LogConfig): void;
   /** Replaces the topic-level config overrides. */
   setTopicConfigs(topicId: string, configs: Readonly<Record<string, string>>): Promise<void>;
   /** Grows the topic to `partitionCount` partitions (never shrinks). */
   addPartitions(topicId: string, partitionCount: number): Promise<void>;
 
-  // Storage port v2 (producer state). appendMarker, describeProducers, expireProducers and
-  // allocateProducerIds are optional for one step, while every adapter and test fake catches up;
-  // they become required then, as do AppendedResult.status and the lastStableOffset fields.
+  // Producer state (storage port v2): appends carry the producer's fields, markers close
+  // transactions, reads report the last stable offset, and producer ids come in durable blocks.
 
   /**
    * Appends one batch. A batch with a producer id is checked against the partition's producer
@@ -297,16 +294,16 @@ export interface StorageAdapter {
    * batch, closes the producer's open transaction (moving the last stable offset) and, for an
    * ABORT that closed one, records it in the partition's aborted-transaction index.
    */
-  appendMarker?(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult>;
+  appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult>;
   read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult>;
   offsets(topicId: string, partition: number): Promise<PartitionOffsets>;
   /** The producers the partition holds state for (DescribeProducers). */
-  describeProducers?(topicId: string, partition: number): Promise<ProducerDescription[]>;
+  describeProducers(topicId: string, partition: number): Promise<ProducerDescription[]>;
   /**
    * Forgets producers whose last write is `producerIdExpirationMs` or more before `now`
    * (`producer.id.expiration.ms`); never one with an open transaction. Returns how many it dropped.
    */
-  expireProducers?(
+  expireProducers(
     topicId: string,
     partition: number,
     now: number,
@@ -317,7 +314,7 @@ export interface StorageAdapter {
    * again by this store, across restarts and crashes (a durable adapter persists its high mark
    * before returning) and, for a shared store, across brokers.
    */
-  allocateProducerIds?(count: number): Promise<number>;
+  allocateProducerIds(count: number): Promise<number>;
   /** The first batch whose max timestamp is at or after `timestamp`, or null. */
   findBatchByTimestamp(topicId: string, partition: number, timestamp: number): Promise<BatchLocation | null>;
   /** The batch holding the largest timestamp in the log (the first such batch), or null when empty. */

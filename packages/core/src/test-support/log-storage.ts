@@ -75,7 +75,12 @@ export class LogStorage implements StorageAdapter {
     const topic = [...this.topics.values()].find((t) => t.name === topicName)!;
     return this.logs.get(topic.topicId.toString('base64url'))![partition]!.batches.length;
   }
+  configureLog(): void {}
   deleteTopic = unsupported;
+  appendMarker = unsupported;
+  describeProducers = unsupported;
+  expireProducers = unsupported;
+  allocateProducerIds = unsupported;
   setTopicConfigs = unsupported;
   findBatchByTimestamp = unsupported;
   findMaxTimestampBatch = unsupported;

@@ -111,21 +111,6 @@ export function markerInput(o: MarkerOptions): MarkerInput {
   };
 }
 
-/** Whether the adapter implements storage port v2's producer state (optional for one step). */
-function hasProducerState(s: StorageAdapter): s is StorageAdapter & Required<ProducerStatePort> {
-  return (
-    typeof s.appendMarker === 'function' &&
-    typeof s.describeProducers === 'function' &&
-    typeof s.expireProducers === 'function' &&
-    typeof s.allocateProducerIds === 'function'
-  );
-}
-
-type ProducerStatePort = Pick<
-  StorageAdapter,
-  'appendMarker' | 'describeProducers' | 'expireProducers' | 'allocateProducerIds'
->;
-
 export function describeStorageConformance(
   name: string,
   create: () => StorageAdapter | Promise<StorageAdapter>,
@@ -283,11 +268,6 @@ export function describeStorageConformance(
     });
 
     describe('producer state', () => {
-      /** The adapter under test, or a skip while it does not implement producer state yet. */
-      const v2 = (ctx: { skip: (note?: string) => never }) => {
-        if (!hasProducerState(storage)) return ctx.skip('the adapter does not implement producer state yet');
-        return storage;
-      };
       const topic = async (): Promise<string> => {
         const t = makeTopic(`producers-${randomBytes(4).toString('hex')}`);
         await storage.createTopic(t);
@@ -298,7 +278,7 @@ export function describeStorageConformance(
         batches.map((b) => Number(readRecordBatchHeader(b).baseOffset));
 
       it('acks a retry of any of the last five batches with its original offsets and stores nothing; the sixth-oldest is out of order', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         const first = await s.append(id, 0, appendInput(makeBatch(2)));
         expect(first).toMatchObject({ status: 'appended', baseOffset: 0 });
@@ -340,7 +320,7 @@ export function describeStorageConformance(
       });
 
       it('refuses a sequence gap, an older epoch, and a new epoch not starting at 0', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 3, producerEpoch: 1, count: 2 })));
         const gap = await s.append(
@@ -377,7 +357,7 @@ export function describeStorageConformance(
       });
 
       it('accepts any first sequence from a producer it has no state for (KIP-360) and wraps after 2^31 - 1', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         const max = 0x7fffffff;
         const first = await s.append(
@@ -404,7 +384,7 @@ export function describeStorageConformance(
       });
 
       it('refuses a plain batch from a producer whose transaction is open (INVALID_TXN_STATE)', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 5, transactional: true })));
         const plain = await s.append(
@@ -417,7 +397,7 @@ export function describeStorageConformance(
       });
 
       it('holds the last stable offset at the earliest open transaction, with mixed producers, until its marker', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2))); // 0-1 plain
         await s.append(
@@ -454,7 +434,7 @@ export function describeStorageConformance(
       });
 
       it('returns the aborted transactions overlapping a read_committed read', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 1, transactional: true }))); // 0
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 2, transactional: true }))); // 1
@@ -490,7 +470,7 @@ export function describeStorageConformance(
       });
 
       it('fences a marker from an older coordinator epoch or producer epoch, and lets a marker bump the epoch', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(
           id,
@@ -549,7 +529,7 @@ export function describeStorageConformance(
       });
 
       it('keeps the last stable offset at or above the log start offset', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2)));
         await s.append(
@@ -564,7 +544,7 @@ export function describeStorageConformance(
       });
 
       it('expires idle producers, never one with an open transaction', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 1, timestamp: 1_000 })));
         await s.append(
@@ -588,7 +568,7 @@ export function describeStorageConformance(
       });
 
       it('keeps no producer state for plain batches (producer id -1 or absent)', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2)));
         const batch = makeBatch(1);
@@ -604,7 +584,7 @@ export function describeStorageConformance(
       });
 
       it('hands out producer id blocks that never overlap', async (ctx) => {
-        const s = v2(ctx);
+        const s = storage;
         const a = await s.allocateProducerIds(1000);
         const b = await s.allocateProducerIds(10);
         const c = await s.allocateProducerIds(1000);
@@ -637,7 +617,6 @@ export function describeStorageConformance(
       });
 
       it('keeps producer state, open transactions, aborted transactions and the producer id high mark across a reopen', async (ctx) => {
-        if (!hasProducerState(storage)) return ctx.skip('the adapter does not implement producer state yet');
         const t = makeTopic('durable-producers');
         await storage.createTopic(t);
         const id = idOf(t);
@@ -647,7 +626,6 @@ export function describeStorageConformance(
         await storage.append(id, 0, appendInput(makeProducerBatch({ producerId: 3, transactional: true })));
         const block = await storage.allocateProducerIds(100);
         storage = await reopen(storage);
-        if (!hasProducerState(storage)) throw new Error('reopened adapter lost producer state support');
         const retry = await storage.append(
           id,
           0,

@@ -32,7 +32,7 @@ export async function handleDescribeProducers(
           if (topic === undefined || index < 0 || index >= topic.partitionCount)
             return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           try {
-            const producers = (await s.storage.describeProducers?.(topic.id, index)) ?? [];
+            const producers = await s.storage.describeProducers(topic.id, index);
             return {
               ...answer(ErrorCode.NONE),
               activeProducers: producers.map((p) => ({

@@ -145,7 +145,7 @@ async function readPlan(
       bytes += records.length;
       out.errorCode = ErrorCode.NONE;
       out.highWatermark = big(result.highWatermark);
-      out.lastStableOffset = big(result.lastStableOffset ?? result.highWatermark);
+      out.lastStableOffset = big(result.lastStableOffset);
       out.logStartOffset = big(result.logStartOffset);
       out.abortedTransactions = readCommitted ? abortedTransactions(result.abortedTransactions) : null;
       out.records = records;

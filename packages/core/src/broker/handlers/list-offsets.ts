@@ -58,9 +58,7 @@ async function lookup(
 ): Promise<{ offset: number; timestamp: number }> {
   const offsets = await s.storage.offsets(topic.id, partition);
   // What a consumer of this isolation level may read: records at or past it are not answered.
-  const lastFetchable = readCommitted
-    ? (offsets.lastStableOffset ?? offsets.highWatermark)
-    : offsets.highWatermark;
+  const lastFetchable = readCommitted ? offsets.lastStableOffset : offsets.highWatermark;
   const fetchable = (found: Found) => (found !== null && found.offset < lastFetchable ? found : NOT_FOUND);
   switch (timestamp) {
     case LATEST_TIMESTAMP:

@@ -207,7 +207,7 @@ function appendPartition(
   }
   const state = topic.partitions[partition]!;
   const done = (r: AppendResult): void => {
-    if (r.status === undefined || r.status === 'appended') {
+    if (r.status === 'appended') {
       result.baseOffset = big(r.baseOffset);
       result.logStartOffset = big(r.logStartOffset);
       result.logAppendTimeMs = big(logAppendTime);
