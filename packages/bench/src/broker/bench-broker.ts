@@ -91,6 +91,8 @@ export interface Row {
   /** EndTxn scenario, after its warm-up: a whole transaction (begin, send one record, commit). */
   transactionLatency?: LatencySummary;
   warmingCommitLatency?: LatencySummary;
+  /** EndTxn scenario, after its warm-up: from EndTxn sent until read_committed shows the record. */
+  markersVisibleLatency?: LatencySummary;
   /** EndTxn requests timed inside the broker over the whole run (default launcher only). */
   brokerEndTxnLatency?: LatencySummary;
   /** 1-minute load average when the scenario started. */
@@ -522,7 +524,7 @@ function cell(r: Row | undefined): string {
       ? `; first ${r.warmingCommitLatency.count}: commit ${ms(r.warmingCommitLatency)}`
       : '';
     const timedOut = r.timedOut ? ' [timed out]' : '';
-    return `commit ${ms(r.commitLatency)}${inBroker}; whole transaction ${ms(r.transactionLatency)}${warming}; ${int(r.msgsPerSec)} txn/s${spread}${timedOut}`;
+    return `commit ${ms(r.commitLatency)}${inBroker}; EndTxn to committed (LSO) ${ms(r.markersVisibleLatency)}; whole transaction ${ms(r.transactionLatency)}${warming}; ${int(r.msgsPerSec)} txn/s${spread}${timedOut}`;
   }
   const flags = [r.timedOut ? 'timed out' : '', r.note ?? ''].filter(Boolean).join(', ');
   const spread =

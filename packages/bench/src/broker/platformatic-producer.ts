@@ -5,10 +5,12 @@
 //   sends outstanding, and with `transaction` set, inside transactions of that many records (one
 //   transaction at a time); stops at the count or the time limit.
 // - endTxn: `transactions` transactions of one record, one after another, timing each commit
-//   (one EndTxn round trip) and each whole transaction; the first `warmup` are reported apart.
+//   (one EndTxn round trip), each whole transaction, and from each commit until a read_committed
+//   ListOffsets shows the record committed (its marker written and durable: the last stable offset
+//   is past it); the first `warmup` are reported apart.
 //
 //   node --import tsx platformatic-producer.ts '{"bootstrap":"127.0.0.1:9092","topic":"t",...}'
-import { Producer } from '@platformatic/kafka';
+import { Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
 import { type LatencySummary, summarizeMicros } from './stats.js';
 
 export interface PlatformaticProducerJob {
@@ -42,7 +44,15 @@ export interface PlatformaticProducerResult {
   /** endTxn mode, after the warm-up: begin, send one record (AddPartitionsToTxn, Produce), commit. */
   transactionLatency?: LatencySummary;
   warmingCommitLatency?: LatencySummary;
+  /**
+   * endTxn mode, after the warm-up: from sending EndTxn until a read_committed ListOffsets (polled
+   * back to back) returns a last stable offset past the record.
+   */
+  markersVisibleLatency?: LatencySummary;
 }
+
+/** How long one transaction's record may take to show as committed before the run gives up. */
+const VISIBLE_LIMIT_MS = 5_000;
 
 function createProducer(job: PlatformaticProducerJob, transactional: boolean): Producer {
   return new Producer({
@@ -50,6 +60,10 @@ function createProducer(job: PlatformaticProducerJob, transactional: boolean): P
     bootstrapBrokers: [job.bootstrap],
     acks: job.acks,
     retries: transactional ? 10 : 0,
+    // While a transaction's markers are being written, AddPartitionsToTxn for the next one is
+    // answered CONCURRENT_TRANSACTIONS; the client's 1 s default retry delay would then set the
+    // pace. Kafka's Java producer retries that case after 20 ms.
+    ...(transactional && { retryDelay: 20 }),
     ...(transactional && {
       idempotent: true,
       // A new id per run: a broker keeps the state of the ids it has seen.
@@ -123,8 +137,22 @@ async function endTxn(job: PlatformaticProducerJob): Promise<PlatformaticProduce
   const record = { topic: job.topic, partition: 0, value: Buffer.alloc(job.size, 0x61) };
   const count = job.transactions ?? 0;
   const warmup = Math.min(job.warmup ?? 0, Math.floor(count / 2));
+  const admin = new Admin({ clientId: 'bench-broker-lso', bootstrapBrokers: [job.bootstrap], retries: 3 });
   const commits: number[] = [];
   const whole: number[] = [];
+  const visible: number[] = [];
+  /** Polls the last stable offset until it passes `offset`; the time it took, or NaN at the limit. */
+  async function untilStable(offset: bigint, since: number): Promise<number> {
+    for (;;) {
+      const [topic] = await admin.listOffsets({
+        topics: [{ name: job.topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      });
+      const now = performance.now();
+      if ((topic?.partitions[0]?.offset ?? -1n) > offset) return now - since;
+      if (now - since > VISIBLE_LIMIT_MS) return Number.NaN;
+    }
+  }
   let timedOut = false;
   const started = performance.now();
   const deadline = started + job.timeoutMs;
@@ -135,15 +163,21 @@ async function endTxn(job: PlatformaticProducerJob): Promise<PlatformaticProduce
     }
     const began = performance.now();
     const txn = await producer.beginTransaction();
-    await txn.send({ messages: [record] });
+    const sent = await txn.send({ messages: [record] });
     const committing = performance.now();
     await txn.commit();
     const done = performance.now();
     commits.push((done - committing) * 1000);
     whole.push((done - began) * 1000);
+    const offset = sent.offsets?.[0]?.offset;
+    if (offset !== undefined) visible.push((await untilStable(offset, committing)) * 1000);
   }
   const elapsedMs = performance.now() - started;
   await producer.close();
+  await admin.close();
+  const lost = visible.filter((v) => !Number.isFinite(v)).length;
+  if (lost > 0)
+    throw new Error(`${lost} committed records did not show as committed within ${VISIBLE_LIMIT_MS} ms`);
   return {
     messages: commits.length,
     transactions: commits.length,
@@ -154,6 +188,7 @@ async function endTxn(job: PlatformaticProducerJob): Promise<PlatformaticProduce
     commitLatency: summarizeMicros(commits.slice(warmup)),
     transactionLatency: summarizeMicros(whole.slice(warmup)),
     warmingCommitLatency: summarizeMicros(commits.slice(0, warmup)),
+    markersVisibleLatency: summarizeMicros(visible.slice(warmup)),
   };
 }
 
