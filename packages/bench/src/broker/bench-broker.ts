@@ -10,6 +10,9 @@
 //   pnpm bench:broker --json out.json        also save every figure (default bench-results/)
 //   pnpm bench:broker --broker cli            the tributary command (apps/broker) from source,
 //                                            --memory, instead of the createBroker launcher
+//   pnpm bench:broker --file-storage         the launcher with file storage, flush=always, in a
+//                                            fresh data directory per start (its own request
+//                                            timings, which the tributary command does not give)
 //   pnpm bench:broker --broker-cmd "CMD ARGS" any command printing {"bootstrap":"host:port"}
 //                                            (or the tributary command's start line)
 //   pnpm bench:broker --profile "consume 100 B 1p"
@@ -60,6 +63,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'broker-cmd': { type: 'string' },
     broker: { type: 'string', default: 'launcher' },
+    'file-storage': { type: 'boolean', default: false },
     profile: { type: 'string' },
     'no-loopback': { type: 'boolean', default: false },
     passes: { type: 'string' },
@@ -744,9 +748,16 @@ async function measure(tools: NativeTools, resultsDir: string, workDir: string):
   const brokers = ['tributary', 'mock'].filter((b) => !args.only || b === args.only);
   if (args.broker !== 'launcher' && args.broker !== 'cli') throw new Error('--broker takes launcher or cli');
   const cli = tributaryCliCommand();
+  if (args['file-storage'] && (args.broker !== 'launcher' || args['broker-cmd'])) {
+    throw new Error(
+      '--file-storage is an option of the default launcher, not of --broker cli or --broker-cmd',
+    );
+  }
+  const launcher = args['file-storage']
+    ? [...defaultTributaryCommand(), '--file-storage', DATA_DIR_PLACEHOLDER]
+    : defaultTributaryCommand();
   const brokerCmd =
-    args['broker-cmd']?.split(/\s+/).filter(Boolean) ??
-    (args.broker === 'cli' ? cli.argv : defaultTributaryCommand());
+    args['broker-cmd']?.split(/\s+/).filter(Boolean) ?? (args.broker === 'cli' ? cli.argv : launcher);
   const brokerCwd = args.broker === 'cli' && !args['broker-cmd'] ? cli.cwd : packageDir;
   const startedAt = new Date().toISOString();
   const loadAtStart = loadAverage();
