@@ -99,6 +99,14 @@ export interface Row {
   markersVisibleLatency?: LatencySummary;
   /** EndTxn requests timed inside the broker over the whole run (default launcher only). */
   brokerEndTxnLatency?: LatencySummary;
+  /**
+   * Transactional scenarios (default launcher only): every request the broker served over the
+   * run, by API. More AddPartitionsToTxn than transactions are retries after
+   * CONCURRENT_TRANSACTIONS (the previous transaction still completing).
+   */
+  brokerRequests?: Record<string, LatencySummary>;
+  /** Transactions the client completed. */
+  transactions?: number;
   /** 1-minute load average when the scenario started. */
   load1: number;
   /** Which pass (from 1) the row comes from. */
@@ -277,15 +285,26 @@ async function latency(
 /** Adds the broker's own timings of one API over a run, where the broker reports them. */
 async function brokerTimed(
   broker: RunningBroker,
-  api: 'Produce' | 'EndTxn',
+  api: 'Produce' | 'EndTxn' | 'all',
   run: () => Promise<{ elapsedMs: number } & Partial<Row>>,
 ): Promise<{ elapsedMs: number } & Partial<Row>> {
   broker.command('timings-reset');
   const r = await run();
   const t = (await broker.query('timings', 'timings', 2_000)) as Record<string, LatencySummary> | null;
-  const timed = t?.[api];
+  if (!t) return r;
+  if (api === 'all') return { ...r, brokerRequests: t };
+  const timed = t[api];
   if (!timed) return r;
-  return api === 'Produce' ? { ...r, brokerProduceLatency: timed } : { ...r, brokerEndTxnLatency: timed };
+  return api === 'Produce'
+    ? { ...r, brokerProduceLatency: timed }
+    : { ...r, brokerEndTxnLatency: timed, brokerRequests: t };
+}
+
+/** "1.02 AddPartitionsToTxn per transaction", from the broker's count of requests. */
+function addPartitionsPerTransaction(r: Row): string {
+  const add = r.brokerRequests?.AddPartitionsToTxn?.count;
+  const txns = r.transactions ?? r.brokerRequests?.EndTxn?.count;
+  return add !== undefined && txns ? `; ${dec(add / txns, 2)} AddPartitionsToTxn per transaction` : '';
 }
 
 function skipped(why: string): { elapsedMs: number } & Partial<Row> {
@@ -411,6 +430,8 @@ async function runScenario(
         if (broker.label === 'mock') return Promise.resolve(skipped('the mock keeps 5 MiB per partition'));
         return tail(tools, s, broker.bootstrap);
       case 'platformatic':
+        if (s.transaction !== undefined)
+          return brokerTimed(broker, 'all', () => platformatic(s, broker.bootstrap));
         return platformatic(s, broker.bootstrap);
       case 'endTxn':
         return brokerTimed(broker, 'EndTxn', () => platformatic(s, broker.bootstrap));
@@ -528,14 +549,14 @@ function cell(r: Row | undefined): string {
       ? `; first ${r.warmingCommitLatency.count}: commit ${ms(r.warmingCommitLatency)}`
       : '';
     const timedOut = r.timedOut ? ' [timed out]' : '';
-    return `commit ${ms(r.commitLatency)}${inBroker}; EndTxn to committed (LSO) ${ms(r.markersVisibleLatency)}; whole transaction ${ms(r.transactionLatency)}${warming}; ${int(r.msgsPerSec)} txn/s${spread}${timedOut}`;
+    return `commit ${ms(r.commitLatency)}${inBroker}; EndTxn to committed (LSO) ${ms(r.markersVisibleLatency)}; whole transaction ${ms(r.transactionLatency)}${warming}; ${int(r.msgsPerSec)} txn/s${addPartitionsPerTransaction(r)}${spread}${timedOut}`;
   }
   const flags = [r.timedOut ? 'timed out' : '', r.note ?? ''].filter(Boolean).join(', ');
   const spread =
     r.spread && r.spread.passes > 1
       ? ` (${int(r.spread.low)}–${int(r.spread.high)} over ${r.spread.passes} passes)`
       : '';
-  return `${int(r.msgsPerSec)}${spread} msg/s, ${dec(r.mbPerSec)} MB/s (${int(r.messages)} msgs)${flags ? ` [${flags}]` : ''}`;
+  return `${int(r.msgsPerSec)}${spread} msg/s, ${dec(r.mbPerSec)} MB/s (${int(r.messages)} msgs)${addPartitionsPerTransaction(r)}${flags ? ` [${flags}]` : ''}`;
 }
 
 function resultsTable(rows: readonly Row[], brokers: readonly string[]): string {
