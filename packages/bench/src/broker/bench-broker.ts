@@ -40,6 +40,7 @@ import { type CpuProfile, formatProfileSummary, summarizeProfile } from './profi
 import { parseSummary, runTool } from './rdkafka-performance.js';
 import {
   FULL,
+  passOrder,
   QUICK,
   type Scenario,
   scenarios,
@@ -807,7 +808,7 @@ async function measure(tools: NativeTools, resultsDir: string, workDir: string):
       try {
         const produced = new Map<string, number>();
         let ran = 0;
-        for (const s of list) {
+        for (const s of passOrder(list, pass)) {
           if (startsFresh(s) && ran > 0) {
             await broker.stop();
             broker = await start();

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { FULL, QUICK, scenarios, startsFresh, TARGETS, topicsOf, verdict, withFills } from './scenarios.js';
+import {
+  FULL,
+  passOrder,
+  QUICK,
+  scenarios,
+  startsFresh,
+  TARGETS,
+  topicsOf,
+  verdict,
+  withFills,
+} from './scenarios.js';
 
 describe('scenarios', () => {
   it('reads every consumed topic from one that a produce scenario fills', () => {
@@ -82,5 +92,22 @@ describe('exactly-once scenarios', () => {
     expect(ids('idempotent')).toEqual(['produce 100 B acks=all 1p', 'produce 100 B acks=all 1p idempotent']);
     expect(ids('consume 100 B 6p')).toEqual(['produce 100 B acks=1 6p', 'consume 100 B 6p']);
     expect(ids('EndTxn')).toEqual(['EndTxn latency, 100 transactions of 1 message']);
+  });
+});
+
+describe('passOrder', () => {
+  it('keeps the order in even passes and puts each pair the other way round in odd ones', () => {
+    const all = scenarios(QUICK);
+    const list = withFills(all, (s) => s.id.includes('idempotent') || s.id.includes('read_committed'));
+    expect(passOrder(list, 0).map((s) => s.id)).toEqual(list.map((s) => s.id));
+    expect(passOrder(list, 1).map((s) => s.id)).toEqual([
+      'produce 100 B acks=all 1p idempotent',
+      'produce 100 B acks=all 1p',
+      '@platformatic/kafka produce 100 B in transactions of 1,000',
+      '@platformatic/kafka produce 100 B acks=all 1p, one send of 1,000 at a time',
+      'consume 100 B 1p transactional, read_committed',
+      'consume 100 B 1p transactional, read_uncommitted',
+    ]);
+    expect(passOrder(list, 2).map((s) => s.id)).toEqual(list.map((s) => s.id));
   });
 });

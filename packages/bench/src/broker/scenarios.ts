@@ -356,3 +356,23 @@ export function verdict(target: Target, value: number): { met: boolean; ratio: n
   const met = target.atLeast ? value >= target.goal : value <= target.goal;
   return { met, ratio: value / target.goal };
 }
+
+/**
+ * The run order for pass `pass` (from 0): in odd passes, a scenario held against a baseline that
+ * runs right before it swaps places with it, so that over the passes neither side of a pair is
+ * always the first on a broker whose code for that traffic is still cold.
+ */
+export function passOrder(list: readonly Scenario[], pass: number): Scenario[] {
+  const out = [...list];
+  if (pass % 2 === 0) return out;
+  for (let i = 1; i < out.length; i++) {
+    const s = out[i]!;
+    const before = out[i - 1]!;
+    if ('baseline' in s && s.baseline === before.id) {
+      out[i - 1] = s;
+      out[i] = before;
+      i++;
+    }
+  }
+  return out;
+}
