@@ -45,3 +45,44 @@ export function medianPass<R extends PassRow>(rows: readonly R[]): (R & { spread
   }
   return out;
 }
+
+export interface PassRatio {
+  /** The median over the passes of (scenario rate / baseline rate), each taken within one pass. */
+  median: number;
+  low: number;
+  high: number;
+  /** Passes in which both ran. */
+  passes: number;
+}
+
+/**
+ * A scenario's rate against its baseline's for one broker. The ratio is taken within each pass,
+ * where both ran on the same broker under the same load, and the median of those is kept (the
+ * lower middle one for an even count); null when no pass has both.
+ */
+export function passRatio<R extends PassRow & { pass?: number }>(
+  rows: readonly R[],
+  broker: string,
+  scenario: string,
+  baseline: string,
+): PassRatio | null {
+  const ratios: number[] = [];
+  const passes = new Set(rows.filter((r) => r.broker === broker).map((r) => r.pass ?? 1));
+  for (const pass of passes) {
+    const of = (id: string) =>
+      rows.find((r) => r.broker === broker && r.scenario === id && (r.pass ?? 1) === pass);
+    const a = of(scenario)?.msgsPerSec;
+    const b = of(baseline)?.msgsPerSec;
+    if (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0) {
+      ratios.push(a / b);
+    }
+  }
+  if (ratios.length === 0) return null;
+  ratios.sort((x, y) => x - y);
+  return {
+    median: ratios[(ratios.length - 1) >> 1]!,
+    low: ratios[0]!,
+    high: ratios[ratios.length - 1]!,
+    passes: ratios.length,
+  };
+}

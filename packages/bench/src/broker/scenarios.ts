@@ -11,8 +11,21 @@ export type Scenario =
       size: number;
       acks: 1 | -1;
       messages: number;
+      /** librdkafka's idempotent producer (`enable.idempotence=true`). */
+      idempotent?: boolean;
+      /** The scenario whose rate this one's is held against, in the same pass. */
+      baseline?: string;
     }
-  | { kind: 'consume'; id: string; topic: string; partitions: number; size: number }
+  | {
+      kind: 'consume';
+      id: string;
+      topic: string;
+      partitions: number;
+      size: number;
+      /** Set explicitly when given; librdkafka's own default is read_committed. */
+      isolation?: 'read_committed' | 'read_uncommitted';
+      baseline?: string;
+    }
   | { kind: 'tail'; id: string; topic: string; partitions: number; size: number; messages: number }
   | {
       kind: 'latency';
@@ -37,6 +50,26 @@ export type Scenario =
       size: number;
       acks: 1 | -1;
       messages: number;
+      /** Records per send. */
+      batch: number;
+      /** Sends outstanding at once (1 for transactions: a producer has one open at a time). */
+      inFlight: number;
+      /** Records per transaction, in sends of `batch`; absent for a plain producer. */
+      transaction?: number;
+      baseline?: string;
+    }
+  | {
+      /**
+       * Transactions of one small record, one after another; each EndTxn (commit) round trip is
+       * timed as the client sees it. The first `warmup` transactions are reported apart.
+       */
+      kind: 'endTxn';
+      id: string;
+      topic: string;
+      partitions: number;
+      size: number;
+      transactions: number;
+      warmup: number;
     };
 
 /**
@@ -58,10 +91,31 @@ export interface Scale {
   latency: number;
   /** 100-byte messages sent by @platformatic/kafka. */
   platformatic: number;
+  /** 100-byte messages per transactional produce scenario (and its plain baseline). */
+  transactional: number;
+  /** Transactions in the EndTxn latency scenario. */
+  endTxn: number;
 }
 
-export const FULL: Scale = { small: 2_000_000, large: 100_000, latency: 8_000, platformatic: 500_000 };
-export const QUICK: Scale = { small: 300_000, large: 20_000, latency: 4_000, platformatic: 100_000 };
+export const FULL: Scale = {
+  small: 2_000_000,
+  large: 100_000,
+  latency: 8_000,
+  platformatic: 500_000,
+  transactional: 500_000,
+  endTxn: 200,
+};
+export const QUICK: Scale = {
+  small: 300_000,
+  large: 20_000,
+  latency: 4_000,
+  platformatic: 100_000,
+  transactional: 100_000,
+  endTxn: 100,
+};
+
+/** Records per transaction in the transactional produce scenario. */
+export const TRANSACTION_RECORDS = 1000;
 
 export const SMALL = 100;
 /** "10 KB": 10,000 bytes. */
@@ -80,6 +134,8 @@ export function scenarios(scale: Scale): Scenario[] {
   return [
     produce(1, 1),
     produce(1, -1),
+    // Beside its baseline, so that both run on a broker holding the same data.
+    idempotent(scale),
     produce(6, 1),
     produce(6, -1),
     { kind: 'consume', id: 'consume 100 B 1p', topic: 'bench-100b-p1-acks1', partitions: 1, size: SMALL },
@@ -131,8 +187,107 @@ export function scenarios(scale: Scale): Scenario[] {
       size: SMALL,
       acks: 1,
       messages: scale.platformatic,
+      batch: 1000,
+      inFlight: 4,
+    },
+    ...exactlyOnce(scale),
+  ];
+}
+
+const PLAIN_ACKS_ALL = 'produce 100 B acks=all 1p';
+const PLAIN_PLATFORMATIC = '@platformatic/kafka produce 100 B acks=all 1p, one send of 1,000 at a time';
+const READ_UNCOMMITTED = 'consume 100 B 1p transactional, read_uncommitted';
+
+function idempotent(scale: Scale): Scenario {
+  return {
+    kind: 'produce',
+    id: 'produce 100 B acks=all 1p idempotent',
+    topic: 'bench-100b-p1-idempotent',
+    partitions: 1,
+    size: SMALL,
+    acks: -1,
+    messages: scale.small,
+    idempotent: true,
+    baseline: PLAIN_ACKS_ALL,
+  };
+}
+
+/**
+ * Idempotence (above), transactions and read_committed, each beside the same work without them, in the
+ * same pass and with the same client, so the ratio between the two is the cost of the feature.
+ */
+function exactlyOnce(scale: Scale): Scenario[] {
+  const transactional = {
+    kind: 'platformatic',
+    partitions: 1,
+    size: SMALL,
+    acks: -1,
+    messages: scale.transactional,
+    batch: TRANSACTION_RECORDS,
+    inFlight: 1,
+  } as const;
+  return [
+    // Transactions need acks=all; the baseline sends the same 1,000-record sends one at a time, so
+    // what differs is AddPartitionsToTxn and EndTxn around each send.
+    { ...transactional, id: PLAIN_PLATFORMATIC, topic: 'bench-100b-plain-acksall' },
+    {
+      ...transactional,
+      id: '@platformatic/kafka produce 100 B in transactions of 1,000',
+      topic: 'bench-100b-transactional',
+      transaction: TRANSACTION_RECORDS,
+      baseline: PLAIN_PLATFORMATIC,
+    },
+    {
+      kind: 'consume',
+      id: READ_UNCOMMITTED,
+      topic: 'bench-100b-transactional',
+      partitions: 1,
+      size: SMALL,
+      isolation: 'read_uncommitted',
+    },
+    {
+      kind: 'consume',
+      id: 'consume 100 B 1p transactional, read_committed',
+      topic: 'bench-100b-transactional',
+      partitions: 1,
+      size: SMALL,
+      isolation: 'read_committed',
+      baseline: READ_UNCOMMITTED,
+    },
+    {
+      kind: 'endTxn',
+      id: `EndTxn latency, ${scale.endTxn} transactions of 1 message`,
+      topic: 'bench-endtxn',
+      partitions: 1,
+      size: SMALL,
+      transactions: scale.endTxn,
+      warmup: 20,
     },
   ];
+}
+
+/**
+ * The chosen scenarios in their order, each preceded by what it needs: a consume scenario by the
+ * one that fills its topic, a scenario held against a baseline by the baseline (and its fill).
+ */
+export function withFills(all: readonly Scenario[], chosen: (s: Scenario) => boolean): Scenario[] {
+  const out: Scenario[] = [];
+  const add = (s: Scenario): void => {
+    if (out.includes(s)) return;
+    if (s.kind === 'consume' && !out.some((x) => fills(x, s.topic))) {
+      const fill = all.find((x) => fills(x, s.topic));
+      if (fill) add(fill);
+    }
+    const baseline = 'baseline' in s && s.baseline ? all.find((x) => x.id === s.baseline) : undefined;
+    if (baseline) add(baseline);
+    out.push(s);
+  };
+  for (const s of all) if (chosen(s)) add(s);
+  return out;
+}
+
+function fills(s: Scenario, topic: string): boolean {
+  return (s.kind === 'produce' || s.kind === 'platformatic') && s.topic === topic;
 }
 
 /** Every topic the scenarios use, once. */
@@ -165,6 +320,28 @@ export const TARGETS: Record<string, Target> = {
   produceLarge: { what: 'produce 10 KB', figure: 'MB/s', atLeast: true, goal: 500, unit: 'MB/s' },
   consumeLarge: { what: 'consume 10 KB', figure: 'MB/s', atLeast: true, goal: 1000, unit: 'MB/s' },
   produceP99: { what: 'produce p99 at 1,000 msg/s', figure: 'ms', atLeast: false, goal: 1, unit: 'ms' },
+  idempotentRatio: {
+    what: 'idempotent produce against plain, acks=all',
+    figure: 'ratio',
+    atLeast: true,
+    goal: 0.95,
+    unit: 'x',
+  },
+  transactionalRatio: {
+    what: 'produce in transactions of 1,000 against plain',
+    figure: 'ratio',
+    atLeast: true,
+    goal: 0.7,
+    unit: 'x',
+  },
+  readCommittedRatio: {
+    what: 'read_committed consume against read_uncommitted',
+    figure: 'ratio',
+    atLeast: true,
+    goal: 0.9,
+    unit: 'x',
+  },
+  endTxnP99: { what: 'EndTxn (commit) p99', figure: 'ms', atLeast: false, goal: 5, unit: 'ms' },
   endToEndP99: {
     what: 'produce-to-consume p99 at 1,000 msg/s',
     figure: 'ms',
@@ -178,4 +355,24 @@ export const TARGETS: Record<string, Target> = {
 export function verdict(target: Target, value: number): { met: boolean; ratio: number } {
   const met = target.atLeast ? value >= target.goal : value <= target.goal;
   return { met, ratio: value / target.goal };
+}
+
+/**
+ * The run order for pass `pass` (from 0): in odd passes, a scenario held against a baseline that
+ * runs right before it swaps places with it, so that over the passes neither side of a pair is
+ * always the first on a broker whose code for that traffic is still cold.
+ */
+export function passOrder(list: readonly Scenario[], pass: number): Scenario[] {
+  const out = [...list];
+  if (pass % 2 === 0) return out;
+  for (let i = 1; i < out.length; i++) {
+    const s = out[i]!;
+    const before = out[i - 1]!;
+    if ('baseline' in s && s.baseline === before.id) {
+      out[i - 1] = s;
+      out[i] = before;
+      i++;
+    }
+  }
+  return out;
 }

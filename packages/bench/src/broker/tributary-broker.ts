@@ -1,6 +1,7 @@
 // The Tributary broker under load in `pnpm bench:broker` and `pnpm bench:groups`, in its own
-// process: in-memory storage, 127.0.0.1, a free port, and broker settings from an optional JSON
-// argument (`{"groupInitialRebalanceDelayMs":0}`). Prints one line
+// process: in-memory storage (or, with `--file-storage DIR`, file storage in DIR with
+// flush=always), 127.0.0.1, a free port, and broker settings from an optional JSON argument
+// (`{"groupInitialRebalanceDelayMs":0}`). Prints one line
 // `{"bootstrap":"127.0.0.1:PORT","pid":N}` once it listens, and closes the broker when stdin
 // closes or on SIGTERM/SIGINT. `--broker-cmd` (or `--broker cli` for the `tributary` command)
 // swaps in any command that keeps the same contract.
@@ -13,7 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { type CreateBrokerOptions, createBroker } from '@tributary/server';
+import { FileStorage } from '@tributary/storage-file';
 import { MemoryStorage } from '@tributary/storage-memory';
 import { type LatencySummary, summarizeMicros } from './stats.js';
 
@@ -40,9 +43,15 @@ function timings(): Record<string, LatencySummary> {
   return out;
 }
 
-const config = JSON.parse(process.argv[2] ?? '{}') as NonNullable<CreateBrokerOptions['config']>;
+const { values: options, positionals } = parseArgs({
+  options: { 'file-storage': { type: 'string' } },
+  allowPositionals: true,
+});
+const config = JSON.parse(positionals[0] ?? '{}') as NonNullable<CreateBrokerOptions['config']>;
+const dataDir = options['file-storage'];
 const broker = await createBroker({
-  storage: new MemoryStorage(),
+  // flush=always: every append, marker and coordinator record is fdatasync'ed before it counts.
+  storage: dataDir ? new FileStorage({ dataDir, flush: { mode: 'always' } }) : new MemoryStorage(),
   host: '127.0.0.1',
   port: 0,
   config,
