@@ -277,7 +277,7 @@ export function describeStorageConformance(
       const baseOffsets = (batches: readonly Buffer[]) =>
         batches.map((b) => Number(readRecordBatchHeader(b).baseOffset));
 
-      it('acks a retry of any of the last five batches with its original offsets and stores nothing; the sixth-oldest is out of order', async (ctx) => {
+      it('acks a retry of any of the last five batches with its original offsets and stores nothing; the sixth-oldest is out of order', async () => {
         const s = storage;
         const id = await topic();
         const first = await s.append(id, 0, appendInput(makeBatch(2)));
@@ -319,7 +319,7 @@ export function describeStorageConformance(
         expect(next).toMatchObject({ status: 'appended', baseOffset: 20 });
       });
 
-      it('refuses a sequence gap, an older epoch, and a new epoch not starting at 0', async (ctx) => {
+      it('refuses a sequence gap, an older epoch, and a new epoch not starting at 0', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 3, producerEpoch: 1, count: 2 })));
@@ -356,7 +356,7 @@ export function describeStorageConformance(
         expect((await s.offsets(id, 0)).highWatermark).toBe(3);
       });
 
-      it('accepts any first sequence from a producer it has no state for (KIP-360) and wraps after 2^31 - 1', async (ctx) => {
+      it('accepts any first sequence from a producer it has no state for (KIP-360) and wraps after 2^31 - 1', async () => {
         const s = storage;
         const id = await topic();
         const max = 0x7fffffff;
@@ -383,7 +383,7 @@ export function describeStorageConformance(
         });
       });
 
-      it('refuses a plain batch from a producer whose transaction is open (INVALID_TXN_STATE)', async (ctx) => {
+      it('refuses a plain batch from a producer whose transaction is open (INVALID_TXN_STATE)', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 5, transactional: true })));
@@ -396,7 +396,7 @@ export function describeStorageConformance(
         expect((await s.offsets(id, 0)).highWatermark).toBe(1);
       });
 
-      it('holds the last stable offset at the earliest open transaction, with mixed producers, until its marker', async (ctx) => {
+      it('holds the last stable offset at the earliest open transaction, with mixed producers, until its marker', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2))); // 0-1 plain
@@ -433,7 +433,7 @@ export function describeStorageConformance(
         for (const b of stored) expect(() => validateRecordBatch(b)).not.toThrow();
       });
 
-      it('returns the aborted transactions overlapping a read_committed read', async (ctx) => {
+      it('returns the aborted transactions overlapping a read_committed read', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 1, transactional: true }))); // 0
@@ -469,7 +469,7 @@ export function describeStorageConformance(
         expect(tail.abortedTransactions).toEqual([]);
       });
 
-      it('fences a marker from an older coordinator epoch or producer epoch, and lets a marker bump the epoch', async (ctx) => {
+      it('fences a marker from an older coordinator epoch or producer epoch, and lets a marker bump the epoch', async () => {
         const s = storage;
         const id = await topic();
         await s.append(
@@ -528,7 +528,7 @@ export function describeStorageConformance(
         expect(late.status).toBe('invalid-producer-epoch');
       });
 
-      it('keeps the last stable offset at or above the log start offset', async (ctx) => {
+      it('keeps the last stable offset at or above the log start offset', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2)));
@@ -543,7 +543,7 @@ export function describeStorageConformance(
         expect(await s.offsets(id, 0)).toEqual({ logStartOffset: 4, highWatermark: 7, lastStableOffset: 4 });
       });
 
-      it('expires idle producers, never one with an open transaction', async (ctx) => {
+      it('expires idle producers, never one with an open transaction', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeProducerBatch({ producerId: 1, timestamp: 1_000 })));
@@ -567,7 +567,7 @@ export function describeStorageConformance(
         expect(again.status).toBe('appended');
       });
 
-      it('keeps no producer state for plain batches (producer id -1 or absent)', async (ctx) => {
+      it('keeps no producer state for plain batches (producer id -1 or absent)', async () => {
         const s = storage;
         const id = await topic();
         await s.append(id, 0, appendInput(makeBatch(2)));
@@ -583,7 +583,7 @@ export function describeStorageConformance(
         expect(await s.offsets(id, 0)).toEqual({ logStartOffset: 0, highWatermark: 3, lastStableOffset: 3 });
       });
 
-      it('hands out producer id blocks that never overlap', async (ctx) => {
+      it('hands out producer id blocks that never overlap', async () => {
         const s = storage;
         const a = await s.allocateProducerIds(1000);
         const b = await s.allocateProducerIds(10);
@@ -616,7 +616,7 @@ export function describeStorageConformance(
         expect(await storage.offsets(idOf(t), 1)).toMatchObject({ logStartOffset: 1, highWatermark: 3 });
       });
 
-      it('keeps producer state, open transactions, aborted transactions and the producer id high mark across a reopen', async (ctx) => {
+      it('keeps producer state, open transactions, aborted transactions and the producer id high mark across a reopen', async () => {
         const t = makeTopic('durable-producers');
         await storage.createTopic(t);
         const id = idOf(t);
