@@ -90,6 +90,48 @@ export class OffsetManager {
   // ---- OffsetCommit ---------------------------------------------------------------------------------
 
   /** Commits offsets; resolves to one error code per input offset once the append has resolved. */
+  /**
+   * The records of a commit, one per offset whose metadata fits, and each offset's code in request
+   * order (OFFSET_METADATA_TOO_LARGE for one that does not).
+   */
+  private offsetRecords(
+    groupId: string,
+    offsets: readonly {
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: number;
+      readonly leaderEpoch: number;
+      readonly metadata: string | null;
+    }[],
+    now: number,
+    expireTimestamp: number,
+  ): { codes: number[]; records: OffsetRecord[] } {
+    const codes: number[] = [];
+    const records: OffsetRecord[] = [];
+    for (const o of offsets) {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
+        codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+        continue;
+      }
+      codes.push(ErrorCode.NONE);
+      records.push({
+        type: 'offset',
+        groupId,
+        topic: o.topic,
+        partition: o.partition,
+        value: {
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+          metadata,
+          commitTimestamp: now,
+          expireTimestamp,
+        },
+      });
+    }
+    return { codes, records };
+  }
+
   async commitOffsets(req: OffsetCommitInput): Promise<number[]> {
     const { store, classic, consumer } = this.options;
     const all = (code: number): number[] => req.offsets.map(() => code);
@@ -115,30 +157,7 @@ export class OffsetManager {
     if (group.type === 'classic') classic.touchCommitter(group, req.memberId);
     const now = this.now();
     const expireTimestamp = req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1;
-    const codes: number[] = [];
-    const records: OffsetRecord[] = [];
-    const maxMetadata = this.config.offsetMetadataMaxBytes;
-    for (const o of req.offsets) {
-      const metadata = o.metadata ?? '';
-      if (Buffer.byteLength(metadata) > maxMetadata) {
-        codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
-        continue;
-      }
-      codes.push(ErrorCode.NONE);
-      records.push({
-        type: 'offset',
-        groupId: req.groupId,
-        topic: o.topic,
-        partition: o.partition,
-        value: {
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp,
-        },
-      });
-    }
+    const { codes, records } = this.offsetRecords(req.groupId, req.offsets, now, expireTimestamp);
     let baseOffset: number;
     try {
       baseOffset = await this.options.log.append(req.groupId, records);
@@ -195,30 +214,7 @@ export class OffsetManager {
       // TxnOffsetCommit speaks of generations: a stale member epoch is an illegal generation.
       return all(code === ErrorCode.STALE_MEMBER_EPOCH ? ErrorCode.ILLEGAL_GENERATION : code);
     }
-    const now = this.now();
-    const codes: number[] = [];
-    const records: OffsetRecord[] = [];
-    for (const o of req.offsets) {
-      const metadata = o.metadata ?? '';
-      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
-        codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
-        continue;
-      }
-      codes.push(ErrorCode.NONE);
-      records.push({
-        type: 'offset',
-        groupId: req.groupId,
-        topic: o.topic,
-        partition: o.partition,
-        value: {
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp: -1,
-        },
-      });
-    }
+    const { codes, records } = this.offsetRecords(req.groupId, req.offsets, this.now(), -1);
     let baseOffset: number;
     try {
       baseOffset = await this.options.log.appendTransactional(
