@@ -17,7 +17,7 @@ import {
 } from '@tributary/codec/records';
 import type { Topic, TopicRegistry } from '../broker/topics.js';
 import type { Clock, Logger } from '../services.js';
-import type { StorageAdapter } from '../storage/index.js';
+import type { AppendResult, MarkerResult, StorageAdapter } from '../storage/index.js';
 
 /** One record of a coordinator log; a null value is a tombstone. */
 export interface CoordinatorRecord {
@@ -226,7 +226,11 @@ export class CoordinatorLog {
     return this.appendBatch(partition, batch, records.length - 1, now, transactional);
   }
 
-  /** Appends a COMMIT or ABORT marker of a producer's transaction to a partition. */
+  /**
+   * Appends a COMMIT or ABORT marker of a producer's transaction to a partition, through the
+   * storage's marker path, which closes the producer's transaction there (transaction version 0:
+   * the marker carries the transaction's epoch).
+   */
   async appendEndMarker(
     partition: number,
     producer: TransactionalProducer,
@@ -234,23 +238,27 @@ export class CoordinatorLog {
     coordinatorEpoch: number,
   ): Promise<number> {
     const now = this.options.clock.now();
-    const batch = buildEndTxnMarkerBatch({
-      commit,
+    const topic = await this.writableTopic(partition);
+    const result = await this.options.storage.appendMarker(topic.id, partition, {
+      batch: buildEndTxnMarkerBatch({
+        commit,
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        coordinatorEpoch,
+        timestamp: now,
+      }),
       producerId: producer.producerId,
       producerEpoch: producer.producerEpoch,
       coordinatorEpoch,
+      commit,
+      transactionVersion: 0,
       timestamp: now,
     });
-    return this.appendBatch(partition, batch, 0, now);
+    return this.appended(topic, partition, result);
   }
 
-  private async appendBatch(
-    partition: number,
-    batch: Buffer,
-    lastOffsetDelta: number,
-    now: number,
-    transactional?: TransactionalProducer,
-  ): Promise<number> {
+  /** The topic to write to, recreated when an admin deleted it, with `partition` checked. */
+  private async writableTopic(partition: number): Promise<Topic> {
     let topic = this.openTopic;
     // A topic deleted by an admin is recreated on the next write, where Kafka's coordinator would
     // fail its writes instead: failing every write forever is worse for a single broker.
@@ -260,6 +268,17 @@ export class CoordinatorLog {
     }
     if (partition < 0 || partition >= topic.partitionCount)
       throw new Error(`${this.options.topic} has no partition ${partition}`);
+    return topic;
+  }
+
+  private async appendBatch(
+    partition: number,
+    batch: Buffer,
+    lastOffsetDelta: number,
+    now: number,
+    transactional?: TransactionalProducer,
+  ): Promise<number> {
+    const topic = await this.writableTopic(partition);
     // A transactional batch goes through the partition's producer state like a client's, with no
     // sequence (a coordinator's writes are not de-duplicated), so that the partition knows the
     // transaction is open until its marker.
@@ -274,10 +293,14 @@ export class CoordinatorLog {
         transactional: true,
       }),
     });
+    return this.appended(topic, partition, result);
+  }
+
+  /** The base offset of a stored batch, waking the partition's readers; a refusal throws. */
+  private appended(topic: Topic, partition: number, result: AppendResult | MarkerResult): number {
     if ('message' in result)
       throw new Error(`${this.options.topic}-${partition} refused the batch: ${result.message}`);
-    const { baseOffset } = result;
     topic.partitions[partition]?.notifyAppend();
-    return baseOffset;
+    return result.baseOffset;
   }
 }

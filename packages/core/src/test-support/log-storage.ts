@@ -4,6 +4,8 @@
 import {
   type AppendInput,
   type AppendResult,
+  type MarkerInput,
+  type MarkerResult,
   type PartitionOffsets,
   type ReadInput,
   type ReadResult,
@@ -47,15 +49,34 @@ export class LogStorage implements StorageAdapter {
     this.topics.set(topicId, { ...t, partitionCount: count });
   }
   async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
+    const { baseOffset, logStartOffset } = await this.push(
+      topicId,
+      partition,
+      input.batch,
+      input.lastOffsetDelta,
+    );
+    return { status: 'appended', baseOffset, logStartOffset };
+  }
+  private async push(
+    topicId: string,
+    partition: number,
+    input: Buffer,
+    lastOffsetDelta: number,
+  ): Promise<{ baseOffset: number; logStartOffset: number }> {
     if (this.failAppends) throw new Error('disk full');
     const log = this.logs.get(topicId)![partition]!;
-    const batch = Buffer.from(input.batch);
+    const batch = Buffer.from(input);
     writeBatchBaseOffset(batch, log.next);
     log.batches.push(batch);
     const baseOffset = log.next;
-    log.next += input.lastOffsetDelta + 1;
+    log.next += lastOffsetDelta + 1;
     this.appends++;
-    return { status: 'appended', baseOffset, logStartOffset: 0 };
+    return { baseOffset, logStartOffset: 0 };
+  }
+  /** Stores the marker's control batch as it is; the fake keeps no producer state. */
+  async appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
+    const { baseOffset, logStartOffset } = await this.push(topicId, partition, input.batch, 0);
+    return { status: 'appended', baseOffset, logStartOffset };
   }
   async read(topicId: string, partition: number, input: ReadInput): Promise<ReadResult> {
     if (this.readGate !== null) await this.readGate;
@@ -77,7 +98,6 @@ export class LogStorage implements StorageAdapter {
   }
   configureLog(): void {}
   deleteTopic = unsupported;
-  appendMarker = unsupported;
   describeProducers = unsupported;
   expireProducers = unsupported;
   allocateProducerIds = unsupported;
