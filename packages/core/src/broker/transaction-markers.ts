@@ -3,6 +3,7 @@ import { buildEndTxnMarkerBatch } from '@tributary/codec/records';
 import type { Clock, Logger } from '../services.js';
 import { type MarkerResult, type StorageAdapter, UnknownPartitionError } from '../storage/index.js';
 import type { MarkerPartitionResult, MarkerWrite, TransactionMarkerWriter } from '../transactions/ports.js';
+import { REJECTION_CODES } from './append-rejections.js';
 import type { TopicRegistry } from './topics.js';
 
 /** What a marker on a `__consumer_offsets` partition tells the group coordinator. */
@@ -20,13 +21,6 @@ export interface StorageMarkerWriterOptions {
   readonly clock: Clock;
   readonly logger: Logger;
 }
-
-const REFUSED: Record<Exclude<MarkerResult['status'], 'appended'>, number> = {
-  'coordinator-fenced': ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-  'invalid-producer-epoch': ErrorCode.INVALID_PRODUCER_EPOCH,
-  'out-of-order-sequence': ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
-  'invalid-txn-state': ErrorCode.INVALID_TXN_STATE,
-};
 
 /**
  * Kafka's WriteTxnMarkers, inside the broker: each partition of a transaction gets a COMMIT or
@@ -82,7 +76,7 @@ export class StorageMarkerWriter implements TransactionMarkerWriter {
         { topic: topicName, partition, producerId, status: result.status },
         'transaction marker refused',
       );
-      return REFUSED[result.status];
+      return REJECTION_CODES[result.status];
     }
     if (offsets.holdsOffsets(topicName)) offsets.completeTransaction(partition, producerId, commit);
     topic.partitions[partition]!.notifyAppend();

@@ -14,12 +14,8 @@ import {
   TRANSACTIONAL_BIT,
   validateRecordBatch,
 } from '@tributary/codec/records';
-import {
-  type AppendInput,
-  type AppendResult,
-  type RejectedResult,
-  UnknownPartitionError,
-} from '../../storage/index.js';
+import { type AppendInput, type AppendResult, UnknownPartitionError } from '../../storage/index.js';
+import { REJECTION_CODES } from '../append-rejections.js';
 import { refuseKeylessRecords } from '../compacted-topic.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
@@ -68,14 +64,6 @@ export interface ProduceHandlerOptions {
   /** Without it transactional batches are appended unchecked (producer state still applies). */
   readonly checkTransactional?: TransactionalProduceCheck;
 }
-
-/** The Kafka error code for each way the storage refuses a batch. */
-const REJECTION_CODES = {
-  'out-of-order-sequence': ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
-  'invalid-producer-epoch': ErrorCode.INVALID_PRODUCER_EPOCH,
-  'invalid-txn-state': ErrorCode.INVALID_TXN_STATE,
-  'coordinator-fenced': ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-} as const;
 
 /**
  * Produce: every partition's records must be exactly one v2 batch with a valid CRC, within the
@@ -220,10 +208,8 @@ function appendPartition(
       result.logStartOffset = big(r.logStartOffset);
       result.logAppendTimeMs = big(r.timestamp);
     } else {
-      // The optional 'appended' status (storage port v2's transition) defeats TS's narrowing here.
-      const refused = r as RejectedResult;
-      fail(REJECTION_CODES[refused.status], refused.message);
-      result.logStartOffset = big(refused.logStartOffset);
+      fail(REJECTION_CODES[r.status], r.message);
+      result.logStartOffset = big(r.logStartOffset);
     }
   };
   const failed = (e: unknown): void => {
