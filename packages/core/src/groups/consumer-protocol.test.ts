@@ -1,36 +1,15 @@
 import { ErrorCode, encodeConsumerProtocolSubscription } from '@tributary/codec';
 import { describe, expect, it } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../broker/config.js';
-import { TopicRegistry } from '../broker/topics.js';
-import { ManualClock, noopMetrics, silentLogger } from '../services.js';
+import { ManualClock } from '../services.js';
+import { startGroupCoordinator } from '../test-support/group-coordinator.js';
 import { LogStorage } from '../test-support/log-storage.js';
 import { validateConsumerGroupConfig } from './consumer-group-config.js';
 import { decodeAssignment, encodeAssignment } from './embedded-protocol.js';
-import { GroupCoordinator } from './group-coordinator.js';
 import type { ConsumerHeartbeatInput, ConsumerHeartbeatOutcome, JoinGroupInput } from './group-requests.js';
 
-async function setup(
-  config: Partial<BrokerConfig> = {},
-  storage = new LogStorage(),
-  clock = new ManualClock(),
-) {
-  const cfg = defaultBrokerConfig({
-    groupInitialRebalanceDelayMs: 0,
-    offsetsTopicNumPartitions: 3,
-    ...config,
-  });
-  const topics = new TopicRegistry(storage, cfg);
-  await topics.load();
-  const gc = new GroupCoordinator({
-    storage,
-    topics,
-    config: cfg,
-    clock,
-    logger: silentLogger,
-    metrics: noopMetrics,
-  });
-  await gc.start();
-  return { gc, clock, storage, topics };
+function setup(config: Partial<BrokerConfig> = {}, storage = new LogStorage(), clock = new ManualClock()) {
+  return startGroupCoordinator(3, config, storage, clock);
 }
 
 type Ctx = Awaited<ReturnType<typeof setup>>;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type BrokerConfig, defaultBrokerConfig } from '../broker/config.js';
 import { TopicRegistry } from '../broker/topics.js';
 import { ManualClock, noopMetrics, silentLogger } from '../services.js';
+import { startGroupCoordinator } from '../test-support/group-coordinator.js';
 import { LogStorage } from '../test-support/log-storage.js';
 import type { JoinOutcome } from './classic-group.js';
 import { GroupCoordinator } from './group-coordinator.js';
@@ -12,28 +13,8 @@ import type { JoinGroupInput, TxnOffsetCommitInput } from './group-requests.js';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function setup(
-  config: Partial<BrokerConfig> = {},
-  storage = new LogStorage(),
-  clock = new ManualClock(),
-) {
-  const cfg = defaultBrokerConfig({
-    groupInitialRebalanceDelayMs: 0,
-    offsetsTopicNumPartitions: 5,
-    ...config,
-  });
-  const topics = new TopicRegistry(storage, cfg);
-  await topics.load();
-  const gc = new GroupCoordinator({
-    storage,
-    topics,
-    config: cfg,
-    clock,
-    logger: silentLogger,
-    metrics: noopMetrics,
-  });
-  await gc.start();
-  return { gc, clock, storage, topics };
+function setup(config: Partial<BrokerConfig> = {}, storage = new LogStorage(), clock = new ManualClock()) {
+  return startGroupCoordinator(5, config, storage, clock);
 }
 
 /** A consumer-protocol subscription as clients send it: an int16 version, then the struct. */
