@@ -1,9 +1,10 @@
 // @tributary/core: the broker's request handlers over an injected storage port.
 export { Broker, type BrokerOptions, type BrokerParts, createBrokerCore } from './broker/broker.js';
 export { type BrokerConfig, defaultBrokerConfig } from './broker/config.js';
+export { type CleanupPolicy, parseCleanupPolicy } from './broker/log-config.js';
 export * from './broker/request-context.js';
 export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
-export { type CleanupPolicy, parseCleanupPolicy, topicNameProblem } from './broker/topics.js';
+export { topicNameProblem } from './broker/topics.js';
 export { ClassicGroup, GroupState, type JoinOutcome, type SyncOutcome } from './groups/classic-group.js';
 export {
   COMPARISON_WORDS,

@@ -8,8 +8,9 @@ import {
 } from '@tributary/codec/records';
 import { describe, expect, it } from 'vitest';
 import { keylessRecordErrors, recordErrorsMessage, refuseKeylessRecords } from './compacted-topic.js';
+import { parseCleanupPolicy } from './log-config.js';
 import type { BrokerServices } from './services.js';
-import { parseCleanupPolicy, type Topic } from './topics.js';
+import type { Topic } from './topics.js';
 
 const key = (s: string) => Buffer.from(s);
 const value = Buffer.from('v');

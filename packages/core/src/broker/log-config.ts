@@ -2,6 +2,18 @@ import type { LogConfig } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
 import { topicConfigValue } from './topic-configs.js';
 
+/** What a cleanup.policy list enables. */
+export interface CleanupPolicy {
+  readonly compact: boolean;
+  readonly delete: boolean;
+}
+
+/** Parses a cleanup.policy value: a comma-separated list of `compact` and `delete`. */
+export function parseCleanupPolicy(value: string): CleanupPolicy {
+  const items = value.split(',').map((p) => p.trim());
+  return { compact: items.includes('compact'), delete: items.includes('delete') };
+}
+
 /** A long config as a number; Kafka's "unbounded" Long.MAX_VALUE becomes Number.MAX_SAFE_INTEGER. */
 function long(name: string, overrides: Readonly<Record<string, string>>, config: BrokerConfig): number {
   const n = Number(topicConfigValue(name, overrides, config));
@@ -17,13 +29,11 @@ export function resolveLogConfig(
   overrides: Readonly<Record<string, string>>,
   config: BrokerConfig,
 ): LogConfig {
-  const policies = topicConfigValue('cleanup.policy', overrides, config)
-    .split(',')
-    .map((p) => p.trim());
+  const policy = parseCleanupPolicy(topicConfigValue('cleanup.policy', overrides, config));
   const get = (name: string): number => long(name, overrides, config);
   return {
-    deleteEnabled: policies.includes('delete'),
-    compactEnabled: policies.includes('compact'),
+    deleteEnabled: policy.delete,
+    compactEnabled: policy.compact,
     segmentBytes: get('segment.bytes'),
     segmentMs: get('segment.ms'),
     retentionMs: get('retention.ms'),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StorageAdapter, StoredTopic } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
-import { resolveLogConfig } from './log-config.js';
+import { type CleanupPolicy, resolveLogConfig } from './log-config.js';
 import { topicConfigValue } from './topic-configs.js';
 
 const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
@@ -56,18 +56,6 @@ export interface Topic {
   /** cleanup.policy parsed, kept in step with `configs`: produce asks for every batch. */
   cleanupPolicy: CleanupPolicy;
   readonly partitions: PartitionState[];
-}
-
-/** What a cleanup.policy list enables. */
-export interface CleanupPolicy {
-  readonly compact: boolean;
-  readonly delete: boolean;
-}
-
-/** Parses a cleanup.policy value: a comma-separated list of `compact` and `delete`. */
-export function parseCleanupPolicy(value: string): CleanupPolicy {
-  const items = value.split(',').map((p) => p.trim());
-  return { compact: items.includes('compact'), delete: items.includes('delete') };
 }
 
 /** The broker's view of its topics, loaded from storage at start and kept in step with it. */
