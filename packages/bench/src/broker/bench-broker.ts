@@ -35,6 +35,7 @@ import {
 } from './brokers.js';
 import { ensureNativeTools, type NativeTools, SetupError } from './native-tools.js';
 import { medianPass, passRatio, type Spread } from './passes.js';
+import type { PipelinedProducerJob, PipelinedProducerResult } from './pipelined-producer.js';
 import type { PlatformaticProducerJob, PlatformaticProducerResult } from './platformatic-producer.js';
 import { type CpuProfile, formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { parseSummary, runTool } from './rdkafka-performance.js';
@@ -404,6 +405,34 @@ function platformatic(
   });
 }
 
+function pipelined(
+  s: Extract<Scenario, { kind: 'pipelined' }>,
+  bootstrap: string,
+): Promise<{ elapsedMs: number } & Partial<Row>> {
+  const job: PipelinedProducerJob = {
+    bootstrap,
+    topic: s.topic,
+    messages: s.messages,
+    size: s.size,
+    acks: s.acks,
+    batchBytes: s.batchBytes,
+    inFlight: s.inFlight,
+    idempotent: s.idempotent,
+    timeoutMs: 60_000,
+  };
+  return nodeJson<PipelinedProducerResult>(
+    [
+      '--conditions=@tributary/source',
+      '--import',
+      'tsx',
+      join(here, 'pipelined-producer.ts'),
+      JSON.stringify(job),
+    ],
+    job.timeoutMs + 30_000,
+    { withTsx: false },
+  ).then((r) => ({ ...r, note: `${int(r.requests)} requests, ${s.inFlight} in flight` }));
+}
+
 async function runScenario(
   tools: NativeTools,
   broker: RunningBroker,
@@ -436,6 +465,8 @@ async function runScenario(
         return platformatic(s, broker.bootstrap);
       case 'endTxn':
         return brokerTimed(broker, 'EndTxn', () => platformatic(s, broker.bootstrap));
+      case 'pipelined':
+        return pipelined(s, broker.bootstrap);
     }
   };
   let r: Omit<Row, 'broker' | 'scenario' | 'kind'>;
@@ -459,7 +490,7 @@ async function runScenario(
       note: `failed: ${why.slice(0, 300)}`,
     };
   }
-  if (s.kind === 'produce' || s.kind === 'platformatic') {
+  if (s.kind === 'produce' || s.kind === 'platformatic' || s.kind === 'pipelined') {
     produced.set(s.topic, (produced.get(s.topic) ?? 0) + r.messages);
   }
   const wrote = produced.get(s.topic);
@@ -471,9 +502,9 @@ async function runScenario(
 
 // -- the loopback limit -------------------------------------------------------------------------
 
-function nodeJson<T>(argv: string[], timeoutMs: number): Promise<T> {
+function nodeJson<T>(argv: string[], timeoutMs: number, options: { withTsx?: boolean } = {}): Promise<T> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], {
+    const child = spawn(process.execPath, options.withTsx === false ? argv : ['--import', 'tsx', ...argv], {
       cwd: packageDir,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -485,7 +516,11 @@ function nodeJson<T>(argv: string[], timeoutMs: number): Promise<T> {
     child.on('close', (code) => {
       clearTimeout(limit);
       if (code !== 0) return reject(new Error(`${argv.join(' ')} exited with ${code}`));
-      resolvePromise(JSON.parse(out.trim().split('\n').pop()!) as T);
+      try {
+        resolvePromise(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`${argv.join(' ')} printed no result`));
+      }
     });
   });
 }

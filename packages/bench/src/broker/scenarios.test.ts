@@ -16,7 +16,9 @@ describe('scenarios', () => {
     const list = scenarios(FULL);
     for (const s of list.filter((x) => x.kind === 'consume')) {
       const fill = list.find(
-        (p) => (p.kind === 'produce' || p.kind === 'platformatic') && p.topic === s.topic,
+        (p) =>
+          (p.kind === 'produce' || p.kind === 'platformatic' || p.kind === 'pipelined') &&
+          p.topic === s.topic,
       );
       expect(fill?.size).toBe(s.size);
     }
@@ -56,6 +58,7 @@ describe('exactly-once scenarios', () => {
     const held = list.filter((s) => 'baseline' in s && s.baseline);
     expect(held.map((s) => s.id)).toEqual([
       'produce 100 B acks=all 1p idempotent',
+      'pipelined produce 100 B acks=all 1p idempotent, 5 requests of 16 KB in flight',
       '@platformatic/kafka produce 100 B in transactions of 1,000',
       'consume 100 B 1p transactional, read_committed',
     ]);
@@ -65,6 +68,16 @@ describe('exactly-once scenarios', () => {
       expect(base?.size).toBe(s.size);
       if (s.kind === 'produce' && base?.kind === 'produce') {
         expect([base.acks, base.messages, base.idempotent]).toEqual([s.acks, s.messages, undefined]);
+      }
+      if (s.kind === 'pipelined' && base?.kind === 'pipelined') {
+        expect([base.acks, base.batchBytes, base.inFlight, base.messages, base.idempotent]).toEqual([
+          -1,
+          16_384,
+          5,
+          s.messages,
+          false,
+        ]);
+        expect(s.idempotent).toBe(true);
       }
       if (s.kind === 'platformatic' && base?.kind === 'platformatic') {
         expect([base.acks, base.batch, base.inFlight, base.messages]).toEqual([-1, 1000, 1, s.messages]);
@@ -89,7 +102,12 @@ describe('exactly-once scenarios', () => {
       'consume 100 B 1p transactional, read_uncommitted',
       'consume 100 B 1p transactional, read_committed',
     ]);
-    expect(ids('idempotent')).toEqual(['produce 100 B acks=all 1p', 'produce 100 B acks=all 1p idempotent']);
+    expect(ids('idempotent')).toEqual([
+      'produce 100 B acks=all 1p',
+      'produce 100 B acks=all 1p idempotent',
+      'pipelined produce 100 B acks=all 1p, 5 requests of 16 KB in flight',
+      'pipelined produce 100 B acks=all 1p idempotent, 5 requests of 16 KB in flight',
+    ]);
     expect(ids('consume 100 B 6p')).toEqual(['produce 100 B acks=1 6p', 'consume 100 B 6p']);
     expect(ids('EndTxn')).toEqual(['EndTxn latency, 100 transactions of 1 message']);
   });
@@ -103,6 +121,8 @@ describe('passOrder', () => {
     expect(passOrder(list, 1).map((s) => s.id)).toEqual([
       'produce 100 B acks=all 1p idempotent',
       'produce 100 B acks=all 1p',
+      'pipelined produce 100 B acks=all 1p idempotent, 5 requests of 16 KB in flight',
+      'pipelined produce 100 B acks=all 1p, 5 requests of 16 KB in flight',
       '@platformatic/kafka produce 100 B in transactions of 1,000',
       '@platformatic/kafka produce 100 B acks=all 1p, one send of 1,000 at a time',
       'consume 100 B 1p transactional, read_committed',

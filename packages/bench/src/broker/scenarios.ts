@@ -60,6 +60,25 @@ export type Scenario =
     }
   | {
       /**
+       * A producer on the codec that keeps `inFlight` Produce requests outstanding on one connection
+       * with one batch of about `batchBytes` each, as the Java producer does (5 in flight, 16 KB
+       * batches by default), idempotent or not: the clients here that have an idempotent mode keep
+       * one request in flight per partition while idempotent (see pipelined-producer.ts).
+       */
+      kind: 'pipelined';
+      id: string;
+      topic: string;
+      partitions: 1;
+      size: number;
+      acks: -1;
+      messages: number;
+      batchBytes: number;
+      inFlight: number;
+      idempotent: boolean;
+      baseline?: string;
+    }
+  | {
+      /**
        * Transactions of one small record, one after another; each EndTxn (commit) round trip is
        * timed as the client sees it. The first `warmup` transactions are reported apart.
        */
@@ -95,6 +114,8 @@ export interface Scale {
   transactional: number;
   /** Transactions in the EndTxn latency scenario. */
   endTxn: number;
+  /** 100-byte messages per pipelined-producer scenario. */
+  pipelined: number;
 }
 
 export const FULL: Scale = {
@@ -104,6 +125,7 @@ export const FULL: Scale = {
   platformatic: 500_000,
   transactional: 500_000,
   endTxn: 200,
+  pipelined: 1_000_000,
 };
 export const QUICK: Scale = {
   small: 300_000,
@@ -112,6 +134,7 @@ export const QUICK: Scale = {
   platformatic: 100_000,
   transactional: 100_000,
   endTxn: 100,
+  pipelined: 200_000,
 };
 
 /** Records per transaction in the transactional produce scenario. */
@@ -136,6 +159,7 @@ export function scenarios(scale: Scale): Scenario[] {
     produce(1, -1),
     // Beside its baseline, so that both run on a broker holding the same data.
     idempotent(scale),
+    ...pipelined(scale),
     produce(6, 1),
     produce(6, -1),
     { kind: 'consume', id: 'consume 100 B 1p', topic: 'bench-100b-p1-acks1', partitions: 1, size: SMALL },
@@ -210,6 +234,35 @@ function idempotent(scale: Scale): Scenario {
     idempotent: true,
     baseline: PLAIN_ACKS_ALL,
   };
+}
+
+const PIPELINED_PLAIN = 'pipelined produce 100 B acks=all 1p, 5 requests of 16 KB in flight';
+
+/**
+ * Idempotent against plain with both keeping 5 Produce requests of one 16 KB batch in flight, as
+ * the Java producer does by default: what idempotence costs the broker when the client does not
+ * hold back.
+ */
+function pipelined(scale: Scale): Scenario[] {
+  const base = {
+    kind: 'pipelined',
+    partitions: 1,
+    size: SMALL,
+    acks: -1,
+    messages: scale.pipelined,
+    batchBytes: 16_384,
+    inFlight: 5,
+  } as const;
+  return [
+    { ...base, id: PIPELINED_PLAIN, topic: 'bench-100b-p1-pipelined', idempotent: false },
+    {
+      ...base,
+      id: 'pipelined produce 100 B acks=all 1p idempotent, 5 requests of 16 KB in flight',
+      topic: 'bench-100b-p1-pipelined-idempotent',
+      idempotent: true,
+      baseline: PIPELINED_PLAIN,
+    },
+  ];
 }
 
 /**
@@ -287,7 +340,7 @@ export function withFills(all: readonly Scenario[], chosen: (s: Scenario) => boo
 }
 
 function fills(s: Scenario, topic: string): boolean {
-  return (s.kind === 'produce' || s.kind === 'platformatic') && s.topic === topic;
+  return (s.kind === 'produce' || s.kind === 'platformatic' || s.kind === 'pipelined') && s.topic === topic;
 }
 
 /** Every topic the scenarios use, once. */
