@@ -160,6 +160,8 @@ export async function startBroker(config: AppConfig, logger: Logger): Promise<Ru
           config['transaction-remove-expired-transaction-cleanup-interval-ms'],
         transactionStateLogNumPartitions: config['transaction-state-log-num-partitions'],
         transactionVersion: config['transaction-version'],
+        addPartitionsToTxnRetryBackoffMs: config['add-partitions-to-txn-retry-backoff-ms'],
+        addPartitionsToTxnRetryBackoffMaxMs: config['add-partitions-to-txn-retry-backoff-max-ms'],
         producerIdExpirationMs: config['producer-id-expiration-ms'],
         producerIdExpirationCheckIntervalMs: config['producer-id-expiration-check-interval-ms'],
       },

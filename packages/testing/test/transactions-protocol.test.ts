@@ -25,7 +25,9 @@ import {
   type ListTransactionsResponse,
   type ProduceResponse,
 } from '@tributary/codec';
+import type { MarkerInput, MarkerResult } from '@tributary/core/storage';
 import { makeProducerBatch } from '@tributary/core/testing';
+import { MemoryStorage } from '@tributary/storage-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/index.js';
 import { fetchRequest } from './consume.js';
@@ -43,8 +45,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function initProducerId(transactionalId: string | null, version = 5) {
-  return client.send<InitProducerIdResponse>(
+async function initProducerId(transactionalId: string | null, version = 5, on = client) {
+  return on.send<InitProducerIdResponse>(
     ApiKey.InitProducerId,
     version,
     createInitProducerIdRequest({
@@ -61,8 +63,9 @@ async function produce(
   topic: string,
   batch: Buffer,
   version = 12,
+  on = client,
 ): Promise<{ errorCode: number; baseOffset: bigint }> {
-  const res = await client.send<ProduceResponse>(
+  const res = await on.send<ProduceResponse>(
     ApiKey.Produce,
     version,
     createProduceRequest({
@@ -81,8 +84,9 @@ async function endTxn(
   producerEpoch: number,
   committed: boolean,
   version = 5,
+  on = client,
 ) {
-  return client.send<EndTxnResponse>(
+  return on.send<EndTxnResponse>(
     ApiKey.EndTxn,
     version,
     createEndTxnRequest({ transactionalId, producerId, producerEpoch, committed }),
@@ -260,6 +264,99 @@ describe('transactions v2 at the wire', () => {
       }),
     );
     expect(again.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(ErrorCode.NONE);
+  });
+});
+
+/** Memory storage whose marker writes wait while `hold` is set: a transaction stays completing. */
+class HeldMarkers extends MemoryStorage {
+  hold: Promise<void> | null = null;
+  override async appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
+    if (this.hold !== null) await this.hold;
+    return super.appendMarker(topicId, partition, input);
+  }
+}
+
+describe('transactions v2 while the previous transaction completes', () => {
+  let storage: HeldMarkers;
+  let held: TestBroker;
+  let c: WireClient;
+  let release = (): void => {};
+
+  beforeAll(async () => {
+    storage = new HeldMarkers();
+    held = await startTestBroker({ storage, config: { addPartitionsToTxnRetryBackoffMaxMs: 300 } });
+    c = await WireClient.connect(held.port);
+    await held.broker.topics.ensure('tv2-next', 1);
+  });
+  afterAll(async () => {
+    release();
+    c.close();
+    await held.close();
+  });
+
+  function holdMarkers(): void {
+    storage.hold = new Promise((resolve) => {
+      release = () => {
+        storage.hold = null;
+        resolve();
+      };
+    });
+  }
+
+  async function firstTransactionCommitting(transactionalId: string) {
+    const init = await initProducerId(transactionalId, 5, c);
+    const pid = init.producerId;
+    expect((await produce(transactionalId, 'tv2-next', txnBatch(pid, 0, 0), 12, c)).errorCode).toBe(
+      ErrorCode.NONE,
+    );
+    holdMarkers();
+    // Answered once PrepareCommit is written; the markers wait.
+    const ended = await endTxn(transactionalId, pid, 0, true, 5, c);
+    expect(ended).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: 1 });
+    return pid;
+  }
+
+  it('retries the add of a Produce v12 itself and answers it once the previous transaction completes', async () => {
+    const pid = await firstTransactionCommitting('tv2-next-a');
+    let answered = false;
+    const next = produce('tv2-next-a', 'tv2-next', txnBatch(pid, 1, 0), 12, c).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    // Still retrying, not answered CONCURRENT_TRANSACTIONS.
+    expect(answered).toBe(false);
+    release();
+    expect((await next).errorCode).toBe(ErrorCode.NONE);
+    const described = await c.send<DescribeTransactionsResponse>(
+      ApiKey.DescribeTransactions,
+      0,
+      createDescribeTransactionsRequest({ transactionalIds: ['tv2-next-a'] }),
+    );
+    expect(described.transactionStates[0]).toMatchObject({ transactionState: 'Ongoing', producerEpoch: 1 });
+  });
+
+  it('answers CONCURRENT_TRANSACTIONS once the retries pass add-partitions-to-txn-retry-backoff-max-ms', async () => {
+    const pid = await firstTransactionCommitting('tv2-next-b');
+    const started = performance.now();
+    const next = await produce('tv2-next-b', 'tv2-next', txnBatch(pid, 1, 0), 12, c);
+    expect(next.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    // AddPartitionsToTxn (transactions v1) is not retried by the broker: refused at once.
+    const added = await c.send<AddPartitionsToTxnResponse>(
+      ApiKey.AddPartitionsToTxn,
+      3,
+      createAddPartitionsToTxnRequest({
+        v3AndBelowTransactionalId: 'tv2-next-b',
+        v3AndBelowProducerId: pid,
+        v3AndBelowProducerEpoch: 1,
+        v3AndBelowTopics: [{ name: 'tv2-next', partitions: [0] }],
+      }),
+    );
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    release();
   });
 });
 

@@ -286,6 +286,18 @@ export const SETTINGS = {
     'The transaction.version feature level offered to clients: 2 is transactions v2 (KIP-890: an epoch bump on every commit or abort, partitions added by Produce).',
     { kafka: 'transaction.version (a feature level)' },
   ),
+  'add-partitions-to-txn-retry-backoff-ms': setting(
+    'integer',
+    positive.default(20),
+    'How long the broker waits before retrying, itself, a transactions v2 Produce whose partition could not join the transaction yet (CONCURRENT_TRANSACTIONS: the previous transaction is still completing).',
+    { kafka: 'add.partitions.to.txn.retry.backoff.ms' },
+  ),
+  'add-partitions-to-txn-retry-backoff-max-ms': setting(
+    'integer',
+    positive.default(100),
+    'How long the broker keeps retrying that add before answering CONCURRENT_TRANSACTIONS.',
+    { kafka: 'add.partitions.to.txn.retry.backoff.max.ms' },
+  ),
   'producer-id-expiration-ms': setting(
     'integer',
     positive.default(86_400_000),

@@ -154,6 +154,18 @@ const OWN_SETTINGS: readonly BrokerConfigDef[] = [
     'Partitions of __transaction_state; fixed once the topic exists.',
   ),
   setting(
+    'add.partitions.to.txn.retry.backoff.ms',
+    ConfigType.INT,
+    (c) => String(c.addPartitionsToTxnRetryBackoffMs),
+    'How long the broker waits before retrying a transactions v2 Produce’s add of its partition refused with CONCURRENT_TRANSACTIONS.',
+  ),
+  setting(
+    'add.partitions.to.txn.retry.backoff.max.ms',
+    ConfigType.INT,
+    (c) => String(c.addPartitionsToTxnRetryBackoffMaxMs),
+    'How long the broker keeps retrying that add before answering CONCURRENT_TRANSACTIONS.',
+  ),
+  setting(
     'producer.id.expiration.ms',
     ConfigType.INT,
     (c) => String(c.producerIdExpirationMs),

@@ -84,6 +84,13 @@ export interface BrokerConfig {
    * KIP-890's transactions v2 (an epoch bump on every EndTxn, partitions added by Produce).
    */
   readonly transactionVersion: number;
+  /**
+   * add.partitions.to.txn.retry.backoff.ms: how long the broker waits before retrying, itself, a
+   * transactions v2 Produce's add of its partition refused with CONCURRENT_TRANSACTIONS.
+   */
+  readonly addPartitionsToTxnRetryBackoffMs: number;
+  /** add.partitions.to.txn.retry.backoff.max.ms: how long it keeps retrying before answering the error. */
+  readonly addPartitionsToTxnRetryBackoffMaxMs: number;
   /** producer.id.expiration.ms: how long a partition keeps an idle producer's state. */
   readonly producerIdExpirationMs: number;
   /** producer.id.expiration.check.interval.ms */
@@ -129,6 +136,8 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     transactionRemoveExpiredTransactionCleanupIntervalMs: 3_600_000,
     transactionStateLogNumPartitions: 50,
     transactionVersion: 2,
+    addPartitionsToTxnRetryBackoffMs: 20,
+    addPartitionsToTxnRetryBackoffMaxMs: 100,
     producerIdExpirationMs: 86_400_000,
     producerIdExpirationCheckIntervalMs: 600_000,
     ...overrides,

@@ -585,6 +585,34 @@ describe('TransactionCoordinator: EndTxn', () => {
     );
   });
 
+  it('wakes a caller waiting on the completion as soon as it is written, and one with nothing being written only after the wait', async () => {
+    const h = await transactionHarness();
+    const g = gate();
+    h.markers.gate = g.promise;
+    const p = await ongoing(h);
+    await end(h.coordinator, p.producerId, p.producerEpoch, true, 2);
+    let woken = false;
+    void h.coordinator.completionOrTimeout(TXN, 10_000).then(() => {
+      woken = true;
+    });
+    await settle();
+    expect(woken).toBe(false);
+    g.open();
+    await settle();
+    expect(woken).toBe(true);
+    expect(state(h).state).toBe(TransactionState.CompleteCommit);
+
+    let slept = false;
+    void h.coordinator.completionOrTimeout(TXN, 50).then(() => {
+      slept = true;
+    });
+    await settle();
+    expect(slept).toBe(false);
+    h.clock.advance(50);
+    await settle();
+    expect(slept).toBe(true);
+  });
+
   it('aborts without a transaction under v2 (Empty and Complete states), with an epoch bump and no markers', async () => {
     const h = await transactionHarness();
     const p = await init(h.coordinator);

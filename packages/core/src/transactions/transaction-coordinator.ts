@@ -135,6 +135,8 @@ export class TransactionCoordinator {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Ids whose markers are being written. */
   private readonly markerJobs = new Set<string>();
+  /** Waiting on an id's marker job: woken when it ends. */
+  private readonly completionWaiters = new Map<string, Set<() => void>>();
   private readonly sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
   private timers: TimerHandle[] = [];
   private status: Status = 'stopped';
@@ -575,7 +577,39 @@ export class TransactionCoordinator {
     this.markerJobs.add(transactionalId);
     void this.writeMarkersAndComplete(md, result)
       .catch((err: unknown) => this.logger.error({ err, transactionalId }, 'transaction markers failed'))
-      .finally(() => this.markerJobs.delete(transactionalId));
+      .finally(() => {
+        this.markerJobs.delete(transactionalId);
+        const waiters = this.completionWaiters.get(transactionalId);
+        this.completionWaiters.delete(transactionalId);
+        for (const wake of waiters ?? []) wake();
+      });
+  }
+
+  /**
+   * Resolves after `ms`, or sooner when the markers and completion of `transactionalId`'s ended
+   * transaction, being written now, are done: a caller answered CONCURRENT_TRANSACTIONS retries then
+   * instead of at the end of its backoff. With nothing being written it waits the whole `ms`, so
+   * retrying a change refused for another reason never spins.
+   */
+  completionOrTimeout(transactionalId: string, ms: number): Promise<void> {
+    if (!this.markerJobs.has(transactionalId)) return this.sleep(ms);
+    return new Promise((resolve) => {
+      let waiters = this.completionWaiters.get(transactionalId);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.completionWaiters.set(transactionalId, waiters);
+      }
+      const set = waiters;
+      const timer = this.clock.schedule(ms, () => {
+        set.delete(wake);
+        resolve();
+      });
+      const wake = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      set.add(wake);
+    });
   }
 
   private async writeMarkersAndComplete(md: TransactionMetadata, result: TransactionResult): Promise<void> {
