@@ -5,6 +5,13 @@ export { type CleanupPolicy, parseCleanupPolicy } from './broker/log-config.js';
 export * from './broker/request-context.js';
 export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
 export { topicNameProblem } from './broker/topics.js';
+export {
+  type ClusterNode,
+  type CoordinatorKind,
+  type PartitionLeader,
+  type Placement,
+  SingleNodePlacement,
+} from './cluster/placement.js';
 export { ClassicGroup, GroupState, type JoinOutcome, type SyncOutcome } from './groups/classic-group.js';
 export {
   COMPARISON_WORDS,

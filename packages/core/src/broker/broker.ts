@@ -1,4 +1,5 @@
 import { API_TABLE, ApiKey, ErrorCode, type TxnOffsetCommitRequest } from '@tributary/codec';
+import { type Placement, SingleNodePlacement } from '../cluster/placement.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC } from '../groups/group-log.js';
 import {
@@ -145,11 +146,14 @@ export interface BrokerOptions {
   metrics?: Metrics;
   /** How often retention runs (Kafka's log.retention.check.interval.ms). */
   retentionCheckIntervalMs?: number;
+  /** Who serves what; this broker alone, at leader epoch 0, unless given. */
+  placement?: Placement;
 }
 
 /** What the Broker is built from: the services the composition builds and hands in. */
 export interface BrokerParts {
   readonly config: BrokerConfig;
+  readonly placement: Placement;
   readonly storage: StorageAdapter;
   readonly topics: TopicRegistry;
   readonly groups: GroupCoordinator;
@@ -223,6 +227,7 @@ export function createBrokerCore(options: BrokerOptions): Broker {
   });
   return new Broker({
     config,
+    placement: options.placement ?? new SingleNodePlacement(config),
     storage: options.storage,
     topics,
     groups,
@@ -267,6 +272,7 @@ export class Broker implements RequestDispatcher {
     this.transactions = parts.transactions;
     this.services = {
       config: parts.config,
+      placement: parts.placement,
       storage: parts.storage,
       topics: parts.topics,
       clock: parts.clock,

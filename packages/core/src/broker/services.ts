@@ -1,3 +1,4 @@
+import type { Placement } from '../cluster/placement.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { Clock, Logger, Metrics } from '../services.js';
 import type { StorageAdapter } from '../storage/index.js';
@@ -8,6 +9,8 @@ import type { TopicRegistry } from './topics.js';
 /** What every handler is given: the broker's state and its injected services. */
 export interface BrokerServices {
   readonly config: BrokerConfig;
+  /** Which broker leads each partition and owns each coordinator partition. */
+  readonly placement: Placement;
   readonly storage: StorageAdapter;
   readonly topics: TopicRegistry;
   readonly clock: Clock;

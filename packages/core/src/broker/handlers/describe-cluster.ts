@@ -33,18 +33,16 @@ export function handleDescribeCluster(
   return createDescribeClusterResponse({
     endpointType: EndpointType.BROKER,
     clusterId: s.config.clusterId,
-    // A broker names any live broker as the controller: here, itself.
-    controllerId: s.config.nodeId,
-    brokers: [
-      {
-        brokerId: s.config.nodeId,
-        host: s.config.advertisedHost,
-        port: s.config.advertisedPort,
-        rack: s.config.rack,
-        // A broker that answers is not fenced: includeFencedBrokers has nothing to add.
-        isFenced: false,
-      },
-    ],
+    // A broker names a live broker as the controller.
+    controllerId: s.placement.controllerId(),
+    // Only live brokers are listed: includeFencedBrokers has nothing to add.
+    brokers: s.placement.brokers().map((b) => ({
+      brokerId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+      isFenced: false,
+    })),
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
       ? ALL_CLUSTER_OPERATIONS
       : AUTHORIZED_OPERATIONS_OMITTED,

@@ -43,7 +43,6 @@ export function handleDescribeTopicPartitions(
     });
   }
 
-  const node = s.config.nodeId;
   let remaining = Math.max(Math.min(MAX_RESPONSE_PARTITIONS, req.responsePartitionLimit), 1);
   const topics: DescribeTopicPartitionsResponseTopic[] = [];
   let nextCursor: DescribeTopicPartitionsResponseCursor | null = null;
@@ -72,18 +71,21 @@ export function handleDescribeTopicPartitions(
     const start = name === cursorTopic ? cursor!.partitionIndex : 0;
     const end = Math.min(topic.partitionCount, start + remaining);
     const partitions: DescribeTopicPartitionsResponsePartition[] = [];
-    for (let i = start; i < end; i++)
+    for (let i = start; i < end; i++) {
+      const leader = s.placement.leaderOf(topic.id, i);
+      const node = leader?.node.nodeId ?? -1;
       partitions.push({
-        errorCode: ErrorCode.NONE,
+        errorCode: leader === null ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
         partitionIndex: i,
         leaderId: node,
-        leaderEpoch: 0,
-        replicaNodes: [node],
-        isrNodes: [node],
+        leaderEpoch: leader?.leaderEpoch ?? -1,
+        replicaNodes: leader === null ? [] : [node],
+        isrNodes: leader === null ? [] : [node],
         eligibleLeaderReplicas: [],
         lastKnownElr: [],
         offlineReplicas: [],
       });
+    }
     topics.push({
       errorCode: ErrorCode.NONE,
       name,

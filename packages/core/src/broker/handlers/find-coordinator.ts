@@ -4,6 +4,7 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '@tributary/codec';
+import { partitionForTransactionalId, TRANSACTION_STATE_TOPIC } from '../../transactions/transaction-log.js';
 import type { RequestContext } from '../request-context.js';
 import type { BrokerServices } from '../services.js';
 
@@ -20,7 +21,8 @@ interface Answer {
 }
 
 /**
- * FindCoordinator: this broker coordinates every group and every transactional id. Until the
+ * FindCoordinator: the broker owning the key's partition of __consumer_offsets (groups) or
+ * __transaction_state (transactional ids), as the placement says. Until the
  * group coordinator has loaded __consumer_offsets (the transaction coordinator
  * __transaction_state), or once it has stopped, the answer is COORDINATOR_NOT_AVAILABLE, which
  * clients retry.
@@ -32,24 +34,36 @@ export function handleFindCoordinator(
 ): FindCoordinatorResponse {
   const v = ctx.apiVersion;
   const keyType = v >= 1 ? req.keyType : KEY_TYPE_GROUP;
-  const answer = (): Answer => {
+  const answer = (key: string): Answer => {
     if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
       return noNode(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
     const active = keyType === KEY_TYPE_GROUP ? s.groups.isActive : s.transactions.isActive;
     if (!active) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
+    const owner =
+      keyType === KEY_TYPE_GROUP
+        ? s.placement.coordinatorOf('group', s.groups.partitionFor(key))
+        : s.placement.coordinatorOf('transaction', transactionStatePartition(s, key));
+    if (owner === null) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      nodeId: s.config.nodeId,
-      host: s.config.advertisedHost,
-      port: s.config.advertisedPort,
+      nodeId: owner.nodeId,
+      host: owner.host,
+      port: owner.port,
     };
   };
-  if (v < 4) return createFindCoordinatorResponse(answer());
+  if (v < 4) return createFindCoordinatorResponse(answer(req.key));
   // v4+ batches keys; each gets its own answer.
   return createFindCoordinatorResponse({
-    coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer() })),
+    coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(key) })),
   });
+}
+
+/** The `__transaction_state` partition of a transactional id, over the topic's partitions once it exists. */
+function transactionStatePartition(s: BrokerServices, transactionalId: string): number {
+  const partitions =
+    s.topics.byName(TRANSACTION_STATE_TOPIC)?.partitionCount ?? s.config.transactionStateLogNumPartitions;
+  return partitionForTransactionalId(transactionalId, partitions);
 }
 
 function noNode(errorCode: number, errorMessage: string | null): Answer {

@@ -21,21 +21,30 @@ export const ALL_TOPIC_OPERATIONS = bits(3, 4, 5, 6, 7, 8, 10, 11);
 export const ALL_CLUSTER_OPERATIONS = bits(5, 7, 8, 9, 10, 11, 12, 13, 14);
 
 export function describeTopic(s: BrokerServices, topic: Topic, includeOps: boolean): MetadataResponseTopic {
-  const node = s.config.nodeId;
   return createMetadataResponseTopic({
     name: topic.name,
     topicId: topic.topicId,
     isInternal: topic.name.startsWith('__'),
-    partitions: topic.partitions.map((_, i) =>
-      createMetadataResponsePartition({
+    partitions: topic.partitions.map((_, i) => {
+      const leader = s.placement.leaderOf(topic.id, i);
+      // With no live leader the partition has no replica to name (Kafka: LEADER_NOT_AVAILABLE).
+      if (leader === null)
+        return createMetadataResponsePartition({
+          errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+          partitionIndex: i,
+          leaderId: -1,
+          leaderEpoch: -1,
+        });
+      const node = leader.node.nodeId;
+      return createMetadataResponsePartition({
         partitionIndex: i,
         leaderId: node,
-        leaderEpoch: 0,
+        leaderEpoch: leader.leaderEpoch,
         replicaNodes: [node],
         isrNodes: [node],
         offlineReplicas: [],
-      }),
-    ),
+      });
+    }),
     topicAuthorizedOperations: includeOps ? ALL_TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
   });
 }
@@ -88,16 +97,11 @@ export async function handleMetadata(
     );
   }
   return createMetadataResponse({
-    brokers: [
-      {
-        nodeId: s.config.nodeId,
-        host: s.config.advertisedHost,
-        port: s.config.advertisedPort,
-        rack: s.config.rack,
-      },
-    ],
+    brokers: s.placement
+      .brokers()
+      .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
     clusterId: s.config.clusterId,
-    controllerId: s.config.nodeId,
+    controllerId: s.placement.controllerId(),
     topics,
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
       ? ALL_CLUSTER_OPERATIONS
