@@ -6,6 +6,22 @@ export * from './broker/request-context.js';
 export { ConfigSource, ConfigType, TOPIC_CONFIGS, type TopicConfigDef } from './broker/topic-configs.js';
 export { topicNameProblem } from './broker/topics.js';
 export {
+  type BrokerRegistration,
+  type ClusterStore,
+  coordinatorResource,
+  MemoryClusterStore,
+  NodeIdInUseError,
+  type Ownership,
+  partitionResource,
+} from './cluster/cluster-store.js';
+export {
+  chooseOwner,
+  LeasedPlacement,
+  type LeasedPlacementOptions,
+  type OwnershipChange,
+  rendezvousScore,
+} from './cluster/leased-placement.js';
+export {
   type ClusterNode,
   type CoordinatorKind,
   type PartitionLeader,
