@@ -74,17 +74,18 @@ export class ClassicProtocol {
   // ---- lifecycle ------------------------------------------------------------------------------
 
   /** After the log is replayed: every member's session starts now. */
-  afterLoad(): void {
+  /** Starts the member sessions of the loaded groups `which` selects (all by default). */
+  afterLoad(which: (groupId: string) => boolean = () => true): void {
     const now = this.now();
     for (const group of this.options.store.all())
-      if (group.type === 'classic')
+      if (group.type === 'classic' && which(group.groupId))
         for (const member of group.members.values()) this.touch(group, member, member.sessionTimeoutMs, now);
   }
 
-  /** Stops timers and answers every parked request with NOT_COORDINATOR. */
-  close(): void {
+  /** Stops timers and answers parked requests with NOT_COORDINATOR, for the groups `which` selects (all by default). */
+  close(which: (groupId: string) => boolean = () => true): void {
     for (const group of this.options.store.all()) {
-      if (group.type !== 'classic') continue;
+      if (group.type !== 'classic' || !which(group.groupId)) continue;
       stopTimers(group);
       for (const m of group.members.values()) {
         this.options.sessions.cancel(m);

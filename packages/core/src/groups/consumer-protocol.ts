@@ -88,7 +88,7 @@ export class ConsumerProtocol {
   // ---- ConsumerGroupHeartbeat -------------------------------------------------------------------
 
   async heartbeat(req: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatOutcome> {
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(req.groupId);
     if (unavailable !== null) return failure(unavailable, null);
     let result: { outcome: ConsumerHeartbeatOutcome; records: GroupLogRecord[] };
     // Records of changes already made when a later check refuses the heartbeat (a group upgraded
@@ -523,7 +523,7 @@ export class ConsumerProtocol {
       assignorName: '',
       members: [],
     };
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(groupId);
     if (unavailable !== null) return { ...base, errorCode: unavailable };
     const g = this.options.store.get(groupId);
     if (g === undefined || (g.type === 'consumer' && g.dead) || (g.type === 'classic' && g.is('Dead')))
@@ -628,19 +628,21 @@ export class ConsumerProtocol {
   // ---- lifecycle and replay ------------------------------------------------------------------------
 
   /** After the log is replayed: every member's session starts now. */
-  afterLoad(): void {
+  /** Starts the sessions of the loaded groups `which` selects (all by default). */
+  afterLoad(which: (groupId: string) => boolean = () => true): void {
     const now = this.now();
     for (const g of this.options.store.all())
-      if (g.type === 'consumer')
+      if (g.type === 'consumer' && which(g.groupId))
         for (const m of g.members.values()) {
           this.touch(g, m, m.sessionTimeoutMs(this.config.groupConsumerSessionTimeoutMs), now);
           if (m.state === MemberState.UnrevokedPartitions) this.scheduleRebalanceTimeout(g, m);
         }
   }
 
-  close(): void {
+  /** Stops the timers of the groups `which` selects (all by default). */
+  close(which: (groupId: string) => boolean = () => true): void {
     for (const g of this.options.store.all())
-      if (g.type === 'consumer')
+      if (g.type === 'consumer' && which(g.groupId))
         for (const m of g.members.values()) {
           this.options.sessions.cancel(m);
           m.rebalanceTimer?.cancel();

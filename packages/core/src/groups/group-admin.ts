@@ -70,7 +70,7 @@ export class GroupAdmin {
   async deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
     return Promise.all(
       groupIds.map(async (groupId) => {
-        const unavailable = this.options.availability.unavailableError();
+        const unavailable = this.options.availability.unavailableError(groupId);
         if (unavailable !== null) return { groupId, errorCode: unavailable };
         if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
         const group = this.options.store.get(groupId);

@@ -1032,3 +1032,67 @@ describe('transactional offsets (TxnOffsetCommit)', () => {
     ]);
   });
 });
+
+describe('loading and unloading partitions of __consumer_offsets', () => {
+  it('hands a partition’s groups to another coordinator on the same storage: parked requests get NOT_COORDINATOR there, the groups and offsets come back here', async () => {
+    const storage = new LogStorage();
+    const clock = new ManualClock();
+    const { gc: first } = await setup({}, storage, clock);
+    const joined = await stableMember(first, clock, { groupId: 'moving' });
+    expect(
+      await first.commitOffsets({
+        groupId: 'moving',
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        apiVersion: 8,
+        offsets: [{ topic: 't', partition: 0, offset: 42, leaderEpoch: 0, metadata: '' }],
+      }),
+    ).toEqual([ErrorCode.NONE]);
+    // A second member's join is parked in the rebalance it starts when the partition moves away.
+    const parked = track(first.join(input({ groupId: 'moving', memberId: '' })));
+    clock.advance(0);
+    const partition = partitionForGroup('moving', 5);
+    const other = partitionForGroup('elsewhere', 5);
+    expect(other).not.toBe(partition);
+
+    first.unloadPartition(partition);
+    await flush();
+    expect(parked.done).toBe(true);
+    expect(parked.value?.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(first.heartbeat('moving', joined.memberId, null, joined.generationId)).toBe(
+      ErrorCode.NOT_COORDINATOR,
+    );
+    expect(first.fetchOffsets('moving', null).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(first.describeGroup('moving')).toBeNull();
+    // Groups of the partitions it keeps are served as before.
+    expect(first.unavailableError('elsewhere')).toBeNull();
+
+    const cfg = defaultBrokerConfig({ groupInitialRebalanceDelayMs: 0, offsetsTopicNumPartitions: 5 });
+    const topics = new TopicRegistry(storage, cfg);
+    await topics.load();
+    const second = new GroupCoordinator({
+      storage,
+      topics,
+      config: cfg,
+      clock,
+      logger: silentLogger,
+      metrics: noopMetrics,
+    });
+    await second.start();
+    for (let p = 0; p < 5; p++) if (p !== partition) second.unloadPartition(p);
+    expect(second.unavailableError('elsewhere')).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(
+      second.fetchOffsets('moving', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset,
+    ).toBe(42);
+    expect(second.describeGroup('moving')?.members.map((m) => m.memberId)).toEqual([joined.memberId]);
+
+    // Taking the partition back replays it again.
+    await first.loadPartition(partition);
+    expect(first.unavailableError('moving')).toBeNull();
+    expect(
+      first.fetchOffsets('moving', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset,
+    ).toBe(42);
+  });
+});

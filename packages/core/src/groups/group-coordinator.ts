@@ -72,6 +72,9 @@ export class GroupCoordinator implements CoordinatorAvailability {
   private readonly offsets: OffsetManager;
   private readonly admin: GroupAdmin;
   private status: Status = 'idle';
+  /** Partitions of __consumer_offsets whose groups this coordinator holds, and those being loaded. */
+  private readonly loaded = new Set<number>();
+  private readonly loading = new Set<number>();
 
   constructor(private readonly options: GroupCoordinatorOptions) {
     const { config, clock, logger, metrics, topics } = options;
@@ -148,16 +151,55 @@ export class GroupCoordinator implements CoordinatorAvailability {
   async start(): Promise<void> {
     this.status = 'loading';
     await this.log.open();
-    const records = await this.log.replay(
-      (r, offset) => this.replay(r, offset),
-      (txn) => this.offsets.restorePending(txn),
-    );
-    this.offsets.afterLoad();
-    this.classic.afterLoad();
-    this.consumer.afterLoad();
+    let records = 0;
+    for (let p = 0; p < this.log.partitionCount; p++) records += await this.loadPartition(p);
     this.status = 'active';
     this.offsets.start();
     this.options.logger.info({ groups: this.store.size, records }, 'group coordinator loaded');
+  }
+
+  /**
+   * Takes on the groups of one partition of __consumer_offsets: replays it, then serves them
+   * (COORDINATOR_LOAD_IN_PROGRESS meanwhile). Resolves to the records applied.
+   */
+  async loadPartition(partition: number): Promise<number> {
+    if (this.loaded.has(partition) || this.loading.has(partition)) return 0;
+    this.loading.add(partition);
+    let records: number;
+    try {
+      this.offsets.beforeLoad();
+      records = await this.log.replayPartition(
+        partition,
+        (r, offset) => this.replay(r, offset),
+        (txn) => this.offsets.restorePending(txn),
+      );
+      const inPartition = this.inPartition(partition);
+      this.offsets.afterLoad();
+      this.classic.afterLoad(inPartition);
+      this.consumer.afterLoad(inPartition);
+    } finally {
+      this.loading.delete(partition);
+    }
+    this.loaded.add(partition);
+    return records;
+  }
+
+  /**
+   * Gives up the groups of one partition (another broker takes it on): their timers stop, parked
+   * requests are answered NOT_COORDINATOR, and they are forgotten here.
+   */
+  unloadPartition(partition: number): void {
+    if (!this.loaded.delete(partition)) return;
+    const inPartition = this.inPartition(partition);
+    this.classic.close(inPartition);
+    this.consumer.close(inPartition);
+    this.offsets.forgetGroups(inPartition);
+    for (const group of this.store.all()) if (inPartition(group.groupId)) this.store.remove(group);
+    this.log.unloadPartition(partition);
+  }
+
+  private inPartition(partition: number): (groupId: string) => boolean {
+    return (groupId) => this.log.partitionFor(groupId) === partition;
   }
 
   /** Stops timers and answers every parked request with NOT_COORDINATOR. */
@@ -172,16 +214,24 @@ export class GroupCoordinator implements CoordinatorAvailability {
     return this.status === 'active';
   }
 
-  /** The error every group request gets while the coordinator cannot serve, or null when it can. */
-  unavailableError(): number | null {
+  /**
+   * The error a request for `groupId` gets while this coordinator cannot serve it (loading, closed,
+   * or the group's partition is not held here), or null when it can; without a group id, whether
+   * it serves at all.
+   */
+  unavailableError(groupId?: string): number | null {
     switch (this.status) {
       case 'active':
-        return null;
+        break;
       case 'closed':
         return ErrorCode.NOT_COORDINATOR;
       default:
         return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     }
+    if (groupId === undefined) return null;
+    const partition = this.log.partitionFor(groupId);
+    if (this.loading.has(partition)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    return this.loaded.has(partition) ? null : ErrorCode.NOT_COORDINATOR;
   }
 
   private replay(r: GroupLogRecord, offset: number): void {
@@ -203,7 +253,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
   // ---- the classic protocol's requests: a consumer group with members takes them as classic members ----
 
   join(req: JoinGroupInput): Promise<JoinOutcome> {
-    const unavailable = this.unavailableError();
+    const unavailable = this.unavailableError(req.groupId);
     if (unavailable !== null) return Promise.resolve(joinError(unavailable, req.memberId));
     try {
       validateJoin(req, this.options.config);
@@ -217,7 +267,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
   }
 
   sync(req: SyncGroupInput): Promise<SyncOutcome> | SyncOutcome {
-    const unavailable = this.unavailableError();
+    const unavailable = this.unavailableError(req.groupId);
     if (unavailable !== null) return syncError(unavailable);
     const consumerGroup = this.store.consumer(req.groupId);
     if (consumerGroup !== undefined) return this.classicMembers.sync(consumerGroup, req);
@@ -225,7 +275,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
   }
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    const unavailable = this.unavailableError();
+    const unavailable = this.unavailableError(groupId);
     if (unavailable !== null) return unavailable;
     const consumerGroup = this.store.consumer(groupId);
     if (consumerGroup !== undefined)
@@ -234,7 +284,7 @@ export class GroupCoordinator implements CoordinatorAvailability {
   }
 
   leave(groupId: string, identities: readonly MemberIdentity[]): LeaveOutcome {
-    const unavailable = this.unavailableError();
+    const unavailable = this.unavailableError(groupId);
     if (unavailable !== null) return { errorCode: unavailable, members: [] };
     const consumerGroup = this.store.consumer(groupId);
     if (consumerGroup !== undefined) return this.classicMembers.leave(consumerGroup, identities);

@@ -437,25 +437,44 @@ export class GroupLog {
     pending: (txn: PendingGroupTransaction) => void = () => {},
   ): Promise<number> {
     let count = 0;
-    for (let partition = 0; partition < this.log.partitionCount; partition++) {
-      const load = await this.log.load(partition, {
-        apply: (record) => {
-          const decoded = this.decode(record, partition);
-          if (decoded === null) return;
-          apply(decoded, record.offset);
-          count++;
-        },
-      });
-      for (const txn of load.pending.values()) {
-        const records: LoggedGroupRecord[] = [];
-        for (const r of txn.records) {
-          const decoded = this.decode(r, partition);
-          if (decoded !== null) records.push({ record: decoded, offset: r.offset });
-        }
-        pending({ partition, producerId: txn.producerId, producerEpoch: txn.producerEpoch, records });
+    for (let partition = 0; partition < this.log.partitionCount; partition++)
+      count += await this.replayPartition(partition, apply, pending);
+    return count;
+  }
+
+  /** `replay` of one partition, which this coordinator takes on. */
+  async replayPartition(
+    partition: number,
+    apply: (record: GroupLogRecord, offset: number) => void,
+    pending: (txn: PendingGroupTransaction) => void = () => {},
+  ): Promise<number> {
+    let count = 0;
+    const load = await this.log.load(partition, {
+      apply: (record) => {
+        const decoded = this.decode(record, partition);
+        if (decoded === null) return;
+        apply(decoded, record.offset);
+        count++;
+      },
+    });
+    for (const txn of load.pending.values()) {
+      const records: LoggedGroupRecord[] = [];
+      for (const r of txn.records) {
+        const decoded = this.decode(r, partition);
+        if (decoded !== null) records.push({ record: decoded, offset: r.offset });
       }
+      pending({ partition, producerId: txn.producerId, producerEpoch: txn.producerEpoch, records });
     }
     return count;
+  }
+
+  /** Forgets a partition this coordinator gives up (another takes it on). */
+  unloadPartition(partition: number): void {
+    this.log.unload(partition);
+  }
+
+  get partitionCount(): number {
+    return this.log.partitionCount;
   }
 
   private decode(record: LoggedRecord, partition: number): GroupLogRecord | null {

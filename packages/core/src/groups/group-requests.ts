@@ -3,9 +3,13 @@
 // which the entry point turns into its answer.
 import type { MemberProtocol } from './classic-group.js';
 
-/** The error every group request gets while the coordinator cannot serve, or null when it can. */
+/**
+ * The error a group request gets while the coordinator cannot serve the group (it is loading,
+ * closed, or another broker holds the group's partition), or null when it can. Without a group id:
+ * whether the coordinator serves at all.
+ */
 export interface CoordinatorAvailability {
-  unavailableError(): number | null;
+  unavailableError(groupId?: string): number | null;
   readonly isActive: boolean;
 }
 

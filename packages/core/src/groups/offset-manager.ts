@@ -135,7 +135,7 @@ export class OffsetManager {
   async commitOffsets(req: OffsetCommitInput): Promise<number[]> {
     const { store, classic, consumer } = this.options;
     const all = (code: number): number[] => req.offsets.map(() => code);
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(req.groupId);
     if (unavailable !== null) return all(unavailable);
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     let group = store.get(req.groupId);
@@ -192,7 +192,7 @@ export class OffsetManager {
   async commitTransactionalOffsets(req: TxnOffsetCommitInput): Promise<number[]> {
     const { store, classic, consumer } = this.options;
     const all = (code: number): number[] => req.offsets.map(() => code);
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(req.groupId);
     if (unavailable !== null) return all(unavailable);
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     let group = store.get(req.groupId);
@@ -336,7 +336,7 @@ export class OffsetManager {
     member: OffsetFetchMember = NO_MEMBER,
     requireStable = false,
   ): FetchedOffsets {
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(groupId);
     if (unavailable !== null) return { errorCode: unavailable, topics: [] };
     const group = this.options.store.get(groupId);
     if (group?.type === 'consumer') {
@@ -392,7 +392,7 @@ export class OffsetManager {
     groupId: string,
     topics: readonly { name: string; partitions: readonly number[] }[],
   ): Promise<OffsetDeleteOutcome> {
-    const unavailable = this.options.availability.unavailableError();
+    const unavailable = this.options.availability.unavailableError(groupId);
     if (unavailable !== null) return { errorCode: unavailable, topics: [] };
     const group = this.options.store.get(groupId);
     if (group === undefined || isDead(group)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
@@ -575,9 +575,22 @@ export class OffsetManager {
     }
   }
 
-  /** The log is loaded: tombstone positions are no longer needed. */
+  /** A partition is about to be replayed: its tombstones' positions are collected. */
+  beforeLoad(): void {
+    this.tombstones = new Map();
+  }
+
+  /** The partition is loaded: tombstone positions are no longer needed. */
   afterLoad(): void {
     this.tombstones = null;
+  }
+
+  /** Drops the pending transactional offsets of groups this coordinator gives up. */
+  forgetGroups(which: (groupId: string) => boolean): void {
+    for (const [producerId, txn] of this.pending) {
+      for (const groupId of [...txn.groups.keys()]) if (which(groupId)) txn.groups.delete(groupId);
+      if (txn.groups.size === 0) this.pending.delete(producerId);
+    }
   }
 
   private deletedAfter(key: string, offset: number): boolean {

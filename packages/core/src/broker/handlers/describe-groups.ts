@@ -20,8 +20,8 @@ export function handleDescribeGroups(
   const v = ctx.apiVersion;
   const ops =
     v >= 3 && req.includeAuthorizedOperations ? ALL_GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
-  const unavailable = s.groups.unavailableError();
   const groups = req.groups.map((groupId): DescribeGroupsResponseDescribedGroup => {
+    const unavailable = s.groups.unavailableError(groupId);
     const base = {
       errorCode: ErrorCode.NONE as number,
       errorMessage: null as string | null,

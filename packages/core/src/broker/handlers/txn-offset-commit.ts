@@ -81,7 +81,7 @@ export async function handleTxnOffsetCommit(
   };
   const all = (code: number) => answer(slots.map(() => code));
   // Kafka's coordinator refuses before it asks the transaction coordinator anything.
-  const unavailable = s.groups.unavailableError();
+  const unavailable = s.groups.unavailableError(req.groupId);
   if (unavailable !== null) return all(unavailable);
   if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
   const producerId = num(req.producerId);
