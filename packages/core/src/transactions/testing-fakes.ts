@@ -9,7 +9,12 @@ import {
   type TransactionCoordinatorConfig,
 } from './transaction-config.js';
 import { TransactionCoordinator, type TransactionCoordinatorOptions } from './transaction-coordinator.js';
-import type { LoadedTransactionLog, TransactionLogRecord, TransactionStateLog } from './transaction-log.js';
+import {
+  type LoadedTransactionLog,
+  partitionForTransactionalId,
+  type TransactionLogRecord,
+  type TransactionStateLog,
+} from './transaction-log.js';
 import { partitionKey, type TopicPartition } from './transaction-metadata.js';
 
 export class MemoryTransactionLog implements TransactionStateLog {
@@ -22,9 +27,23 @@ export class MemoryTransactionLog implements TransactionStateLog {
   /** Holds appends until released. */
   appendGate: Promise<void> | null = null;
 
+  readonly partitionCount = 50;
+
   async load(): Promise<LoadedTransactionLog> {
     if (this.loadGate !== null) await this.loadGate;
     return { coordinatorEpoch: this.coordinatorEpoch, records: [...this.records] };
+  }
+
+  async loadPartition(partition: number): Promise<LoadedTransactionLog> {
+    if (this.loadGate !== null) await this.loadGate;
+    const records = this.records.filter((r) => this.partitionFor(r.transactionalId) === partition);
+    return { coordinatorEpoch: this.coordinatorEpoch, records };
+  }
+
+  unloadPartition(): void {}
+
+  partitionFor(transactionalId: string): number {
+    return partitionForTransactionalId(transactionalId, this.partitionCount);
   }
 
   async append(transactionalId: string, value: TransactionLogValue | null): Promise<void> {

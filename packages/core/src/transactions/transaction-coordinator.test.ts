@@ -267,8 +267,34 @@ describe('TransactionCoordinator: InitProducerId', () => {
     expect(await init(h.coordinator)).toEqual({ errorCode: 0, producerId: 1000n, producerEpoch: 0 });
   });
 
+  it('hands a partition to another coordinator on the same log, which completes the transaction it finds decided there', async () => {
+    const h = await transactionHarness();
+    const g = gate();
+    h.markers.gate = g.promise;
+    const p = await init(h.coordinator);
+    expect(await add(h.coordinator, p.producerId, p.producerEpoch)).toBe(ErrorCode.NONE);
+    expect((await end(h.coordinator, p.producerId, p.producerEpoch, true)).errorCode).toBe(ErrorCode.NONE);
+    expect(state(h).state).toBe(TransactionState.PrepareCommit);
+    const partition = h.log.partitionFor(TXN);
+    h.coordinator.unloadPartition(partition);
+    expect((await init(h.coordinator)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    g.open();
+    await settle();
+    // The first coordinator gave the id up: it does not write the completion.
+    expect(state(h).state).toBe(TransactionState.PrepareCommit);
+
+    const next = await transactionHarness({}, { log: h.log, start: false });
+    next.markers.gate = null;
+    await next.coordinator.start();
+    for (let q = 0; q < h.log.partitionCount; q++) if (q !== partition) next.coordinator.unloadPartition(q);
+    await settle();
+    expect(state(h).state).toBe(TransactionState.CompleteCommit);
+    expect(next.markers.writes.at(-1)).toMatchObject({ producerId: p.producerId, result: 'commit' });
+  });
+
   it('answers NOT_COORDINATOR for ids it does not own, COORDINATOR_LOAD_IN_PROGRESS while loading, COORDINATOR_NOT_AVAILABLE once stopped', async () => {
-    const other = await transactionHarness({}, { isCoordinatorFor: (id) => id !== TXN });
+    const other = await transactionHarness();
+    other.coordinator.unloadPartition(other.log.partitionFor(TXN));
     expect((await init(other.coordinator)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
 
     const h = await transactionHarness({}, { start: false });

@@ -56,8 +56,6 @@ export interface TransactionCoordinatorOptions {
   readonly partitions: PartitionCatalog;
   /** The `__consumer_offsets` partition holding a group's offsets, as FindCoordinator places groups. */
   readonly groupOffsetsPartition: (groupId: string) => TopicPartition;
-  /** Whether this broker coordinates a transactional id; NOT_COORDINATOR otherwise. Default: all. */
-  readonly isCoordinatorFor?: (transactionalId: string) => boolean;
 }
 
 export interface InitProducerIdInput {
@@ -138,6 +136,9 @@ export class TransactionCoordinator {
   /** Waiting on an id's marker job: woken when it ends. */
   private readonly completionWaiters = new Map<string, Set<() => void>>();
   private readonly sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
+  /** Partitions of __transaction_state whose ids this coordinator holds, and those being loaded. */
+  private readonly held = new Set<number>();
+  private readonly loading = new Set<number>();
   private timers: TimerHandle[] = [];
   private status: Status = 'stopped';
   private coordinatorEpoch = 0;
@@ -168,14 +169,8 @@ export class TransactionCoordinator {
     }
     this.coordinatorEpoch = loaded.coordinatorEpoch;
     this.cache.clear();
-    for (const r of loaded.records) {
-      if (r.value === null) this.cache.delete(r.transactionalId);
-      else
-        this.cache.set(
-          r.transactionalId,
-          new TransactionMetadata(r.transactionalId, fromTransactionLogValue(r.value)),
-        );
-    }
+    this.apply(loaded);
+    for (let p = 0; p < this.o.log.partitionCount; p++) this.held.add(p);
     this.status = 'active';
     this.timers = [
       this.every(this.config.abortTimedOutTransactionCleanupIntervalMs, () => this.sweepTransactions()),
@@ -188,6 +183,48 @@ export class TransactionCoordinator {
       'transaction coordinator loaded',
     );
     this.resumeDecidedTransactions();
+  }
+
+  /**
+   * Takes on the transactional ids of one partition of __transaction_state: replays it, then
+   * serves them (COORDINATOR_LOAD_IN_PROGRESS meanwhile), completing the transactions it finds
+   * decided.
+   */
+  async loadPartition(partition: number): Promise<void> {
+    if (this.held.has(partition) || this.loading.has(partition)) return;
+    this.loading.add(partition);
+    try {
+      const loaded = await this.o.log.loadPartition(partition);
+      for (const id of [...this.cache.keys()])
+        if (this.o.log.partitionFor(id) === partition) this.cache.delete(id);
+      this.apply(loaded);
+    } finally {
+      this.loading.delete(partition);
+    }
+    this.held.add(partition);
+    if (this.status === 'active') this.resumeDecidedTransactions();
+  }
+
+  /**
+   * Gives up the transactional ids of one partition (another broker takes it on): they are
+   * forgotten here, and their marker writing stops at its next step.
+   */
+  unloadPartition(partition: number): void {
+    if (!this.held.delete(partition)) return;
+    for (const id of [...this.cache.keys()])
+      if (this.o.log.partitionFor(id) === partition) this.cache.delete(id);
+    this.o.log.unloadPartition(partition);
+  }
+
+  private apply(loaded: LoadedTransactionLog): void {
+    for (const r of loaded.records) {
+      if (r.value === null) this.cache.delete(r.transactionalId);
+      else
+        this.cache.set(
+          r.transactionalId,
+          new TransactionMetadata(r.transactionalId, fromTransactionLogValue(r.value)),
+        );
+    }
   }
 
   /** Stops serving: requests get COORDINATOR_NOT_AVAILABLE and marker retries end. */
@@ -795,9 +832,10 @@ export class TransactionCoordinator {
 
   private unavailable(transactionalId: string): number {
     if (this.status === 'stopped') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.o.isCoordinatorFor !== undefined && !this.o.isCoordinatorFor(transactionalId))
-      return ErrorCode.NOT_COORDINATOR;
     if (this.status === 'loading') return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const partition = this.o.log.partitionFor(transactionalId);
+    if (this.loading.has(partition)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (!this.held.has(partition)) return ErrorCode.NOT_COORDINATOR;
     return ErrorCode.NONE;
   }
 

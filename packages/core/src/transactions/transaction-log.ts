@@ -62,7 +62,16 @@ export interface LoadedTransactionLog {
  * fails the change that wrote it (the client is told to retry).
  */
 export interface TransactionStateLog {
+  /** Every partition's records: what a coordinator of all transactional ids loads at start. */
   load(): Promise<LoadedTransactionLog>;
+  /** One partition's records, when this coordinator takes the partition on. */
+  loadPartition(partition: number): Promise<LoadedTransactionLog>;
+  /** Forgets a partition this coordinator gives up (another broker takes it on). */
+  unloadPartition(partition: number): void;
+  /** The partition holding a transactional id's state. */
+  partitionFor(transactionalId: string): number;
+  /** Partitions of the log; known once `load` or `loadPartition` has run. */
+  readonly partitionCount: number;
   /** Writes the value for an id, or its tombstone (null) when the id expires. */
   append(transactionalId: string, value: TransactionLogValue | null): Promise<void>;
 }

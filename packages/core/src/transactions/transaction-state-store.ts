@@ -51,20 +51,44 @@ export class TransactionStateStore implements TransactionStateLog {
   async load(): Promise<LoadedTransactionLog> {
     await this.log.open();
     const records: TransactionLogRecord[] = [];
-    const { logger } = this.options;
-    for (let p = 0; p < this.log.partitionCount; p++)
-      await this.log.load(p, {
-        apply(r: LoggedRecord) {
-          const decoded = decodeTransactionLogRecord(r.key, r.value);
-          if (decoded === null) logger.warn({ partition: p, offset: r.offset }, 'skipped an unknown record');
-          else records.push(decoded);
-        },
-      });
+    for (let p = 0; p < this.log.partitionCount; p++) await this.replay(p, records);
     return { coordinatorEpoch: this.options.coordinatorEpoch ?? 0, records };
   }
 
+  /** Creates the topic when missing, then replays one partition. */
+  async loadPartition(partition: number): Promise<LoadedTransactionLog> {
+    await this.log.open();
+    const records: TransactionLogRecord[] = [];
+    await this.replay(partition, records);
+    return { coordinatorEpoch: this.options.coordinatorEpoch ?? 0, records };
+  }
+
+  unloadPartition(partition: number): void {
+    this.log.unload(partition);
+  }
+
+  partitionFor(transactionalId: string): number {
+    return partitionForTransactionalId(transactionalId, this.log.partitionCount);
+  }
+
+  get partitionCount(): number {
+    return this.log.partitionCount;
+  }
+
+  private async replay(partition: number, into: TransactionLogRecord[]): Promise<void> {
+    const { logger } = this.options;
+    await this.log.load(partition, {
+      apply(r: LoggedRecord) {
+        const decoded = decodeTransactionLogRecord(r.key, r.value);
+        if (decoded === null) logger.warn({ partition, offset: r.offset }, 'skipped an unknown record');
+        else into.push(decoded);
+      },
+    });
+  }
+
   async append(transactionalId: string, value: TransactionLogValue | null): Promise<void> {
-    const partition = partitionForTransactionalId(transactionalId, this.log.partitionCount);
-    await this.log.append(partition, [encodeTransactionLogRecord({ transactionalId, value })]);
+    await this.log.append(this.partitionFor(transactionalId), [
+      encodeTransactionLogRecord({ transactionalId, value }),
+    ]);
   }
 }
