@@ -27,15 +27,22 @@ export class NodeIdInUseError extends Error {
 }
 
 /**
- * A resource a broker can own: a data partition by topic id, or a partition of a coordinator's
- * internal topic. The string form is what stores key ownership by.
+ * What a broker owns: a partition, named by topic and index (`orders:3`). A coordinator owns the
+ * partitions of its internal topic the same way, so that the broker owning `__consumer_offsets:7`
+ * both leads that partition and coordinates the groups stored in it.
  */
-export function partitionResource(topicId: string, partition: number): string {
-  return `p:${topicId}:${partition}`;
+export function partitionResource(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
 }
 
-export function coordinatorResource(kind: 'group' | 'transaction', partition: number): string {
-  return `c:${kind}:${partition}`;
+/** The internal topic each coordinator keeps its state in. */
+export const COORDINATOR_TOPICS = {
+  group: '__consumer_offsets',
+  transaction: '__transaction_state',
+} as const;
+
+export function coordinatorResource(kind: keyof typeof COORDINATOR_TOPICS, partition: number): string {
+  return partitionResource(COORDINATOR_TOPICS[kind], partition);
 }
 
 export interface ClusterStore {

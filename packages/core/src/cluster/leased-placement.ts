@@ -111,8 +111,8 @@ export class LeasedPlacement implements Placement {
     return this.live[0]?.nodeId ?? this.self.nodeId;
   }
 
-  leaderOf(topicId: string, partition: number): PartitionLeader | null {
-    return this.ownerOf(partitionResource(topicId, partition));
+  leaderOf(topic: string, partition: number): PartitionLeader | null {
+    return this.ownerOf(partitionResource(topic, partition));
   }
 
   coordinatorOf(kind: CoordinatorKind, partition: number): ClusterNode | null {

@@ -28,8 +28,8 @@ export interface Placement {
   brokers(): readonly ClusterNode[];
   /** The broker Metadata and DescribeCluster name as the controller. */
   controllerId(): number;
-  /** The leader of a data partition (`topicId` is the topic's id in storage); null while none is live. */
-  leaderOf(topicId: string, partition: number): PartitionLeader | null;
+  /** The leader of a partition, by topic name; null while none is live. */
+  leaderOf(topic: string, partition: number): PartitionLeader | null;
   /** The broker owning one partition of a coordinator's internal topic; null while none is live. */
   coordinatorOf(kind: CoordinatorKind, partition: number): ClusterNode | null;
 }

@@ -72,7 +72,7 @@ export function handleDescribeTopicPartitions(
     const end = Math.min(topic.partitionCount, start + remaining);
     const partitions: DescribeTopicPartitionsResponsePartition[] = [];
     for (let i = start; i < end; i++) {
-      const leader = s.placement.leaderOf(topic.id, i);
+      const leader = s.placement.leaderOf(topic.name, i);
       const node = leader?.node.nodeId ?? -1;
       partitions.push({
         errorCode: leader === null ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,

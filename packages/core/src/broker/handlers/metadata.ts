@@ -26,7 +26,7 @@ export function describeTopic(s: BrokerServices, topic: Topic, includeOps: boole
     topicId: topic.topicId,
     isInternal: topic.name.startsWith('__'),
     partitions: topic.partitions.map((_, i) => {
-      const leader = s.placement.leaderOf(topic.id, i);
+      const leader = s.placement.leaderOf(topic.name, i);
       // With no live leader the partition has no replica to name (Kafka: LEADER_NOT_AVAILABLE).
       if (leader === null)
         return createMetadataResponsePartition({
