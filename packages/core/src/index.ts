@@ -24,6 +24,7 @@ export {
 export {
   type ClusterNode,
   type CoordinatorKind,
+  type Leadership,
   type PartitionLeader,
   type Placement,
   SingleNodePlacement,

@@ -1,3 +1,4 @@
+import { partitionResource } from '@tributary/core';
 import {
   AbortedTransactionIndex,
   type AppendInput,
@@ -93,6 +94,15 @@ class MemoryLog {
 const EMPTY = Buffer.alloc(0);
 
 /** Whether keeping `b` keeps at most twice its size alive. */
+/** Where the current ownership epoch of each partition is kept (core's MemoryClusterStore). */
+export interface OwnershipEpochs {
+  epochOf(resource: string): number;
+}
+
+export interface MemoryStorageOptions {
+  readonly ownership?: OwnershipEpochs;
+}
+
 const owns = (b: Buffer): boolean => b.length * 2 >= b.buffer.byteLength;
 
 /**
@@ -105,6 +115,30 @@ export class MemoryStorage implements StorageAdapter {
   private readonly topics = new Map<string, StoredTopic>();
   private readonly logs = new Map<string, MemoryLog[]>();
   private nextProducerId = 0;
+  private readonly ownership: OwnershipEpochs | undefined;
+
+  /**
+   * With `ownership` (the cluster store of brokers sharing this storage in one process), an
+   * append or marker carrying an `ownerEpoch` that is not the partition's current ownership epoch
+   * is refused as 'not-owner'.
+   */
+  constructor(options: MemoryStorageOptions = {}) {
+    this.ownership = options.ownership;
+  }
+
+  /** A refusal when a broker that no longer owns the partition writes to it; null otherwise. */
+  private fenced(topicId: string, partition: number, ownerEpoch: number | undefined, log: MemoryLog) {
+    if (ownerEpoch === undefined || this.ownership === undefined) return null;
+    const name = this.topics.get(topicId)?.name;
+    if (name !== undefined && this.ownership.epochOf(partitionResource(name, partition)) === ownerEpoch)
+      return null;
+    return {
+      status: 'not-owner' as const,
+      baseOffset: -1 as const,
+      logStartOffset: log.logStartOffset,
+      message: `This broker's ownership (epoch ${ownerEpoch}) of partition ${partition} has passed to another broker`,
+    };
+  }
 
   async open(): Promise<void> {}
 
@@ -162,6 +196,8 @@ export class MemoryStorage implements StorageAdapter {
 
   async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
     const log = this.log(topicId, partition);
+    const fenced = this.fenced(topicId, partition, input.ownerEpoch, log);
+    if (fenced !== null) return fenced;
     const batch = owns(input.batch) ? input.batch : Buffer.from(input.batch);
     const producerId = input.producerId;
     if (producerId === undefined || producerId < 0) {
@@ -202,6 +238,8 @@ export class MemoryStorage implements StorageAdapter {
 
   async appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
     const log = this.log(topicId, partition);
+    const fenced = this.fenced(topicId, partition, input.ownerEpoch, log);
+    if (fenced !== null) return fenced;
     log.producers ??= new PartitionProducerState();
     const check = log.producers.checkMarker(input);
     if (check.kind === 'rejected')

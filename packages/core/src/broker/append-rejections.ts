@@ -7,4 +7,5 @@ export const REJECTION_CODES: Readonly<Record<AppendRejection, number>> = {
   'invalid-producer-epoch': ErrorCode.INVALID_PRODUCER_EPOCH,
   'invalid-txn-state': ErrorCode.INVALID_TXN_STATE,
   'coordinator-fenced': ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+  'not-owner': ErrorCode.NOT_LEADER_OR_FOLLOWER,
 };

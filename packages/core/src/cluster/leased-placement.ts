@@ -12,7 +12,7 @@ import {
   type Ownership,
   partitionResource,
 } from './cluster-store.js';
-import type { ClusterNode, CoordinatorKind, PartitionLeader, Placement } from './placement.js';
+import type { ClusterNode, CoordinatorKind, Leadership, PartitionLeader, Placement } from './placement.js';
 
 export interface LeasedPlacementOptions {
   readonly store: ClusterStore;
@@ -119,9 +119,9 @@ export class LeasedPlacement implements Placement {
     return this.ownerOf(coordinatorResource(kind, partition))?.node ?? null;
   }
 
-  /** The epoch this broker's writes to `resource` carry; undefined when it does not own it. */
-  ownedEpoch(resource: string): number | undefined {
-    return this.mine.get(resource)?.epoch;
+  leadership(topic: string, partition: number): Leadership | null {
+    const owned = this.mine.get(partitionResource(topic, partition));
+    return owned === undefined ? null : { epoch: owned.epoch };
   }
 
   /** Renews the lease, reads the live brokers and owners, claims this broker's share. */

@@ -32,7 +32,19 @@ export interface Placement {
   leaderOf(topic: string, partition: number): PartitionLeader | null;
   /** The broker owning one partition of a coordinator's internal topic; null while none is live. */
   coordinatorOf(kind: CoordinatorKind, partition: number): ClusterNode | null;
+  /**
+   * Whether this broker leads the partition: null when it does not (NOT_LEADER_OR_FOLLOWER),
+   * otherwise the ownership epoch its writes carry, which a store shared by several brokers checks
+   * in the same transaction as the write (undefined: one broker alone, nothing to check).
+   */
+  leadership(topic: string, partition: number): Leadership | null;
 }
+
+export interface Leadership {
+  readonly epoch: number | undefined;
+}
+
+const UNFENCED: Leadership = { epoch: undefined };
 
 /** One broker that leads every partition and owns every coordinator partition, at leader epoch 0. */
 export class SingleNodePlacement implements Placement {
@@ -65,5 +77,9 @@ export class SingleNodePlacement implements Placement {
 
   coordinatorOf(): ClusterNode {
     return this.self;
+  }
+
+  leadership(): Leadership {
+    return UNFENCED;
   }
 }

@@ -56,6 +56,13 @@ export interface AppendInput {
   readonly baseSequence?: number;
   /** The batch's transactional attribute bit. */
   readonly transactional?: boolean;
+  /**
+   * The epoch of the appending broker's ownership of the partition, when several brokers share
+   * the store: an adapter that keeps ownership (a ClusterStore) refuses the append as 'not-owner'
+   * unless it is the partition's current epoch, checked atomically with the offset assignment. An
+   * adapter for one broker ignores it.
+   */
+  readonly ownerEpoch?: number | undefined;
 }
 
 /** Why an append or a marker was refused; each maps to one Kafka error code. */
@@ -67,7 +74,9 @@ export type AppendRejection =
   /** INVALID_TXN_STATE (48): a non-transactional batch while the producer's transaction is open. */
   | 'invalid-txn-state'
   /** TRANSACTION_COORDINATOR_FENCED (52): a marker from an older coordinator epoch. */
-  | 'coordinator-fenced';
+  | 'coordinator-fenced'
+  /** NOT_LEADER_OR_FOLLOWER (6): the appending broker no longer owns the partition (`ownerEpoch`). */
+  | 'not-owner';
 
 /** The batch was stored. */
 export interface AppendedResult {
@@ -122,6 +131,8 @@ export interface MarkerInput {
   readonly transactionVersion: number;
   /** The marker record's timestamp (the coordinator's clock). */
   readonly timestamp: number;
+  /** As AppendInput's: the writing broker's ownership epoch of the partition, when stores are shared. */
+  readonly ownerEpoch?: number | undefined;
 }
 
 /** A marker was stored at `baseOffset`, or refused ('invalid-producer-epoch', 'coordinator-fenced'). */

@@ -6,6 +6,7 @@ import {
   ErrorCode,
 } from '@tributary/codec';
 import { UnknownPartitionError } from '../../storage/index.js';
+import { leaderEpochError } from '../leadership.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big, num } from '../services.js';
 
@@ -34,6 +35,8 @@ export async function handleDeleteRecords(
           });
           if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount)
             return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const leaderError = leaderEpochError(s, topic.name, p.partitionIndex);
+          if (leaderError !== ErrorCode.NONE) return result(leaderError);
           if (!deletable) return result(ErrorCode.POLICY_VIOLATION);
           try {
             const { highWatermark } = await s.storage.offsets(topic.id, p.partitionIndex);

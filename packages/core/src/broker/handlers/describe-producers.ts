@@ -6,6 +6,7 @@ import {
   ErrorCode,
 } from '@tributary/codec';
 import { UnknownPartitionError } from '../../storage/index.js';
+import { leaderEpochError } from '../leadership.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 
@@ -31,6 +32,8 @@ export async function handleDescribeProducers(
           });
           if (topic === undefined || index < 0 || index >= topic.partitionCount)
             return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const leaderError = leaderEpochError(s, topic.name, index);
+          if (leaderError !== ErrorCode.NONE) return answer(leaderError);
           try {
             const producers = await s.storage.describeProducers(topic.id, index);
             return {

@@ -12,6 +12,7 @@ import {
   OffsetOutOfRangeError,
   UnknownPartitionError,
 } from '../../storage/index.js';
+import { leaderEpochError } from '../leadership.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big, num } from '../services.js';
 import type { PartitionState, Topic } from '../topics.js';
@@ -126,8 +127,9 @@ async function readPlan(
       fail(p.topic === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       continue;
     }
-    if (p.currentLeaderEpoch > 0) {
-      fail(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const leaderError = leaderEpochError(s, p.topic.name, p.partition, p.currentLeaderEpoch);
+    if (leaderError !== ErrorCode.NONE) {
+      fail(leaderError);
       continue;
     }
     const budget = Math.min(p.maxBytes, responseMaxBytes - bytes);

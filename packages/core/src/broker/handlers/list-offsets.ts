@@ -7,6 +7,7 @@ import {
 } from '@tributary/codec';
 import { iterateRecords } from '@tributary/codec/records';
 import { UnknownPartitionError } from '../../storage/index.js';
+import { leaderEpochError } from '../leadership.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big, num } from '../services.js';
 import type { Topic } from '../topics.js';
@@ -100,7 +101,8 @@ export async function handleListOffsets(
           };
           if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount)
             return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-          if (p.currentLeaderEpoch > 0) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+          const leaderError = leaderEpochError(s, topic.name, p.partitionIndex, p.currentLeaderEpoch);
+          if (leaderError !== ErrorCode.NONE) return { ...out, errorCode: leaderError };
           try {
             const found = await lookup(
               s,

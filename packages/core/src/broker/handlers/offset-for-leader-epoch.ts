@@ -6,22 +6,27 @@ import {
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '@tributary/codec';
 import { UnknownPartitionError } from '../../storage/index.js';
+import { leaderEpochError } from '../leadership.js';
 import type { RequestContext } from '../request-context.js';
 import { type BrokerServices, big } from '../services.js';
 
-/** Every partition has had one leader, this broker, since it was created: epoch 0. */
-const LEADER_EPOCH = 0;
 /** Kafka's "no epoch" (RecordBatch.NO_PARTITION_LEADER_EPOCH). */
 const NO_EPOCH = -1;
 
 /**
- * Kafka's leader epoch cache lookup with a single epoch starting at the log start offset: the
- * current epoch ends at the log end offset (here the high watermark); an older epoch ends where
- * epoch 0 starts; a newer or undefined one is unknown (-1, -1) with no error.
+ * Kafka's leader epoch cache lookup. The current epoch ends at the log end offset (here the high
+ * watermark). The log is one shared log that a change of leader never truncates, so an earlier
+ * epoch (0 up to the current one) ends there too: a client checking for truncation finds none. A
+ * negative epoch ends where the log starts; a newer or undefined one is unknown (-1, -1), no error.
  */
-function endOffsetFor(requested: number, logStartOffset: number, logEndOffset: number): [number, number] {
-  if (requested === NO_EPOCH || requested > LEADER_EPOCH) return [NO_EPOCH, -1];
-  if (requested === LEADER_EPOCH) return [LEADER_EPOCH, logEndOffset];
+function endOffsetFor(
+  requested: number,
+  current: number,
+  logStartOffset: number,
+  logEndOffset: number,
+): [number, number] {
+  if (requested === NO_EPOCH || requested > current) return [NO_EPOCH, -1];
+  if (requested >= 0) return [requested, logEndOffset];
   return [requested, logStartOffset];
 }
 
@@ -44,13 +49,17 @@ export async function handleOffsetForLeaderEpoch(
           if (topic === undefined || p.partition < 0 || p.partition >= topic.partitionCount)
             return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           // -1 skips fencing; a client behind our epoch is fenced, one ahead of it knows more than we do.
-          if (p.currentLeaderEpoch !== NO_EPOCH) {
-            if (p.currentLeaderEpoch < LEADER_EPOCH) return result(ErrorCode.FENCED_LEADER_EPOCH);
-            if (p.currentLeaderEpoch > LEADER_EPOCH) return result(ErrorCode.UNKNOWN_LEADER_EPOCH);
-          }
+          const leaderError = leaderEpochError(s, topic.name, p.partition, p.currentLeaderEpoch);
+          if (leaderError !== ErrorCode.NONE) return result(leaderError);
+          const current = s.placement.leaderOf(topic.name, p.partition)!.leaderEpoch;
           try {
             const offsets = await s.storage.offsets(topic.id, p.partition);
-            const [epoch, end] = endOffsetFor(p.leaderEpoch, offsets.logStartOffset, offsets.highWatermark);
+            const [epoch, end] = endOffsetFor(
+              p.leaderEpoch,
+              current,
+              offsets.logStartOffset,
+              offsets.highWatermark,
+            );
             return result(ErrorCode.NONE, epoch, end);
           } catch (e) {
             if (e instanceof UnknownPartitionError) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

@@ -142,6 +142,10 @@ function appendPartition(
     return null;
   };
   if (partition < 0 || partition >= topic.partitionCount) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  // Another broker leads it: the client refreshes its metadata and sends it there.
+  const leadership = s.placement.leadership(topic.name, partition);
+  if (leadership === null) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const ownerEpoch = leadership.epoch;
   if (records === null || records.length === 0)
     return fail(ErrorCode.INVALID_RECORD, 'Produce request has no records');
   const maxBytes = Number(s.topics.configValue(topic, 'max.message.bytes'));
@@ -221,7 +225,7 @@ function appendPartition(
   };
   if (producerId < 0)
     return s.storage
-      .append(topic.id, partition, { batch: records, lastOffsetDelta, maxTimestamp })
+      .append(topic.id, partition, { batch: records, lastOffsetDelta, maxTimestamp, ownerEpoch })
       .then(done, failed);
 
   const baseSequence = header.baseSequence;
@@ -238,6 +242,7 @@ function appendPartition(
     producerEpoch: header.producerEpoch,
     baseSequence,
     transactional: (attributes & TRANSACTIONAL_BIT) !== 0,
+    ownerEpoch,
   };
   if (input.transactional && checkTransactional !== undefined) {
     const verdict = checkTransactional(
