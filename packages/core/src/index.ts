@@ -1,5 +1,11 @@
 // @tributary/core: the broker's request handlers over an injected storage port.
-export { Broker, type BrokerOptions, type BrokerParts, createBrokerCore } from './broker/broker.js';
+export {
+  Broker,
+  type BrokerClusterOptions,
+  type BrokerOptions,
+  type BrokerParts,
+  createBrokerCore,
+} from './broker/broker.js';
 export { type BrokerConfig, defaultBrokerConfig } from './broker/config.js';
 export { type CleanupPolicy, parseCleanupPolicy } from './broker/log-config.js';
 export * from './broker/request-context.js';
@@ -8,6 +14,7 @@ export { topicNameProblem } from './broker/topics.js';
 export {
   type BrokerRegistration,
   type ClusterStore,
+  COORDINATOR_TOPICS,
   coordinatorResource,
   MemoryClusterStore,
   NodeIdInUseError,

@@ -1,5 +1,6 @@
 import {
   type Broker,
+  type BrokerClusterOptions,
   type BrokerConfig,
   type Clock,
   createBrokerCore,
@@ -11,8 +12,14 @@ import { type CloseOptions, createKafkaServer, type KafkaServer } from './kafka-
 import type { KafkaServerOptions } from './server-options.js';
 
 export interface CreateBrokerOptions extends Omit<KafkaServerOptions, 'dispatcher'> {
-  /** The storage adapter; createBroker opens it and closes it on close(). */
+  /**
+   * The storage adapter; createBroker opens it and closes it on close(), unless `sharedStorage`
+   * says the caller does (brokers of one cluster sharing it in one process).
+   */
   storage: StorageAdapter;
+  sharedStorage?: boolean;
+  /** Serve as one broker of a cluster sharing the storage (see BrokerClusterOptions). */
+  cluster?: BrokerClusterOptions;
   /** Broker settings; the advertised address defaults to the bound one. */
   config?: Partial<BrokerConfig>;
   clock?: Clock;
@@ -37,8 +44,19 @@ export interface BrokerHandle {
  * in one call, for tests and embedding. Closing goes in reverse order.
  */
 export async function createBroker(options: CreateBrokerOptions): Promise<BrokerHandle> {
-  const { storage, config, clock, logger, metrics, retentionCheckIntervalMs, ...serverOptions } = options;
-  await storage.open();
+  const {
+    storage,
+    sharedStorage,
+    cluster,
+    config,
+    clock,
+    logger,
+    metrics,
+    retentionCheckIntervalMs,
+    ...serverOptions
+  } = options;
+  const ownStorage = sharedStorage !== true;
+  if (ownStorage) await storage.open();
   // The port is bound first: the core is built once, with the address it advertises (port 0
   // picks one), and serves from then on.
   const server = createKafkaServer({
@@ -51,7 +69,7 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
   try {
     address = await server.listen({ accept: false });
   } catch (e) {
-    await storage.close();
+    if (ownStorage) await storage.close();
     throw e;
   }
   const broker = createBrokerCore({
@@ -65,12 +83,13 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
     ...(logger !== undefined && { logger }),
     ...(metrics !== undefined && { metrics }),
     ...(retentionCheckIntervalMs !== undefined && { retentionCheckIntervalMs }),
+    ...(cluster !== undefined && { cluster }),
   });
   try {
     await broker.start();
   } catch (e) {
     await server.close();
-    await storage.close();
+    if (ownStorage) await storage.close();
     throw e;
   }
   server.startAccepting(broker);
@@ -85,7 +104,7 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
       closing ??= (async () => {
         await server.close(closeOptions);
         await broker.close();
-        await storage.close();
+        if (ownStorage) await storage.close();
       })();
       return closing;
     },

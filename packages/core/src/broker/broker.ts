@@ -1,4 +1,6 @@
 import { API_TABLE, ApiKey, ErrorCode, type TxnOffsetCommitRequest } from '@tributary/codec';
+import { type ClusterStore, COORDINATOR_TOPICS, partitionResource } from '../cluster/cluster-store.js';
+import { LeasedPlacement, type OwnershipChange } from '../cluster/leased-placement.js';
 import { type Placement, SingleNodePlacement } from '../cluster/placement.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC } from '../groups/group-log.js';
@@ -146,14 +148,27 @@ export interface BrokerOptions {
   metrics?: Metrics;
   /** How often retention runs (Kafka's log.retention.check.interval.ms). */
   retentionCheckIntervalMs?: number;
-  /** Who serves what; this broker alone, at leader epoch 0, unless given. */
+  /** Who serves what; this broker alone, at leader epoch 0, unless given (or `cluster` is). */
   placement?: Placement;
+  /** Several brokers sharing `storage`: this one registers in the cluster store and serves its share. */
+  cluster?: BrokerClusterOptions;
+}
+
+export interface BrokerClusterOptions {
+  /** Where the brokers sharing the storage hold their leases and record who owns what. */
+  readonly store: ClusterStore;
+  /** How often this broker renews its lease and refreshes topics and ownership (default 1000 ms). */
+  readonly heartbeatMs?: number;
+  /** How long a broker that stops renewing keeps its share (default 6000 ms). */
+  readonly leaseMs?: number;
 }
 
 /** What the Broker is built from: the services the composition builds and hands in. */
 export interface BrokerParts {
   readonly config: BrokerConfig;
   readonly placement: Placement;
+  /** Set when the placement is a cluster's: started and stopped with the broker. */
+  readonly cluster?: LeasedPlacement;
   readonly storage: StorageAdapter;
   readonly topics: TopicRegistry;
   readonly groups: GroupCoordinator;
@@ -225,9 +240,32 @@ export function createBrokerCore(options: BrokerOptions): Broker {
       partition: groups.partitionFor(groupId),
     }),
   });
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : new LeasedPlacement({
+          store: options.cluster.store,
+          self: {
+            nodeId: config.nodeId,
+            host: config.advertisedHost,
+            port: config.advertisedPort,
+            rack: config.rack,
+          },
+          clock,
+          logger: logger.child({ component: 'placement' }),
+          heartbeatMs: options.cluster.heartbeatMs ?? 1000,
+          leaseMs: options.cluster.leaseMs ?? 6000,
+          beforeRefresh: () => topics.refresh(),
+          resources: function* () {
+            for (const t of topics.all())
+              for (let p = 0; p < t.partitionCount; p++) yield partitionResource(t.name, p);
+          },
+          onOwnershipChange: (change) => applyOwnership(change, groups, transactions),
+        });
   return new Broker({
     config,
-    placement: options.placement ?? new SingleNodePlacement(config),
+    placement: cluster ?? options.placement ?? new SingleNodePlacement(config),
+    ...(cluster !== undefined && { cluster }),
     storage: options.storage,
     topics,
     groups,
@@ -237,6 +275,31 @@ export function createBrokerCore(options: BrokerOptions): Broker {
     metrics,
     retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
   });
+}
+
+/**
+ * Loads the coordinator partitions this broker came to own and unloads those it lost; data
+ * partitions need nothing (their state is in the shared storage).
+ */
+async function applyOwnership(
+  change: OwnershipChange,
+  groups: GroupCoordinator,
+  transactions: TransactionCoordinator,
+): Promise<void> {
+  const coordinatorPartition = (resource: string): [string, number] => {
+    const at = resource.lastIndexOf(':');
+    return [resource.slice(0, at), Number(resource.slice(at + 1))];
+  };
+  for (const resource of change.lost) {
+    const [topic, p] = coordinatorPartition(resource);
+    if (topic === COORDINATOR_TOPICS.group) groups.unloadPartition(p);
+    else if (topic === COORDINATOR_TOPICS.transaction) transactions.unloadPartition(p);
+  }
+  for (const resource of change.gained.keys()) {
+    const [topic, p] = coordinatorPartition(resource);
+    if (topic === COORDINATOR_TOPICS.group) await groups.loadPartition(p);
+    else if (topic === COORDINATOR_TOPICS.transaction) await transactions.loadPartition(p);
+  }
 }
 
 /**
@@ -252,6 +315,8 @@ export class Broker implements RequestDispatcher {
   /** The classic group coordinator (JoinGroup ... OffsetFetch). */
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
+  /** This broker's share of a cluster, when it shares the storage with other brokers. */
+  readonly cluster: LeasedPlacement | undefined;
   private readonly services: BrokerServices;
   private readonly handlers = new Map<number, Handler>();
   private readonly served: ServedApi[];
@@ -270,6 +335,7 @@ export class Broker implements RequestDispatcher {
     this.topics = parts.topics;
     this.groups = parts.groups;
     this.transactions = parts.transactions;
+    this.cluster = parts.cluster;
     this.services = {
       config: parts.config,
       placement: parts.placement,
@@ -307,9 +373,12 @@ export class Broker implements RequestDispatcher {
    */
   async start(): Promise<void> {
     await this.topics.load();
-    await this.groups.start();
+    // In a cluster the coordinators load the partitions this broker comes to own, not all.
+    const loadAll = this.cluster === undefined;
+    await this.groups.start({ loadAll });
     // After the groups: resuming a decided transaction writes markers that complete group offsets.
-    await this.transactions.start();
+    await this.transactions.start({ loadAll });
+    await this.cluster?.start();
     this.scheduleRetention();
     this.scheduleProducerExpiration();
     this.logger.info({ topics: this.topics.all().length, nodeId: this.config.nodeId }, 'broker core started');
@@ -404,6 +473,8 @@ export class Broker implements RequestDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Gives up the registration first, so the others take this broker's share at their next refresh.
+    await this.cluster?.stop();
     this.retentionTimer?.cancel();
     this.retentionTimer = null;
     this.producerExpirationTimer?.cancel();

@@ -73,6 +73,51 @@ export class TopicRegistry {
     for (const t of await this.storage.listTopics()) this.add(t);
   }
 
+  /**
+   * Catches up with a store other brokers write too: topics created, deleted, grown or
+   * reconfigured elsewhere. Returns whether anything changed.
+   */
+  async refresh(): Promise<boolean> {
+    const stored = await this.storage.listTopics();
+    let changed = false;
+    const seen = new Set<string>();
+    for (const t of stored) {
+      const id = t.topicId.toString('base64url');
+      seen.add(id);
+      const known = this.byIdMap.get(id);
+      if (known === undefined) {
+        // A name reused by a topic created elsewhere replaces the one deleted there.
+        const stale = this.byNameMap.get(t.name);
+        if (stale !== undefined) this.forget(stale);
+        this.add(t);
+        changed = true;
+        continue;
+      }
+      if (t.partitionCount > known.partitionCount) {
+        while (known.partitions.length < t.partitionCount) known.partitions.push(new PartitionState());
+        known.partitionCount = t.partitionCount;
+        changed = true;
+      }
+      if (!sameConfigs(known.configs, t.configs)) {
+        known.configs = t.configs;
+        known.cleanupPolicy = this.configureLog(id, t.configs);
+        changed = true;
+      }
+    }
+    for (const topic of [...this.byIdMap.values()])
+      if (!seen.has(topic.id) && !this.creating.has(topic.name)) {
+        this.forget(topic);
+        changed = true;
+      }
+    return changed;
+  }
+
+  private forget(topic: Topic): void {
+    this.byNameMap.delete(topic.name);
+    this.byIdMap.delete(topic.id);
+    for (const p of topic.partitions) p.notifyAppend();
+  }
+
   private add(t: StoredTopic): Topic {
     const id = t.topicId.toString('base64url');
     const topic: Topic = {
@@ -173,6 +218,11 @@ export class TopicRegistry {
     while (topic.partitions.length < partitionCount) topic.partitions.push(new PartitionState());
     topic.partitionCount = partitionCount;
   }
+}
+
+function sameConfigs(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ak = Object.keys(a);
+  return ak.length === Object.keys(b).length && ak.every((k) => a[k] === b[k]);
 }
 
 /** A random topic id, never the all-zero UUID nor one starting with '-' in base64url (Kafka avoids both). */

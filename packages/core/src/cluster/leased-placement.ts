@@ -25,6 +25,8 @@ export interface LeasedPlacementOptions {
   readonly leaseMs: number;
   /** Every resource some broker should own now (see `partitionResource`, `coordinatorResource`). */
   readonly resources: () => Iterable<string>;
+  /** Runs at the start of each refresh, before `resources` is read (the topic list catches up). */
+  readonly beforeRefresh?: () => Promise<unknown>;
   /**
    * Told after each refresh which resources this broker gained and lost (coordinators load and
    * unload their partitions). A refresh waits for it before the next one starts.
@@ -140,6 +142,7 @@ export class LeasedPlacement implements Placement {
 
   private async refreshOnce(): Promise<void> {
     const { store, self } = this.o;
+    await this.o.beforeRefresh?.();
     if (!(await store.renew(self.nodeId, this.incarnation, this.o.leaseMs))) {
       // The lease ran out (the process was paused, or the store unreachable): whatever this
       // broker owned has been or will be claimed by others with a higher epoch. Register again.

@@ -147,12 +147,17 @@ export class GroupCoordinator implements CoordinatorAvailability {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** Creates __consumer_offsets if missing and loads every group from it before answering. */
-  async start(): Promise<void> {
+  /**
+   * Creates __consumer_offsets if missing and loads every group from it before answering; with
+   * `loadAll: false` (brokers sharing a store), none: partitions are loaded as this broker comes to
+   * own them (`loadPartition`).
+   */
+  async start(options: { loadAll?: boolean } = {}): Promise<void> {
     this.status = 'loading';
     await this.log.open();
     let records = 0;
-    for (let p = 0; p < this.log.partitionCount; p++) records += await this.loadPartition(p);
+    if (options.loadAll !== false)
+      for (let p = 0; p < this.log.partitionCount; p++) records += await this.loadPartition(p);
     this.status = 'active';
     this.offsets.start();
     this.options.logger.info({ groups: this.store.size, records }, 'group coordinator loaded');

@@ -29,6 +29,8 @@ export class MemoryTransactionLog implements TransactionStateLog {
 
   readonly partitionCount = 50;
 
+  async open(): Promise<void> {}
+
   async load(): Promise<LoadedTransactionLog> {
     if (this.loadGate !== null) await this.loadGate;
     return { coordinatorEpoch: this.coordinatorEpoch, records: [...this.records] };

@@ -156,21 +156,24 @@ export class TransactionCoordinator {
   /**
    * Loads every transactional id from the log, then serves. Transactions found decided
    * (PrepareCommit/PrepareAbort) get their markers written; ongoing ones keep their start time,
-   * so their timeout runs on.
+   * so their timeout runs on. With `loadAll: false` (brokers sharing a store) it loads none:
+   * partitions are loaded as this broker comes to own them (`loadPartition`).
    */
-  async start(): Promise<void> {
+  async start(options: { loadAll?: boolean } = {}): Promise<void> {
     this.status = 'loading';
-    let loaded: LoadedTransactionLog;
+    this.cache.clear();
     try {
-      loaded = await this.o.log.load();
+      if (options.loadAll === false) await this.o.log.open();
+      else {
+        const loaded = await this.o.log.load();
+        this.coordinatorEpoch = loaded.coordinatorEpoch;
+        this.apply(loaded);
+        for (let p = 0; p < this.o.log.partitionCount; p++) this.held.add(p);
+      }
     } catch (err) {
       this.status = 'stopped';
       throw err;
     }
-    this.coordinatorEpoch = loaded.coordinatorEpoch;
-    this.cache.clear();
-    this.apply(loaded);
-    for (let p = 0; p < this.o.log.partitionCount; p++) this.held.add(p);
     this.status = 'active';
     this.timers = [
       this.every(this.config.abortTimedOutTransactionCleanupIntervalMs, () => this.sweepTransactions()),

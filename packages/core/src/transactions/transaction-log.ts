@@ -62,6 +62,8 @@ export interface LoadedTransactionLog {
  * fails the change that wrote it (the client is told to retry).
  */
 export interface TransactionStateLog {
+  /** Creates the log (`__transaction_state`) when missing. */
+  open(): Promise<void>;
   /** Every partition's records: what a coordinator of all transactional ids loads at start. */
   load(): Promise<LoadedTransactionLog>;
   /** One partition's records, when this coordinator takes the partition on. */

@@ -47,6 +47,10 @@ export class TransactionStateStore implements TransactionStateLog {
     });
   }
 
+  open(): Promise<void> {
+    return this.log.open();
+  }
+
   /** Creates the topic when missing, then replays every partition in order. */
   async load(): Promise<LoadedTransactionLog> {
     await this.log.open();
