@@ -188,6 +188,10 @@ async function build(packageDir) {
           BUILD_LIBRDKAFKA: '1',
           // binding.gyp asks `require('nan')` for its headers: nan sits beside the package.
           NODE_PATH: dirname(dirname(packageDir)),
+          // node-gyp lets npm_config_* variables override its flags, and pnpm hands a `nodedir`
+          // from .npmrc to scripts that way: headers of another Node would build a module for
+          // the wrong ABI.
+          ...(nodedir ? { npm_config_nodedir: nodedir } : {}),
         },
       },
       log,
