@@ -245,9 +245,9 @@ export class AppendWriter {
         [wanted.parts, wanted.producers],
       );
       for (const r of res.rows) {
-        let list = entries.get(r.part_id);
-        if (list === undefined) entries.set(r.part_id, (list = []));
-        list.push(entryOfRow(r));
+        const list = entries.get(r.part_id);
+        if (list === undefined) entries.set(r.part_id, [entryOfRow(r)]);
+        else list.push(entryOfRow(r));
       }
     }
 
