@@ -215,11 +215,13 @@ export class PostgresStorage implements StorageAdapter {
 
   // ---- appends
 
-  append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
+  // Async so that a call on a closed storage rejects rather than throws; the write is queued
+  // synchronously all the same, keeping call order.
+  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
     return this.appender().append(topicId, partition, { kind: 'data', input });
   }
 
-  appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
+  async appendMarker(topicId: string, partition: number, input: MarkerInput): Promise<MarkerResult> {
     // A marker is answered 'appended' or refused by the marker rules, never 'duplicate'.
     return this.appender().append(topicId, partition, { kind: 'marker', input }) as Promise<MarkerResult>;
   }
