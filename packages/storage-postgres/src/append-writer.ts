@@ -129,16 +129,22 @@ export class AppendWriter {
       if (group.length === 0) break;
       this.inFlight++;
       for (const g of group) this.busy.add(g.key);
-      this.runGroup(group).finally(() => {
-        this.inFlight--;
-        for (const g of group) this.busy.delete(g.key);
-        if (this.queues.size > 0) this.pump();
-        else if (this.inFlight === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
-      });
+      this.runGroup(group)
+        // runGroup answers every write itself; this only guards against a bug leaving one hanging
+        // (settled promises ignore a second answer).
+        .catch((err: unknown) => {
+          for (const g of group) fail(g, this.wrap(err, 'appending'));
+        })
+        .finally(() => {
+          this.inFlight--;
+          for (const g of group) this.busy.delete(g.key);
+          if (this.queues.size > 0) this.pump();
+          else if (this.inFlight === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const w of waiters) w();
+          }
+        });
     }
   }
 
