@@ -39,37 +39,45 @@ const connectionString = z.string().refine(
 );
 
 /** Every setting of the adapter, once: types, defaults and bounds. */
-export const postgresStorageOptionsSchema = z.strictObject({
-  /** `postgres://user:password@host:port/database?...`; never logged (the password is redacted). */
-  connectionString,
-  /** The schema holding every table; created at open(). Lower case letters, digits and `_`. */
-  schema: z
-    .string()
-    .regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      'must be lower case letters, digits and _ (at most 63), not starting with a digit',
-    )
-    .default(DEFAULT_SCHEMA),
-  /** Connections in the pool (appends, reads and admin calls share it). */
-  poolSize: int(2, 1_000).default(DEFAULT_POOL_SIZE),
-  /** Append transactions in flight at once (over different partitions); each takes one connection. */
-  maxConcurrentTransactions: int(1, 64).default(DEFAULT_MAX_CONCURRENT_TRANSACTIONS),
-  /** Batches written by one append transaction at most (group commit). */
-  maxBatchesPerTransaction: int(1, MAX_BATCHES_PER_TRANSACTION).default(DEFAULT_MAX_BATCHES_PER_TRANSACTION),
-  /** Bytes written by one append transaction at most; a larger single batch still goes alone. */
-  maxBytesPerTransaction: int(1).default(DEFAULT_MAX_BYTES_PER_TRANSACTION),
-  /** Batches one read returns at most, whatever its maxBytes. */
-  maxBatchesPerRead: int(1, 100_000).default(DEFAULT_MAX_BATCHES_PER_READ),
-  /** A statement running longer fails (server `statement_timeout` and client query timeout). 0 disables. */
-  statementTimeoutMs: int(0).default(DEFAULT_STATEMENT_TIMEOUT_MS),
-  /** Waiting longer for a new connection fails the operation. */
-  connectTimeoutMs: int(1).default(DEFAULT_CONNECT_TIMEOUT_MS),
-  /** `application_name` of the adapter's connections, as pg_stat_activity shows it. */
-  applicationName: z.string().max(63).default('tributary'),
-  logger: z
-    .custom<StorageLogger>(isLogger, { message: 'must have info, warn and error functions' })
-    .optional(),
-});
+export const postgresStorageOptionsSchema = z
+  .strictObject({
+    /** `postgres://user:password@host:port/database?...`; never logged (the password is redacted). */
+    connectionString,
+    /** The schema holding every table; created at open(). Lower case letters, digits and `_`. */
+    schema: z
+      .string()
+      .regex(
+        /^[a-z_][a-z0-9_]{0,62}$/,
+        'must be lower case letters, digits and _ (at most 63), not starting with a digit',
+      )
+      .default(DEFAULT_SCHEMA),
+    /** Connections in the pool (appends, reads and admin calls share it). */
+    poolSize: int(2, 1_000).default(DEFAULT_POOL_SIZE),
+    /** Append transactions in flight at once (over different partitions); each takes one connection. */
+    maxConcurrentTransactions: int(1, 64).default(DEFAULT_MAX_CONCURRENT_TRANSACTIONS),
+    /** Batches written by one append transaction at most (group commit). */
+    maxBatchesPerTransaction: int(1, MAX_BATCHES_PER_TRANSACTION).default(
+      DEFAULT_MAX_BATCHES_PER_TRANSACTION,
+    ),
+    /** Bytes written by one append transaction at most; a larger single batch still goes alone. */
+    maxBytesPerTransaction: int(1).default(DEFAULT_MAX_BYTES_PER_TRANSACTION),
+    /** Batches one read returns at most, whatever its maxBytes. */
+    maxBatchesPerRead: int(1, 100_000).default(DEFAULT_MAX_BATCHES_PER_READ),
+    /** A statement running longer fails (server `statement_timeout` and client query timeout). 0 disables. */
+    statementTimeoutMs: int(0).default(DEFAULT_STATEMENT_TIMEOUT_MS),
+    /** Waiting longer for a new connection fails the operation. */
+    connectTimeoutMs: int(1).default(DEFAULT_CONNECT_TIMEOUT_MS),
+    /** `application_name` of the adapter's connections, as pg_stat_activity shows it. */
+    applicationName: z.string().max(63).default('tributary'),
+    logger: z
+      .custom<StorageLogger>(isLogger, { message: 'must have info, warn and error functions' })
+      .optional(),
+  })
+  // Appends must leave the pool a connection for reads and admin calls.
+  .refine((o) => o.maxConcurrentTransactions < o.poolSize, {
+    path: ['maxConcurrentTransactions'],
+    message: 'must be below poolSize (a connection stays free for reads)',
+  });
 
 export type PostgresStorageOptions = z.input<typeof postgresStorageOptionsSchema>;
 export type ResolvedOptions = z.output<typeof postgresStorageOptionsSchema> & {

@@ -40,6 +40,9 @@ describe('options', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('hunter2');
     }
+    expect(
+      () => new PostgresStorage({ connectionString: testUrl(), poolSize: 4, maxConcurrentTransactions: 4 }),
+    ).toThrow(/maxConcurrentTransactions must be below poolSize/);
     expect(() => new PostgresStorage({ connectionString: testUrl(), unknownSetting: 1 } as never)).toThrow(
       /unknownSetting/,
     );
@@ -74,7 +77,7 @@ describe('migrations', () => {
     const schema = freshSchema();
     const brokers = Array.from(
       { length: 4 },
-      () => new PostgresStorage({ connectionString: testUrl(), schema, poolSize: 2 }),
+      () => new PostgresStorage({ connectionString: testUrl(), schema, poolSize: 3 }),
     );
     await Promise.all(brokers.map((b) => opened(b)));
     const rows = await withClient(
@@ -176,7 +179,7 @@ describe('several brokers on one schema', () => {
 
 describe('reads', () => {
   it('never see an offset without the ones before it while appends commit', async () => {
-    const s = await opened(newStorage({ maxConcurrentTransactions: 4 }));
+    const s = await opened(newStorage({ maxConcurrentTransactions: 4, poolSize: 6 }));
     const id = await topicOn(s);
     let done = false;
     const writer = (async () => {
