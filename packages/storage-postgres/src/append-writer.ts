@@ -22,6 +22,7 @@ import {
 } from '@tributary/core/storage';
 import type { Pool, PoolClient } from 'pg';
 import { type ResolvedOptions, redactSecrets } from './options.js';
+import { usingClient } from './pool-client.js';
 import { entryOfRow, PRODUCER_COLUMNS, type ProducerRow, ProducerUpserts } from './producer-rows.js';
 
 type Write =
@@ -186,22 +187,11 @@ export class AppendWriter {
       return;
     }
     if (known.length === 0) return;
-    let client: PoolClient;
+    let settle: () => void;
     try {
-      client = await this.pool.connect();
+      settle = await usingClient(this.pool, (client) => this.transaction(client, known));
     } catch (err) {
-      for (const { pw } of known) fail(pw, this.wrap(err, 'connecting'));
-      return;
-    }
-    let settle: (() => void) | undefined;
-    try {
-      settle = await this.transaction(client, known);
-      client.release();
-    } catch (err) {
-      // The connection may be gone (server restart, terminated backend) or busy with a timed-out
-      // statement: destroy it rather than hand it back; the server rolls back what it had.
-      // Nothing of this transaction is acknowledged.
-      client.release(err instanceof Error ? err : true);
+      // Nothing of this transaction is acknowledged; its connection was destroyed.
       for (const { pw } of known) fail(pw, this.wrap(err, 'appending'));
       return;
     }

@@ -25,6 +25,7 @@ import {
   redactSecrets,
   resolveOptions,
 } from './options.js';
+import { usingClient } from './pool-client.js';
 import { describeRow, PRODUCER_COLUMNS, type ProducerRow } from './producer-rows.js';
 import { migrate, quoteIdent } from './schema.js';
 
@@ -91,18 +92,14 @@ export class PostgresStorage implements StorageAdapter {
     });
     // An idle connection that breaks (server restart, terminated backend) is dropped by the pool;
     // without a listener the error would end the process.
+    // A client checked out when its connection drops also emits 'error' (besides failing its
+    // query); a listener from its creation on keeps that from ending the process in any window.
+    pool.on('connect', (client) => client.on('error', () => {}));
     pool.on('error', (err) =>
       o.logger.warn({ err: this.redact(err.message) }, 'PostgreSQL storage: an idle connection failed'),
     );
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, o.schema, o.logger);
-        client.release();
-      } catch (err) {
-        client.release(true);
-        throw err;
-      }
+      await usingClient(pool, (client) => migrate(client, o.schema, o.logger));
     } catch (err) {
       await pool.end().catch(() => {});
       throw this.error(err, `opening schema ${o.schema} at ${redactConnectionString(o.connectionString)}`);
@@ -437,16 +434,14 @@ export class PostgresStorage implements StorageAdapter {
   }
 
   private async tx<T>(body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.db().connect();
     try {
-      await client.query('BEGIN');
-      const result = await body(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
+      return await usingClient(this.db(), async (c) => {
+        await c.query('BEGIN');
+        const result = await body(c);
+        await c.query('COMMIT');
+        return result;
+      });
     } catch (err) {
-      // Closing the connection rolls back; a connection in an unknown state is not reused.
-      client.release(true);
       if (err instanceof UnknownPartitionError || err instanceof RangeError) throw err;
       throw this.error(err, 'a storage transaction');
     }
