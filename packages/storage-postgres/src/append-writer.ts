@@ -20,7 +20,7 @@ import {
   UnknownPartitionError,
   writeBatchBaseOffset,
 } from '@tributary/core/storage';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { type ResolvedOptions, redactSecrets } from './options.js';
 import { usingClient } from './pool-client.js';
 import { entryOfRow, PRODUCER_COLUMNS, type ProducerRow, ProducerUpserts } from './producer-rows.js';
@@ -208,14 +208,15 @@ export class AppendWriter {
   ): Promise<() => void> {
     const s = this.s;
     const sorted = [...parts].sort((a, b) => a.partId - b.partId);
-    await client.query('BEGIN');
     // Locking in part_id order keeps concurrent group transactions (of this broker or another)
-    // from deadlocking.
-    const locked = await client.query<LockedPartition>(
-      `SELECT part_id, next_offset, log_start_offset FROM ${s}.topic_partition
-        WHERE part_id = ANY($1::bigint[]) ORDER BY part_id FOR NO KEY UPDATE`,
-      [sorted.map((p) => p.partId)],
-    );
+    // from deadlocking. BEGIN goes in the same round trip (the simple protocol takes several
+    // statements but no parameters: the ids are integers read from the database).
+    const ids = sorted.map((p) => p.partId);
+    if (!ids.every(Number.isSafeInteger)) throw new Error(`bad partition ids ${ids.join(',')}`);
+    const [, locked] = (await client.query(
+      `BEGIN; SELECT part_id, next_offset, log_start_offset FROM ${s}.topic_partition
+        WHERE part_id IN (${ids.join(', ')}) ORDER BY part_id FOR NO KEY UPDATE`,
+    )) as unknown as [QueryResult, QueryResult<LockedPartition>];
     const rows = new Map(locked.rows.map((r) => [r.part_id, r]));
 
     // The producers these writes need, read after the locks are held: no other writer changes a
