@@ -11,7 +11,8 @@
 # Environment:
 #   TRIBUTARY_TEST_POSTGRES_PORT     port (default 54329)
 #   TRIBUTARY_TEST_POSTGRES_DATA     data directory (default /tmp/tributary-postgres-PORT)
-#   TRIBUTARY_TEST_POSTGRES_VERSION  major version under /usr/lib/postgresql (default 15)
+#   TRIBUTARY_TEST_POSTGRES_VERSION  major version under /usr/lib/postgresql (default 15 when
+#                                    installed, else the newest installed)
 #
 # Stop it with: su postgres -c "pg_ctl -D DATA stop -m fast" (the pid is the first line of
 # DATA/postmaster.pid).
@@ -19,18 +20,30 @@ set -euo pipefail
 
 port=${TRIBUTARY_TEST_POSTGRES_PORT:-54329}
 data=${TRIBUTARY_TEST_POSTGRES_DATA:-/tmp/tributary-postgres-$port}
-version=${TRIBUTARY_TEST_POSTGRES_VERSION:-15}
-bin=/usr/lib/postgresql/$version/bin
 database=tributary_test
 
 log() { echo "postgres.sh: $*" >&2; }
 
-if [ ! -x "$bin/initdb" ]; then
+# PostgreSQL 15 when installed, else the newest major version Debian installed.
+pick_version() {
+  if [ -n "${TRIBUTARY_TEST_POSTGRES_VERSION:-}" ]; then
+    echo "$TRIBUTARY_TEST_POSTGRES_VERSION"
+  elif [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    echo 15
+  else
+    { ls /usr/lib/postgresql 2>/dev/null || true; } | sort -n | tail -n 1
+  fi
+}
+
+version=$(pick_version)
+if [ -z "$version" ] || [ ! -x "/usr/lib/postgresql/$version/bin/initdb" ]; then
   log "installing the postgresql package"
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
   # The package starts a cluster of its own on 5432; it is not used, and is left as installed.
+  version=$(pick_version)
 fi
+bin=/usr/lib/postgresql/$version/bin
 if [ ! -x "$bin/initdb" ]; then
   log "no PostgreSQL $version binaries in $bin (set TRIBUTARY_TEST_POSTGRES_VERSION to what is installed)"
   exit 1

@@ -1,7 +1,7 @@
 // A PostgreSQL restart under load, on a server of this test's own (another port and data
 // directory, started with .ci/postgres.sh), so the server the other test files share is untouched.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readRecordBatchHeader } from '@tributary/codec/records';
 import { makeBatch, makeTopic } from '@tributary/core/testing';
@@ -12,7 +12,16 @@ import { plain, testUrl } from './helpers.js';
 const script = fileURLToPath(new URL('../../../.ci/postgres.sh', import.meta.url));
 const port = 55_000 + Math.floor(Math.random() * 1_000);
 const data = `/tmp/tributary-postgres-restart-${port}-${process.pid}`;
-const bin = '/usr/lib/postgresql/15/bin';
+/** The binaries .ci/postgres.sh uses: 15 when installed, else the newest installed major version. */
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const wanted = process.env.TRIBUTARY_TEST_POSTGRES_VERSION;
+  if (wanted !== undefined && wanted !== '') return `${root}/${wanted}/bin`;
+  if (existsSync(`${root}/15/bin/pg_ctl`)) return `${root}/15/bin`;
+  const versions = existsSync(root) ? readdirSync(root).map(Number).filter(Number.isFinite) : [];
+  return `${root}/${Math.max(15, ...versions)}/bin`;
+}
+const bin = binDir();
 let url = '';
 
 /** Runs pg_ctl as the postgres user (it refuses root), as .ci/postgres.sh does. */
