@@ -17,15 +17,10 @@ export function leaderEpochError(
   partition: number,
   currentLeaderEpoch: number = NO_EPOCH,
 ): number {
-  const leader = s.placement.leaderOf(topic, partition);
-  if (
-    leader === null ||
-    leader.node.nodeId !== s.placement.self.nodeId ||
-    s.placement.leadership(topic, partition) === null
-  )
-    return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  const leadership = s.placement.leadership(topic, partition);
+  if (leadership === null) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   if (currentLeaderEpoch === NO_EPOCH) return ErrorCode.NONE;
-  if (currentLeaderEpoch < leader.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
-  if (currentLeaderEpoch > leader.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  if (currentLeaderEpoch < leadership.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+  if (currentLeaderEpoch > leadership.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
   return ErrorCode.NONE;
 }

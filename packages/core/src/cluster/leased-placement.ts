@@ -123,7 +123,7 @@ export class LeasedPlacement implements Placement {
 
   leadership(topic: string, partition: number): Leadership | null {
     const owned = this.mine.get(partitionResource(topic, partition));
-    return owned === undefined ? null : { epoch: owned.epoch };
+    return owned === undefined ? null : { epoch: owned.epoch, leaderEpoch: owned.epoch };
   }
 
   /** Renews the lease, reads the live brokers and owners, claims this broker's share. */

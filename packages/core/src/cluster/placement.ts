@@ -41,10 +41,13 @@ export interface Placement {
 }
 
 export interface Leadership {
+  /** The ownership epoch writes carry; undefined when nothing checks it (one broker alone). */
   readonly epoch: number | undefined;
+  /** The leader epoch clients see and send back (equal to `epoch` when there is one). */
+  readonly leaderEpoch: number;
 }
 
-const UNFENCED: Leadership = { epoch: undefined };
+const UNFENCED: Leadership = { epoch: undefined, leaderEpoch: 0 };
 
 /** One broker that leads every partition and owns every coordinator partition, at leader epoch 0. */
 export class SingleNodePlacement implements Placement {

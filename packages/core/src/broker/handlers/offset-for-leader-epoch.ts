@@ -51,7 +51,7 @@ export async function handleOffsetForLeaderEpoch(
           // -1 skips fencing; a client behind our epoch is fenced, one ahead of it knows more than we do.
           const leaderError = leaderEpochError(s, topic.name, p.partition, p.currentLeaderEpoch);
           if (leaderError !== ErrorCode.NONE) return result(leaderError);
-          const current = s.placement.leaderOf(topic.name, p.partition)!.leaderEpoch;
+          const current = s.placement.leadership(topic.name, p.partition)!.leaderEpoch;
           try {
             const offsets = await s.storage.offsets(topic.id, p.partition);
             const [epoch, end] = endOffsetFor(
