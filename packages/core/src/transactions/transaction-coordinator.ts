@@ -198,8 +198,7 @@ export class TransactionCoordinator {
     this.loading.add(partition);
     try {
       const loaded = await this.o.log.loadPartition(partition);
-      for (const id of [...this.cache.keys()])
-        if (this.o.log.partitionFor(id) === partition) this.cache.delete(id);
+      this.forgetPartition(partition);
       this.apply(loaded);
     } finally {
       this.loading.delete(partition);
@@ -214,9 +213,18 @@ export class TransactionCoordinator {
    */
   unloadPartition(partition: number): void {
     if (!this.held.delete(partition)) return;
+    this.forgetPartition(partition);
+    this.o.log.unloadPartition(partition);
+  }
+
+  /** The `__transaction_state` partition holding a transactional id (FindCoordinator places ids by it). */
+  partitionFor(transactionalId: string): number {
+    return this.o.log.partitionFor(transactionalId);
+  }
+
+  private forgetPartition(partition: number): void {
     for (const id of [...this.cache.keys()])
       if (this.o.log.partitionFor(id) === partition) this.cache.delete(id);
-    this.o.log.unloadPartition(partition);
   }
 
   private apply(loaded: LoadedTransactionLog): void {

@@ -4,7 +4,6 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '@tributary/codec';
-import { partitionForTransactionalId, TRANSACTION_STATE_TOPIC } from '../../transactions/transaction-log.js';
 import type { RequestContext } from '../request-context.js';
 import type { BrokerServices } from '../services.js';
 
@@ -42,7 +41,7 @@ export function handleFindCoordinator(
     const owner =
       keyType === KEY_TYPE_GROUP
         ? s.placement.coordinatorOf('group', s.groups.partitionFor(key))
-        : s.placement.coordinatorOf('transaction', transactionStatePartition(s, key));
+        : s.placement.coordinatorOf('transaction', s.transactions.partitionFor(key));
     if (owner === null) return noNode(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
     return {
       errorCode: ErrorCode.NONE,
@@ -57,13 +56,6 @@ export function handleFindCoordinator(
   return createFindCoordinatorResponse({
     coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(key) })),
   });
-}
-
-/** The `__transaction_state` partition of a transactional id, over the topic's partitions once it exists. */
-function transactionStatePartition(s: BrokerServices, transactionalId: string): number {
-  const partitions =
-    s.topics.byName(TRANSACTION_STATE_TOPIC)?.partitionCount ?? s.config.transactionStateLogNumPartitions;
-  return partitionForTransactionalId(transactionalId, partitions);
 }
 
 function noNode(errorCode: number, errorMessage: string | null): Answer {
